@@ -1,0 +1,12 @@
+//! Pure domain types shared by every crate of Willo Desk.
+//!
+//! Values here are parsed once at the edge (`Email::parse`, `PhoneE164::parse`, `WilloKey::parse`)
+//! so the rest of the code never handles an unchecked string. Nothing in this crate does IO.
+
+mod contact;
+mod key;
+mod status;
+
+pub use contact::{ContactError, Email, PhoneE164};
+pub use key::{KeyError, WilloKey};
+pub use status::{AtsKind, InvitationStatus};

@@ -1,0 +1,123 @@
+//! Where an invitation stands, and which ATS a connection talks to.
+
+use serde::{Deserialize, Serialize};
+
+/// The life of one invitation (ATS application ↔ Willo interview), as the recruiter sees it.
+/// Stored as its snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvitationStatus {
+    /// Checks refused it (invalid phone, no email, already invited, ...).
+    Refused,
+    /// Written to the outbox, not yet accepted by Willo.
+    Queued,
+    Invited,
+    Opened,
+    Started,
+    Completed,
+    Reviewed,
+    /// The results are written back to the ATS.
+    Synced,
+    /// A side effect keeps failing; the outbox holds the error.
+    Failed,
+}
+
+impl InvitationStatus {
+    pub const ALL: [Self; 9] = [
+        Self::Refused,
+        Self::Queued,
+        Self::Invited,
+        Self::Opened,
+        Self::Started,
+        Self::Completed,
+        Self::Reviewed,
+        Self::Synced,
+        Self::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Refused => "refused",
+            Self::Queued => "queued",
+            Self::Invited => "invited",
+            Self::Opened => "opened",
+            Self::Started => "started",
+            Self::Completed => "completed",
+            Self::Reviewed => "reviewed",
+            Self::Synced => "synced",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    /// Still waiting on the candidate: the catch-up reconcile looks at these.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Invited | Self::Opened | Self::Started)
+    }
+}
+
+/// The applicant tracking systems Willo Desk connects to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AtsKind {
+    Greenhouse,
+    Lever,
+}
+
+impl AtsKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Greenhouse => "greenhouse",
+            Self::Lever => "lever",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Greenhouse, Self::Lever]
+            .into_iter()
+            .find(|k| k.as_str() == value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_round_trips_through_its_name() {
+        for status in InvitationStatus::ALL {
+            assert_eq!(InvitationStatus::parse(status.as_str()), Some(status));
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(
+                json,
+                format!("\"{}\"", status.as_str()),
+                "serde and as_str must agree"
+            );
+        }
+    }
+
+    #[test]
+    fn only_waiting_statuses_are_open() {
+        let open: Vec<_> = InvitationStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_open())
+            .collect();
+        assert_eq!(
+            open,
+            [
+                InvitationStatus::Invited,
+                InvitationStatus::Opened,
+                InvitationStatus::Started
+            ]
+        );
+    }
+
+    #[test]
+    fn ats_kinds_round_trip() {
+        assert_eq!(AtsKind::parse("lever"), Some(AtsKind::Lever));
+        assert_eq!(AtsKind::parse("workday"), None);
+    }
+}

@@ -1,0 +1,162 @@
+//! `/_admin/...`: what tests and developers use to steer the simulators at run time. None of this
+//! exists on the real services.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::ats::dataset::STAGES;
+use crate::ats::AtsSim;
+use crate::faults::{FaultRule, Faults};
+use crate::willo::model::ParticipantStatus;
+use crate::willo::WilloSim;
+use crate::SandboxInfo;
+
+#[derive(Clone)]
+pub struct Admin {
+    pub willo: Arc<WilloSim>,
+    pub ats: Arc<AtsSim>,
+    pub faults: Faults,
+    pub info: Arc<std::sync::OnceLock<SandboxInfo>>,
+}
+
+pub fn router(admin: Admin) -> Router {
+    Router::new()
+        .route("/_admin/info", get(info))
+        .route(
+            "/_admin/faults",
+            get(list_faults)
+                .put(set_faults)
+                .post(add_fault)
+                .delete(clear_faults),
+        )
+        .route(
+            "/_admin/willo/participants/{key}/advance",
+            post(advance_participant),
+        )
+        .route("/_admin/willo/deliveries", get(deliveries))
+        .route("/_admin/willo/rate-limit", put(set_willo_rate))
+        .route("/_admin/ats/writes", get(writes))
+        .route("/_admin/ats/applications/{id}/move", post(move_application))
+        .route("/_admin/ats/advance-one", post(advance_one))
+        .route("/_admin/ats/expire-tokens", post(expire_tokens))
+        .with_state(admin)
+}
+
+fn bad_request(message: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "detail": message }))).into_response()
+}
+
+async fn info(State(a): State<Admin>) -> Response {
+    a.info.get().map_or_else(
+        || StatusCode::SERVICE_UNAVAILABLE.into_response(),
+        |i| Json(i).into_response(),
+    )
+}
+
+async fn list_faults(State(a): State<Admin>) -> Json<Vec<FaultRule>> {
+    Json(a.faults.list())
+}
+
+async fn set_faults(State(a): State<Admin>, Json(rules): Json<Vec<FaultRule>>) -> StatusCode {
+    a.faults.set(rules);
+    StatusCode::NO_CONTENT
+}
+
+async fn add_fault(State(a): State<Admin>, Json(rule): Json<FaultRule>) -> StatusCode {
+    a.faults.add(rule);
+    StatusCode::NO_CONTENT
+}
+
+async fn clear_faults(State(a): State<Admin>) -> StatusCode {
+    a.faults.clear();
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Debug, Deserialize)]
+struct AdvanceBody {
+    to: Option<ParticipantStatus>,
+}
+
+async fn advance_participant(
+    State(a): State<Admin>,
+    Path(key): Path<String>,
+    body: Option<Json<AdvanceBody>>,
+) -> Response {
+    let target = body.and_then(|Json(b)| b.to);
+    match a.willo.advance(&key, target) {
+        Some(status) => Json(json!({ "key": key, "status": status })).into_response(),
+        None => bad_request("no such participant, or it is already at that status"),
+    }
+}
+
+async fn deliveries(State(a): State<Admin>) -> Response {
+    Json(a.willo.with_data(|d| d.deliveries.clone())).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct RateBody {
+    per_second: u32,
+}
+
+async fn set_willo_rate(State(a): State<Admin>, Json(body): Json<RateBody>) -> StatusCode {
+    a.willo.throttle.set_limit(body.per_second);
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Debug, Deserialize)]
+struct WriteFilter {
+    ats: Option<String>,
+    kind: Option<String>,
+}
+
+async fn writes(State(a): State<Admin>, Query(f): Query<WriteFilter>) -> Response {
+    let writes: Vec<_> = a.ats.with_data(|d| {
+        d.writes
+            .iter()
+            .filter(|w| {
+                f.ats.as_ref().is_none_or(|x| &w.ats == x)
+                    && f.kind.as_ref().is_none_or(|k| &w.kind == k)
+            })
+            .cloned()
+            .collect()
+    });
+    Json(writes).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct MoveBody {
+    stage: String,
+}
+
+async fn move_application(
+    State(a): State<Admin>,
+    Path(id): Path<u64>,
+    Json(body): Json<MoveBody>,
+) -> Response {
+    let Some(stage) = STAGES
+        .iter()
+        .position(|s| s.eq_ignore_ascii_case(&body.stage))
+    else {
+        return bad_request("no stage by that name");
+    };
+    match a.ats.with_data(|d| d.move_application(id, stage)) {
+        Ok(()) => Json(json!({ "application_id": id, "stage": STAGES.get(stage) })).into_response(),
+        Err(reason) => bad_request(reason),
+    }
+}
+
+async fn advance_one(State(a): State<Admin>) -> Response {
+    Json(json!({ "application_id": a.ats.advance_one_applicant() })).into_response()
+}
+
+async fn expire_tokens(State(a): State<Admin>) -> StatusCode {
+    a.ats.expire_tokens();
+    StatusCode::NO_CONTENT
+}

@@ -1,0 +1,430 @@
+//! Lever dialect: Basic auth with the API key, global stages, opportunities with a server-side
+//! stage filter, `{data, next, hasNext}` pagination, notes and stage changes with `perform_as`,
+//! and a 10 requests/second limit answered with 429 without `Retry-After` (as reported of Lever).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::dataset::{Application, Dataset, STAGES};
+use super::AtsSim;
+use crate::throttle::Verdict;
+
+pub const LEVER_API_KEY: &str = "sandbox-lever-key-8d41e7b2";
+
+const PREFIX: &str = "/lever/v1";
+const DEFAULT_LIMIT: usize = 100;
+
+type Sim = State<Arc<AtsSim>>;
+
+pub fn router(sim: Arc<AtsSim>) -> Router {
+    let api = Router::new()
+        .route("/postings", get(list_postings))
+        .route("/stages", get(list_stages))
+        .route("/users", get(list_users))
+        .route("/opportunities", get(list_opportunities))
+        .route("/opportunities/{id}", get(get_opportunity))
+        .route(
+            "/opportunities/{id}/notes",
+            get(list_notes).post(create_note),
+        )
+        .route("/opportunities/{id}/stage", put(change_stage))
+        .route("/opportunities/{id}/addLinks", post(add_links))
+        .fallback(|| async {
+            error(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFound",
+                "No such resource.",
+            )
+        })
+        .layer(middleware::from_fn_with_state(Arc::clone(&sim), basic_auth))
+        .with_state(sim);
+    Router::new().nest(PREFIX, api)
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(json!({ "code": code, "message": message }))).into_response()
+}
+
+async fn basic_auth(State(sim): Sim, request: Request, next: Next) -> Response {
+    let key = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()
+        })
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.split_once(':').map(|(user, _)| user.to_owned()));
+    if key.as_deref() != Some(LEVER_API_KEY) {
+        return error(StatusCode::UNAUTHORIZED, "Unauthorized", "Invalid API key.");
+    }
+    if let Verdict::Throttled { .. } = sim.lever_throttle.check(LEVER_API_KEY) {
+        return error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            "Rate limit exceeded.",
+        );
+    }
+    next.run(request).await
+}
+
+/// Global stage ids in Lever's UUID form, one per entry of `STAGES`.
+fn stage_uuid(stage: usize) -> String {
+    format!(
+        "{:08x}-0000-4000-8000-00000000000{}",
+        0x57a6_e000 + stage,
+        stage
+    )
+}
+
+fn uuid(kind: u32, id: u64) -> String {
+    format!("{kind:08x}-0000-4000-8000-{id:012x}")
+}
+
+fn parse_uuid(value: &str, kind: u32) -> Option<u64> {
+    let (head, tail) = value.split_once("-0000-4000-8000-")?;
+    (u32::from_str_radix(head, 16).ok()? == kind).then_some(())?;
+    u64::from_str_radix(tail, 16).ok()
+}
+
+const POSTING: u32 = 0x706f_7374;
+const OPPORTUNITY: u32 = 0x6f70_7031;
+const USER: u32 = 0x7573_6572;
+
+#[derive(Debug, Deserialize)]
+struct PageParams {
+    limit: Option<usize>,
+    offset: Option<String>,
+}
+
+/// Offset tokens are opaque to clients; here they are a base64 index.
+fn page(items: Vec<Value>, params: &PageParams) -> Result<Json<Value>, Response> {
+    let limit = params
+        .limit
+        .filter(|l| (1..=100).contains(l))
+        .unwrap_or(DEFAULT_LIMIT);
+    let start = match params.offset.as_deref() {
+        None | Some("") => 0,
+        Some(token) => base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(token)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.parse::<usize>().ok())
+            .ok_or_else(|| {
+                error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidOffset",
+                    "The offset token is not valid.",
+                )
+            })?,
+    };
+    let total = items.len();
+    let data: Vec<Value> = items.into_iter().skip(start).take(limit).collect();
+    let has_next = start + limit < total;
+    let mut body = json!({ "data": data, "hasNext": has_next });
+    if has_next {
+        body["next"] =
+            json!(base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode((start + limit).to_string()));
+    }
+    Ok(Json(body))
+}
+
+async fn list_postings(State(sim): Sim, Query(params): Query<PageParams>) -> Response {
+    let items = sim.with_data(|d| {
+        d.jobs
+            .iter()
+            .map(|j| {
+                json!({
+                    "id": uuid(POSTING, j.id), "text": j.title, "state": "published",
+                    "categories": { "team": j.department, "location": j.location },
+                    "createdAt": j.created_at.timestamp_millis(),
+                })
+            })
+            .collect()
+    });
+    page(items, &params).map_or_else(|r| r, IntoResponse::into_response)
+}
+
+async fn list_stages(Query(params): Query<PageParams>) -> Response {
+    let items = STAGES
+        .iter()
+        .enumerate()
+        .map(|(i, name)| json!({ "id": stage_uuid(i), "text": name }))
+        .collect();
+    page(items, &params).map_or_else(|r| r, IntoResponse::into_response)
+}
+
+async fn list_users(State(sim): Sim, Query(params): Query<PageParams>) -> Response {
+    let items = sim.with_data(|d| {
+        d.users
+            .iter()
+            .map(|u| json!({"id": uuid(USER, u.id), "name": format!("{} {}", u.first_name, u.last_name), "email": u.email, "accessRole": "admin"}))
+            .collect()
+    });
+    page(items, &params).map_or_else(|r| r, IntoResponse::into_response)
+}
+
+fn opportunity_json(d: &Dataset, app: &Application) -> Value {
+    let candidate = d.candidate(app.candidate_id);
+    json!({
+        "id": uuid(OPPORTUNITY, app.id),
+        "name": candidate.map(|c| format!("{} {}", c.first_name, c.last_name)),
+        "emails": candidate.map(|c| c.emails.clone()).unwrap_or_default(),
+        "phones": candidate.map(|c| c.phones.iter().map(|p| json!({"type": "mobile", "value": p})).collect::<Vec<_>>()).unwrap_or_default(),
+        "stage": stage_uuid(app.stage),
+        "applications": [uuid(POSTING, app.job_id)],
+        "contact": uuid(0x636f_6e74, app.candidate_id),
+        "archived": Value::Null,
+        "createdAt": app.applied_at.timestamp_millis(),
+        "lastAdvancedAt": app.last_activity_at.timestamp_millis(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct OpportunityFilter {
+    posting_id: Option<String>,
+    stage_id: Option<String>,
+    email: Option<String>,
+}
+
+async fn list_opportunities(
+    State(sim): Sim,
+    Query(params): Query<PageParams>,
+    Query(filter): Query<OpportunityFilter>,
+) -> Response {
+    let posting = filter.posting_id.as_deref().map(|p| parse_uuid(p, POSTING));
+    let items = sim.with_data(|d| {
+        d.applications
+            .iter()
+            .filter(|a| posting.is_none_or(|p| p == Some(a.job_id)))
+            .filter(|a| {
+                filter
+                    .stage_id
+                    .as_deref()
+                    .is_none_or(|s| s == stage_uuid(a.stage))
+            })
+            .filter(|a| {
+                filter.email.as_deref().is_none_or(|e| {
+                    d.candidate(a.candidate_id)
+                        .is_some_and(|c| c.emails.iter().any(|x| x.eq_ignore_ascii_case(e)))
+                })
+            })
+            .map(|a| opportunity_json(d, a))
+            .collect()
+    });
+    page(items, &params).map_or_else(|r| r, IntoResponse::into_response)
+}
+
+fn find_opportunity(d: &Dataset, id: &str) -> Option<Application> {
+    parse_uuid(id, OPPORTUNITY).and_then(|n| d.application(n).cloned())
+}
+
+async fn get_opportunity(State(sim): Sim, Path(id): Path<String>) -> Response {
+    sim.with_data(|d| find_opportunity(d, &id).map(|a| opportunity_json(d, &a)))
+        .map_or_else(
+            || {
+                error(
+                    StatusCode::NOT_FOUND,
+                    "ResourceNotFound",
+                    "No such opportunity.",
+                )
+            },
+            |o| Json(json!({"data": o})).into_response(),
+        )
+}
+
+#[derive(Debug, Deserialize)]
+struct PerformAs {
+    perform_as: Option<String>,
+}
+
+fn actor(sim: &AtsSim, perform_as: Option<String>) -> Result<Option<String>, Response> {
+    match perform_as {
+        None => Ok(None),
+        Some(user) if sim.with_data(|d| d.users.iter().any(|u| uuid(USER, u.id) == user)) => {
+            Ok(Some(user))
+        }
+        Some(_) => Err(error(
+            StatusCode::BAD_REQUEST,
+            "InvalidPerformAs",
+            "perform_as does not name a user.",
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct NoteBody {
+    value: Option<String>,
+    secret: Option<bool>,
+    score: Option<f64>,
+}
+
+async fn create_note(
+    State(sim): Sim,
+    Path(id): Path<String>,
+    Query(who): Query<PerformAs>,
+    Json(note): Json<NoteBody>,
+) -> Response {
+    let actor = match actor(&sim, who.perform_as) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(value) = note.value.filter(|v| !v.trim().is_empty()) else {
+        return error(StatusCode::BAD_REQUEST, "InvalidBody", "value is required.");
+    };
+    sim.with_data(|d| {
+        let Some(app) = find_opportunity(d, &id) else {
+            return error(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFound",
+                "No such opportunity.",
+            );
+        };
+        let write = d.record(
+            "lever",
+            "note",
+            app.id,
+            actor,
+            json!({"value": value, "secret": note.secret.unwrap_or(false), "score": note.score}),
+        );
+        (
+            StatusCode::CREATED,
+            Json(json!({"data": {"noteId": uuid(0x6e6f_7465, write.id)}})),
+        )
+            .into_response()
+    })
+}
+
+async fn list_notes(State(sim): Sim, Path(id): Path<String>) -> Response {
+    sim.with_data(|d| {
+        let Some(app) = find_opportunity(d, &id) else {
+            return error(StatusCode::NOT_FOUND, "ResourceNotFound", "No such opportunity.");
+        };
+        let notes: Vec<Value> = d
+            .writes
+            .iter()
+            .filter(|w| w.ats == "lever" && w.kind == "note" && w.application_id == app.id)
+            .map(|w| json!({"id": uuid(0x6e6f_7465, w.id), "text": w.body["value"], "secret": w.body["secret"], "createdAt": w.at.timestamp_millis()}))
+            .collect();
+        Json(json!({"data": notes, "hasNext": false})).into_response()
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct StageBody {
+    stage: Option<String>,
+}
+
+async fn change_stage(
+    State(sim): Sim,
+    Path(id): Path<String>,
+    Query(who): Query<PerformAs>,
+    Json(body): Json<StageBody>,
+) -> Response {
+    let actor = match actor(&sim, who.perform_as) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(target) = body
+        .stage
+        .as_deref()
+        .and_then(|s| (0..STAGES.len()).find(|i| stage_uuid(*i) == s))
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidBody",
+            "stage must be a stage id.",
+        );
+    };
+    sim.with_data(|d| {
+        let Some(app) = find_opportunity(d, &id) else {
+            return error(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFound",
+                "No such opportunity.",
+            );
+        };
+        if d.move_application(app.id, target).is_err() {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "InvalidStage",
+                "The posting's pipeline has no such stage.",
+            );
+        }
+        d.record(
+            "lever",
+            "move",
+            app.id,
+            actor,
+            json!({"from": stage_uuid(app.stage), "to": stage_uuid(target)}),
+        );
+        let moved = d.application(app.id).cloned().unwrap_or(app);
+        Json(json!({"data": opportunity_json(d, &moved)})).into_response()
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct LinksBody {
+    links: Option<Vec<String>>,
+}
+
+async fn add_links(
+    State(sim): Sim,
+    Path(id): Path<String>,
+    Query(who): Query<PerformAs>,
+    Json(body): Json<LinksBody>,
+) -> Response {
+    let actor = match actor(&sim, who.perform_as) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Some(links) = body.links.filter(|l| !l.is_empty()) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidBody",
+            "links must be a non-empty list.",
+        );
+    };
+    sim.with_data(|d| {
+        let Some(app) = find_opportunity(d, &id) else {
+            return error(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFound",
+                "No such opportunity.",
+            );
+        };
+        d.record("lever", "links", app.id, actor, json!({"links": links}));
+        Json(json!({"data": opportunity_json(d, &app)})).into_response()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuids_round_trip_and_keep_kinds_apart() {
+        let id = uuid(OPPORTUNITY, 9001);
+        assert_eq!(parse_uuid(&id, OPPORTUNITY), Some(9001));
+        assert_eq!(parse_uuid(&id, POSTING), None);
+    }
+
+    #[test]
+    fn stage_ids_are_distinct() {
+        let ids: std::collections::HashSet<_> = (0..STAGES.len()).map(stage_uuid).collect();
+        assert_eq!(ids.len(), STAGES.len());
+    }
+}

@@ -1,0 +1,80 @@
+//! Webhook deliveries, written before they are acknowledged and processed afterwards.
+
+use serde::Serialize;
+
+use crate::{Store, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboxInsert {
+    New(i64),
+    /// A delivery with the same dedupe key was stored before; nothing was written.
+    Duplicate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InboxItem {
+    pub id: i64,
+    pub source: String,
+    pub event: String,
+    pub body: String,
+    pub received_at: i64,
+}
+
+impl Store {
+    pub async fn insert_inbox(
+        &self,
+        source: &str,
+        event: &str,
+        dedupe_key: &str,
+        body: &str,
+        now: i64,
+    ) -> Result<InboxInsert, StoreError> {
+        let id = sqlx::query_scalar!(
+            r#"INSERT INTO inbox (source, event, dedupe_key, body, received_at) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (dedupe_key) DO NOTHING RETURNING id AS "id!: i64""#,
+            source,
+            event,
+            dedupe_key,
+            body,
+            now
+        )
+        .fetch_optional(&self.writer)
+        .await?;
+        Ok(id.map_or(InboxInsert::Duplicate, InboxInsert::New))
+    }
+
+    /// The oldest deliveries not processed yet.
+    pub async fn unprocessed_inbox(&self, limit: i64) -> Result<Vec<InboxItem>, StoreError> {
+        Ok(sqlx::query_as!(
+            InboxItem,
+            r#"SELECT id AS "id!", source, event, body, received_at FROM inbox WHERE processed_at IS NULL ORDER BY received_at, id LIMIT ?"#,
+            limit
+        )
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    /// Marks a delivery processed; `error` keeps why processing failed (it is not retried).
+    pub async fn mark_inbox_processed(
+        &self,
+        id: i64,
+        error: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query!(
+            "UPDATE inbox SET processed_at = ?, error = ? WHERE id = ?",
+            now,
+            error,
+            id
+        )
+        .execute(&self.writer)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "inbox item",
+                id,
+            });
+        }
+        Ok(())
+    }
+}

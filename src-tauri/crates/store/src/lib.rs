@@ -1,0 +1,51 @@
+//! The local SQLite store: everything Willo Desk knows, so the app opens instantly, works
+//! offline for review, and never loses a completed interview or a half-done write-back.
+//!
+//! One writer connection (SQLite allows one writer at a time; queueing writes in the pool is
+//! cheaper than lock retries) and a small read-only pool, in WAL mode. Migrations are embedded and
+//! append-only. Times are Unix milliseconds passed in by the caller, so tests control the clock.
+
+mod activity;
+mod ats_records;
+mod connections;
+mod error;
+mod inbox;
+mod open;
+mod outbox;
+
+pub use activity::ActivityEntry;
+pub use ats_records::{
+    ApplicationRecord, AtsSnapshot, CandidateRecord, JobRecord, JobSummary, SnapshotCounts,
+    StageCount, StageRecord,
+};
+pub use connections::Connection;
+pub use error::StoreError;
+pub use inbox::{InboxInsert, InboxItem};
+pub use outbox::{OutboxItem, OutboxStatus};
+
+use sqlx::SqlitePool;
+
+/// The database behind Willo Desk. Cloning shares the pools.
+#[derive(Debug, Clone)]
+pub struct Store {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl Store {
+    /// Wraps an already migrated pool for both reading and writing (tests with `#[sqlx::test]`).
+    pub fn from_pool(pool: SqlitePool) -> Self {
+        Self {
+            writer: pool.clone(),
+            reader: pool,
+        }
+    }
+
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+/// The embedded migrations, for `#[sqlx::test(migrator = ...)]` in other crates.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -1,0 +1,90 @@
+//! Opening the database file: refuse what is not ours, then migrate.
+
+use std::io::Read;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection};
+
+use crate::{Store, StoreError, MIGRATOR};
+
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+const READERS: u32 = 4;
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`. A file that is not SQLite, or an SQLite
+    /// database that Willo Desk did not create, is refused and left as it is.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        refuse_non_sqlite(path)?;
+        if path.exists() {
+            refuse_foreign_schema(path).await?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+            .log_statements(tracing::log::LevelFilter::Trace);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        MIGRATOR.run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(READERS)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self { writer, reader })
+    }
+}
+
+fn refuse_non_sqlite(path: &Path) -> Result<(), StoreError> {
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return Ok(()); // Not there yet: it will be created.
+    };
+    let mut header = [0u8; 16];
+    match file.read_exact(&mut header) {
+        Ok(()) if &header == SQLITE_MAGIC => Ok(()),
+        // An empty file is what a crash during creation leaves; SQLite initialises it.
+        Err(e)
+            if e.kind() == std::io::ErrorKind::UnexpectedEof
+                && file.metadata().is_ok_and(|m| m.len() == 0) =>
+        {
+            Ok(())
+        }
+        _ => Err(StoreError::NotADatabase {
+            path: path.to_owned(),
+        }),
+    }
+}
+
+/// Looks at an existing file through a read-only connection, which changes nothing in it (a
+/// writable connection would already switch its journal mode).
+async fn refuse_foreign_schema(path: &Path) -> Result<(), StoreError> {
+    let mut conn = SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .connect()
+        .await?;
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .fetch_all(&mut conn)
+            .await?;
+    conn.close().await?;
+    if !tables.is_empty() && !tables.iter().any(|t| t == "_sqlx_migrations") {
+        return Err(StoreError::Foreign {
+            path: path.to_owned(),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,236 @@
+//! The durable queue of side effects on Willo and the ATS.
+//!
+//! A worker claims due rows with a lease; only the lease holder may finish a row. A worker that
+//! dies leaves its lease to expire, and the row is claimed again: nothing is lost. Enqueueing the
+//! same `key` twice is a no-op, so a retried decision never queues a second side effect.
+
+use serde::Serialize;
+
+use crate::{Store, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxStatus {
+    Pending,
+    Done,
+    Failed,
+}
+
+impl OutboxStatus {
+    fn parse(value: &str) -> Self {
+        match value {
+            "done" => Self::Done,
+            "failed" => Self::Failed,
+            _ => Self::Pending,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub kind: String,
+    pub key: String,
+    pub payload: serde_json::Value,
+    pub status: OutboxStatus,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub result: Option<String>,
+}
+
+struct Row {
+    id: i64,
+    kind: String,
+    key: String,
+    payload: String,
+    status: String,
+    attempts: i64,
+    next_attempt_at: i64,
+    last_error: Option<String>,
+    result: Option<String>,
+}
+
+impl TryFrom<Row> for OutboxItem {
+    type Error = StoreError;
+    fn try_from(r: Row) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: r.id,
+            kind: r.kind,
+            key: r.key,
+            payload: serde_json::from_str(&r.payload)?,
+            status: OutboxStatus::parse(&r.status),
+            attempts: r.attempts,
+            next_attempt_at: r.next_attempt_at,
+            last_error: r.last_error,
+            result: r.result,
+        })
+    }
+}
+
+impl Store {
+    /// Queues a side effect. Returns its id and whether this call created it.
+    pub async fn enqueue(
+        &self,
+        kind: &str,
+        key: &str,
+        payload: &serde_json::Value,
+        now: i64,
+    ) -> Result<(i64, bool), StoreError> {
+        let payload = payload.to_string();
+        let created = sqlx::query_scalar!(
+            r#"INSERT INTO outbox (kind, key, payload, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT (key) DO NOTHING RETURNING id AS "id!: i64""#,
+            kind,
+            key,
+            payload,
+            now,
+            now,
+            now
+        )
+        .fetch_optional(&self.writer)
+        .await?;
+        if let Some(id) = created {
+            return Ok((id, true));
+        }
+        let id = sqlx::query_scalar!(r#"SELECT id AS "id!: i64" FROM outbox WHERE key = ?"#, key)
+            .fetch_one(&self.writer)
+            .await?;
+        Ok((id, false))
+    }
+
+    /// Leases up to `limit` due rows to `owner` until `now + lease_ms`, oldest first.
+    pub async fn claim_outbox(
+        &self,
+        owner: &str,
+        now: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        let until = now + lease_ms;
+        let rows = sqlx::query_as!(
+            Row,
+            r#"UPDATE outbox SET lease_owner = ?, lease_until = ?, updated_at = ?
+               WHERE id IN (SELECT id FROM outbox
+                            WHERE status = 'pending' AND next_attempt_at <= ?
+                              AND (lease_until IS NULL OR lease_until <= ?)
+                            ORDER BY next_attempt_at, id LIMIT ?)
+               RETURNING id AS "id!: i64", kind, key, payload, status, attempts, next_attempt_at, last_error, result"#,
+            owner,
+            until,
+            now,
+            now,
+            now,
+            limit
+        )
+        .fetch_all(&self.writer)
+        .await?;
+        let mut items: Vec<OutboxItem> = rows
+            .into_iter()
+            .map(OutboxItem::try_from)
+            .collect::<Result<_, _>>()?;
+        items.sort_by_key(|i| (i.next_attempt_at, i.id));
+        Ok(items)
+    }
+
+    /// Marks a leased row done with what the remote side returned. False if the lease was lost
+    /// (another worker owns the row now).
+    pub async fn complete_outbox(
+        &self,
+        id: i64,
+        owner: &str,
+        result: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query!(
+            r#"UPDATE outbox SET status = 'done', result = ?, attempts = attempts + 1, lease_owner = NULL,
+                 lease_until = NULL, last_error = NULL, updated_at = ?
+               WHERE id = ? AND lease_owner = ? AND status = 'pending'"#,
+            result,
+            now,
+            id,
+            owner
+        )
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Puts a leased row back to be tried again at `next_attempt_at`.
+    pub async fn retry_outbox_later(
+        &self,
+        id: i64,
+        owner: &str,
+        error: &str,
+        next_attempt_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query!(
+            r#"UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, lease_owner = NULL,
+                 lease_until = NULL, updated_at = ?
+               WHERE id = ? AND lease_owner = ? AND status = 'pending'"#,
+            next_attempt_at,
+            error,
+            now,
+            id,
+            owner
+        )
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives up on a leased row: it stays, marked failed with its error, for a person to retry.
+    pub async fn fail_outbox(
+        &self,
+        id: i64,
+        owner: &str,
+        error: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query!(
+            r#"UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, lease_owner = NULL,
+                 lease_until = NULL, updated_at = ?
+               WHERE id = ? AND lease_owner = ? AND status = 'pending'"#,
+            error,
+            now,
+            id,
+            owner
+        )
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Sends a failed row back to the queue (the "retry" button).
+    pub async fn requeue_failed_outbox(&self, id: i64, now: i64) -> Result<(), StoreError> {
+        let done = sqlx::query!(
+            "UPDATE outbox SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ? AND status = 'failed'",
+            now,
+            now,
+            id
+        )
+        .execute(&self.writer)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound {
+                what: "failed outbox item",
+                id,
+            });
+        }
+        Ok(())
+    }
+
+    pub async fn outbox_item(&self, id: i64) -> Result<OutboxItem, StoreError> {
+        let row = sqlx::query_as!(
+            Row,
+            r#"SELECT id AS "id!: i64", kind, key, payload, status, attempts, next_attempt_at, last_error, result
+               FROM outbox WHERE id = ?"#,
+            id
+        )
+        .fetch_optional(&self.reader)
+        .await?
+        .ok_or(StoreError::NotFound { what: "outbox item", id })?;
+        row.try_into()
+    }
+}

@@ -1,0 +1,416 @@
+//! Persistence tests: every test gets its own migrated database.
+
+use desk_store::{
+    ApplicationRecord, AtsSnapshot, CandidateRecord, InboxInsert, JobRecord, OutboxStatus,
+    StageRecord, Store, StoreError,
+};
+use serde_json::json;
+use sqlx::SqlitePool;
+
+fn snapshot(stage_of_app: &str) -> AtsSnapshot {
+    AtsSnapshot {
+        jobs: vec![JobRecord {
+            remote_id: "J1".into(),
+            title: "Backend Engineer".into(),
+            department: Some("Engineering".into()),
+            location: None,
+            status: "open".into(),
+            raw: json!({"id": "J1", "unmapped": true}),
+        }],
+        stages: ["S-review", "S-screen"]
+            .iter()
+            .enumerate()
+            .map(|(i, s)| StageRecord {
+                job_remote_id: Some("J1".into()),
+                remote_id: (*s).into(),
+                name: (*s).into(),
+                position: i64::try_from(i).unwrap(),
+            })
+            .collect(),
+        candidates: vec![CandidateRecord {
+            remote_id: "C1".into(),
+            first_name: "Zoë".into(),
+            last_name: "Müller".into(),
+            email: Some("zoe@example.de".into()),
+            phone: None,
+            raw: json!({}),
+        }],
+        applications: vec![ApplicationRecord {
+            remote_id: "A1".into(),
+            candidate_remote_id: "C1".into(),
+            job_remote_id: "J1".into(),
+            stage_remote_id: Some(stage_of_app.into()),
+            status: "active".into(),
+            raw: json!({}),
+        }],
+    }
+}
+
+#[sqlx::test(migrator = "desk_store::MIGRATOR")]
+async fn a_snapshot_is_stored_and_counted_per_stage(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let conn = store
+        .upsert_connection("greenhouse", "Acme", "http://gh", 1)
+        .await
+        .unwrap();
+    let counts = store
+        .save_ats_snapshot(conn, &snapshot("S-review"), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            counts.jobs,
+            counts.stages,
+            counts.candidates,
+            counts.applications
+        ),
+        (1, 2, 1, 1)
+    );
+    assert_eq!(
+        counts.stage_changes, 1,
+        "a new application counts as arriving in its stage"
+    );
+
+    let jobs = store.job_summaries(conn).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    let stages: Vec<_> = jobs[0]
+        .stages
+        .iter()
+        .map(|s| (s.name.as_str(), s.applications))
+        .collect();
+    assert_eq!(
+        stages,
+        [("S-review", 1), ("S-screen", 0)],
+        "stages in pipeline order with their counts"
+    );
+    assert_eq!(store.candidate_count(conn).await.unwrap(), 1);
+}
+
+#[sqlx::test(migrator = "desk_store::MIGRATOR")]
+async fn a_resync_detects_only_real_stage_changes(pool: SqlitePool) {
+    let store = Store::from_pool(pool.clone());
+    let conn = store
+        .upsert_connection("lever", "Acme", "http://lever", 1)
+        .await
+        .unwrap();
+    store
+        .save_ats_snapshot(conn, &snapshot("S-review"), 10)
+        .await
+        .unwrap();
+    let same = store
+        .save_ats_snapshot(conn, &snapshot("S-review"), 20)
+        .await
+        .unwrap();
+    assert_eq!(same.stage_changes, 0, "nothing moved");
+    let entered: i64 = sqlx::query_scalar("SELECT stage_entered_at FROM applications")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        entered, 10,
+        "staying in a stage keeps the time it was entered"
+    );
+
+    let moved = store
+        .save_ats_snapshot(conn, &snapshot("S-screen"), 30)
+        .await
+        .unwrap();
+    assert_eq!(moved.stage_changes, 1);
+    let entered: i64 = sqlx::query_scalar("SELECT stage_entered_at FROM applications")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(entered, 30, "moving resets the time the stage was entered");
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM applications")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 1, "re-syncing updates rows, never duplicates them");
+}
+
+#[sqlx::test(migrator = "desk_store::MIGRATOR")]
+async fn applications_whose_job_is_missing_are_skipped_not_half_written(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let conn = store
+        .upsert_connection("greenhouse", "Acme", "http://gh", 1)
+        .await
+        .unwrap();
+    let mut snap = snapshot("S-review");
+    snap.applications[0].job_remote_id = "unknown".into();
+    let counts = store.save_ats_snapshot(conn, &snap, 10).await.unwrap();
+    assert_eq!((counts.applications, counts.orphans), (0, 1));
+}
+
+#[sqlx::test(migrator = "desk_store::MIGRATOR")]
+async fn the_same_connection_is_found_again_by_kind_and_url(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let a = store
+        .upsert_connection("willo", "Willo", "http://w", 1)
+        .await
+        .unwrap();
+    let b = store
+        .upsert_connection("willo", "Willo (renamed)", "http://w", 2)
+        .await
+        .unwrap();
+    assert_eq!(a, b);
+    let all = store.connections().await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].label, "Willo (renamed)");
+}
+
+#[sqlx::test(migrator = "desk_store::MIGRATOR")]
+async fn enqueueing_the_same_key_twice_queues_one_item(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let (first, created) = store
+        .enqueue("invite", "invite:A1:I1", &json!({"a": 1}), 0)
+        .await
+        .unwrap();
+    let (second, created_again) = store
+        .enqueue("invite", "invite:A1:I1", &json!({"a": 2}), 5)
+        .await
+        .unwrap();
+    assert!(created && !created_again);
+    assert_eq!(first, second);
+    assert_eq!(
+        store.outbox_item(first).await.unwrap().payload,
+        json!({"a": 1}),
+        "the first payload stays"
+    );
+}
+
+#[sqlx::test(migrator = "desk_store::MIGRATOR")]
+async fn a_leased_item_is_not_claimed_twice_until_its_lease_expires(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let (id, _) = store
+        .enqueue("note", "note:1", &json!({}), 0)
+        .await
+        .unwrap();
+    let first = store
+        .claim_outbox("worker-a", 100, 1_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(first.iter().map(|i| i.id).collect::<Vec<_>>(), [id]);
+    assert!(
+        store
+            .claim_outbox("worker-b", 500, 1_000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased to worker-a"
+    );
+
+    // worker-a died; after the lease runs out worker-b takes over, and worker-a's late answer is refused.
+    let again = store
+        .claim_outbox("worker-b", 1_200, 1_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    assert!(
+        !store
+            .complete_outbox(id, "worker-a", Some("late"), 1_300)
+            .await
+            .unwrap(),
+        "a lost lease cannot finish the item"
+    );
+    assert!(store
+        .complete_outbox(id, "worker-b", Some("note-77"), 1_300)
+        .await
+        .unwrap());
+    let item = store.outbox_item(id).await.unwrap();
+    assert_eq!(
+        (item.status, item.result.as_deref()),
+        (OutboxStatus::Done, Some("note-77"))
+    );
+    assert!(
+        store
+            .claim_outbox("worker-c", 10_000, 1_000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "done items are never claimed"
+    );
+}
+
+#[sqlx::test(migrator = "desk_store::MIGRATOR")]
+async fn a_retried_item_waits_for_its_next_attempt(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let (id, _) = store
+        .enqueue("note", "note:1", &json!({}), 0)
+        .await
+        .unwrap();
+    store.claim_outbox("w", 0, 1_000, 10).await.unwrap();
+    assert!(store
+        .retry_outbox_later(id, "w", "503 from ATS", 5_000, 10)
+        .await
+        .unwrap());
+    assert!(
+        store
+            .claim_outbox("w", 4_999, 1_000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not due yet"
+    );
+    let due = store.claim_outbox("w", 5_000, 1_000, 10).await.unwrap();
+    assert_eq!(due[0].attempts, 1);
+    assert_eq!(due[0].last_error.as_deref(), Some("503 from ATS"));
+}
+
+#[sqlx::test(migrator = "desk_store::MIGRATOR")]
+async fn a_failed_item_stays_until_a_person_requeues_it(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let (id, _) = store
+        .enqueue("note", "note:1", &json!({}), 0)
+        .await
+        .unwrap();
+    store.claim_outbox("w", 0, 1_000, 10).await.unwrap();
+    assert!(store
+        .fail_outbox(id, "w", "422: note body refused", 10)
+        .await
+        .unwrap());
+    assert!(
+        store
+            .claim_outbox("w", 100_000, 1_000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "failed items are not retried by themselves"
+    );
+    assert_eq!(
+        store.outbox_item(id).await.unwrap().status,
+        OutboxStatus::Failed
+    );
+    store.requeue_failed_outbox(id, 200).await.unwrap();
+    assert_eq!(
+        store.claim_outbox("w", 200, 1_000, 10).await.unwrap().len(),
+        1
+    );
+    assert!(
+        matches!(
+            store.requeue_failed_outbox(id, 300).await,
+            Err(StoreError::NotFound { .. })
+        ),
+        "only failed items can be requeued"
+    );
+}
+
+#[sqlx::test(migrator = "desk_store::MIGRATOR")]
+async fn a_duplicate_webhook_delivery_is_stored_once(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let first = store
+        .insert_inbox("willo", "new_response", "p1:new_response", "{}", 1)
+        .await
+        .unwrap();
+    let again = store
+        .insert_inbox("willo", "new_response", "p1:new_response", "{}", 2)
+        .await
+        .unwrap();
+    assert!(matches!(first, InboxInsert::New(_)));
+    assert_eq!(again, InboxInsert::Duplicate);
+    let pending = store.unprocessed_inbox(10).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    store
+        .mark_inbox_processed(pending[0].id, None, 3)
+        .await
+        .unwrap();
+    assert!(store.unprocessed_inbox(10).await.unwrap().is_empty());
+}
+
+#[sqlx::test(migrator = "desk_store::MIGRATOR")]
+async fn activity_is_listed_newest_first(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    store
+        .log_activity("sync", "Synced 3 jobs", None, None, 1)
+        .await
+        .unwrap();
+    store
+        .log_activity("invite", "Invited a candidate", None, None, 2)
+        .await
+        .unwrap();
+    let entries = store.recent_activity(10).await.unwrap();
+    assert_eq!(
+        entries.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        ["invite", "sync"]
+    );
+}
+
+#[sqlx::test(migrator = "desk_store::MIGRATOR")]
+async fn the_schema_refuses_an_unknown_invitation_status(pool: SqlitePool) {
+    let result = sqlx::query(
+        "INSERT INTO invitations (application_id, interview_id, status, created_at, updated_at) VALUES (1, 1, 'bogus', 0, 0)",
+    )
+    .execute(&pool)
+    .await;
+    assert!(result.is_err(), "status is a closed set");
+}
+
+#[tokio::test]
+async fn a_file_store_opens_in_wal_mode_and_reopens_with_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested").join("desk.db");
+    let store = Store::open(&path).await.unwrap();
+    store
+        .log_activity("start", "first run", None, None, 1)
+        .await
+        .unwrap();
+    store.close().await;
+    assert!(path.exists());
+
+    let store = Store::open(&path).await.unwrap();
+    assert_eq!(
+        store.recent_activity(10).await.unwrap().len(),
+        1,
+        "data survives a restart"
+    );
+    store.close().await;
+    let mode: String = {
+        let pool = SqlitePool::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_sqlite_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("desk.db");
+    std::fs::write(&path, b"these are my notes, not a database").unwrap();
+    let error = Store::open(&path).await.unwrap_err();
+    assert!(
+        matches!(error, StoreError::NotADatabase { .. }),
+        "got {error}"
+    );
+    assert!(error.to_string().contains("left untouched"));
+    assert!(
+        std::fs::read(&path).unwrap() == b"these are my notes, not a database",
+        "the file is not modified"
+    );
+}
+
+#[tokio::test]
+async fn another_programs_database_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("desk.db");
+    {
+        let pool = SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE recipes (name TEXT)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+    let before = std::fs::read(&path).unwrap();
+    let error = Store::open(&path).await.unwrap_err();
+    assert!(matches!(error, StoreError::Foreign { .. }), "got {error}");
+    assert!(
+        std::fs::read(&path).unwrap() == before,
+        "the foreign file is not modified"
+    );
+}
