@@ -1,0 +1,11 @@
+//! The API that Willo Desk's UI (through Tauri commands) and command line call. Nothing here
+//! depends on Tauri, so all of it is tested without a window.
+
+mod app;
+mod error;
+pub mod ipc;
+pub mod paths;
+mod sync;
+
+pub use app::App;
+pub use error::{AppError, ErrorCode};

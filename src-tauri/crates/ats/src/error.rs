@@ -1,0 +1,105 @@
+use std::time::Duration;
+
+/// What went wrong talking to an ATS, and whether trying again can help. Messages name the
+/// problem, never a credential or candidate data.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AtsError {
+    #[error("the ATS refused the credentials (401): check the client id, secret or API key")]
+    Unauthorized,
+    #[error("the ATS credentials lack a permission (403): {0}")]
+    Forbidden(String),
+    #[error("the ATS has no such record (404)")]
+    NotFound,
+    #[error("the ATS refused the request ({status}): {message}")]
+    Rejected { status: u16, message: String },
+    #[error("the ATS is rate limiting requests")]
+    RateLimited { retry_after: Option<Duration> },
+    #[error("the ATS had a server error ({status})")]
+    Server { status: u16 },
+    #[error("could not reach the ATS: {0}")]
+    Transport(String),
+    #[error("the ATS answered with unexpected JSON at {path}: {message}")]
+    Decode { path: String, message: String },
+}
+
+impl AtsError {
+    /// True when the same request may succeed later.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::RateLimited { .. } | Self::Server { .. } | Self::Transport(_)
+        )
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+impl From<reqwest::Error> for AtsError {
+    fn from(error: reqwest::Error) -> Self {
+        // reqwest's message can include the URL; the URL carries no secret here (tokens go in headers).
+        Self::Transport(error.without_url().to_string())
+    }
+}
+
+/// `Retry-After` as seconds, an HTTP date, or (Greenhouse v1 style) a Unix timestamp.
+pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(n) = value.parse::<u64>() {
+        // Anything past a day is a timestamp, not a delay.
+        if n > 86_400 {
+            let wait = i64::try_from(n).ok()? - now.timestamp();
+            return Some(Duration::from_secs(u64::try_from(wait).unwrap_or(0)));
+        }
+        return Some(Duration::from_secs(n));
+    }
+    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    Some(
+        (date.with_timezone(&chrono::Utc) - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::parse_from_rfc3339("2026-11-30T10:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_dates_and_timestamps() {
+        assert_eq!(parse_retry_after("7", now()), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Mon, 30 Nov 2026 10:00:30 GMT", now()),
+            Some(Duration::from_secs(30))
+        );
+        let epoch = (now().timestamp() + 12).to_string();
+        assert_eq!(
+            parse_retry_after(&epoch, now()),
+            Some(Duration::from_secs(12))
+        );
+        assert_eq!(parse_retry_after("soon", now()), None);
+    }
+
+    #[test]
+    fn only_transient_errors_are_retryable() {
+        assert!(AtsError::Server { status: 503 }.is_retryable());
+        assert!(AtsError::RateLimited { retry_after: None }.is_retryable());
+        assert!(!AtsError::Unauthorized.is_retryable());
+        assert!(!AtsError::Rejected {
+            status: 422,
+            message: String::new()
+        }
+        .is_retryable());
+    }
+}

@@ -1,0 +1,41 @@
+//! What a connector reads from an ATS, in the ATS-neutral shape the rest of the app uses.
+//! Ids are strings everywhere (Greenhouse integers, Lever UUIDs); `raw` keeps the whole record.
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub id: String,
+    pub title: String,
+    pub department: Option<String>,
+    pub location: Option<String>,
+    pub status: String,
+    pub raw: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stage {
+    pub id: String,
+    /// `None` where stages are account-wide.
+    pub job_id: Option<String>,
+    pub name: String,
+    pub position: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub emails: Vec<String>,
+    pub phones: Vec<String>,
+    pub raw: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Application {
+    pub id: String,
+    pub candidate_id: String,
+    pub job_id: String,
+    pub stage_id: Option<String>,
+    pub status: String,
+    pub raw: serde_json::Value,
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { ago, percent } from "./format";
+import { screenForKey } from "./screens";
+
+describe("formatting", () => {
+  const now = Date.UTC(2026, 10, 30, 12, 0, 0);
+  it("says how long ago something happened", () => {
+    expect(ago(now - 10_000, now)).toBe("just now");
+    expect(ago(now - 5 * 60_000, now)).toBe("5 min ago");
+    expect(ago(now - 3 * 3_600_000, now)).toBe("3 h ago");
+  });
+  it("computes shares without dividing by zero", () => {
+    expect(percent(1, 4)).toBe(25);
+    expect(percent(3, 0)).toBe(0);
+  });
+});
+
+describe("keyboard navigation", () => {
+  it("opens screens with Ctrl or Cmd and a digit", () => {
+    expect(screenForKey({ key: "2", ctrlKey: true, metaKey: false, altKey: false })).toBe("inbox");
+    expect(screenForKey({ key: "5", ctrlKey: false, metaKey: true, altKey: false })).toBe("dashboard");
+  });
+  it("ignores plain digits, Alt combinations and other keys", () => {
+    expect(screenForKey({ key: "2", ctrlKey: false, metaKey: false, altKey: false })).toBeUndefined();
+    expect(screenForKey({ key: "2", ctrlKey: true, metaKey: false, altKey: true })).toBeUndefined();
+    expect(screenForKey({ key: "9", ctrlKey: true, metaKey: false, altKey: false })).toBeUndefined();
+  });
+});

@@ -1,0 +1,15 @@
+/** "just now", "5 min ago", "3 h ago", or a date, for a Unix-millisecond time. */
+export function ago(time: number, now: number = Date.now()): string {
+  const seconds = Math.max(0, Math.round((now - time) / 1000));
+  if (seconds < 45) return "just now";
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 24) return `${hours} h ago`;
+  return new Date(time).toLocaleDateString();
+}
+
+/** A share as a whole percentage, 0 when there is nothing to share. */
+export function percent(part: number, whole: number): number {
+  return whole > 0 ? Math.round((part / whole) * 100) : 0;
+}
