@@ -53,8 +53,11 @@ pub fn run_sandbox(args: &SandboxArgs) -> anyhow::Result<()> {
         };
         config.addr = SocketAddr::new(args.host, args.port);
         let sandbox = Sandbox::start(config).await?;
-        // The one line of JSON other tools read; everything else goes to the log.
-        println!("{}", serde_json::to_string(&sandbox.info)?);
+        // The one line of JSON other tools read; everything else goes to the log (stderr).
+        #[allow(clippy::print_stdout)]
+        {
+            println!("{}", serde_json::to_string(&sandbox.info)?);
+        }
         tokio::signal::ctrl_c()
             .await
             .context("could not wait for Ctrl-C")?;

@@ -1,5 +1,7 @@
 //! The app in sandbox mode, end to end against the in-process simulators and a real SQLite file.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
 use desk_app::App;
 use desk_sandbox::SandboxConfig;
 

@@ -1,5 +1,7 @@
 //! The Greenhouse v3 reader against the simulated Greenhouse.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
 use std::time::Duration;
 
 use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};

@@ -1,6 +1,8 @@
 //! The simulated Willo over real HTTP: auth, visibility, pagination, validation, throttling, the
 //! candidate lifecycle, webhook deliveries and their retries.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -1,5 +1,7 @@
 //! Persistence tests: every test gets its own migrated database.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
 use desk_store::{
     ApplicationRecord, AtsSnapshot, CandidateRecord, InboxInsert, JobRecord, OutboxStatus,
     StageRecord, Store, StoreError,

@@ -63,6 +63,16 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(json!({ "error": code, "message": message }))).into_response()
 }
 
+/// A refused request, small enough to pass around in `Result` (a `Response` is not).
+#[derive(Debug)]
+struct Refusal(StatusCode, &'static str);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        error(self.0, "invalid_request", self.1)
+    }
+}
+
 // ---- auth -----------------------------------------------------------------------------------------
 
 #[derive(Debug, Deserialize)]
@@ -189,7 +199,7 @@ async fn bearer(State(sim): Sim, mut request: Request, next: Next) -> Response {
 
 /// Reads the query: either filters (first request) or a lone `cursor` (every later one). The cursor
 /// carries the original filters and the offset; mixing it with other parameters is an error, as in v3.
-fn read_query(raw: Option<&str>) -> Result<(BTreeMap<String, String>, usize), Response> {
+fn read_query(raw: Option<&str>) -> Result<(BTreeMap<String, String>, usize), Refusal> {
     let pairs: BTreeMap<String, String> =
         url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
             .into_owned()
@@ -198,19 +208,12 @@ fn read_query(raw: Option<&str>) -> Result<(BTreeMap<String, String>, usize), Re
         return Ok((pairs, 0));
     };
     if pairs.len() > 1 {
-        return Err(error(
+        return Err(Refusal(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_request",
             "A cursor cannot be combined with other parameters.",
         ));
     }
-    let bad = || {
-        error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_request",
-            "The cursor is not valid.",
-        )
-    };
+    let bad = || Refusal(StatusCode::UNPROCESSABLE_ENTITY, "The cursor is not valid.");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)
         .map_err(|_| bad())?;
@@ -306,11 +309,12 @@ fn candidate_json(c: &super::dataset::Candidate) -> Value {
     })
 }
 
-async fn list_jobs(State(sim): Sim, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    let (filters, offset) = match read_query(q.as_deref()) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+async fn list_jobs(
+    State(sim): Sim,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Response, Refusal> {
+    let (filters, offset) = read_query(q.as_deref())?;
     let items = sim.with_data(|d| {
         d.jobs
             .iter()
@@ -318,7 +322,7 @@ async fn list_jobs(State(sim): Sim, headers: HeaderMap, RawQuery(q): RawQuery) -
             .map(job_json)
             .collect()
     });
-    paged(items, &filters, offset, "/jobs", &origin(&headers))
+    Ok(paged(items, &filters, offset, "/jobs", &origin(&headers)))
 }
 
 async fn get_job(State(sim): Sim, Path(id): Path<u64>) -> Response {
@@ -328,11 +332,12 @@ async fn get_job(State(sim): Sim, Path(id): Path<u64>) -> Response {
     )
 }
 
-async fn list_job_stages(State(sim): Sim, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    let (filters, offset) = match read_query(q.as_deref()) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+async fn list_job_stages(
+    State(sim): Sim,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Response, Refusal> {
+    let (filters, offset) = read_query(q.as_deref())?;
     let wanted = ids(&filters, "job_ids");
     let items = sim.with_data(|d| {
         d.jobs
@@ -345,15 +350,22 @@ async fn list_job_stages(State(sim): Sim, headers: HeaderMap, RawQuery(q): RawQu
             })
             .collect()
     });
-    paged(items, &filters, offset, "/job_stages", &origin(&headers))
+    Ok(paged(
+        items,
+        &filters,
+        offset,
+        "/job_stages",
+        &origin(&headers),
+    ))
 }
 
 /// No stage filter: as far as is known, v3 has none, so connectors filter on `current_stage_id`.
-async fn list_applications(State(sim): Sim, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    let (filters, offset) = match read_query(q.as_deref()) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+async fn list_applications(
+    State(sim): Sim,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Response, Refusal> {
+    let (filters, offset) = read_query(q.as_deref())?;
     let jobs = ids(&filters, "job_ids");
     let candidates = ids(&filters, "candidate_ids");
     let items = sim.with_data(|d| {
@@ -369,7 +381,13 @@ async fn list_applications(State(sim): Sim, headers: HeaderMap, RawQuery(q): Raw
             .map(|a| application_json(d, a))
             .collect()
     });
-    paged(items, &filters, offset, "/applications", &origin(&headers))
+    Ok(paged(
+        items,
+        &filters,
+        offset,
+        "/applications",
+        &origin(&headers),
+    ))
 }
 
 async fn get_application(State(sim): Sim, Path(id): Path<u64>) -> Response {
@@ -380,11 +398,12 @@ async fn get_application(State(sim): Sim, Path(id): Path<u64>) -> Response {
         )
 }
 
-async fn list_candidates(State(sim): Sim, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    let (filters, offset) = match read_query(q.as_deref()) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+async fn list_candidates(
+    State(sim): Sim,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Response, Refusal> {
+    let (filters, offset) = read_query(q.as_deref())?;
     let wanted = ids(&filters, "ids");
     let items = sim.with_data(|d| {
         d.candidates
@@ -393,7 +412,13 @@ async fn list_candidates(State(sim): Sim, headers: HeaderMap, RawQuery(q): RawQu
             .map(candidate_json)
             .collect()
     });
-    paged(items, &filters, offset, "/candidates", &origin(&headers))
+    Ok(paged(
+        items,
+        &filters,
+        offset,
+        "/candidates",
+        &origin(&headers),
+    ))
 }
 
 async fn get_candidate(State(sim): Sim, Path(id): Path<u64>) -> Response {
@@ -404,18 +429,19 @@ async fn get_candidate(State(sim): Sim, Path(id): Path<u64>) -> Response {
         )
 }
 
-async fn list_users(State(sim): Sim, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    let (filters, offset) = match read_query(q.as_deref()) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+async fn list_users(
+    State(sim): Sim,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Response, Refusal> {
+    let (filters, offset) = read_query(q.as_deref())?;
     let items = sim.with_data(|d| {
         d.users
             .iter()
             .map(|u| json!({"id": u.id, "first_name": u.first_name, "last_name": u.last_name, "primary_email_address": u.email}))
             .collect()
     });
-    paged(items, &filters, offset, "/users", &origin(&headers))
+    Ok(paged(items, &filters, offset, "/users", &origin(&headers)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -501,11 +527,12 @@ async fn create_note(
     })
 }
 
-async fn list_notes(State(sim): Sim, headers: HeaderMap, RawQuery(q): RawQuery) -> Response {
-    let (filters, offset) = match read_query(q.as_deref()) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+async fn list_notes(
+    State(sim): Sim,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Response, Refusal> {
+    let (filters, offset) = read_query(q.as_deref())?;
     let candidates = ids(&filters, "candidate_ids");
     let items = sim.with_data(|d| {
         d.writes
@@ -515,7 +542,7 @@ async fn list_notes(State(sim): Sim, headers: HeaderMap, RawQuery(q): RawQuery) 
             .map(|w| json!({"id": w.id, "candidate_id": w.candidate_id, "application_id": w.application_id, "body": w.body["body"], "visibility": w.body["visibility"], "created_at": w.at}))
             .collect()
     });
-    paged(items, &filters, offset, "/notes", &origin(&headers))
+    Ok(paged(items, &filters, offset, "/notes", &origin(&headers)))
 }
 
 #[derive(Debug, Deserialize)]

@@ -54,6 +54,16 @@ fn error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(json!({ "code": code, "message": message }))).into_response()
 }
 
+/// A refused request, small enough to pass around in `Result` (a `Response` is not).
+#[derive(Debug)]
+struct Refusal(&'static str, &'static str);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        error(StatusCode::BAD_REQUEST, self.0, self.1)
+    }
+}
+
 async fn basic_auth(State(sim): Sim, request: Request, next: Next) -> Response {
     let key = request
         .headers()
@@ -110,7 +120,7 @@ struct PageParams {
 }
 
 /// Offset tokens are opaque to clients; here they are a base64 index.
-fn page(items: Vec<Value>, params: &PageParams) -> Result<Json<Value>, Response> {
+fn page(items: Vec<Value>, params: &PageParams) -> Result<Json<Value>, Refusal> {
     let limit = params
         .limit
         .filter(|l| (1..=100).contains(l))
@@ -122,13 +132,7 @@ fn page(items: Vec<Value>, params: &PageParams) -> Result<Json<Value>, Response>
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
             .and_then(|s| s.parse::<usize>().ok())
-            .ok_or_else(|| {
-                error(
-                    StatusCode::BAD_REQUEST,
-                    "InvalidOffset",
-                    "The offset token is not valid.",
-                )
-            })?,
+            .ok_or(Refusal("InvalidOffset", "The offset token is not valid."))?,
     };
     let total = items.len();
     let data: Vec<Value> = items.into_iter().skip(start).take(limit).collect();
@@ -155,7 +159,7 @@ async fn list_postings(State(sim): Sim, Query(params): Query<PageParams>) -> Res
             })
             .collect()
     });
-    page(items, &params).map_or_else(|r| r, IntoResponse::into_response)
+    page(items, &params).into_response()
 }
 
 async fn list_stages(Query(params): Query<PageParams>) -> Response {
@@ -164,7 +168,7 @@ async fn list_stages(Query(params): Query<PageParams>) -> Response {
         .enumerate()
         .map(|(i, name)| json!({ "id": stage_uuid(i), "text": name }))
         .collect();
-    page(items, &params).map_or_else(|r| r, IntoResponse::into_response)
+    page(items, &params).into_response()
 }
 
 async fn list_users(State(sim): Sim, Query(params): Query<PageParams>) -> Response {
@@ -174,7 +178,7 @@ async fn list_users(State(sim): Sim, Query(params): Query<PageParams>) -> Respon
             .map(|u| json!({"id": uuid(USER, u.id), "name": format!("{} {}", u.first_name, u.last_name), "email": u.email, "accessRole": "admin"}))
             .collect()
     });
-    page(items, &params).map_or_else(|r| r, IntoResponse::into_response)
+    page(items, &params).into_response()
 }
 
 fn opportunity_json(d: &Dataset, app: &Application) -> Value {
@@ -225,7 +229,7 @@ async fn list_opportunities(
             .map(|a| opportunity_json(d, a))
             .collect()
     });
-    page(items, &params).map_or_else(|r| r, IntoResponse::into_response)
+    page(items, &params).into_response()
 }
 
 fn find_opportunity(d: &Dataset, id: &str) -> Option<Application> {
@@ -251,14 +255,13 @@ struct PerformAs {
     perform_as: Option<String>,
 }
 
-fn actor(sim: &AtsSim, perform_as: Option<String>) -> Result<Option<String>, Response> {
+fn actor(sim: &AtsSim, perform_as: Option<String>) -> Result<Option<String>, Refusal> {
     match perform_as {
         None => Ok(None),
         Some(user) if sim.with_data(|d| d.users.iter().any(|u| uuid(USER, u.id) == user)) => {
             Ok(Some(user))
         }
-        Some(_) => Err(error(
-            StatusCode::BAD_REQUEST,
+        Some(_) => Err(Refusal(
             "InvalidPerformAs",
             "perform_as does not name a user.",
         )),
@@ -280,7 +283,7 @@ async fn create_note(
 ) -> Response {
     let actor = match actor(&sim, who.perform_as) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(refusal) => return refusal.into_response(),
     };
     let Some(value) = note.value.filter(|v| !v.trim().is_empty()) else {
         return error(StatusCode::BAD_REQUEST, "InvalidBody", "value is required.");
@@ -336,7 +339,7 @@ async fn change_stage(
 ) -> Response {
     let actor = match actor(&sim, who.perform_as) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(refusal) => return refusal.into_response(),
     };
     let Some(target) = body
         .stage
@@ -389,7 +392,7 @@ async fn add_links(
 ) -> Response {
     let actor = match actor(&sim, who.perform_as) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(refusal) => return refusal.into_response(),
     };
     let Some(links) = body.links.filter(|l| !l.is_empty()) else {
         return error(

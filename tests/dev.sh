@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The two commands of the README, on a fresh Debian/Ubuntu machine with Rust, Node and apt:
+#
+#   ./tests/dev.sh app    install what is missing, build, and open Willo Desk in sandbox mode
+#   ./tests/dev.sh test   install what is missing, then run every check and test CI runs
+#
+# System packages are installed with apt-get only when absent (needs root or sudo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SYSTEM_PACKAGES=(
+  # Building the Tauri shell (GTK 3 + WebKitGTK 4.1).
+  build-essential pkg-config file libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev librsvg2-dev
+  libayatana-appindicator3-dev
+  # Playing answer videos (WebM) inside the app.
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  # Running the real app headless in tests: a virtual display, a session bus, WebDriver.
+  xvfb xauth dbus-x11 webkit2gtk-driver
+)
+
+say() { printf '\n== %s\n' "$*"; }
+
+install_system_packages() {
+  local missing=()
+  for package in "${SYSTEM_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "Installing system packages: ${missing[*]}"
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+install_ui() {
+  say "Installing the UI's npm packages"
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+}
+
+build_ui() {
+  say "Building the UI"
+  (cd ui && npm run --silent build)
+}
+
+run_app() {
+  install_system_packages
+  install_ui
+  build_ui
+  say "Building Willo Desk (release; the first build takes a few minutes)"
+  cargo build --release --locked -p willo-desk
+  say "Starting Willo Desk in sandbox mode"
+  exec ./target/release/willo-desk "$@"
+}
+
+run_tests() {
+  install_system_packages
+  install_ui
+  say "Formatting"
+  cargo fmt --all -- --check
+  say "UI: type check and unit tests"
+  (cd ui && npm run --silent check && npm test --silent)
+  build_ui
+  say "Lints"
+  cargo clippy --locked --workspace --all-targets -- -D warnings
+  say "Rust tests (every crate, the simulators, the store, the CLI)"
+  cargo test --locked --workspace
+  say "Generated IPC bindings match the Rust types"
+  if [ -n "$(git status --porcelain -- ui/src/ipc/bindings)" ]; then
+    git status --porcelain -- ui/src/ipc/bindings
+    echo "The TypeScript bindings changed: run 'cargo test -p desk-app' and commit ui/src/ipc/bindings." >&2
+    exit 1
+  fi
+  say "The real app under Xvfb (screenshots in tests/artifacts/)"
+  node --test tests/e2e/
+}
+
+case "${1:-}" in
+  app) shift; run_app "$@" ;;
+  test) run_tests ;;
+  *)
+    echo "usage: $0 app|test" >&2
+    exit 2
+    ;;
+esac
