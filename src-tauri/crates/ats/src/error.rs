@@ -47,49 +47,9 @@ impl From<reqwest::Error> for AtsError {
     }
 }
 
-/// `Retry-After` as seconds, an HTTP date, or (Greenhouse v1 style) a Unix timestamp.
-pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(n) = value.parse::<u64>() {
-        // Anything past a day is a timestamp, not a delay.
-        if n > 86_400 {
-            let wait = i64::try_from(n).ok()? - now.timestamp();
-            return Some(Duration::from_secs(u64::try_from(wait).unwrap_or(0)));
-        }
-        return Some(Duration::from_secs(n));
-    }
-    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    Some(
-        (date.with_timezone(&chrono::Utc) - now)
-            .to_std()
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn now() -> chrono::DateTime<chrono::Utc> {
-        chrono::DateTime::parse_from_rfc3339("2026-11-30T10:00:00Z")
-            .unwrap()
-            .with_timezone(&chrono::Utc)
-    }
-
-    #[test]
-    fn retry_after_reads_seconds_dates_and_timestamps() {
-        assert_eq!(parse_retry_after("7", now()), Some(Duration::from_secs(7)));
-        assert_eq!(
-            parse_retry_after("Mon, 30 Nov 2026 10:00:30 GMT", now()),
-            Some(Duration::from_secs(30))
-        );
-        let epoch = (now().timestamp() + 12).to_string();
-        assert_eq!(
-            parse_retry_after(&epoch, now()),
-            Some(Duration::from_secs(12))
-        );
-        assert_eq!(parse_retry_after("soon", now()), None);
-    }
 
     #[test]
     fn only_transient_errors_are_retryable() {

@@ -10,9 +10,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::error::parse_retry_after;
 use crate::link::next_link;
 use crate::{Application, AtsError, Candidate, Job, Stage};
+use desk_domain::retry_after;
 
 /// Refresh this long before the token's stated expiry, so no request goes out with a dying token.
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
@@ -326,7 +326,7 @@ async fn check(response: reqwest::Response) -> Result<String, AtsError> {
         .headers()
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+        .and_then(|v| retry_after::parse(v, chrono::Utc::now()));
     let body = response.text().await.unwrap_or_default();
     let message = serde_json::from_str::<Value>(&body)
         .ok()

@@ -5,8 +5,11 @@
 
 mod contact;
 mod key;
+pub mod retry_after;
+mod sensitive;
 mod status;
 
 pub use contact::{ContactError, Email, PhoneE164};
 pub use key::{KeyError, WilloKey};
+pub use sensitive::Sensitive;
 pub use status::{AtsKind, InvitationStatus};
