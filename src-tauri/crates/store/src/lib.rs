@@ -10,8 +10,10 @@ mod ats_records;
 mod connections;
 mod error;
 mod inbox;
+mod invitations;
 mod open;
 mod outbox;
+mod participants;
 
 pub use activity::ActivityEntry;
 pub use ats_records::{
@@ -21,7 +23,9 @@ pub use ats_records::{
 pub use connections::Connection;
 pub use error::StoreError;
 pub use inbox::{InboxInsert, InboxItem};
+pub use invitations::{Invitation, InviteTarget, OpenInvitation};
 pub use outbox::{OutboxItem, OutboxStatus};
+pub use participants::{ParticipantRecord, ResponseRecord, SavedParticipant};
 
 use sqlx::SqlitePool;
 

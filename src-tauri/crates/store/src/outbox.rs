@@ -234,3 +234,14 @@ impl Store {
         row.try_into()
     }
 }
+
+impl Store {
+    /// How many items wait to be sent (due or backing off).
+    pub async fn outbox_pending(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "n!: i64" FROM outbox WHERE status = 'pending'"#
+        )
+        .fetch_one(&self.reader)
+        .await?)
+    }
+}

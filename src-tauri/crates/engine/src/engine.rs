@@ -1,0 +1,84 @@
+//! The engine's shared parts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use desk_store::Store;
+use desk_willo::WilloClient;
+use tokio::sync::Notify;
+
+use crate::{Clock, EventSink};
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Region for phone numbers written without a country code (ISO 3166 alpha-2, e.g. "GB").
+    pub default_region: Option<String>,
+    /// Names this worker's outbox leases.
+    pub worker_id: String,
+    /// How long a claimed outbox item belongs to this worker before another may take it.
+    pub lease: Duration,
+    /// Attempts before an outbox item is marked failed for a person to look at.
+    pub max_attempts: i64,
+    /// The first retry's delay; later ones double, up to `max_backoff`.
+    pub first_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            default_region: None,
+            worker_id: format!("worker-{}", std::process::id()),
+            lease: Duration::from_secs(60),
+            max_attempts: 8,
+            first_backoff: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(300),
+        }
+    }
+}
+
+pub struct Engine {
+    pub(crate) store: Store,
+    pub(crate) willo: Arc<WilloClient>,
+    /// The store's id of the Willo connection (interviews belong to it).
+    pub(crate) willo_connection: i64,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) events: Arc<dyn EventSink>,
+    pub(crate) config: EngineConfig,
+    /// Woken when there is new work (an invite queued, a webhook received).
+    pub(crate) wake: Arc<Notify>,
+}
+
+impl Engine {
+    pub fn new(
+        store: Store,
+        willo: Arc<WilloClient>,
+        willo_connection: i64,
+        clock: Arc<dyn Clock>,
+        events: Arc<dyn EventSink>,
+        config: EngineConfig,
+    ) -> Self {
+        Self {
+            store,
+            willo,
+            willo_connection,
+            clock,
+            events,
+            config,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Notified whenever new work arrives; the background loop waits on it.
+    pub fn wake_handle(&self) -> Arc<Notify> {
+        Arc::clone(&self.wake)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}

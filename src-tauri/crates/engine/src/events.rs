@@ -1,0 +1,40 @@
+//! What the engine tells the outside (the desktop shell turns these into UI events and desktop
+//! notifications). Events carry ids, never candidate data: the receiver looks up what it shows.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EngineEvent {
+    InvitationSent {
+        invitation_id: i64,
+    },
+    InvitationFailed {
+        invitation_id: i64,
+        error: String,
+    },
+    /// The candidate opened or started the interview.
+    InvitationProgressed {
+        invitation_id: i64,
+        status: String,
+    },
+    InterviewCompleted {
+        invitation_id: i64,
+        participant_key: String,
+    },
+}
+
+pub trait EventSink: Send + Sync {
+    fn emit(&self, event: EngineEvent);
+}
+
+/// Sends events down a channel (tests read them; the shell forwards them).
+#[derive(Debug, Clone)]
+pub struct ChannelSink(pub tokio::sync::mpsc::UnboundedSender<EngineEvent>);
+
+impl EventSink for ChannelSink {
+    fn emit(&self, event: EngineEvent) {
+        // A closed receiver means nobody listens any more; the event is not needed.
+        let _ = self.0.send(event);
+    }
+}

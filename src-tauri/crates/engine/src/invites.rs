@@ -1,0 +1,143 @@
+//! Queueing an invitation: checks first, then the local record and its outbox item together.
+
+use desk_willo::WilloError;
+use serde_json::json;
+
+use crate::checks::{self, CandidateFacts, Existing, Refusal};
+use crate::{Engine, EngineError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Queued {
+    pub invitation_id: i64,
+    pub outbox_id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InviteOutcome {
+    Queued(Queued),
+    /// Nothing was sent; each refusal says what to fix.
+    Refused(Vec<Refusal>),
+}
+
+impl Engine {
+    /// Checks an application against a Willo interview and, if it passes, queues the invite.
+    /// Nothing reaches Willo here: the outbox worker sends it. A refusal is recorded so the
+    /// recruiter sees it; a Willo outage while checking the interview is an error (retry later).
+    pub async fn queue_invite(
+        &self,
+        application_id: i64,
+        interview_key: &str,
+    ) -> Result<InviteOutcome, EngineError> {
+        let target = self.store.invite_target(application_id).await?;
+        let now = self.now();
+
+        let interview = match self.willo.interview(interview_key).await {
+            Ok(interview) => Some(interview),
+            Err(WilloError::NotFound | WilloError::Permission(_)) => None,
+            Err(other) => return Err(other.into()),
+        };
+        let Some(interview) = interview else {
+            // No interview row to hang a refusal on: report it without recording.
+            return Ok(InviteOutcome::Refused(vec![Refusal::InterviewNotVisible]));
+        };
+        let questions = interview
+            .raw
+            .get("questions")
+            .cloned()
+            .unwrap_or_else(|| json!([]));
+        let interview_id = self
+            .store
+            .upsert_interview(
+                self.willo_connection,
+                &interview.key,
+                &interview.title,
+                interview.department.as_deref(),
+                interview.language.as_deref(),
+                &questions,
+                &interview.raw,
+                now,
+            )
+            .await?;
+
+        let email = target.email.as_deref().unwrap_or_default().trim();
+        let existing: Vec<Existing> = self
+            .store
+            .blocking_invitations(interview_id, application_id, email)
+            .await?
+            .into_iter()
+            .map(|i| Existing {
+                same_application: i.application_id == application_id,
+                status: i.status,
+            })
+            .collect();
+        let facts = CandidateFacts {
+            first_name: &target.first_name,
+            last_name: &target.last_name,
+            email: target.email.as_deref(),
+            phone: target.phone.as_deref(),
+        };
+        let checked = match checks::check(facts, self.config.default_region.as_deref(), &existing) {
+            Ok(checked) => checked,
+            Err(refusals) => {
+                // An invitation that exists already is not overwritten by a refusal.
+                let already = refusals
+                    .iter()
+                    .any(|r| matches!(r, Refusal::AlreadyInvited { .. }));
+                if !already {
+                    let reason = refusals
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    let id = self
+                        .store
+                        .refuse_invitation(application_id, interview_id, &reason, now)
+                        .await?;
+                    self.store
+                        .log_activity(
+                            "invite_refused",
+                            &reason,
+                            Some(id),
+                            Some(application_id),
+                            now,
+                        )
+                        .await?;
+                }
+                return Ok(InviteOutcome::Refused(refusals));
+            }
+        };
+        let payload = json!({
+            "interview": interview.key,
+            "name": checked.name,
+            "first_name": checked.first_name,
+            "last_name": checked.last_name,
+            "email": checked.email.as_str(),
+            "phone": checked.phone.as_ref().map(|p| p.as_str()),
+        });
+        let (invitation_id, outbox_id) = self
+            .store
+            .queue_invitation(
+                application_id,
+                interview_id,
+                checked.email.as_str(),
+                checked.phone.as_ref().map(|p| p.as_str()),
+                &payload,
+                now,
+            )
+            .await?;
+        self.store
+            .log_activity(
+                "invite_queued",
+                &format!("Queued an invitation to “{}”", interview.title),
+                Some(invitation_id),
+                Some(application_id),
+                now,
+            )
+            .await?;
+        self.wake.notify_one();
+        Ok(InviteOutcome::Queued(Queued {
+            invitation_id,
+            outbox_id,
+        }))
+    }
+}

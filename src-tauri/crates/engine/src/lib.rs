@@ -1,0 +1,30 @@
+//! The engine of Willo Desk: deciding and doing, kept apart.
+//!
+//! - [`checks`] decides, without IO, whether an invitation may go out;
+//! - [`Engine::queue_invite`] records an invitation and its outbox item in one transaction;
+//! - [`Engine::run_outbox_once`] sends what is due, never re-posting an uncertain invite blind;
+//! - [`receiver`] takes Willo's webhook deliveries into the inbox and acknowledges them at once;
+//! - [`Engine::process_inbox_once`] treats each delivery as a hint and reconciles the participant;
+//! - [`Engine::catch_up`] reconciles open invitations within a request budget, so nothing is
+//!   missed while the webhook was unreachable or the laptop closed.
+
+pub mod checks;
+mod clock;
+mod engine;
+mod error;
+mod events;
+mod inbox;
+mod invites;
+pub mod receiver;
+mod reconcile;
+mod registration;
+mod worker;
+
+pub use clock::{Clock, SystemClock};
+pub use engine::{Engine, EngineConfig};
+pub use error::EngineError;
+pub use events::{ChannelSink, EngineEvent, EventSink};
+pub use invites::{InviteOutcome, Queued};
+pub use reconcile::{CatchUpReport, Reconciled};
+pub use registration::{RegisteredWebhook, WEBHOOK_EVENTS};
+pub use worker::OutboxReport;

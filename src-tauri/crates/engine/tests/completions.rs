@@ -1,0 +1,338 @@
+//! Completions coming in: by webhook, repeated, out of order, in unfamiliar shapes, with a wrong
+//! token, and missed altogether (found by the catch-up reconcile).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use desk_domain::Sensitive;
+use desk_engine::receiver::{self, ReceiverState};
+use desk_engine::{EngineEvent, InviteOutcome, RegisteredWebhook, SystemClock};
+use serde_json::json;
+use support::{world, World};
+
+const TOKEN: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
+
+async fn receiver_for(w: &World) -> String {
+    let state = ReceiverState {
+        store: w.store.clone(),
+        token: Arc::new(Sensitive::from(TOKEN)),
+        clock: Arc::new(SystemClock),
+        wake: w.engine.wake_handle(),
+    };
+    let (addr, _task) = receiver::serve(SocketAddr::from(([127, 0, 0, 1], 0)), state)
+        .await
+        .unwrap();
+    format!("http://{addr}")
+}
+
+/// Invites an application and returns (invitation id, participant key).
+async fn invited(w: &World, remote: u64) -> (i64, String) {
+    let InviteOutcome::Queued(q) = w
+        .engine
+        .queue_invite(w.app(remote).await, &w.interview)
+        .await
+        .unwrap()
+    else {
+        panic!("refused")
+    };
+    w.drain_outbox(Duration::from_secs(10)).await;
+    let key = w
+        .store
+        .invitation(q.invitation_id)
+        .await
+        .unwrap()
+        .participant_key
+        .unwrap();
+    (q.invitation_id, key)
+}
+
+async fn inbox_len(w: &World) -> usize {
+    w.store.unprocessed_inbox(1_000).await.unwrap().len()
+}
+
+async fn post(url: &str, body: impl Into<reqwest::Body>) -> reqwest::StatusCode {
+    reqwest::Client::new()
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn a_completion_arrives_by_webhook_and_its_answers_are_stored() {
+    let mut w = world().await;
+    let base = receiver_for(&w).await;
+    let registered = w
+        .engine
+        .register_webhooks(&base, TOKEN, Some(&[w.interview.clone()]))
+        .await
+        .unwrap();
+    assert!(
+        registered
+            .iter()
+            .all(|r| matches!(r, RegisteredWebhook::Created(_))),
+        "{registered:?}"
+    );
+
+    let (invitation, key) = invited(&w, 9002).await;
+    w.drain_events();
+    w.complete_in_sandbox(&key).await;
+
+    // The simulated Willo delivers to our receiver; the delivery lands in the inbox.
+    for _ in 0..200 {
+        if inbox_len(&w).await > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(w.engine.process_inbox_once().await.unwrap(), 1);
+    assert_eq!(
+        w.store.invitation(invitation).await.unwrap().status,
+        "completed"
+    );
+    let answers = w.store.responses(&key).await.unwrap();
+    assert_eq!(answers.len(), 4, "one answer per question");
+    assert_eq!(answers[0].kind, "video");
+    assert!(answers[0].media_url.as_deref().unwrap().ends_with(".webm"));
+    assert!(answers[0].transcript.is_some() && answers[0].segments.is_some());
+    assert_eq!(
+        w.drain_events(),
+        [EngineEvent::InterviewCompleted {
+            invitation_id: invitation,
+            participant_key: key.clone()
+        }]
+    );
+    let activity = w.store.recent_activity(10).await.unwrap();
+    assert_eq!(activity[0].kind, "interview_completed");
+}
+
+#[tokio::test]
+async fn webhooks_are_repaired_not_duplicated_when_the_url_or_token_changes() {
+    let w = world().await;
+    let first = w
+        .engine
+        .register_webhooks("https://old-tunnel.example", TOKEN, None)
+        .await
+        .unwrap();
+    assert!(first
+        .iter()
+        .all(|r| matches!(r, RegisteredWebhook::Created(_))));
+    let same = w
+        .engine
+        .register_webhooks("https://old-tunnel.example/", TOKEN, None)
+        .await
+        .unwrap();
+    assert!(
+        same.iter()
+            .all(|r| matches!(r, RegisteredWebhook::Unchanged(_))),
+        "{same:?}"
+    );
+    let moved = w
+        .engine
+        .register_webhooks("https://new-tunnel.example", "f".repeat(64).as_str(), None)
+        .await
+        .unwrap();
+    assert!(
+        moved
+            .iter()
+            .all(|r| matches!(r, RegisteredWebhook::Repaired(_))),
+        "{moved:?}"
+    );
+    let hooks = w.sandbox.willo.with_data(|d| d.webhooks.clone());
+    assert_eq!(hooks.len(), 2, "one per event, still");
+    assert!(hooks.iter().all(|h| h
+        .url
+        .starts_with("https://new-tunnel.example/hooks/willo/ffff")));
+    assert!(w
+        .engine
+        .register_webhooks("ftp://nope", TOKEN, None)
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn repeated_out_of_order_and_unfamiliar_deliveries_are_harmless() {
+    let mut w = world().await;
+    let base = receiver_for(&w).await;
+    let url = format!("{base}/hooks/willo/{TOKEN}/new_response");
+    let (invitation, key) = invited(&w, 9014).await;
+    w.complete_in_sandbox(&key).await;
+    w.drain_events();
+
+    let body = json!({"participant": {"key": key, "name": "Priya Sharma"}, "interview": {"key": w.interview}}).to_string();
+    assert_eq!(post(&url, body.clone()).await, 200);
+    assert_eq!(post(&url, body).await, 200, "a repeat is acknowledged...");
+    assert_eq!(inbox_len(&w).await, 1, "...but stored once");
+
+    // An unfamiliar shape naming the same participant, and a stale "opened" delivery arriving late.
+    assert_eq!(
+        post(
+            &url,
+            json!({"data": {"respondent": {"uuid": key}}, "interviewKey": w.interview}).to_string()
+        )
+        .await,
+        200
+    );
+    let stage_url = format!("{base}/hooks/willo/{TOKEN}/stage_change");
+    assert_eq!(
+        post(
+            &stage_url,
+            json!({"participant_key": key, "status": "opened", "stage": "Review"}).to_string()
+        )
+        .await,
+        200
+    );
+    assert_eq!(w.engine.process_inbox_once().await.unwrap(), 3);
+    assert_eq!(
+        w.store.invitation(invitation).await.unwrap().status,
+        "completed",
+        "a late delivery never moves it back"
+    );
+    let completions = w
+        .drain_events()
+        .into_iter()
+        .filter(|e| matches!(e, EngineEvent::InterviewCompleted { .. }))
+        .count();
+    assert_eq!(completions, 1, "one completion, however many deliveries");
+
+    // A delivery naming nobody is processed, with the reason kept.
+    assert_eq!(post(&url, r#"{"hello": "world"}"#).await, 200);
+    assert_eq!(w.engine.process_inbox_once().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn refused_deliveries_store_nothing() {
+    let w = world().await;
+    let base = receiver_for(&w).await;
+    let body = json!({"participant": {"key": "0123456789abcdef0123456789abcdef"}}).to_string();
+    assert_eq!(
+        post(
+            &format!("{base}/hooks/willo/{}/new_response", "0".repeat(64)),
+            body.clone()
+        )
+        .await,
+        401,
+        "wrong token"
+    );
+    assert_eq!(
+        post(
+            &format!("{base}/hooks/willo/{}/new_response", &TOKEN[..63]),
+            body.clone()
+        )
+        .await,
+        401,
+        "a token one character short"
+    );
+    assert_eq!(
+        post(&format!("{base}/hooks/willo/new_response"), body.clone()).await,
+        404,
+        "no token at all"
+    );
+    assert_eq!(
+        post(
+            &format!("{base}/hooks/willo/{TOKEN}/made_up_event"),
+            body.clone()
+        )
+        .await,
+        404,
+        "unknown event"
+    );
+    let huge = format!("{{\"pad\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    assert_eq!(
+        post(&format!("{base}/hooks/willo/{TOKEN}/new_response"), huge).await,
+        413,
+        "over 1 MiB"
+    );
+    assert_eq!(
+        post(
+            &format!("{base}/hooks/willo/{TOKEN}/new_response"),
+            vec![0xff, 0xfe, 0x00]
+        )
+        .await,
+        400,
+        "not UTF-8"
+    );
+    assert_eq!(
+        inbox_len(&w).await,
+        0,
+        "nothing was stored from a refused delivery"
+    );
+}
+
+#[tokio::test]
+async fn a_completion_missed_by_the_webhook_is_found_by_the_catch_up() {
+    let mut w = world().await;
+    let (a, key_a) = invited(&w, 9002).await;
+    let (b, key_b) = invited(&w, 9014).await;
+    let (c, _) = invited(&w, 9023).await;
+    w.complete_in_sandbox(&key_a).await;
+    w.complete_in_sandbox(&key_b).await;
+    w.drain_events();
+
+    let report = w.engine.catch_up(100).await.unwrap();
+    assert_eq!(
+        (report.checked, report.completed, report.requests),
+        (3, 2, 3),
+        "one request per open invitation"
+    );
+    assert_eq!(w.store.invitation(a).await.unwrap().status, "completed");
+    assert_eq!(w.store.invitation(b).await.unwrap().status, "completed");
+    assert_eq!(w.store.invitation(c).await.unwrap().status, "invited");
+    assert_eq!(w.drain_events().len(), 2);
+
+    let again = w.engine.catch_up(100).await.unwrap();
+    assert_eq!(
+        (again.checked, again.completed),
+        (1, 0),
+        "only the still-open invitation is looked at"
+    );
+}
+
+#[tokio::test]
+async fn a_small_budget_reaches_every_invitation_in_turn() {
+    let w = world().await;
+    let mut keys = Vec::new();
+    for remote in [9002, 9014, 9023] {
+        keys.push(invited(&w, remote).await);
+    }
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..3 {
+        let open = w.store.open_invitations(1).await.unwrap();
+        seen.insert(open[0].id);
+        assert_eq!(w.engine.catch_up(1).await.unwrap().requests, 1);
+    }
+    assert_eq!(
+        seen.len(),
+        3,
+        "least recently checked first: three runs of one visit all three"
+    );
+}
+
+#[tokio::test]
+async fn the_catch_up_stops_at_a_429_and_picks_up_later() {
+    let w = world().await;
+    for remote in [9002, 9014, 9023] {
+        invited(&w, remote).await;
+    }
+    w.sandbox.faults.add(
+        desk_sandbox::FaultRule::new(desk_sandbox::FaultKind::RateLimit {
+            retry_after_secs: 1,
+        })
+        .on_path("/api/integrations/v2/participants/")
+        .times(10),
+    );
+    let report = w.engine.catch_up(100).await.unwrap();
+    assert!(report.throttled);
+    assert_eq!(report.checked, 0);
+    w.sandbox.faults.clear();
+    let later = w.engine.catch_up(100).await.unwrap();
+    assert_eq!((later.checked, later.throttled), (3, false));
+}

@@ -1,0 +1,210 @@
+//! A world for flow tests: the simulators, a real SQLite file with the demo ATS data, an engine
+//! talking to the simulated Willo, and its events.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // shared by several test files
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use desk_domain::Sensitive;
+use desk_engine::{ChannelSink, Engine, EngineConfig, EngineEvent, SystemClock};
+use desk_sandbox::ats::dataset::{Dataset, STAGES};
+use desk_sandbox::{Sandbox, SandboxConfig, ADMIN_API_KEY};
+use desk_store::{ApplicationRecord, AtsSnapshot, CandidateRecord, JobRecord, StageRecord, Store};
+use desk_willo::{AuthScheme, Pacer, RetryPolicy, WilloClient, WilloConfig};
+use serde_json::json;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+pub struct World {
+    pub sandbox: Sandbox,
+    pub engine: Arc<Engine>,
+    pub store: Store,
+    pub events: UnboundedReceiver<EngineEvent>,
+    pub ats: i64,
+    pub interview: String,
+    pub pacer: Arc<Pacer>,
+    _dir: tempfile::TempDir,
+}
+
+/// The ATS dataset as the store keeps it (what a sync would have written).
+pub fn snapshot(data: &Dataset) -> AtsSnapshot {
+    AtsSnapshot {
+        jobs: data
+            .jobs
+            .iter()
+            .map(|j| JobRecord {
+                remote_id: j.id.to_string(),
+                title: j.title.clone(),
+                department: None,
+                location: None,
+                status: "open".into(),
+                raw: json!({}),
+            })
+            .collect(),
+        stages: data
+            .jobs
+            .iter()
+            .flat_map(|j| j.stages.iter().map(move |s| (j.id, *s)))
+            .map(|(job, s)| StageRecord {
+                job_remote_id: Some(job.to_string()),
+                remote_id: format!("{job}-{s}"),
+                name: STAGES[s].into(),
+                position: i64::try_from(s).unwrap(),
+            })
+            .collect(),
+        candidates: data
+            .candidates
+            .iter()
+            .map(|c| CandidateRecord {
+                remote_id: c.id.to_string(),
+                first_name: c.first_name.clone(),
+                last_name: c.last_name.clone(),
+                email: c.emails.first().cloned(),
+                phone: c.phones.first().cloned(),
+                raw: json!({}),
+            })
+            .collect(),
+        applications: data
+            .applications
+            .iter()
+            .map(|a| ApplicationRecord {
+                remote_id: a.id.to_string(),
+                candidate_remote_id: a.candidate_id.to_string(),
+                job_remote_id: a.job_id.to_string(),
+                stage_remote_id: Some(format!("{}-{}", a.job_id, a.stage)),
+                status: "active".into(),
+                raw: json!({}),
+            })
+            .collect(),
+    }
+}
+
+pub fn willo_client(sandbox: &Sandbox, key: &str, pacer: Arc<Pacer>) -> WilloClient {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let config = WilloConfig {
+        base_url: sandbox.info.willo_base_url.clone(),
+        api_key: Sensitive::from(key),
+        auth_scheme: AuthScheme::Bare,
+        retry: RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(200),
+        },
+    };
+    WilloClient::new(http, config, pacer).unwrap()
+}
+
+pub fn quick_config() -> EngineConfig {
+    EngineConfig {
+        default_region: Some("GB".into()),
+        worker_id: "test-worker".into(),
+        lease: Duration::from_secs(30),
+        max_attempts: 10,
+        first_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(200),
+    }
+}
+
+/// Builds a world, letting the test adjust the ATS data before it is stored.
+pub async fn world_with(
+    config: SandboxConfig,
+    pacer_rate: f64,
+    edit: impl FnOnce(&mut AtsSnapshot),
+) -> World {
+    let sandbox = Sandbox::start(config).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("desk.db")).await.unwrap();
+    let ats = store
+        .upsert_connection("greenhouse", "Sandbox", "sandbox://greenhouse", 0)
+        .await
+        .unwrap();
+    let mut snap = sandbox.ats.with_data(|d| snapshot(d));
+    edit(&mut snap);
+    store.save_ats_snapshot(ats, &snap, 0).await.unwrap();
+    let willo_connection = store
+        .upsert_connection("willo", "Willo", "sandbox://willo", 0)
+        .await
+        .unwrap();
+    let pacer = Pacer::new(pacer_rate);
+    let client = willo_client(&sandbox, ADMIN_API_KEY, Arc::clone(&pacer));
+    let interview = client.interviews().await.unwrap()[0].key.clone();
+    let (tx, events) = tokio::sync::mpsc::unbounded_channel();
+    let engine = Arc::new(Engine::new(
+        store.clone(),
+        Arc::new(client),
+        willo_connection,
+        Arc::new(SystemClock),
+        Arc::new(ChannelSink(tx)),
+        quick_config(),
+    ));
+    World {
+        sandbox,
+        engine,
+        store,
+        events,
+        ats,
+        interview,
+        pacer,
+        _dir: dir,
+    }
+}
+
+pub async fn world() -> World {
+    world_with(SandboxConfig::for_tests(), 200.0, |_| {}).await
+}
+
+impl World {
+    pub async fn app(&self, remote_id: u64) -> i64 {
+        self.store
+            .application_id(self.ats, &remote_id.to_string())
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// Runs the outbox until nothing is pending (or the deadline passes).
+    pub async fn drain_outbox(&self, deadline: Duration) {
+        let until = tokio::time::Instant::now() + deadline;
+        while self.store.outbox_pending().await.unwrap() > 0 {
+            assert!(
+                tokio::time::Instant::now() < until,
+                "the outbox did not drain in {deadline:?}"
+            );
+            self.engine.run_outbox_once().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    pub fn participants_in_sandbox(&self) -> Vec<(String, String)> {
+        self.sandbox.willo.with_data(|d| {
+            d.participants
+                .iter()
+                .map(|p| (p.key.clone(), p.email.clone()))
+                .collect()
+        })
+    }
+
+    pub async fn complete_in_sandbox(&self, participant_key: &str) {
+        let response = reqwest::Client::new()
+            .post(format!(
+                "{}/willo/participants/{participant_key}/advance",
+                self.sandbox.info.admin_url
+            ))
+            .json(&json!({"to": "completed"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+    }
+
+    pub fn drain_events(&mut self) -> Vec<EngineEvent> {
+        let mut events = Vec::new();
+        while let Ok(e) = self.events.try_recv() {
+            events.push(e);
+        }
+        events
+    }
+}

@@ -1,0 +1,387 @@
+//! Invitations: the link between an ATS application and a Willo participant, with its history.
+//! This link is the source of truth for "already invited".
+
+use serde::Serialize;
+
+use crate::{Store, StoreError};
+
+/// What an invitation needs to know about the candidate behind an application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteTarget {
+    pub application_id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Invitation {
+    pub id: i64,
+    pub application_id: i64,
+    pub interview_id: i64,
+    pub interview_key: String,
+    pub participant_key: Option<String>,
+    pub status: String,
+    pub email: Option<String>,
+    pub refused_reason: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// An invitation still waiting on the candidate, as the reconcile sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenInvitation {
+    pub id: i64,
+    pub participant_key: String,
+    pub status: String,
+}
+
+/// The statuses an invitation moves through, in order; a status never moves backwards.
+const ORDER: [&str; 7] = [
+    "queued",
+    "invited",
+    "opened",
+    "started",
+    "completed",
+    "reviewed",
+    "synced",
+];
+
+fn rank(status: &str) -> Option<usize> {
+    ORDER.iter().position(|s| *s == status)
+}
+
+impl Store {
+    /// Records a Willo interview (from a list or detail call) and returns its local id.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn upsert_interview(
+        &self,
+        connection_id: i64,
+        key: &str,
+        title: &str,
+        department: Option<&str>,
+        language: Option<&str>,
+        questions: &serde_json::Value,
+        raw: &serde_json::Value,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        let questions = questions.to_string();
+        let raw = raw.to_string();
+        Ok(sqlx::query_scalar!(
+            r#"INSERT INTO interviews (connection_id, key, title, department, language, questions, raw, synced_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (connection_id, key) DO UPDATE SET title = excluded.title, department = excluded.department,
+                 language = excluded.language, questions = excluded.questions, raw = excluded.raw, synced_at = excluded.synced_at
+               RETURNING id AS "id!: i64""#,
+            connection_id,
+            key,
+            title,
+            department,
+            language,
+            questions,
+            raw,
+            now
+        )
+        .fetch_one(&self.writer)
+        .await?)
+    }
+
+    pub async fn invite_target(&self, application_id: i64) -> Result<InviteTarget, StoreError> {
+        sqlx::query_as!(
+            InviteTarget,
+            r#"SELECT a.id AS "application_id!", c.first_name, c.last_name, c.email, c.phone
+               FROM applications a JOIN candidates c ON c.id = a.candidate_id WHERE a.id = ?"#,
+            application_id
+        )
+        .fetch_optional(&self.reader)
+        .await?
+        .ok_or(StoreError::NotFound {
+            what: "application",
+            id: application_id,
+        })
+    }
+
+    /// Applications of a connection by their ATS ids (so callers can work in ATS terms).
+    pub async fn application_id(
+        &self,
+        connection_id: i64,
+        remote_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar!(
+            r#"SELECT id AS "id!: i64" FROM applications WHERE connection_id = ? AND remote_id = ?"#,
+            connection_id,
+            remote_id
+        )
+        .fetch_optional(&self.reader)
+        .await?)
+    }
+
+    /// Invitations to one interview that block a new one: the same application, or any
+    /// application with the same email (one person applying twice), unless refused.
+    pub async fn blocking_invitations(
+        &self,
+        interview_id: i64,
+        application_id: i64,
+        email: &str,
+    ) -> Result<Vec<Invitation>, StoreError> {
+        Ok(sqlx::query_as!(
+            Invitation,
+            r#"SELECT i.id AS "id!", i.application_id, i.interview_id, iv.key AS interview_key, i.participant_key, i.status,
+                      i.email, i.refused_reason, i.created_at, i.updated_at
+               FROM invitations i JOIN interviews iv ON iv.id = i.interview_id
+               WHERE i.interview_id = ? AND i.status != 'refused'
+                 AND (i.application_id = ? OR i.email = ? COLLATE NOCASE)"#,
+            interview_id,
+            application_id,
+            email
+        )
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    /// Queues an invitation and its outbox item in one transaction: both or neither. A refused
+    /// invitation for the same pair is reused (the recruiter fixed the data and tries again).
+    pub async fn queue_invitation(
+        &self,
+        application_id: i64,
+        interview_id: i64,
+        email: &str,
+        phone: Option<&str>,
+        payload: &serde_json::Value,
+        now: i64,
+    ) -> Result<(i64, i64), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let invitation_id = sqlx::query_scalar!(
+            r#"INSERT INTO invitations (application_id, interview_id, status, email, phone, created_at, updated_at)
+               VALUES (?, ?, 'queued', ?, ?, ?, ?)
+               ON CONFLICT (application_id, interview_id) DO UPDATE SET status = 'queued', email = excluded.email,
+                 phone = excluded.phone, refused_reason = NULL, updated_at = excluded.updated_at
+               WHERE invitations.status = 'refused'
+               RETURNING id AS "id!: i64""#,
+            application_id,
+            interview_id,
+            email,
+            phone,
+            now,
+            now
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound { what: "invitable application (it is already invited)", id: application_id })?;
+        sqlx::query!("INSERT INTO invitation_events (invitation_id, status, detail, at) VALUES (?, 'queued', NULL, ?)", invitation_id, now)
+            .execute(&mut *tx)
+            .await?;
+        let key = format!("invite:{invitation_id}");
+        let mut payload = payload.clone();
+        payload["invitation_id"] = invitation_id.into();
+        let payload = payload.to_string();
+        let outbox_id = sqlx::query_scalar!(
+            r#"INSERT INTO outbox (kind, key, payload, next_attempt_at, created_at, updated_at) VALUES ('invite', ?, ?, ?, ?, ?)
+               ON CONFLICT (key) DO UPDATE SET status = 'pending', payload = excluded.payload, next_attempt_at = excluded.next_attempt_at,
+                 attempts = 0, last_error = NULL, updated_at = excluded.updated_at
+               RETURNING id AS "id!: i64""#,
+            key,
+            payload,
+            now,
+            now,
+            now
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((invitation_id, outbox_id))
+    }
+
+    /// Records that checks refused an invitation, and why (shown to the recruiter).
+    pub async fn refuse_invitation(
+        &self,
+        application_id: i64,
+        interview_id: i64,
+        reason: &str,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let id = sqlx::query_scalar!(
+            r#"INSERT INTO invitations (application_id, interview_id, status, refused_reason, created_at, updated_at)
+               VALUES (?, ?, 'refused', ?, ?, ?)
+               ON CONFLICT (application_id, interview_id) DO UPDATE SET refused_reason = excluded.refused_reason,
+                 updated_at = excluded.updated_at
+               WHERE invitations.status = 'refused'
+               RETURNING id AS "id!: i64""#,
+            application_id,
+            interview_id,
+            reason,
+            now,
+            now
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound { what: "refusable invitation (it is already invited)", id: application_id })?;
+        sqlx::query!("INSERT INTO invitation_events (invitation_id, status, detail, at) VALUES (?, 'refused', ?, ?)", id, reason, now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn invitation(&self, id: i64) -> Result<Invitation, StoreError> {
+        sqlx::query_as!(
+            Invitation,
+            r#"SELECT i.id AS "id!", i.application_id, i.interview_id, iv.key AS interview_key, i.participant_key, i.status,
+                      i.email, i.refused_reason, i.created_at, i.updated_at
+               FROM invitations i JOIN interviews iv ON iv.id = i.interview_id WHERE i.id = ?"#,
+            id
+        )
+        .fetch_optional(&self.reader)
+        .await?
+        .ok_or(StoreError::NotFound { what: "invitation", id })
+    }
+
+    pub async fn invitation_by_participant(
+        &self,
+        participant_key: &str,
+    ) -> Result<Option<Invitation>, StoreError> {
+        Ok(sqlx::query_as!(
+            Invitation,
+            r#"SELECT i.id AS "id!", i.application_id, i.interview_id, iv.key AS interview_key, i.participant_key, i.status,
+                      i.email, i.refused_reason, i.created_at, i.updated_at
+               FROM invitations i JOIN interviews iv ON iv.id = i.interview_id WHERE i.participant_key = ?"#,
+            participant_key
+        )
+        .fetch_optional(&self.reader)
+        .await?)
+    }
+
+    /// Links the participant Willo created (the link is what dedupe and reconcile rely on).
+    pub async fn mark_invited(
+        &self,
+        invitation_id: i64,
+        participant_key: &str,
+        detail: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query!(
+            "UPDATE invitations SET participant_key = ?, status = 'invited', updated_at = ? WHERE id = ? AND status = 'queued'",
+            participant_key,
+            now,
+            invitation_id
+        )
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            sqlx::query!("INSERT INTO invitation_events (invitation_id, status, detail, at) VALUES (?, 'invited', ?, ?)", invitation_id, detail, now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Moves an invitation forward (never back) and records the step. Returns whether it moved.
+    pub async fn advance_invitation(
+        &self,
+        invitation_id: i64,
+        status: &str,
+        detail: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let current = self.invitation(invitation_id).await?.status;
+        match (rank(&current), rank(status)) {
+            (Some(from), Some(to)) if to > from => {}
+            _ => return Ok(false),
+        }
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query!(
+            "UPDATE invitations SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
+            status,
+            now,
+            invitation_id,
+            current
+        )
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            sqlx::query!("INSERT INTO invitation_events (invitation_id, status, detail, at) VALUES (?, ?, ?, ?)", invitation_id, status, detail, now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Marks an invitation failed, with the error a person needs to act on.
+    pub async fn fail_invitation(
+        &self,
+        invitation_id: i64,
+        error: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query!("UPDATE invitations SET status = 'failed', refused_reason = ?, updated_at = ? WHERE id = ?", error, now, invitation_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query!("INSERT INTO invitation_events (invitation_id, status, detail, at) VALUES (?, 'failed', ?, ?)", invitation_id, error, now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Open invitations (invited, opened, started), least recently checked first.
+    pub async fn open_invitations(&self, limit: i64) -> Result<Vec<OpenInvitation>, StoreError> {
+        Ok(sqlx::query_as!(
+            OpenInvitation,
+            r#"SELECT id AS "id!", participant_key AS "participant_key!", status FROM invitations
+               WHERE status IN ('invited', 'opened', 'started') AND participant_key IS NOT NULL
+               ORDER BY checked_at IS NOT NULL, checked_at, created_at, id LIMIT ?"#,
+            limit
+        )
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    pub async fn mark_checked(&self, invitation_id: i64, now: i64) -> Result<(), StoreError> {
+        sqlx::query!(
+            "UPDATE invitations SET checked_at = ? WHERE id = ?",
+            now,
+            invitation_id
+        )
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// The statuses of an invitation's history, oldest first.
+    pub async fn invitation_history(
+        &self,
+        invitation_id: i64,
+    ) -> Result<Vec<(String, Option<String>, i64)>, StoreError> {
+        let rows = sqlx::query!(
+            "SELECT status, detail, at FROM invitation_events WHERE invitation_id = ? ORDER BY at, id",
+            invitation_id
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.status, r.detail, r.at))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rank;
+
+    #[test]
+    fn statuses_only_move_forward() {
+        assert!(rank("completed") > rank("invited"));
+        assert_eq!(
+            rank("refused"),
+            None,
+            "refused and failed are not steps of the journey"
+        );
+    }
+}

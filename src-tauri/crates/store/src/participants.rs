@@ -1,0 +1,150 @@
+//! Willo participants as last fetched, and their answers.
+
+use crate::{Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseRecord {
+    /// Willo's question key, or `pos-<n>` when Willo gave none.
+    pub question_key: String,
+    pub position: i64,
+    pub question_text: String,
+    pub kind: String,
+    pub media_url: Option<String>,
+    pub text_answer: Option<String>,
+    pub transcript: Option<String>,
+    /// `[{start, end, text}]` where Willo gives timings.
+    pub segments: Option<serde_json::Value>,
+    pub score: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParticipantRecord {
+    pub key: String,
+    pub interview_key: String,
+    pub invitation_id: Option<i64>,
+    pub status: String,
+    pub summary: Option<String>,
+    pub score: Option<f64>,
+    pub raw: serde_json::Value,
+    pub responses: Vec<ResponseRecord>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SavedParticipant {
+    pub revision: i64,
+    /// False when Willo returned exactly what was stored already.
+    pub changed: bool,
+}
+
+impl Store {
+    /// Stores a fetched participant and replaces its answers, in one transaction. The revision
+    /// goes up only when the content changed.
+    pub async fn save_participant(
+        &self,
+        p: &ParticipantRecord,
+        now: i64,
+    ) -> Result<SavedParticipant, StoreError> {
+        let raw = p.raw.to_string();
+        let mut tx = self.writer.begin().await?;
+        let previous = sqlx::query!(
+            r#"SELECT raw, revision AS "revision!: i64" FROM participants WHERE key = ?"#,
+            p.key
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(prev) = &previous {
+            if prev.raw == raw {
+                sqlx::query!("UPDATE participants SET fetched_at = ?, invitation_id = COALESCE(invitation_id, ?) WHERE key = ?", now, p.invitation_id, p.key)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                return Ok(SavedParticipant {
+                    revision: prev.revision,
+                    changed: false,
+                });
+            }
+        }
+        let revision = previous.map_or(1, |prev| prev.revision + 1);
+        sqlx::query!(
+            r#"INSERT INTO participants (key, interview_key, invitation_id, status, summary, score, revision, raw, fetched_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (key) DO UPDATE SET interview_key = excluded.interview_key,
+                 invitation_id = COALESCE(excluded.invitation_id, participants.invitation_id), status = excluded.status,
+                 summary = excluded.summary, score = excluded.score, revision = excluded.revision, raw = excluded.raw,
+                 fetched_at = excluded.fetched_at"#,
+            p.key,
+            p.interview_key,
+            p.invitation_id,
+            p.status,
+            p.summary,
+            p.score,
+            revision,
+            raw,
+            now
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!("DELETE FROM responses WHERE participant_key = ?", p.key)
+            .execute(&mut *tx)
+            .await?;
+        for r in &p.responses {
+            let segments = r.segments.as_ref().map(ToString::to_string);
+            sqlx::query!(
+                r#"INSERT INTO responses (participant_key, question_key, position, question_text, kind, media_url, text_answer,
+                     transcript, segments, score)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (participant_key, question_key) DO NOTHING"#,
+                p.key,
+                r.question_key,
+                r.position,
+                r.question_text,
+                r.kind,
+                r.media_url,
+                r.text_answer,
+                r.transcript,
+                segments,
+                r.score
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(SavedParticipant {
+            revision,
+            changed: true,
+        })
+    }
+
+    /// The stored answers of a participant, in question order.
+    pub async fn responses(
+        &self,
+        participant_key: &str,
+    ) -> Result<Vec<ResponseRecord>, StoreError> {
+        let rows = sqlx::query!(
+            r#"SELECT question_key, position, question_text, kind, media_url, text_answer, transcript, segments, score
+               FROM responses WHERE participant_key = ? ORDER BY position, id"#,
+            participant_key
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(ResponseRecord {
+                    question_key: r.question_key,
+                    position: r.position,
+                    question_text: r.question_text,
+                    kind: r.kind,
+                    media_url: r.media_url,
+                    text_answer: r.text_answer,
+                    transcript: r.transcript,
+                    segments: r
+                        .segments
+                        .as_deref()
+                        .map(serde_json::from_str)
+                        .transpose()?,
+                    score: r.score,
+                })
+            })
+            .collect()
+    }
+}
