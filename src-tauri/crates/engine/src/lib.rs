@@ -18,6 +18,7 @@ mod invites;
 pub mod receiver;
 mod reconcile;
 mod registration;
+mod schedule;
 mod worker;
 
 pub use clock::{Clock, SystemClock};
@@ -27,4 +28,5 @@ pub use events::{ChannelSink, EngineEvent, EventSink};
 pub use invites::{InviteOutcome, Queued};
 pub use reconcile::{CatchUpReport, Reconciled};
 pub use registration::{RegisteredWebhook, WEBHOOK_EVENTS};
+pub use schedule::Schedule;
 pub use worker::OutboxReport;

@@ -336,3 +336,63 @@ async fn the_catch_up_stops_at_a_429_and_picks_up_later() {
     let later = w.engine.catch_up(100).await.unwrap();
     assert_eq!((later.checked, later.throttled), (3, false));
 }
+
+#[tokio::test]
+async fn the_background_loop_sends_and_catches_up_on_its_own_and_stops_cleanly() {
+    let mut w = world().await;
+    let schedule = desk_engine::Schedule {
+        tick: Duration::from_millis(50),
+        reconcile_every: Duration::from_millis(200),
+        reconcile_every_with_webhooks: Duration::from_secs(3600),
+        webhooks_fresh_for: Duration::from_secs(3600),
+        budget: 50,
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(Arc::clone(&w.engine).run(schedule, stopped));
+
+    let InviteOutcome::Queued(q) = w
+        .engine
+        .queue_invite(w.app(9002).await, &w.interview)
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    let mut key = None;
+    for _ in 0..100 {
+        key = w
+            .store
+            .invitation(q.invitation_id)
+            .await
+            .unwrap()
+            .participant_key;
+        if key.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let key = key.expect("the loop sent the queued invite without being asked");
+    w.complete_in_sandbox(&key).await;
+    let mut status = String::new();
+    for _ in 0..100 {
+        status = w.store.invitation(q.invitation_id).await.unwrap().status;
+        if status == "completed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        status, "completed",
+        "the scheduled catch-up found the completion with no webhook"
+    );
+    assert!(w
+        .drain_events()
+        .iter()
+        .any(|e| matches!(e, EngineEvent::InterviewCompleted { .. })));
+
+    stop.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), running)
+        .await
+        .expect("the loop stops when told")
+        .unwrap();
+}

@@ -78,3 +78,14 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// When the newest delivery arrived, if any: tells whether webhooks are reaching us.
+    pub async fn last_inbox_at(&self) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar!(r#"SELECT MAX(received_at) AS "at: i64" FROM inbox"#)
+                .fetch_one(&self.reader)
+                .await?,
+        )
+    }
+}

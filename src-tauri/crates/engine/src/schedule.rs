@@ -1,0 +1,165 @@
+//! When the background loop does what: the outbox and inbox whenever there is work, the catch-up
+//! reconcile on start, after the machine wakes, and on a slow schedule that is slower still while
+//! webhooks are known to arrive (Willo asks integrators not to poll hard).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::Engine;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    /// How often the loop looks for due work even when nothing woke it.
+    pub tick: Duration,
+    /// Catch-up interval when no webhook has arrived recently.
+    pub reconcile_every: Duration,
+    /// Catch-up interval while webhooks arrive.
+    pub reconcile_every_with_webhooks: Duration,
+    /// A webhook within this long counts as "webhooks arrive".
+    pub webhooks_fresh_for: Duration,
+    /// Requests one catch-up run may make.
+    pub budget: usize,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Self {
+            tick: Duration::from_secs(15),
+            reconcile_every: Duration::from_secs(10 * 60),
+            reconcile_every_with_webhooks: Duration::from_secs(60 * 60),
+            webhooks_fresh_for: Duration::from_secs(6 * 60 * 60),
+            budget: 200,
+        }
+    }
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl Schedule {
+    /// Whether a catch-up is due at `now` (all Unix milliseconds).
+    pub fn catch_up_due(
+        &self,
+        last_catch_up: Option<i64>,
+        last_webhook: Option<i64>,
+        now: i64,
+    ) -> bool {
+        let Some(last) = last_catch_up else {
+            return true;
+        };
+        let webhooks_arrive =
+            last_webhook.is_some_and(|at| now - at <= ms(self.webhooks_fresh_for));
+        let every = if webhooks_arrive {
+            self.reconcile_every_with_webhooks
+        } else {
+            self.reconcile_every
+        };
+        now - last >= ms(every)
+    }
+
+    /// Whether the machine slept between two ticks: the wall clock moved on much further than the
+    /// monotonic clock, which stands still during suspend.
+    pub fn slept(&self, wall_elapsed_ms: i64, monotonic_elapsed: Duration) -> bool {
+        wall_elapsed_ms - ms(monotonic_elapsed) > ms(self.tick).max(30_000)
+    }
+}
+
+impl Engine {
+    /// Runs until `shutdown` turns true: outbox and inbox on every wake or tick, the catch-up as
+    /// the schedule says. Errors are logged and the loop goes on; nothing here can lose data,
+    /// because all state is in the store.
+    pub async fn run(self: Arc<Self>, schedule: Schedule, mut shutdown: watch::Receiver<bool>) {
+        let wake = self.wake_handle();
+        let mut last_catch_up: Option<i64> = None;
+        let mut last_wall = self.now();
+        let mut last_mono = tokio::time::Instant::now();
+        while !*shutdown.borrow() {
+            let now = self.now();
+            let slept = schedule.slept(now - last_wall, last_mono.elapsed());
+            last_wall = now;
+            last_mono = tokio::time::Instant::now();
+
+            if let Err(error) = self.run_outbox_once().await {
+                tracing::warn!(%error, "the outbox run failed");
+            }
+            if let Err(error) = self.process_inbox_once().await {
+                tracing::warn!(%error, "the inbox run failed");
+            }
+            let last_webhook = self.store.last_inbox_at().await.unwrap_or(None);
+            if slept || schedule.catch_up_due(last_catch_up, last_webhook, now) {
+                if slept {
+                    tracing::info!("the machine woke up; catching up with Willo");
+                }
+                match self.catch_up(schedule.budget).await {
+                    Ok(report) => tracing::info!(
+                        checked = report.checked,
+                        completed = report.completed,
+                        throttled = report.throttled,
+                        "catch-up done"
+                    ),
+                    Err(error) => tracing::warn!(%error, "the catch-up failed"),
+                }
+                last_catch_up = Some(self.now());
+            }
+            tokio::select! {
+                () = wake.notified() => {}
+                () = tokio::time::sleep(schedule.tick) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        tracing::info!("the engine stopped");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000;
+
+    #[test]
+    fn the_first_catch_up_is_due_at_once() {
+        assert!(Schedule::default().catch_up_due(None, None, 0));
+    }
+
+    #[test]
+    fn without_webhooks_the_catch_up_runs_every_ten_minutes() {
+        let s = Schedule::default();
+        assert!(!s.catch_up_due(Some(0), None, 9 * MIN));
+        assert!(s.catch_up_due(Some(0), None, 10 * MIN));
+    }
+
+    #[test]
+    fn while_webhooks_arrive_it_runs_hourly() {
+        let s = Schedule::default();
+        assert!(
+            !s.catch_up_due(Some(0), Some(5 * MIN), 30 * MIN),
+            "a webhook 25 minutes ago: wait for the hour"
+        );
+        assert!(s.catch_up_due(Some(0), Some(5 * MIN), 60 * MIN));
+        assert!(
+            s.catch_up_due(Some(0), Some(-7 * 60 * MIN), 10 * MIN),
+            "webhooks stopped 7 hours ago: back to every ten minutes"
+        );
+    }
+
+    #[test]
+    fn a_sleep_is_told_from_a_slow_tick() {
+        let s = Schedule::default();
+        assert!(
+            !s.slept(16_000, Duration::from_secs(15)),
+            "an ordinary tick"
+        );
+        assert!(
+            !s.slept(40_000, Duration::from_secs(38)),
+            "a busy machine, not asleep"
+        );
+        assert!(
+            s.slept(2 * 60 * MIN, Duration::from_secs(15)),
+            "two hours of wall time in fifteen seconds: the lid was closed"
+        );
+    }
+}
