@@ -1,19 +1,29 @@
 //! The running application: its store, its connections, and (in sandbox mode) the simulators.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};
+use desk_domain::Sensitive;
+use desk_engine::receiver::{self, ReceiverState};
+use desk_engine::{ChannelSink, Engine, EngineConfig, EngineEvent, Schedule, SystemClock};
 use desk_sandbox::{Sandbox, SandboxConfig};
 use desk_store::Store;
-use tokio::sync::Mutex;
+use desk_willo::{AuthScheme, Pacer, RetryPolicy, WilloClient, WilloConfig};
+use tokio::sync::{mpsc, watch, Mutex};
+use tokio::task::JoinHandle;
 
 use crate::ipc::{AppInfo, JobOverview, Mode, Overview, StageOverview, SyncReport};
-use crate::{paths, sync, AppError};
+use crate::{notify, paths, sync, AppError, ErrorCode, Notice};
 
 /// The sandbox connection is stored under a fixed address, since the simulator's port changes
 /// from run to run and the local data must not.
 const SANDBOX_GREENHOUSE: &str = "sandbox://greenhouse";
+const SANDBOX_WILLO: &str = "sandbox://willo";
+/// The sandbox's demo phone numbers are British when they lack a country code.
+const SANDBOX_REGION: &str = "GB";
 
 pub struct App {
     store: Store,
@@ -23,6 +33,10 @@ pub struct App {
     last_sync_at: Mutex<Option<i64>>,
     /// Serialises syncs: a second request while one runs waits for it instead of doubling the load.
     syncing: Mutex<()>,
+    engine: Arc<Engine>,
+    events: Mutex<Option<mpsc::UnboundedReceiver<EngineEvent>>>,
+    stop: watch::Sender<bool>,
+    running: Mutex<Option<JoinHandle<()>>>,
     sandbox: Sandbox,
 }
 
@@ -35,8 +49,14 @@ fn count(n: impl TryInto<u32>) -> u32 {
 }
 
 impl App {
-    /// Starts sandbox mode: the simulators on loopback, the sandbox database in `data_dir`.
-    pub async fn open_sandbox(data_dir: &Path, sandbox: SandboxConfig) -> Result<Self, AppError> {
+    /// Starts sandbox mode: the simulators on loopback, the sandbox database in `data_dir`, the
+    /// webhook receiver on loopback (registered with the simulated Willo), and the engine's
+    /// background loop on `schedule`.
+    pub async fn open_sandbox(
+        data_dir: &Path,
+        sandbox: SandboxConfig,
+        schedule: Schedule,
+    ) -> Result<Self, AppError> {
         let sandbox = Sandbox::start(sandbox).await?;
         let store = Store::open(&paths::sandbox_database(data_dir)).await?;
         let ats_connection = store
@@ -53,12 +73,12 @@ impl App {
             .build()
             .map_err(|e| {
                 AppError::new(
-                    crate::ErrorCode::Internal,
+                    ErrorCode::Internal,
                     format!("the HTTP client could not start: {e}"),
                 )
             })?;
         let greenhouse = Greenhouse::new(
-            http,
+            http.clone(),
             GreenhouseConfig {
                 base_url: sandbox.info.greenhouse_base_url.clone(),
                 token_url: sandbox.info.greenhouse_token_url.clone(),
@@ -67,6 +87,49 @@ impl App {
                 acting_user: None,
             },
         );
+        let willo_connection = store
+            .upsert_connection("willo", "Willo (sandbox)", SANDBOX_WILLO, now_ms())
+            .await?;
+        let willo = WilloClient::new(
+            http,
+            WilloConfig {
+                base_url: sandbox.info.willo_base_url.clone(),
+                api_key: Sensitive::new(sandbox.info.willo_api_key.clone()),
+                auth_scheme: AuthScheme::Bare,
+                retry: RetryPolicy::default(),
+            },
+            Pacer::new(10.0),
+        )?;
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let config = EngineConfig {
+            default_region: Some(SANDBOX_REGION.into()),
+            ..EngineConfig::default()
+        };
+        let engine = Arc::new(Engine::new(
+            store.clone(),
+            Arc::new(willo),
+            willo_connection,
+            Arc::new(SystemClock),
+            Arc::new(ChannelSink(events_tx)),
+            config,
+        ));
+
+        // The sandbox's Willo runs on this machine, so it can reach a loopback receiver directly.
+        let token = receiver::new_token();
+        let state = ReceiverState {
+            store: store.clone(),
+            token: Arc::new(Sensitive::new(token.expose().clone())),
+            clock: Arc::new(SystemClock),
+            wake: engine.wake_handle(),
+        };
+        let (receiver_addr, _receiver) =
+            receiver::serve(SocketAddr::from(([127, 0, 0, 1], 0)), state).await?;
+        engine
+            .register_webhooks(&format!("http://{receiver_addr}"), token.expose(), None)
+            .await?;
+
+        let (stop, stopped) = watch::channel(false);
+        let running = tokio::spawn(Arc::clone(&engine).run(schedule, stopped));
         tracing::info!(data_dir = %data_dir.display(), "sandbox mode ready");
         Ok(Self {
             store,
@@ -75,8 +138,28 @@ impl App {
             ats_connection,
             last_sync_at: Mutex::new(None),
             syncing: Mutex::new(()),
+            engine,
+            events: Mutex::new(Some(events)),
+            stop,
+            running: Mutex::new(Some(running)),
             sandbox,
         })
+    }
+
+    /// The engine: invitations, reconcile, webhooks.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The engine's events, for the one listener that turns them into notifications. `None`
+    /// after the first call.
+    pub async fn take_events(&self) -> Option<mpsc::UnboundedReceiver<EngineEvent>> {
+        self.events.lock().await.take()
+    }
+
+    /// What a desktop notification should say about an event, if anything.
+    pub async fn notice_for(&self, event: &EngineEvent) -> Result<Option<Notice>, AppError> {
+        notify::notice_for(&self.store, event).await
     }
 
     pub fn info(&self) -> AppInfo {
@@ -154,7 +237,18 @@ impl App {
         &self.sandbox
     }
 
+    /// Stops the engine (it finishes the step it is in; all state is in the store) and closes
+    /// the database.
     pub async fn shutdown(&self) {
+        let _ = self.stop.send(true);
+        if let Some(running) = self.running.lock().await.take() {
+            if tokio::time::timeout(Duration::from_secs(10), running)
+                .await
+                .is_err()
+            {
+                tracing::warn!("the engine did not stop within 10 s");
+            }
+        }
         self.store.close().await;
     }
 }

@@ -66,6 +66,32 @@ impl From<desk_ats::AtsError> for AppError {
     }
 }
 
+impl From<desk_willo::WilloError> for AppError {
+    fn from(error: desk_willo::WilloError) -> Self {
+        use desk_willo::WilloError as E;
+        let code = match &error {
+            E::Auth | E::Permission(_) => ErrorCode::AuthFailed,
+            E::RateLimited { .. } => ErrorCode::RateLimited,
+            E::NotFound => ErrorCode::NotFound,
+            E::Validation { .. } | E::BadUrl(_) => ErrorCode::Validation,
+            _ => ErrorCode::Unavailable,
+        };
+        Self::new(code, error.to_string())
+    }
+}
+
+impl From<desk_engine::EngineError> for AppError {
+    fn from(error: desk_engine::EngineError) -> Self {
+        use desk_engine::EngineError as E;
+        match error {
+            E::Store(e) => e.into(),
+            E::Willo(e) => e.into(),
+            E::Invalid(message) => Self::new(ErrorCode::Validation, message),
+            other => Self::new(ErrorCode::Internal, other.to_string()),
+        }
+    }
+}
+
 impl From<desk_sandbox::SandboxError> for AppError {
     fn from(error: desk_sandbox::SandboxError) -> Self {
         Self::new(

@@ -4,8 +4,10 @@
 mod app;
 mod error;
 pub mod ipc;
+mod notify;
 pub mod paths;
 mod sync;
 
 pub use app::App;
 pub use error::{AppError, ErrorCode};
+pub use notify::Notice;

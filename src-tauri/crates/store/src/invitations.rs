@@ -29,6 +29,14 @@ pub struct Invitation {
     pub updated_at: i64,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvitationSubject {
+    pub first_name: String,
+    pub last_name: String,
+    pub interview_title: String,
+    pub job_title: String,
+}
+
 /// An invitation still waiting on the candidate, as the reconcile sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenInvitation {
@@ -351,6 +359,30 @@ impl Store {
         .execute(&self.writer)
         .await?;
         Ok(())
+    }
+
+    /// Who and what an invitation is about, for notifications and the timeline.
+    pub async fn invitation_subject(
+        &self,
+        invitation_id: i64,
+    ) -> Result<InvitationSubject, StoreError> {
+        sqlx::query_as!(
+            InvitationSubject,
+            r#"SELECT c.first_name, c.last_name, iv.title AS interview_title, j.title AS job_title
+               FROM invitations i
+               JOIN applications a ON a.id = i.application_id
+               JOIN candidates c ON c.id = a.candidate_id
+               JOIN jobs j ON j.id = a.job_id
+               JOIN interviews iv ON iv.id = i.interview_id
+               WHERE i.id = ?"#,
+            invitation_id
+        )
+        .fetch_optional(&self.reader)
+        .await?
+        .ok_or(StoreError::NotFound {
+            what: "invitation",
+            id: invitation_id,
+        })
     }
 
     /// The statuses of an invitation's history, oldest first.
