@@ -23,7 +23,7 @@ pub use error::WilloError;
 pub use model::{
     Category, Interview, Language, NewParticipant, Question, Template, Webhook, WebhookSpec,
 };
-pub use pacing::Pacer;
+pub use pacing::{Pacer, DEFAULT_RATE};
 pub use participant::{Answer, AnswerKind, Participant, ParticipantStatus, TranscriptSegment};
 pub use retry::RetryPolicy;
 

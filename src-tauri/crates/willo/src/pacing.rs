@@ -15,6 +15,10 @@ const WINDOW: Duration = Duration::from_secs(1);
 /// Never slower than one request every four seconds.
 const MIN_RATE: f64 = 0.25;
 
+/// The starting rate for a real account: Willo publishes no limits and says it throttles clients
+/// that poll or call concurrently, so start slow. The pacer only ever slows down from here.
+pub const DEFAULT_RATE: f64 = 2.0;
+
 pub struct Pacer {
     limiter: RwLock<Arc<DefaultDirectRateLimiter>>,
     rate: Mutex<f64>,

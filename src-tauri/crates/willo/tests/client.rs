@@ -51,6 +51,23 @@ fn interview(key: &str) -> Value {
            "questions": [{"key": "q1", "prompt": "Why us?", "type": "video", "order": 1}]})
 }
 
+/// Answers the first matching request with `response`, before any other mock of lower priority.
+async fn once(
+    server: &MockServer,
+    verb: &str,
+    route: &str,
+    response: ResponseTemplate,
+    priority: u8,
+) {
+    Mock::given(method(verb))
+        .and(path(format!("/api/integrations/v2{route}")))
+        .respond_with(response)
+        .up_to_n_times(1)
+        .with_priority(priority)
+        .mount(server)
+        .await;
+}
+
 async fn on(server: &MockServer, verb: &str, route: &str, response: ResponseTemplate) {
     Mock::given(method(verb))
         .and(path(format!("/api/integrations/v2{route}")))
@@ -617,20 +634,15 @@ async fn a_bad_key_or_url_is_refused_before_anything_is_sent() {
 #[tokio::test]
 async fn safe_calls_are_retried_through_5xx_and_429() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/integrations/v2/languages/"))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/integrations/v2/languages/"))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
-        .up_to_n_times(1)
-        .with_priority(2)
-        .mount(&server)
-        .await;
+    once(&server, "GET", "/languages/", ResponseTemplate::new(503), 1).await;
+    once(
+        &server,
+        "GET",
+        "/languages/",
+        ResponseTemplate::new(429).insert_header("Retry-After", "0"),
+        2,
+    )
+    .await;
     on(
         &server,
         "GET",
@@ -686,13 +698,14 @@ async fn an_invite_with_an_uncertain_outcome_is_not_resent() {
 #[tokio::test]
 async fn an_invite_refused_with_429_is_sent_again_after_retry_after() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/api/integrations/v2/participants/"))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    once(
+        &server,
+        "POST",
+        "/participants/",
+        ResponseTemplate::new(429).insert_header("Retry-After", "0"),
+        1,
+    )
+    .await;
     on(
         &server,
         "POST",
@@ -775,13 +788,14 @@ async fn a_key_refused_by_every_scheme_is_an_auth_error() {
 #[tokio::test]
 async fn clients_sharing_a_pacer_wait_out_one_429_together() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/integrations/v2/languages/"))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    once(
+        &server,
+        "GET",
+        "/languages/",
+        ResponseTemplate::new(429).insert_header("Retry-After", "1"),
+        1,
+    )
+    .await;
     on(
         &server,
         "GET",
