@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};
+use desk_ats::AtsConnector;
 use desk_domain::Sensitive;
 use desk_engine::receiver::{self, ReceiverState};
 use desk_engine::{ChannelSink, Engine, EngineConfig, EngineEvent, Schedule, SystemClock};
@@ -28,7 +29,7 @@ const SANDBOX_REGION: &str = "GB";
 pub struct App {
     store: Store,
     data_dir: PathBuf,
-    greenhouse: Greenhouse,
+    ats: Box<dyn AtsConnector>,
     ats_connection: i64,
     last_sync_at: Mutex<Option<i64>>,
     /// Serialises syncs: a second request while one runs waits for it instead of doubling the load.
@@ -83,8 +84,9 @@ impl App {
                 base_url: sandbox.info.greenhouse_base_url.clone(),
                 token_url: sandbox.info.greenhouse_token_url.clone(),
                 client_id: sandbox.info.greenhouse_client_id.clone(),
-                client_secret: sandbox.info.greenhouse_client_secret.clone(),
+                client_secret: Sensitive::new(sandbox.info.greenhouse_client_secret.clone()),
                 acting_user: None,
+                per_second: 20,
             },
         );
         let willo_connection = store
@@ -134,7 +136,7 @@ impl App {
         Ok(Self {
             store,
             data_dir: data_dir.to_owned(),
-            greenhouse,
+            ats: Box::new(greenhouse),
             ats_connection,
             last_sync_at: Mutex::new(None),
             syncing: Mutex::new(()),
@@ -176,7 +178,7 @@ impl App {
     pub async fn sync_ats(&self) -> Result<SyncReport, AppError> {
         let _one_at_a_time = self.syncing.lock().await;
         let started = Instant::now();
-        let snapshot = sync::read_greenhouse(&self.greenhouse).await?;
+        let snapshot = sync::read_ats(self.ats.as_ref()).await?;
         let now = now_ms();
         let counts = self
             .store

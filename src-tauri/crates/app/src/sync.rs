@@ -1,24 +1,17 @@
 //! Reading the ATS into the local store.
 
-use desk_ats::greenhouse::Greenhouse;
-use desk_ats::{Application, Candidate, Job, Stage};
+use desk_ats::{Application, AtsConnector, Candidate, Job, Stage};
 use desk_store::{ApplicationRecord, AtsSnapshot, CandidateRecord, JobRecord, StageRecord};
 
 use crate::AppError;
 
 /// Everything the app shows about the ATS: open jobs, their stages, active applications and
 /// their candidates.
-pub async fn read_greenhouse(gh: &Greenhouse) -> Result<AtsSnapshot, AppError> {
-    let jobs = gh.list_jobs().await?;
-    let stages = gh.list_stages(&jobs).await?;
-    let applications = gh.list_applications(&jobs).await?;
-    let mut candidate_ids: Vec<String> = applications
-        .iter()
-        .map(|a| a.candidate_id.clone())
-        .collect();
-    candidate_ids.sort_unstable();
-    candidate_ids.dedup();
-    let candidates = gh.list_candidates(&candidate_ids).await?;
+pub async fn read_ats(ats: &dyn AtsConnector) -> Result<AtsSnapshot, AppError> {
+    let jobs = ats.jobs().await?;
+    let stages = ats.stages(&jobs).await?;
+    let applications = ats.applications(&jobs, None).await?;
+    let candidates = ats.candidates(&applications).await?;
     Ok(snapshot(jobs, stages, candidates, applications))
 }
 

@@ -21,6 +21,12 @@ pub enum AtsError {
     Transport(String),
     #[error("the ATS answered with unexpected JSON at {path}: {message}")]
     Decode { path: String, message: String },
+    #[error("this ATS cannot {0}")]
+    Unsupported(&'static str),
+    #[error("the webhook's signature does not match: it did not come from the ATS, or the secret is wrong")]
+    BadSignature,
+    #[error("the ATS URL is not valid: {0}")]
+    BadUrl(String),
 }
 
 impl AtsError {

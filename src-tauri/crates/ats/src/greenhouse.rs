@@ -1,49 +1,49 @@
-//! Greenhouse Harvest v3: OAuth client credentials (token cached, refreshed a minute before it
-//! expires, and once more on a 401), cursor pagination through the `Link` header.
+//! Greenhouse Harvest v3: OAuth client credentials (the token is cached, refreshed a minute before
+//! it expires and once more on a 401), cursor pagination through the `Link` header, no server-side
+//! stage filter, writes attributed to the token's `sub` user, webhooks signed with
+//! `Signature: sha256 <hex>` over the raw body.
 
 use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, LINK, RETRY_AFTER};
-use reqwest::StatusCode;
+use async_trait::async_trait;
+use base64::Engine as _;
+use desk_domain::{AtsKind, Sensitive};
+use http::HeaderMap;
+use reqwest::header::LINK;
+use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
+use crate::connector::{
+    AtsConnector, Capabilities, FileSource, NewAttachment, NewNote, StageChange, User,
+};
+use crate::http::{decode, hmac_hex, id, same_secret, Http};
 use crate::link::next_link;
 use crate::{Application, AtsError, Candidate, Job, Stage};
-use desk_domain::retry_after;
 
 /// Refresh this long before the token's stated expiry, so no request goes out with a dying token.
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 const PER_PAGE: &str = "500";
 
 /// How to reach one Greenhouse account.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct GreenhouseConfig {
     /// e.g. `https://harvest.greenhouse.io/v3`
     pub base_url: String,
     /// e.g. `https://auth.greenhouse.io/token`
     pub token_url: String,
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: Sensitive<String>,
     /// The Greenhouse user writes are attributed to (the token's `sub`).
     pub acting_user: Option<String>,
-}
-
-impl std::fmt::Debug for GreenhouseConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GreenhouseConfig")
-            .field("base_url", &self.base_url)
-            .field("token_url", &self.token_url)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &"<redacted>")
-            .finish_non_exhaustive()
-    }
+    /// Requests per second at most (Greenhouse counts per 10-second window).
+    pub per_second: u32,
 }
 
 pub struct Greenhouse {
-    http: reqwest::Client,
+    http: Http,
     config: GreenhouseConfig,
     token: Mutex<Option<(String, Instant)>>,
 }
@@ -98,9 +98,7 @@ struct IdOnly {
 #[derive(Deserialize)]
 struct RawCandidate {
     id: Value,
-    #[serde(default)]
     first_name: Option<String>,
-    #[serde(default)]
     last_name: Option<String>,
     #[serde(default)]
     email_addresses: Vec<ValueOf>,
@@ -113,18 +111,24 @@ struct ValueOf {
     value: Option<String>,
 }
 
-/// Greenhouse ids are integers; everything downstream uses strings.
-fn id(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+#[derive(Deserialize)]
+struct RawUser {
+    id: Value,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    primary_email_address: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawNote {
+    id: Value,
+    body: Option<String>,
 }
 
 impl Greenhouse {
     pub fn new(http: reqwest::Client, config: GreenhouseConfig) -> Self {
         Self {
-            http,
+            http: Http::new(http, config.per_second),
             config,
             token: Mutex::new(None),
         }
@@ -135,15 +139,23 @@ impl Greenhouse {
         if let Some(sub) = &self.config.acting_user {
             form.push(("sub", sub.clone()));
         }
-        let response = self
+        let answer = self
             .http
-            .post(&self.config.token_url)
-            .basic_auth(&self.config.client_id, Some(&self.config.client_secret))
-            .form(&form)
-            .send()
+            .send(
+                || {
+                    self.http
+                        .client
+                        .post(&self.config.token_url)
+                        .basic_auth(
+                            &self.config.client_id,
+                            Some(self.config.client_secret.expose()),
+                        )
+                        .form(&form)
+                },
+                true,
+            )
             .await?;
-        let body = check(response).await?;
-        let token: TokenResponse = decode(&body)?;
+        let token: TokenResponse = decode(&answer.body)?;
         let lifetime = Duration::from_secs(token.expires_in.unwrap_or(3600));
         Ok((
             token.access_token,
@@ -166,17 +178,37 @@ impl Greenhouse {
         }
     }
 
-    /// One GET with the bearer token; a 401 refreshes the token and tries once more.
-    async fn get(&self, url: &str) -> Result<(String, HeaderMap), AtsError> {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.config.base_url.trim_end_matches('/'))
+    }
+
+    /// One request with the bearer token; a 401 refreshes the token and tries once more.
+    async fn call(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<crate::http::Answer, AtsError> {
+        let idempotent = method != Method::POST;
         for attempt in 0..2 {
             let token = self.token(attempt > 0).await?;
-            let response = self.http.get(url).bearer_auth(&token).send().await?;
-            if response.status() == StatusCode::UNAUTHORIZED && attempt == 0 {
-                tracing::debug!("greenhouse token refused; refreshing once");
-                continue;
+            let make = || {
+                let request = self
+                    .http
+                    .client
+                    .request(method.clone(), url)
+                    .bearer_auth(&token);
+                match body {
+                    Some(b) => request.json(b),
+                    None => request,
+                }
+            };
+            match self.http.send(make, idempotent).await {
+                Err(AtsError::Unauthorized) if attempt == 0 => {
+                    tracing::debug!("greenhouse token refused; refreshing once");
+                }
+                other => return other,
             }
-            let headers = response.headers().clone();
-            return Ok((check(response).await?, headers));
         }
         Err(AtsError::Unauthorized)
     }
@@ -187,19 +219,17 @@ impl Greenhouse {
         path: &str,
         query: &[(&str, &str)],
     ) -> Result<Vec<(T, Value)>, AtsError> {
-        let mut url = url::Url::parse(&format!(
-            "{}{path}",
-            self.config.base_url.trim_end_matches('/')
-        ))
-        .map_err(|e| AtsError::Transport(format!("the Greenhouse URL is not valid: {e}")))?;
+        let mut url =
+            url::Url::parse(&self.url(path)).map_err(|e| AtsError::BadUrl(e.to_string()))?;
         url.query_pairs_mut()
             .extend_pairs(query)
             .append_pair("per_page", PER_PAGE);
+        let origin = url.origin();
         let mut next = Some(url.to_string());
         let mut items = Vec::new();
         while let Some(page_url) = next.take() {
-            let (body, headers) = self.get(&page_url).await?;
-            let raw: Vec<Value> = decode(&body)?;
+            let answer = self.call(Method::GET, &page_url, None).await?;
+            let raw: Vec<Value> = decode(&answer.body)?;
             for (i, value) in raw.into_iter().enumerate() {
                 let typed =
                     serde_path_to_error::deserialize(&value).map_err(|e| AtsError::Decode {
@@ -208,15 +238,62 @@ impl Greenhouse {
                     })?;
                 items.push((typed, value));
             }
-            next = headers
+            next = answer
+                .headers
                 .get(LINK)
                 .and_then(|h| h.to_str().ok())
                 .and_then(next_link);
+            // The token goes with every request: never follow a link to another host.
+            if let Some(link) = &next {
+                if url::Url::parse(link).map(|u| u.origin()) != Ok(origin.clone()) {
+                    return Err(AtsError::Decode {
+                        path: "Link".into(),
+                        message: "the next page is on another host; not followed".into(),
+                    });
+                }
+            }
         }
         Ok(items)
     }
 
-    pub async fn list_jobs(&self) -> Result<Vec<Job>, AtsError> {
+    fn joined(ids: impl Iterator<Item = String>) -> String {
+        ids.collect::<Vec<_>>().join(",")
+    }
+}
+
+#[async_trait]
+impl AtsConnector for Greenhouse {
+    fn kind(&self) -> AtsKind {
+        AtsKind::Greenhouse
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            server_side_stage_filter: false,
+            attachment_by_url: true,
+            html_notes: false,
+            custom_fields: true,
+            webhooks_by_api: false,
+        }
+    }
+
+    async fn users(&self) -> Result<Vec<User>, AtsError> {
+        let users: Vec<(RawUser, Value)> = self.get_all("/users", &[]).await?;
+        Ok(users
+            .into_iter()
+            .map(|(u, _)| User {
+                id: id(&u.id),
+                name: [u.first_name, u.last_name]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                email: u.primary_email_address,
+            })
+            .collect())
+    }
+
+    async fn jobs(&self) -> Result<Vec<Job>, AtsError> {
         let jobs: Vec<(RawJob, Value)> = self.get_all("/jobs", &[("status", "open")]).await?;
         Ok(jobs
             .into_iter()
@@ -231,12 +308,8 @@ impl Greenhouse {
             .collect())
     }
 
-    pub async fn list_stages(&self, jobs: &[Job]) -> Result<Vec<Stage>, AtsError> {
-        let ids = jobs
-            .iter()
-            .map(|j| j.id.as_str())
-            .collect::<Vec<_>>()
-            .join(",");
+    async fn stages(&self, jobs: &[Job]) -> Result<Vec<Stage>, AtsError> {
+        let ids = Self::joined(jobs.iter().map(|j| j.id.clone()));
         let stages: Vec<(RawStage, Value)> =
             self.get_all("/job_stages", &[("job_ids", &ids)]).await?;
         Ok(stages
@@ -251,14 +324,14 @@ impl Greenhouse {
             .collect())
     }
 
-    /// Active applications of the given jobs. Greenhouse cannot filter by stage on the server;
-    /// callers filter on `stage_id`.
-    pub async fn list_applications(&self, jobs: &[Job]) -> Result<Vec<Application>, AtsError> {
-        let ids = jobs
-            .iter()
-            .map(|j| j.id.as_str())
-            .collect::<Vec<_>>()
-            .join(",");
+    /// Greenhouse cannot filter by stage on the server: all active applications of the jobs are
+    /// read and filtered here.
+    async fn applications(
+        &self,
+        jobs: &[Job],
+        stages: Option<&[String]>,
+    ) -> Result<Vec<Application>, AtsError> {
+        let ids = Self::joined(jobs.iter().map(|j| j.id.clone()));
         let apps: Vec<(RawApplication, Value)> = self
             .get_all("/applications", &[("job_ids", &ids), ("status", "active")])
             .await?;
@@ -283,12 +356,21 @@ impl Greenhouse {
                     raw,
                 })
             })
+            .filter(|a| {
+                stages.is_none_or(|wanted| a.stage_id.as_ref().is_some_and(|s| wanted.contains(s)))
+            })
             .collect())
     }
 
-    pub async fn list_candidates(&self, ids: &[String]) -> Result<Vec<Candidate>, AtsError> {
+    async fn candidates(&self, applications: &[Application]) -> Result<Vec<Candidate>, AtsError> {
+        let mut ids: Vec<String> = applications
+            .iter()
+            .map(|a| a.candidate_id.clone())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
         let mut candidates = Vec::new();
-        // Keep query strings short: ask for candidates in batches.
+        // Keep query strings short: ask in batches.
         for batch in ids.chunks(100) {
             let joined = batch.join(",");
             let page: Vec<(RawCandidate, Value)> =
@@ -314,46 +396,124 @@ impl Greenhouse {
         }
         Ok(candidates)
     }
-}
 
-/// Turns a non-success status into a typed error, and a success into its body.
-async fn check(response: reqwest::Response) -> Result<String, AtsError> {
-    let status = response.status();
-    if status.is_success() {
-        return Ok(response.text().await?);
+    async fn move_application(
+        &self,
+        application: &Application,
+        to_stage: &str,
+    ) -> Result<(), AtsError> {
+        let body = json!({ "from_stage_id": application.stage_id.as_deref().and_then(|s| s.parse::<i64>().ok()), "to_stage_id": to_stage.parse::<i64>().ok() });
+        self.call(
+            Method::POST,
+            &self.url(&format!("/applications/{}/move", application.id)),
+            Some(&body),
+        )
+        .await?;
+        Ok(())
     }
-    let retry_after = response
-        .headers()
-        .get(RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| retry_after::parse(v, chrono::Utc::now()));
-    let body = response.text().await.unwrap_or_default();
-    let message = serde_json::from_str::<Value>(&body)
-        .ok()
-        .and_then(|v| {
-            v.get("message")
-                .or_else(|| v.get("error"))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
-    Err(match status {
-        StatusCode::UNAUTHORIZED => AtsError::Unauthorized,
-        StatusCode::FORBIDDEN => AtsError::Forbidden(message),
-        StatusCode::NOT_FOUND => AtsError::NotFound,
-        StatusCode::TOO_MANY_REQUESTS => AtsError::RateLimited { retry_after },
-        s if s.is_server_error() => AtsError::Server { status: s.as_u16() },
-        s => AtsError::Rejected {
-            status: s.as_u16(),
-            message,
-        },
-    })
-}
 
-fn decode<T: DeserializeOwned>(body: &str) -> Result<T, AtsError> {
-    let mut de = serde_json::Deserializer::from_str(body);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| AtsError::Decode {
-        path: e.path().to_string(),
-        message: e.inner().to_string(),
-    })
+    async fn add_note(
+        &self,
+        application: &Application,
+        note: &NewNote,
+    ) -> Result<String, AtsError> {
+        let body = json!({
+            "application_id": application.id.parse::<i64>().ok(),
+            "candidate_id": application.candidate_id.parse::<i64>().ok(),
+            "body": note.text,
+            "visibility": "admin_only",
+        });
+        let answer = self
+            .call(Method::POST, &self.url("/notes"), Some(&body))
+            .await?;
+        let created: RawNote = decode(&answer.body)?;
+        Ok(id(&created.id))
+    }
+
+    async fn find_note(
+        &self,
+        application: &Application,
+        marker: &str,
+    ) -> Result<Option<String>, AtsError> {
+        let notes: Vec<(RawNote, Value)> = self
+            .get_all("/notes", &[("candidate_ids", &application.candidate_id)])
+            .await?;
+        Ok(notes
+            .into_iter()
+            .find(|(n, _)| n.body.as_deref().is_some_and(|b| b.contains(marker)))
+            .map(|(n, _)| id(&n.id)))
+    }
+
+    async fn add_attachment(
+        &self,
+        application: &Application,
+        file: &NewAttachment,
+    ) -> Result<String, AtsError> {
+        let mut body = json!({
+            "application_id": application.id.parse::<i64>().ok(),
+            "filename": file.filename,
+            "type": "other",
+            "visibility": "admin_only",
+        });
+        match &file.source {
+            FileSource::Url(url) => body["url"] = json!(url),
+            FileSource::Bytes { data, content_type } => {
+                body["content"] = json!(base64::engine::general_purpose::STANDARD.encode(data));
+                body["content_type"] = json!(content_type);
+            }
+        }
+        let answer = self
+            .call(Method::POST, &self.url("/attachments"), Some(&body))
+            .await?;
+        let created: RawNote = decode(&answer.body)?;
+        Ok(id(&created.id))
+    }
+
+    async fn set_field(
+        &self,
+        application: &Application,
+        field: &str,
+        value: &str,
+    ) -> Result<(), AtsError> {
+        let body = json!({ "custom_fields": [{ "name_key": field, "value": value }] });
+        self.call(
+            Method::PATCH,
+            &self.url(&format!("/applications/{}", application.id)),
+            Some(&body),
+        )
+        .await?;
+        Ok(())
+    }
+
+    fn verify_webhook(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        secret: &str,
+    ) -> Result<Option<StageChange>, AtsError> {
+        let given = headers
+            .get("Signature")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().strip_prefix("sha256 "));
+        let expected = hmac_hex(secret.as_bytes(), body);
+        match (given, expected) {
+            (Some(given), Some(expected)) if same_secret(given.trim(), &expected) => {}
+            _ => return Err(AtsError::BadSignature),
+        }
+        let payload: Value = decode(std::str::from_utf8(body).map_err(|_| AtsError::Decode {
+            path: ".".into(),
+            message: "not UTF-8".into(),
+        })?)?;
+        if payload.get("action").and_then(Value::as_str) != Some("candidate_stage_change") {
+            return Ok(None);
+        }
+        let application = &payload["payload"]["application"];
+        Ok(application.get("id").map(|app_id| StageChange {
+            application_id: id(app_id),
+            to_stage_id: application
+                .get("current_stage")
+                .and_then(|s| s.get("id"))
+                .map(id),
+        }))
+    }
 }

@@ -1,10 +1,16 @@
 //! ATS connectors. ATS-specific names stay inside each module; what they return speaks of jobs,
-//! stages, candidates and applications.
+//! stages, candidates and applications, behind one trait.
 
+mod connector;
 mod error;
 pub mod greenhouse;
+mod http;
+pub mod lever;
 mod link;
 mod records;
 
+pub use connector::{
+    AtsConnector, Capabilities, FileSource, NewAttachment, NewNote, StageChange, User,
+};
 pub use error::AtsError;
 pub use records::{Application, Candidate, Job, Stage};

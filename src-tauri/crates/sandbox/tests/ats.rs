@@ -405,3 +405,63 @@ async fn applicants_reach_screening_on_a_timer_when_asked() {
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert!(in_screening() > before, "the timer moved applicants on");
 }
+
+#[tokio::test]
+async fn greenhouse_pages_are_linked_by_cursor_in_the_link_header() {
+    let sb = start().await;
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(&sb.info.greenhouse_token_url)
+        .basic_auth(
+            &sb.info.greenhouse_client_id,
+            Some(&sb.info.greenhouse_client_secret),
+        )
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = token["access_token"].as_str().unwrap();
+    let mut url = format!("{}/applications?per_page=10", sb.info.greenhouse_base_url);
+    let mut seen = 0;
+    let mut pages = 0;
+    loop {
+        let response = http.get(&url).bearer_auth(bearer).send().await.unwrap();
+        let link = response
+            .headers()
+            .get("link")
+            .map(|l| l.to_str().unwrap().to_owned());
+        let page: Vec<serde_json::Value> = response.json().await.unwrap();
+        seen += page.len();
+        pages += 1;
+        match link {
+            Some(link) => {
+                url = link
+                    .split(';')
+                    .next()
+                    .unwrap()
+                    .trim_matches(['<', '>'])
+                    .to_owned()
+            }
+            None => break,
+        }
+    }
+    assert_eq!((seen, pages), (41, 5), "41 applications in pages of 10");
+
+    let mixed = http
+        .get(format!(
+            "{}/applications?cursor=abc&per_page=5",
+            sb.info.greenhouse_base_url
+        ))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        mixed.status(),
+        422,
+        "a cursor cannot be mixed with other parameters"
+    );
+}

@@ -43,7 +43,10 @@ pub fn router(sim: Arc<AtsSim>) -> Router {
         .route("/jobs/{id}", get(get_job))
         .route("/job_stages", get(list_job_stages))
         .route("/applications", get(list_applications))
-        .route("/applications/{id}", get(get_application))
+        .route(
+            "/applications/{id}",
+            get(get_application).patch(update_application),
+        )
         .route("/applications/{id}/move", post(move_application))
         .route("/candidates", get(list_candidates))
         .route("/candidates/{id}", get(get_candidate))
@@ -598,5 +601,57 @@ async fn create_attachment(
         });
         let write = d.record("greenhouse", "attachment", app.id, actor, body.clone());
         (StatusCode::CREATED, Json(json!({"id": write.id, "application_id": app.id, "candidate_id": app.candidate_id, "filename": body["filename"], "created_at": write.at}))).into_response()
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct CustomField {
+    name_key: Option<String>,
+    value: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ApplicationPatch {
+    custom_fields: Option<Vec<CustomField>>,
+}
+
+/// Sets custom fields on an application (Greenhouse keys them by `name_key`).
+async fn update_application(
+    State(sim): Sim,
+    Extension(Actor(actor)): Extension<Actor>,
+    Path(id): Path<u64>,
+    Json(patch): Json<ApplicationPatch>,
+) -> Response {
+    let Some(fields) = patch.custom_fields.filter(|f| !f.is_empty()) else {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            "custom_fields must be a non-empty list.",
+        );
+    };
+    if fields
+        .iter()
+        .any(|f| f.name_key.as_deref().is_none_or(str::is_empty))
+    {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            "every custom field needs a name_key.",
+        );
+    }
+    sim.with_data(|d| {
+        let Some(app) = d.application(id).cloned() else {
+            return error(StatusCode::NOT_FOUND, "not_found", "No such application.");
+        };
+        for field in fields {
+            d.record(
+                "greenhouse",
+                "field",
+                id,
+                actor.clone(),
+                json!({"name_key": field.name_key, "value": field.value}),
+            );
+        }
+        Json(application_json(d, &app)).into_response()
     })
 }

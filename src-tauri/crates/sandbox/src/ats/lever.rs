@@ -38,6 +38,7 @@ pub fn router(sim: Arc<AtsSim>) -> Router {
         )
         .route("/opportunities/{id}/stage", put(change_stage))
         .route("/opportunities/{id}/addLinks", post(add_links))
+        .route("/opportunities/{id}/files", post(upload_file))
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,
@@ -411,6 +412,62 @@ async fn add_links(
         };
         d.record("lever", "links", app.id, actor, json!({"links": links}));
         Json(json!({"data": opportunity_json(d, &app)})).into_response()
+    })
+}
+
+/// A multipart upload with one `file` part.
+async fn upload_file(
+    State(sim): Sim,
+    Path(id): Path<String>,
+    Query(who): Query<PerformAs>,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    let actor = match actor(&sim, who.perform_as) {
+        Ok(a) => a,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let mut file = None;
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some("file") {
+            let name = field.file_name().map(str::to_owned);
+            let content_type = field.content_type().map(str::to_owned);
+            let Ok(bytes) = field.bytes().await else {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidBody",
+                    "the file could not be read.",
+                );
+            };
+            file = Some((name, content_type, bytes.len()));
+        }
+    }
+    let Some((name, content_type, size)) = file else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidBody",
+            "a `file` part is required.",
+        );
+    };
+    sim.with_data(|d| {
+        let Some(app) = find_opportunity(d, &id) else {
+            return error(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFound",
+                "No such opportunity.",
+            );
+        };
+        let write = d.record(
+            "lever",
+            "file",
+            app.id,
+            actor,
+            json!({"filename": name, "content_type": content_type, "size": size}),
+        );
+        (
+            StatusCode::CREATED,
+            Json(json!({"data": {"id": uuid(0x6669_6c65, write.id), "name": name}})),
+        )
+            .into_response()
     })
 }
 

@@ -1,0 +1,114 @@
+//! The one interface every ATS connector satisfies, shaped on the application (job, current
+//! stage, candidate) as the unified ATS APIs are. What an ATS cannot do, its capabilities say.
+
+use async_trait::async_trait;
+use desk_domain::AtsKind;
+use http::HeaderMap;
+
+use crate::{Application, AtsError, Candidate, Job, Stage};
+
+/// What differs between ATSs; the UI and the engine read these instead of naming ATSs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// The ATS lists the applications in a stage itself (otherwise the connector filters).
+    pub server_side_stage_filter: bool,
+    /// Attachments can be given as a URL for the ATS to fetch (otherwise they are uploaded).
+    pub attachment_by_url: bool,
+    /// Notes render HTML (otherwise plain text is written).
+    pub html_notes: bool,
+    pub custom_fields: bool,
+    /// Webhooks can be created through the API (otherwise in the ATS's settings).
+    pub webhooks_by_api: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub email: Option<String>,
+}
+
+/// A note for the candidate's record. `html` is used where the ATS renders it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNote {
+    pub text: String,
+    pub html: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileSource {
+    /// A URL the ATS fetches itself.
+    Url(String),
+    Bytes {
+        data: Vec<u8>,
+        content_type: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttachment {
+    pub filename: String,
+    pub source: FileSource,
+}
+
+/// What a verified ATS webhook says: an application changed stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageChange {
+    pub application_id: String,
+    pub to_stage_id: Option<String>,
+}
+
+#[async_trait]
+pub trait AtsConnector: Send + Sync {
+    fn kind(&self) -> AtsKind;
+    fn capabilities(&self) -> Capabilities;
+
+    /// The ATS's users, to choose whom writes are attributed to. Also the cheap credentials check.
+    async fn users(&self) -> Result<Vec<User>, AtsError>;
+    async fn jobs(&self) -> Result<Vec<Job>, AtsError>;
+    async fn stages(&self, jobs: &[Job]) -> Result<Vec<Stage>, AtsError>;
+    /// Active applications of `jobs`, only those in `stages` if given.
+    async fn applications(
+        &self,
+        jobs: &[Job],
+        stages: Option<&[String]>,
+    ) -> Result<Vec<Application>, AtsError>;
+    /// The candidates behind `applications` (name, emails, phones).
+    async fn candidates(&self, applications: &[Application]) -> Result<Vec<Candidate>, AtsError>;
+
+    async fn move_application(
+        &self,
+        application: &Application,
+        to_stage: &str,
+    ) -> Result<(), AtsError>;
+    /// Adds a note; returns the ATS's id of it.
+    async fn add_note(&self, application: &Application, note: &NewNote)
+        -> Result<String, AtsError>;
+    /// The id of a note on the application's record that contains `marker`, if one exists:
+    /// how a write whose outcome was lost is checked before it is tried again.
+    async fn find_note(
+        &self,
+        application: &Application,
+        marker: &str,
+    ) -> Result<Option<String>, AtsError>;
+    async fn add_attachment(
+        &self,
+        application: &Application,
+        file: &NewAttachment,
+    ) -> Result<String, AtsError>;
+    async fn set_field(
+        &self,
+        application: &Application,
+        field: &str,
+        value: &str,
+    ) -> Result<(), AtsError>;
+
+    /// Verifies a webhook delivery with the ATS's own scheme and reads it. `Ok(None)`: verified,
+    /// but not a stage change.
+    fn verify_webhook(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        secret: &str,
+    ) -> Result<Option<StageChange>, AtsError>;
+}

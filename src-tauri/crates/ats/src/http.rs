@@ -1,0 +1,164 @@
+//! What both connectors share about HTTP: turning statuses into typed errors, retrying requests
+//! that are safe to repeat, and pacing requests under the ATS's rate limit.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use desk_domain::retry_after;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::AtsError;
+
+/// Attempts in all for a request that is safe to repeat.
+const ATTEMPTS: u32 = 4;
+const BASE_DELAY: Duration = Duration::from_millis(250);
+
+pub(crate) struct Http {
+    pub client: reqwest::Client,
+    limiter: DefaultDirectRateLimiter,
+}
+
+pub(crate) struct Answer {
+    pub body: String,
+    pub headers: HeaderMap,
+}
+
+impl Http {
+    /// `per_second` requests at most, evenly spaced.
+    pub fn new(client: reqwest::Client, per_second: u32) -> Self {
+        let quota = Quota::per_second(NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::MIN);
+        Self {
+            client,
+            limiter: RateLimiter::direct(quota),
+        }
+    }
+
+    /// Sends the request `make` builds. When `idempotent`, rate limits, 5xx and transport errors
+    /// are retried with backoff (Retry-After wins); otherwise only a 429 is (the ATS did not act).
+    pub async fn send(
+        &self,
+        make: impl Fn() -> RequestBuilder,
+        idempotent: bool,
+    ) -> Result<Answer, AtsError> {
+        let mut attempt = 1;
+        loop {
+            self.limiter.until_ready().await;
+            let outcome = match make().send().await {
+                Ok(response) => check(response).await,
+                Err(error) => Err(error.into()),
+            };
+            let error = match outcome {
+                Ok(answer) => return Ok(answer),
+                Err(error) => error,
+            };
+            let may_retry = attempt < ATTEMPTS
+                && (matches!(error, AtsError::RateLimited { .. })
+                    || (idempotent && error.is_retryable()));
+            if !may_retry {
+                return Err(error);
+            }
+            let backoff = BASE_DELAY
+                .saturating_mul(2u32.pow(attempt - 1))
+                .mul_f64(0.5 + rand::random::<f64>() / 2.0);
+            let wait = error.retry_after().unwrap_or(backoff);
+            tracing::debug!(%error, attempt, ?wait, "retrying an ATS request");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+}
+
+/// Turns a non-success status into a typed error, and a success into its body.
+pub(crate) async fn check(response: reqwest::Response) -> Result<Answer, AtsError> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    if status.is_success() {
+        return Ok(Answer {
+            body: response.text().await?,
+            headers,
+        });
+    }
+    let retry_after = headers
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| retry_after::parse(v, chrono::Utc::now()));
+    let body = response.text().await.unwrap_or_default();
+    let message = serde_json::from_str::<Value>(&body)
+        .ok()
+        .and_then(|v| {
+            v.get("message")
+                .or_else(|| v.get("error"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
+    Err(match status {
+        StatusCode::UNAUTHORIZED => AtsError::Unauthorized,
+        StatusCode::FORBIDDEN => AtsError::Forbidden(message),
+        StatusCode::NOT_FOUND => AtsError::NotFound,
+        StatusCode::TOO_MANY_REQUESTS => AtsError::RateLimited { retry_after },
+        s if s.is_server_error() => AtsError::Server { status: s.as_u16() },
+        s => AtsError::Rejected {
+            status: s.as_u16(),
+            message,
+        },
+    })
+}
+
+/// Parses JSON, naming the path of whatever does not fit.
+pub(crate) fn decode<T: DeserializeOwned>(body: &str) -> Result<T, AtsError> {
+    let mut de = serde_json::Deserializer::from_str(body);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| AtsError::Decode {
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+    })
+}
+
+/// Ids come as integers (Greenhouse) or strings (Lever); everything downstream uses strings.
+pub(crate) fn id(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// HMAC-SHA256 of `message` with `key`, as lowercase hex. (`None` cannot happen: HMAC takes keys
+/// of any length; it is passed on rather than unwrapped.)
+pub(crate) fn hmac_hex(key: &[u8], message: &[u8]) -> Option<String> {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).ok()?;
+    mac.update(message);
+    Some(hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Compares two secrets in time independent of where they differ.
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hmac_matches_a_known_vector() {
+        // RFC 4231 test case 2.
+        assert_eq!(
+            hmac_hex(b"Jefe", b"what do ya want for nothing?").unwrap(),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn secrets_compare_by_value() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "abcd"));
+    }
+}

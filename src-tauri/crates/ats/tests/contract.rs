@@ -1,0 +1,318 @@
+//! One contract, both connectors: the same checks run against Greenhouse and Lever over the
+//! simulated ATS, which serves one dataset in both dialects.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
+use std::time::Duration;
+
+use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};
+use desk_ats::lever::{Lever, LeverConfig};
+use desk_ats::{AtsConnector, AtsError, FileSource, NewAttachment, NewNote};
+use desk_domain::Sensitive;
+use desk_sandbox::{Sandbox, SandboxConfig};
+use serde_json::Value;
+
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+}
+
+fn greenhouse(sb: &Sandbox) -> Box<dyn AtsConnector> {
+    Box::new(Greenhouse::new(
+        http(),
+        GreenhouseConfig {
+            base_url: sb.info.greenhouse_base_url.clone(),
+            token_url: sb.info.greenhouse_token_url.clone(),
+            client_id: sb.info.greenhouse_client_id.clone(),
+            client_secret: Sensitive::new(sb.info.greenhouse_client_secret.clone()),
+            acting_user: Some("503".into()),
+            per_second: 100,
+        },
+    ))
+}
+
+async fn lever(sb: &Sandbox) -> Box<dyn AtsConnector> {
+    // Lever's user ids are UUIDs: find the integration user's.
+    let probe = Lever::new(
+        http(),
+        LeverConfig {
+            base_url: sb.info.lever_base_url.clone(),
+            api_key: Sensitive::new(sb.info.lever_api_key.clone()),
+            acting_user: None,
+            per_second: 100,
+        },
+    );
+    let acting = probe
+        .users()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.email.as_deref() == Some("integrations@acme.example"))
+        .unwrap()
+        .id;
+    Box::new(Lever::new(
+        http(),
+        LeverConfig {
+            base_url: sb.info.lever_base_url.clone(),
+            api_key: Sensitive::new(sb.info.lever_api_key.clone()),
+            acting_user: Some(acting),
+            per_second: 100,
+        },
+    ))
+}
+
+async fn writes(sb: &Sandbox, ats: &str) -> Vec<Value> {
+    reqwest::get(format!("{}/ats/writes?ats={ats}", sb.info.admin_url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn connectors() -> Vec<(Sandbox, Box<dyn AtsConnector>, &'static str)> {
+    let gh = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
+    let lv = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
+    let g = greenhouse(&gh);
+    let l = lever(&lv).await;
+    vec![(gh, g, "greenhouse"), (lv, l, "lever")]
+}
+
+#[tokio::test]
+async fn both_read_the_same_account() {
+    for (_sb, ats, name) in connectors().await {
+        assert!(
+            !ats.users().await.unwrap().is_empty(),
+            "{name}: users (the credentials check)"
+        );
+        let jobs = ats.jobs().await.unwrap();
+        assert_eq!(jobs.len(), 3, "{name}");
+        let stages = ats.stages(&jobs).await.unwrap();
+        assert!(stages.iter().any(|s| s.name == "Screening"), "{name}");
+        let applications = ats.applications(&jobs, None).await.unwrap();
+        assert_eq!(applications.len(), 41, "{name}");
+        assert!(
+            applications
+                .iter()
+                .all(|a| stages.iter().any(|s| Some(&s.id) == a.stage_id.as_ref())),
+            "{name}: every application in a known stage"
+        );
+        let candidates = ats.candidates(&applications).await.unwrap();
+        assert_eq!(candidates.len(), 40, "{name}: one person applied twice");
+        let zoe = candidates
+            .iter()
+            .find(|c| c.first_name == "Zoë")
+            .expect("non-ASCII names survive");
+        assert_eq!(zoe.emails, ["zoe.mueller@example.de"], "{name}");
+        assert!(
+            candidates.iter().any(|c| c.phones.is_empty()),
+            "{name}: some have no phone"
+        );
+    }
+}
+
+#[tokio::test]
+async fn both_list_a_stage_whether_the_server_filters_or_not() {
+    for (_sb, ats, name) in connectors().await {
+        let jobs = ats.jobs().await.unwrap();
+        let screening: Vec<String> = ats
+            .stages(&jobs)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|s| s.name == "Screening")
+            .map(|s| s.id)
+            .collect();
+        let in_screening = ats.applications(&jobs, Some(&screening)).await.unwrap();
+        assert_eq!(
+            in_screening.len(),
+            8,
+            "{name} (server-side filter: {})",
+            ats.capabilities().server_side_stage_filter
+        );
+    }
+}
+
+#[tokio::test]
+async fn both_move_an_application_and_read_it_back() {
+    for (_sb, ats, name) in connectors().await {
+        let jobs = ats.jobs().await.unwrap();
+        let stages = ats.stages(&jobs).await.unwrap();
+        let applications = ats.applications(&jobs, None).await.unwrap();
+        let app = applications
+            .iter()
+            .find(|a| {
+                a.stage_id
+                    == stages
+                        .iter()
+                        .find(|s| {
+                            s.name == "Application Review"
+                                && s.job_id.as_deref().is_none_or(|j| j == a.job_id)
+                        })
+                        .map(|s| s.id.clone())
+            })
+            .unwrap();
+        let target = stages
+            .iter()
+            .find(|s| s.name == "Screening" && s.job_id.as_deref().is_none_or(|j| j == app.job_id))
+            .unwrap();
+        ats.move_application(app, &target.id).await.unwrap();
+        let after = ats
+            .applications(&jobs, Some(std::slice::from_ref(&target.id)))
+            .await
+            .unwrap();
+        assert!(
+            after.iter().any(|a| a.id == app.id),
+            "{name}: the application is in Screening now"
+        );
+    }
+}
+
+#[tokio::test]
+async fn both_write_a_note_and_find_it_again_by_its_marker() {
+    for (sb, ats, name) in connectors().await {
+        let jobs = ats.jobs().await.unwrap();
+        let app = ats.applications(&jobs, None).await.unwrap().remove(0);
+        let marker = "willo-desk:0123456789abcdef0123456789abcdef:1";
+        assert_eq!(
+            ats.find_note(&app, marker).await.unwrap(),
+            None,
+            "{name}: nothing before"
+        );
+        let note = NewNote {
+            text: format!("Willo interview completed.\n\n{marker}"),
+            html: None,
+        };
+        let id = ats.add_note(&app, &note).await.unwrap();
+        assert_eq!(
+            ats.find_note(&app, marker).await.unwrap(),
+            Some(id),
+            "{name}: found by its marker"
+        );
+        assert_eq!(
+            ats.find_note(&app, "willo-desk:other:1").await.unwrap(),
+            None,
+            "{name}"
+        );
+        let recorded = writes(&sb, name).await;
+        assert_eq!(
+            recorded.iter().filter(|w| w["kind"] == "note").count(),
+            1,
+            "{name}: exactly one note"
+        );
+        assert!(
+            recorded[0]["actor"].is_string(),
+            "{name}: attributed to the acting user"
+        );
+    }
+}
+
+#[tokio::test]
+async fn both_attach_by_url_and_by_upload() {
+    for (sb, ats, name) in connectors().await {
+        assert!(ats.capabilities().attachment_by_url, "{name}");
+        let jobs = ats.jobs().await.unwrap();
+        let app = ats.applications(&jobs, None).await.unwrap().remove(0);
+        ats.add_attachment(
+            &app,
+            &NewAttachment {
+                filename: "answers.html".into(),
+                source: FileSource::Url("https://example.com/answers".into()),
+            },
+        )
+        .await
+        .unwrap();
+        let bytes = NewAttachment {
+            filename: "transcript.txt".into(),
+            source: FileSource::Bytes {
+                data: b"Q1: Because.".to_vec(),
+                content_type: "text/plain".into(),
+            },
+        };
+        ats.add_attachment(&app, &bytes).await.unwrap();
+        assert_eq!(writes(&sb, name).await.len(), 2, "{name}: both recorded");
+    }
+}
+
+#[tokio::test]
+async fn custom_fields_follow_the_capability() {
+    for (sb, ats, name) in connectors().await {
+        let jobs = ats.jobs().await.unwrap();
+        let app = ats.applications(&jobs, None).await.unwrap().remove(0);
+        let result = ats.set_field(&app, "willo_score", "80").await;
+        if ats.capabilities().custom_fields {
+            result.unwrap();
+            assert_eq!(writes(&sb, name).await[0]["kind"], "field", "{name}");
+        } else {
+            assert!(
+                matches!(result, Err(AtsError::Unsupported(_))),
+                "{name}: {result:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_unauthorized_for_both() {
+    let sb = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
+    let gh = Greenhouse::new(
+        http(),
+        GreenhouseConfig {
+            base_url: sb.info.greenhouse_base_url.clone(),
+            token_url: sb.info.greenhouse_token_url.clone(),
+            client_id: sb.info.greenhouse_client_id.clone(),
+            client_secret: Sensitive::from("wrong"),
+            acting_user: None,
+            per_second: 100,
+        },
+    );
+    assert!(matches!(gh.jobs().await, Err(AtsError::Unauthorized)));
+    let lv = Lever::new(
+        http(),
+        LeverConfig {
+            base_url: sb.info.lever_base_url.clone(),
+            api_key: Sensitive::from("wrong"),
+            acting_user: None,
+            per_second: 100,
+        },
+    );
+    assert!(matches!(lv.jobs().await, Err(AtsError::Unauthorized)));
+}
+
+#[tokio::test]
+async fn an_expired_greenhouse_token_is_refreshed_and_the_request_retried() {
+    let sb = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
+    let gh = greenhouse(&sb);
+    gh.jobs().await.unwrap();
+    sb.ats.expire_tokens();
+    assert_eq!(
+        gh.jobs().await.unwrap().len(),
+        3,
+        "the 401 led to a new token and a successful retry"
+    );
+}
+
+#[tokio::test]
+async fn transient_faults_are_retried_for_reads() {
+    let sb = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
+    let gh = greenhouse(&sb);
+    sb.faults.add(
+        desk_sandbox::FaultRule::new(desk_sandbox::FaultKind::Status { status: 503 })
+            .on_path("/greenhouse/v3/jobs")
+            .times(2),
+    );
+    sb.faults.add(
+        desk_sandbox::FaultRule::new(desk_sandbox::FaultKind::Drop)
+            .on_path("/lever/v1/postings")
+            .times(1),
+    );
+    assert_eq!(gh.jobs().await.unwrap().len(), 3, "two 503s, then success");
+    let lv = lever(&sb).await;
+    assert_eq!(
+        lv.jobs().await.unwrap().len(),
+        3,
+        "a dropped connection, then success"
+    );
+}
