@@ -1,0 +1,436 @@
+//! The Lever connector against wiremock with fixtures in Lever's documented shapes: every call,
+//! and every way a call can fail.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
+use std::time::Duration;
+
+use desk_ats::lever::{Lever, LeverConfig};
+use desk_ats::{Application, AtsConnector, AtsError, FileSource, NewAttachment, NewNote};
+use desk_domain::Sensitive;
+use http::HeaderMap;
+use serde_json::{json, Value};
+use wiremock::matchers::{
+    body_partial_json, body_string_contains, header, method, path, query_param,
+    query_param_is_missing,
+};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const KEY: &str = "lever-key";
+
+fn fixture(name: &str) -> Value {
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/lever/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn connector(server: &MockServer) -> Lever {
+    Lever::new(
+        reqwest::Client::builder()
+            .timeout(Duration::from_millis(800))
+            .build()
+            .unwrap(),
+        LeverConfig {
+            base_url: format!("{}/v1", server.uri()),
+            api_key: Sensitive::from(KEY),
+            acting_user: Some("user-1".into()),
+            per_second: 1_000,
+        },
+    )
+}
+
+async fn get(server: &MockServer, route: &str, response: ResponseTemplate) {
+    Mock::given(method("GET"))
+        .and(path(format!("/v1{route}")))
+        .respond_with(response)
+        .mount(server)
+        .await;
+}
+
+fn opportunity(id: &str) -> Application {
+    Application {
+        id: id.into(),
+        candidate_id: "contact-1".into(),
+        job_id: "posting".into(),
+        stage_id: Some("stage-screen".into()),
+        status: "active".into(),
+        raw: json!({}),
+    }
+}
+
+#[tokio::test]
+async fn every_read_uses_basic_auth_and_follows_next() {
+    let server = MockServer::start().await;
+    // "lever-key:" in base64.
+    let basic = "Basic bGV2ZXIta2V5Og==";
+    Mock::given(method("GET"))
+        .and(path("/v1/opportunities"))
+        .and(query_param("offset", "b2Zmc2V0LTE="))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("opportunities_page2")))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/opportunities"))
+        .and(header("authorization", basic))
+        .and(query_param_is_missing("offset"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("opportunities_page1")))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    get(
+        &server,
+        "/postings",
+        ResponseTemplate::new(200).set_body_json(fixture("postings")),
+    )
+    .await;
+    get(
+        &server,
+        "/stages",
+        ResponseTemplate::new(200).set_body_json(fixture("stages")),
+    )
+    .await;
+    get(
+        &server,
+        "/users",
+        ResponseTemplate::new(200).set_body_json(fixture("users")),
+    )
+    .await;
+
+    let lever = connector(&server);
+    assert_eq!(lever.users().await.unwrap()[0].id, "user-1");
+    let jobs = lever.jobs().await.unwrap();
+    assert_eq!(
+        (jobs[0].title.as_str(), jobs[0].location.as_deref()),
+        ("Backend Engineer", Some("Remote (EU)"))
+    );
+    let stages = lever.stages(&jobs).await.unwrap();
+    assert!(
+        stages.iter().all(|s| s.job_id.is_none()),
+        "Lever's stages are account-wide"
+    );
+    let apps = lever.applications(&jobs, None).await.unwrap();
+    assert_eq!(
+        apps.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+        ["opp-1", "opp-2"],
+        "two pages; the archived one left out"
+    );
+    assert_eq!(
+        apps[1].stage_id.as_deref(),
+        Some("lead-new"),
+        "an expanded stage object is read too"
+    );
+    let candidates = lever.candidates(&apps).await.unwrap();
+    assert_eq!(
+        (
+            candidates[0].first_name.as_str(),
+            candidates[0].last_name.as_str()
+        ),
+        ("Priya", "Sharma")
+    );
+    assert_eq!(candidates[0].phones, ["+91 98765 43210"]);
+}
+
+#[tokio::test]
+async fn the_stage_filter_is_sent_to_the_server() {
+    let server = MockServer::start().await;
+    get(
+        &server,
+        "/postings",
+        ResponseTemplate::new(200).set_body_json(fixture("postings")),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/opportunities"))
+        .and(query_param(
+            "posting_id",
+            "00000001-0000-4000-8000-000000000fa1",
+        ))
+        .and(query_param("stage_id", "stage-screen"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"data": [fixture("opportunities_page1")["data"][0]], "hasNext": false}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let lever = connector(&server);
+    let jobs = lever.jobs().await.unwrap();
+    assert_eq!(
+        lever
+            .applications(&jobs, Some(&["stage-screen".to_owned()]))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn every_write_names_perform_as() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/v1/opportunities/opp-1/stage"))
+        .and(query_param("perform_as", "user-1"))
+        .and(body_partial_json(json!({"stage": "stage-onsite"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/opportunities/opp-1/notes"))
+        .and(query_param("perform_as", "user-1"))
+        .and(body_partial_json(json!({"value": "Done.", "secret": true})))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"data": {"noteId": "note-9"}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/opportunities/opp-1/addLinks"))
+        .and(body_partial_json(json!({"links": ["https://x/a"]})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/opportunities/opp-1/files"))
+        .and(body_string_contains("filename=\"t.txt\""))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"data": {"id": "file-1"}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    get(
+        &server,
+        "/opportunities/opp-1/notes",
+        ResponseTemplate::new(200).set_body_json(fixture("notes")),
+    )
+    .await;
+
+    let lever = connector(&server);
+    let opp = opportunity("opp-1");
+    lever.move_application(&opp, "stage-onsite").await.unwrap();
+    assert_eq!(
+        lever
+            .add_note(
+                &opp,
+                &NewNote {
+                    text: "Done.".into(),
+                    html: None
+                }
+            )
+            .await
+            .unwrap(),
+        "note-9"
+    );
+    lever
+        .add_attachment(
+            &opp,
+            &NewAttachment {
+                filename: "a".into(),
+                source: FileSource::Url("https://x/a".into()),
+            },
+        )
+        .await
+        .unwrap();
+    let file = NewAttachment {
+        filename: "t.txt".into(),
+        source: FileSource::Bytes {
+            data: b"hi".to_vec(),
+            content_type: "text/plain".into(),
+        },
+    };
+    assert_eq!(lever.add_attachment(&opp, &file).await.unwrap(), "file-1");
+    assert_eq!(
+        lever
+            .find_note(&opp, "willo-desk:0123456789abcdef0123456789abcdef:1")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("note-2")
+    );
+    assert!(matches!(
+        lever.set_field(&opp, "x", "y").await,
+        Err(AtsError::Unsupported(_))
+    ));
+}
+
+#[tokio::test]
+async fn each_error_status_is_typed() {
+    type Check = fn(&AtsError) -> bool;
+    let cases: Vec<(u16, Check)> = vec![
+        (401, |e| matches!(e, AtsError::Unauthorized)),
+        (403, |e| matches!(e, AtsError::Forbidden(_))),
+        (404, |e| matches!(e, AtsError::NotFound)),
+        (422, |e| matches!(e, AtsError::Rejected { status: 422, .. })),
+        (
+            400,
+            |e| matches!(e, AtsError::Rejected { status: 400, message } if message.contains("value")),
+        ),
+        (503, |e| matches!(e, AtsError::Server { status: 503 })),
+    ];
+    for (status, check) in cases {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/v1/opportunities/opp-1/notes"))
+            .respond_with(
+                ResponseTemplate::new(status)
+                    .set_body_json(json!({"code": "X", "message": "value is required"})),
+            )
+            .mount(&server)
+            .await;
+        let error = connector(&server)
+            .add_note(
+                &opportunity("opp-1"),
+                &NewNote {
+                    text: "x".into(),
+                    html: None,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(check(&error), "{status}: {error:?}");
+        assert_eq!(
+            server.received_requests().await.unwrap().len(),
+            1,
+            "{status}: a note is never re-posted blind"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_429_without_retry_after_is_retried_with_backoff() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/postings"))
+        .respond_with(ResponseTemplate::new(429).set_body_json(json!({"code": "TooManyRequests"})))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    get(
+        &server,
+        "/postings",
+        ResponseTemplate::new(200).set_body_json(fixture("postings")),
+    )
+    .await;
+    assert_eq!(connector(&server).jobs().await.unwrap().len(), 1);
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_honours_it_and_a_lasting_one_is_reported() {
+    let server = MockServer::start().await;
+    get(
+        &server,
+        "/postings",
+        ResponseTemplate::new(429).insert_header("Retry-After", "0"),
+    )
+    .await;
+    assert!(matches!(
+        connector(&server).jobs().await,
+        Err(AtsError::RateLimited {
+            retry_after: Some(_)
+        })
+    ));
+}
+
+#[tokio::test]
+async fn malformed_bodies_and_timeouts_are_typed() {
+    let server = MockServer::start().await;
+    get(
+        &server,
+        "/postings",
+        ResponseTemplate::new(200).set_body_raw("{\"data\": [", "application/json"),
+    )
+    .await;
+    get(
+        &server,
+        "/stages",
+        ResponseTemplate::new(200).set_body_json(json!({"data": "not a list"})),
+    )
+    .await;
+    get(
+        &server,
+        "/users",
+        ResponseTemplate::new(200)
+            .set_delay(Duration::from_secs(3))
+            .set_body_json(fixture("users")),
+    )
+    .await;
+    let lever = connector(&server);
+    assert!(matches!(lever.jobs().await, Err(AtsError::Decode { .. })));
+    assert!(
+        matches!(lever.stages(&[]).await, Err(AtsError::Decode { path, .. }) if path == "data")
+    );
+    assert!(matches!(lever.users().await, Err(AtsError::Transport(_))));
+}
+
+#[tokio::test]
+async fn webhook_signatures_over_token_and_triggered_at_are_verified() {
+    let server = MockServer::start().await;
+    let lever = connector(&server);
+    let secret = "signature-token";
+    let mut payload = fixture("stage_change_webhook");
+    let signed = {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(
+            format!(
+                "{}{}",
+                payload["token"].as_str().unwrap(),
+                payload["triggeredAt"]
+            )
+            .as_bytes(),
+        );
+        hex::encode(mac.finalize().into_bytes())
+    };
+    payload["signature"] = json!(signed);
+    let body = serde_json::to_vec(&payload).unwrap();
+    let change = lever
+        .verify_webhook(&HeaderMap::new(), &body, secret)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            change.application_id.as_str(),
+            change.to_stage_id.as_deref()
+        ),
+        ("opp-2", Some("stage-screen"))
+    );
+
+    assert!(matches!(
+        lever.verify_webhook(&HeaderMap::new(), &body, "wrong"),
+        Err(AtsError::BadSignature)
+    ));
+    let mut forged = payload.clone();
+    forged["signature"] = json!("00".repeat(32));
+    assert!(matches!(
+        lever.verify_webhook(
+            &HeaderMap::new(),
+            &serde_json::to_vec(&forged).unwrap(),
+            secret
+        ),
+        Err(AtsError::BadSignature)
+    ));
+    let mut other = payload.clone();
+    other["event"] = json!("applicationCreated");
+    assert_eq!(
+        lever
+            .verify_webhook(
+                &HeaderMap::new(),
+                &serde_json::to_vec(&other).unwrap(),
+                secret
+            )
+            .unwrap(),
+        None,
+        "verified, but not a stage change"
+    );
+    assert!(matches!(
+        lever.verify_webhook(&HeaderMap::new(), b"not json", secret),
+        Err(AtsError::BadSignature)
+    ));
+}
