@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, watch, Mutex};
 use tokio::task::JoinHandle;
 
 use crate::ipc::{AppInfo, JobOverview, Mode, Overview, StageOverview, SyncReport};
-use crate::{notify, paths, sync, AppError, ErrorCode, Notice};
+use crate::{notify, paths, AppError, ErrorCode, Notice};
 
 /// The sandbox connection is stored under a fixed address, since the simulator's port changes
 /// from run to run and the local data must not.
@@ -178,7 +178,7 @@ impl App {
     pub async fn sync_ats(&self) -> Result<SyncReport, AppError> {
         let _one_at_a_time = self.syncing.lock().await;
         let started = Instant::now();
-        let snapshot = sync::read_ats(self.ats.as_ref()).await?;
+        let snapshot = desk_engine::ats_sync::read_ats(self.ats.as_ref()).await?;
         let now = now_ms();
         let counts = self
             .store

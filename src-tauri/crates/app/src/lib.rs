@@ -6,7 +6,6 @@ mod error;
 pub mod ipc;
 mod notify;
 pub mod paths;
-mod sync;
 
 pub use app::App;
 pub use error::{AppError, ErrorCode};

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use desk_ats::AtsConnector;
 use desk_store::Store;
 use desk_willo::WilloClient;
 use tokio::sync::Notify;
@@ -22,6 +23,8 @@ pub struct EngineConfig {
     /// The first retry's delay; later ones double, up to `max_backoff`.
     pub first_backoff: Duration,
     pub max_backoff: Duration,
+    /// The ATS custom field that receives Willo's score, where the ATS has custom fields.
+    pub score_field: Option<String>,
 }
 
 impl Default for EngineConfig {
@@ -33,6 +36,7 @@ impl Default for EngineConfig {
             max_attempts: 8,
             first_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(300),
+            score_field: None,
         }
     }
 }
@@ -47,6 +51,9 @@ pub struct Engine {
     pub(crate) config: EngineConfig,
     /// Woken when there is new work (an invite queued, a webhook received).
     pub(crate) wake: Arc<Notify>,
+    /// The ATS, for stage triggers and write-back, and the store's id of its connection.
+    pub(crate) ats: Option<Arc<dyn AtsConnector>>,
+    pub(crate) ats_connection: i64,
 }
 
 impl Engine {
@@ -66,7 +73,17 @@ impl Engine {
             events,
             config,
             wake: Arc::new(Notify::new()),
+            ats: None,
+            ats_connection: 0,
         }
+    }
+
+    /// Connects the ATS (the store's `connection` id for it): enables stage triggers and write-back.
+    #[must_use]
+    pub fn with_ats(mut self, ats: Arc<dyn AtsConnector>, connection: i64) -> Self {
+        self.ats = Some(ats);
+        self.ats_connection = connection;
+        self
     }
 
     /// Notified whenever new work arrives; the background loop waits on it.

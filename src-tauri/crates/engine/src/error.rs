@@ -8,6 +8,8 @@ pub enum EngineError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Willo(#[from] WilloError),
+    #[error(transparent)]
+    Ats(#[from] desk_ats::AtsError),
     #[error("the webhook receiver could not listen on {addr}: {source}")]
     Listen {
         addr: std::net::SocketAddr,

@@ -8,6 +8,7 @@
 //! - [`Engine::catch_up`] reconciles open invitations within a request budget, so nothing is
 //!   missed while the webhook was unreachable or the laptop closed.
 
+pub mod ats_sync;
 pub mod checks;
 mod clock;
 mod engine;
@@ -15,11 +16,14 @@ mod error;
 mod events;
 mod inbox;
 mod invites;
+pub mod note;
 pub mod receiver;
 mod reconcile;
 mod registration;
 mod schedule;
+mod triggers;
 mod worker;
+mod writeback;
 
 pub use clock::{Clock, SystemClock};
 pub use engine::{Engine, EngineConfig};
@@ -29,4 +33,5 @@ pub use invites::{InviteOutcome, Queued};
 pub use reconcile::{CatchUpReport, Reconciled};
 pub use registration::{RegisteredWebhook, WEBHOOK_EVENTS};
 pub use schedule::Schedule;
+pub use triggers::TriggerReport;
 pub use worker::OutboxReport;

@@ -28,7 +28,7 @@ struct InvitePayload {
     phone: Option<String>,
 }
 
-enum Step {
+pub(crate) enum Step {
     Done,
     Retry(String),
     Fail(String),
@@ -57,6 +57,7 @@ impl Engine {
         for item in items {
             let step = match item.kind.as_str() {
                 "invite" => self.send_invite(&item).await?,
+                "writeback" => self.write_back(&item).await?,
                 other => Step::Fail(format!("unknown outbox item kind `{other}`")),
             };
             let now = self.now();

@@ -138,12 +138,16 @@ impl Faults {
         lock(&self.rules).clone()
     }
 
-    /// Picks the faults that strike this request, spending one use of each counted rule.
+    /// Picks the faults that strike this request, spending one use of each counted rule that
+    /// fires. Delays add up; of the rules that fail a request, only the first fires (a request
+    /// fails one way), so stacked one-off rules hit successive requests in order.
     fn strike(&self, method: &str, path: &str) -> Vec<(FaultKind, FaultPhase)> {
         let mut rules = lock(&self.rules);
         let mut hits = Vec::new();
+        let mut failed = false;
         rules.retain_mut(|rule| {
-            if !rule.matches(method, path) {
+            let is_delay = matches!(rule.kind, FaultKind::Delay { .. });
+            if !rule.matches(method, path) || (failed && !is_delay) {
                 return true;
             }
             if let Some(p) = rule.probability {
@@ -151,6 +155,7 @@ impl Faults {
                     return true;
                 }
             }
+            failed |= !is_delay;
             hits.push((rule.kind.clone(), rule.phase));
             match rule.times.as_mut() {
                 Some(left) => {
@@ -259,6 +264,36 @@ mod tests {
         assert!(faults.strike("GET", "/api/x").is_empty(), "wrong method");
         assert!(faults.strike("POST", "/lever/x").is_empty(), "wrong path");
         assert_eq!(faults.strike("POST", "/api/x").len(), 1);
+    }
+
+    #[test]
+    fn stacked_one_off_rules_fail_successive_requests_in_order() {
+        let faults = Faults::new(vec![
+            FaultRule::new(FaultKind::Status { status: 429 }).times(1),
+            FaultRule::new(FaultKind::Delay { millis: 1 }),
+            FaultRule::new(FaultKind::Status { status: 503 }).times(1),
+        ]);
+        let kinds = |hits: Vec<(FaultKind, FaultPhase)>| {
+            hits.into_iter().map(|(k, _)| k).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            kinds(faults.strike("POST", "/x")),
+            [
+                FaultKind::Status { status: 429 },
+                FaultKind::Delay { millis: 1 }
+            ]
+        );
+        assert_eq!(
+            kinds(faults.strike("POST", "/x")),
+            [
+                FaultKind::Delay { millis: 1 },
+                FaultKind::Status { status: 503 }
+            ]
+        );
+        assert_eq!(
+            kinds(faults.strike("POST", "/x")),
+            [FaultKind::Delay { millis: 1 }]
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 mod activity;
 mod ats_records;
+mod automations;
 mod connections;
 mod error;
 mod inbox;
@@ -20,6 +21,7 @@ pub use ats_records::{
     ApplicationRecord, AtsSnapshot, CandidateRecord, JobRecord, JobSummary, SnapshotCounts,
     StageCount, StageRecord,
 };
+pub use automations::{AtsApplication, Automation, StoredParticipant, Triggered};
 pub use connections::Connection;
 pub use error::StoreError;
 pub use inbox::{InboxInsert, InboxItem};

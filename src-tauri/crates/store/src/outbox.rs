@@ -245,3 +245,13 @@ impl Store {
         .await?)
     }
 }
+
+impl Store {
+    /// How many items whose key starts with `prefix` wait to be sent (e.g. one invitation's write-back).
+    pub async fn outbox_pending_with_prefix(&self, prefix: &str) -> Result<i64, StoreError> {
+        let pattern = format!("{}%", prefix.replace('%', "\\%").replace('_', "\\_"));
+        Ok(sqlx::query_scalar!(r#"SELECT COUNT(*) AS "n!: i64" FROM outbox WHERE status = 'pending' AND key LIKE ? ESCAPE '\'"#, pattern)
+            .fetch_one(&self.reader)
+            .await?)
+    }
+}

@@ -148,3 +148,17 @@ impl Store {
             .collect()
     }
 }
+
+impl Store {
+    /// The raw JSON of a participant as Willo last sent it.
+    pub async fn participant_raw(&self, key: &str) -> Result<serde_json::Value, StoreError> {
+        let raw = sqlx::query_scalar!("SELECT raw FROM participants WHERE key = ?", key)
+            .fetch_optional(&self.reader)
+            .await?
+            .ok_or(StoreError::NotFound {
+                what: "participant",
+                id: 0,
+            })?;
+        Ok(serde_json::from_str(&raw)?)
+    }
+}

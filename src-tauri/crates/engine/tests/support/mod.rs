@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};
 use desk_domain::Sensitive;
 use desk_engine::{ChannelSink, Engine, EngineConfig, EngineEvent, SystemClock};
 use desk_sandbox::ats::dataset::{Dataset, STAGES};
@@ -105,6 +106,7 @@ pub fn quick_config() -> EngineConfig {
         max_attempts: 10,
         first_backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(200),
+        score_field: Some("willo_score".into()),
     }
 }
 
@@ -132,14 +134,30 @@ pub async fn world_with(
     let client = willo_client(&sandbox, ADMIN_API_KEY, Arc::clone(&pacer));
     let interview = client.interviews().await.unwrap()[0].key.clone();
     let (tx, events) = tokio::sync::mpsc::unbounded_channel();
-    let engine = Arc::new(Engine::new(
+    let greenhouse = Greenhouse::new(
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap(),
+        GreenhouseConfig {
+            base_url: sandbox.info.greenhouse_base_url.clone(),
+            token_url: sandbox.info.greenhouse_token_url.clone(),
+            client_id: sandbox.info.greenhouse_client_id.clone(),
+            client_secret: Sensitive::new(sandbox.info.greenhouse_client_secret.clone()),
+            acting_user: Some("503".into()),
+            per_second: 200,
+        },
+    );
+    let engine = Engine::new(
         store.clone(),
         Arc::new(client),
         willo_connection,
         Arc::new(SystemClock),
         Arc::new(ChannelSink(tx)),
         quick_config(),
-    ));
+    )
+    .with_ats(Arc::new(greenhouse), ats);
+    let engine = Arc::new(engine);
     World {
         sandbox,
         engine,

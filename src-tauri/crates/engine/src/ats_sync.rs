@@ -1,13 +1,11 @@
-//! Reading the ATS into the local store.
+//! Reading the ATS, in the shape the store keeps it.
 
 use desk_ats::{Application, AtsConnector, Candidate, Job, Stage};
 use desk_store::{ApplicationRecord, AtsSnapshot, CandidateRecord, JobRecord, StageRecord};
 
-use crate::AppError;
-
 /// Everything the app shows about the ATS: open jobs, their stages, active applications and
 /// their candidates.
-pub async fn read_ats(ats: &dyn AtsConnector) -> Result<AtsSnapshot, AppError> {
+pub async fn read_ats(ats: &dyn AtsConnector) -> Result<AtsSnapshot, desk_ats::AtsError> {
     let jobs = ats.jobs().await?;
     let stages = ats.stages(&jobs).await?;
     let applications = ats.applications(&jobs, None).await?;

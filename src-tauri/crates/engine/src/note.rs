@@ -1,0 +1,226 @@
+//! The note written to the ATS for a completed interview: readable by a hiring manager, with
+//! every answer, and a marker line that makes the write idempotent. Pure: data in, text out.
+
+use desk_store::ResponseRecord;
+
+/// Everything a note says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoteContent<'a> {
+    pub interview_title: &'a str,
+    pub completed_at: Option<&'a str>,
+    pub score: Option<f64>,
+    pub summary: Option<&'a str>,
+    pub share_url: Option<&'a str>,
+    pub responses: &'a [ResponseRecord],
+    /// Greater than 1: this note follows up an earlier one.
+    pub revision: i64,
+    pub marker: &'a str,
+}
+
+/// The marker that identifies one revision of one participant's results in an ATS note.
+pub fn marker(participant_key: &str, revision: i64) -> String {
+    format!("willo-desk:{participant_key}:{revision}")
+}
+
+/// Candidate-written text, made safe for an ATS that renders HTML.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Control characters (other than line breaks) have no place in a note.
+fn clean(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+fn answer_line(r: &ResponseRecord) -> String {
+    match (r.kind.as_str(), &r.media_url, &r.text_answer) {
+        ("video" | "audio", Some(url), _) => format!(
+            "{} answer: {url}",
+            if r.kind == "video" { "Video" } else { "Audio" }
+        ),
+        (_, _, Some(text)) => format!("Answer: {}", clean(text)),
+        (_, Some(url), None) => format!("File: {url}"),
+        _ => "No answer.".to_owned(),
+    }
+}
+
+/// The note as plain text.
+pub fn plain(c: &NoteContent<'_>) -> String {
+    let mut lines = Vec::new();
+    if c.revision > 1 {
+        lines.push(format!(
+            "Update to the Willo interview results (revision {}).",
+            c.revision
+        ));
+    }
+    lines.push(format!("Willo interview: {}", clean(c.interview_title)));
+    lines.push(format!(
+        "Status: completed{}",
+        c.completed_at
+            .map(|t| format!(" at {t}"))
+            .unwrap_or_default()
+    ));
+    if let Some(score) = c.score {
+        lines.push(format!("Score: {score}"));
+    }
+    if let Some(url) = c.share_url {
+        lines.push(format!("Watch in Willo: {url}"));
+    }
+    if let Some(summary) = c.summary {
+        lines.push(String::new());
+        lines.push(format!("AI summary: {}", clean(summary)));
+    }
+    for (i, r) in c.responses.iter().enumerate() {
+        lines.push(String::new());
+        lines.push(format!("Q{}. {}", i + 1, clean(&r.question_text)));
+        lines.push(answer_line(r));
+        if let Some(score) = r.score {
+            lines.push(format!("Score: {score}"));
+        }
+        if let Some(transcript) = &r.transcript {
+            lines.push(format!("Transcript: {}", clean(transcript)));
+        }
+    }
+    lines.push(String::new());
+    lines.push(c.marker.to_owned());
+    lines.join("\n")
+}
+
+/// The note as HTML, for ATSs that render it: the same content, every piece of outside text escaped.
+pub fn html(c: &NoteContent<'_>) -> String {
+    plain(c)
+        .split("\n\n")
+        .map(|block| {
+            format!(
+                "<p>{}</p>",
+                block
+                    .lines()
+                    .map(escape_html)
+                    .collect::<Vec<_>>()
+                    .join("<br>")
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(
+        kind: &str,
+        media: Option<&str>,
+        text: Option<&str>,
+        transcript: Option<&str>,
+    ) -> ResponseRecord {
+        ResponseRecord {
+            question_key: "q".into(),
+            position: 0,
+            question_text: "Tell us about yourself".into(),
+            kind: kind.into(),
+            media_url: media.map(Into::into),
+            text_answer: text.map(Into::into),
+            transcript: transcript.map(Into::into),
+            segments: None,
+            score: Some(4.0),
+        }
+    }
+
+    fn content<'a>(
+        responses: &'a [ResponseRecord],
+        revision: i64,
+        marker: &'a str,
+    ) -> NoteContent<'a> {
+        NoteContent {
+            interview_title: "Screening",
+            completed_at: Some("2026-11-30T10:00:00Z"),
+            score: Some(80.0),
+            summary: Some("Strong communicator."),
+            share_url: Some("https://app.willotalent.com/show/abc/"),
+            responses,
+            revision,
+            marker,
+        }
+    }
+
+    #[test]
+    fn a_note_has_every_answer_and_ends_with_its_marker() {
+        let responses = [
+            response(
+                "video",
+                Some("https://m/v.webm"),
+                None,
+                Some("I like people."),
+            ),
+            response("text", None, Some("Zendesk."), None),
+            response("choice", None, Some("Now"), None),
+        ];
+        let text = plain(&content(&responses, 1, "willo-desk:p:1"));
+        for expected in [
+            "Willo interview: Screening",
+            "Score: 80",
+            "AI summary: Strong communicator.",
+            "Q1. Tell us about yourself",
+            "Video answer: https://m/v.webm",
+            "Transcript: I like people.",
+            "Answer: Zendesk.",
+            "Q3.",
+        ] {
+            assert!(
+                text.contains(expected),
+                "{expected:?} missing from:\n{text}"
+            );
+        }
+        assert!(text.ends_with("willo-desk:p:1"));
+        assert!(!text.contains("Update to"), "a first note is not an update");
+    }
+
+    #[test]
+    fn a_later_revision_says_it_is_an_update() {
+        let text = plain(&content(&[], 2, "willo-desk:p:2"));
+        assert!(text.starts_with("Update to the Willo interview results (revision 2)."));
+    }
+
+    #[test]
+    fn html_notes_escape_candidate_text() {
+        let responses = [response(
+            "text",
+            None,
+            Some("<img src=x onerror=alert(1)> & <script>x</script>"),
+            None,
+        )];
+        let rendered = html(&content(&responses, 1, "willo-desk:p:1"));
+        assert!(
+            !rendered.contains("<img") && !rendered.contains("<script"),
+            "{rendered}"
+        );
+        assert!(rendered.contains("&lt;img src=x onerror=alert(1)&gt; &amp; &lt;script&gt;"));
+    }
+
+    #[test]
+    fn control_characters_are_dropped() {
+        let responses = [response(
+            "text",
+            None,
+            Some("line one\u{0007}\nline two\u{001b}[31m"),
+            None,
+        )];
+        let text = plain(&content(&responses, 1, "m"));
+        assert!(text.contains("Answer: line one\nline two[31m"));
+    }
+}

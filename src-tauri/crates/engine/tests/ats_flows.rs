@@ -1,0 +1,281 @@
+//! The ATS half of the loop against the simulated Greenhouse: stage triggers, and writing results
+//! back exactly once whatever the network does.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
+mod support;
+
+use std::time::Duration;
+
+use desk_engine::InviteOutcome;
+use desk_sandbox::{FaultKind, FaultRule, SandboxConfig};
+use desk_store::AtsSnapshot;
+use serde_json::{json, Value};
+use support::{world_with, World};
+
+/// A world whose store learns the ATS only through the connector (as the app does).
+async fn world() -> World {
+    let w = world_with(SandboxConfig::for_tests(), 200.0, |snap| {
+        *snap = AtsSnapshot::default()
+    })
+    .await;
+    w.engine.poll_triggers().await.unwrap();
+    w
+}
+
+async fn move_in_ats(w: &World, application: u64, stage: &str) {
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/ats/applications/{application}/move",
+            w.sandbox.info.admin_url
+        ))
+        .json(&json!({ "stage": stage }))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+}
+
+async fn writes(w: &World, kind: &str) -> Vec<Value> {
+    reqwest::get(format!(
+        "{}/ats/writes?ats=greenhouse&kind={kind}",
+        w.sandbox.info.admin_url
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap()
+}
+
+async fn enable(w: &World, move_to: Option<&str>) {
+    let job = w.store.job_id(w.ats, "4001").await.unwrap().unwrap();
+    let screening = w.store.stage_id(w.ats, "400101").await.unwrap().unwrap();
+    let next = match move_to {
+        Some(remote) => Some(w.store.stage_id(w.ats, remote).await.unwrap().unwrap()),
+        None => None,
+    };
+    w.store
+        .set_automation(job, &w.interview, &[screening], false, next, chrono_now())
+        .await
+        .unwrap();
+}
+
+fn chrono_now() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Invites Zoë (9002), completes her interview in Willo, and reconciles: a completed invitation.
+async fn completed_invitation(w: &World) -> i64 {
+    let app = w
+        .store
+        .application_id(w.ats, "9002")
+        .await
+        .unwrap()
+        .unwrap();
+    let InviteOutcome::Queued(q) = w.engine.queue_invite(app, &w.interview).await.unwrap() else {
+        panic!("refused")
+    };
+    w.drain_outbox(Duration::from_secs(10)).await;
+    let key = w
+        .store
+        .invitation(q.invitation_id)
+        .await
+        .unwrap()
+        .participant_key
+        .unwrap();
+    w.complete_in_sandbox(&key).await;
+    w.engine.catch_up(10).await.unwrap();
+    assert_eq!(
+        w.store.invitation(q.invitation_id).await.unwrap().status,
+        "completed"
+    );
+    q.invitation_id
+}
+
+#[tokio::test]
+async fn a_candidate_moved_into_a_trigger_stage_is_invited_once() {
+    let w = world().await;
+    enable(&w, None).await;
+    let first = w.engine.poll_triggers().await.unwrap();
+    assert_eq!(
+        first.queued, 0,
+        "those already in Screening when the automation was switched on are not invited"
+    );
+
+    move_in_ats(&w, 9002, "Screening").await;
+    let second = w.engine.poll_triggers().await.unwrap();
+    assert_eq!((second.synced.stage_changes, second.queued), (1, 1));
+    w.drain_outbox(Duration::from_secs(10)).await;
+    let sent = w.participants_in_sandbox();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].1, "zoe.mueller@example.de");
+
+    let third = w.engine.poll_triggers().await.unwrap();
+    assert_eq!(
+        third.queued, 0,
+        "seen again by the next poll: not invited again"
+    );
+    w.drain_outbox(Duration::from_secs(10)).await;
+    assert_eq!(w.participants_in_sandbox().len(), 1);
+}
+
+#[tokio::test]
+async fn a_paused_automation_invites_nobody_and_refusals_are_not_retried_by_the_poll() {
+    let w = world().await;
+    enable(&w, None).await;
+    let job = w.store.job_id(w.ats, "4001").await.unwrap().unwrap();
+    w.store
+        .set_automation_paused(job, true, chrono_now())
+        .await
+        .unwrap();
+    move_in_ats(&w, 9002, "Screening").await;
+    assert_eq!(w.engine.poll_triggers().await.unwrap().queued, 0, "paused");
+
+    enable(&w, None).await;
+    move_in_ats(&w, 9012, "Screening").await; // Amelia: phone "12345"
+    let report = w.engine.poll_triggers().await.unwrap();
+    assert_eq!((report.queued, report.refused), (0, 1));
+    assert_eq!(
+        w.engine.poll_triggers().await.unwrap().refused,
+        0,
+        "a refusal is recorded once, not on every poll"
+    );
+}
+
+#[tokio::test]
+async fn write_back_survives_throttling_errors_and_a_lost_answer_and_writes_one_note() {
+    let w = world().await;
+    let invitation = completed_invitation(&w).await;
+    // The note's POST is throttled, then fails, then succeeds on the ATS but the answer is lost.
+    for rule in [
+        FaultRule::new(FaultKind::RateLimit {
+            retry_after_secs: 1,
+        })
+        .times(1),
+        FaultRule::new(FaultKind::Status { status: 503 }).times(1),
+        FaultRule::new(FaultKind::Drop).after_handler().times(1),
+    ] {
+        w.sandbox
+            .faults
+            .add(rule.on_path("/greenhouse/v3/notes").on_method("POST"));
+    }
+    w.engine.queue_writeback(invitation).await.unwrap();
+    w.drain_outbox(Duration::from_secs(30)).await;
+
+    let notes = writes(&w, "note").await;
+    assert_eq!(
+        notes.len(),
+        1,
+        "exactly one note, though the ATS accepted one whose answer was lost: {notes:#?}"
+    );
+    let body = notes[0]["body"]["body"].as_str().unwrap();
+    assert!(
+        body.contains("Willo interview: Customer Success Associate: screening")
+            && body.contains("Q1."),
+        "{body}"
+    );
+    let key = w
+        .store
+        .invitation(invitation)
+        .await
+        .unwrap()
+        .participant_key
+        .unwrap();
+    assert!(body.ends_with(&format!("willo-desk:{key}:1")));
+    assert_eq!(
+        writes(&w, "field").await.len(),
+        1,
+        "the score went to the custom field"
+    );
+    let ledger = w.store.writebacks(invitation).await.unwrap();
+    assert!(
+        ledger
+            .iter()
+            .any(|(target, revision, id)| target == "note" && *revision == 1 && id.is_some()),
+        "{ledger:?}"
+    );
+    assert_eq!(
+        w.store.invitation(invitation).await.unwrap().status,
+        "synced"
+    );
+}
+
+#[tokio::test]
+async fn a_later_change_adds_a_follow_up_note_not_a_duplicate() {
+    let w = world().await;
+    let invitation = completed_invitation(&w).await;
+    w.engine.queue_writeback(invitation).await.unwrap();
+    w.drain_outbox(Duration::from_secs(10)).await;
+    assert_eq!(
+        w.engine.queue_writeback(invitation).await.unwrap().len(),
+        2,
+        "note and field again..."
+    );
+    w.drain_outbox(Duration::from_secs(10)).await;
+    assert_eq!(
+        writes(&w, "note").await.len(),
+        1,
+        "...but the same revision is not written twice"
+    );
+
+    // The recruiter moves the participant to another stage in Willo: the results changed.
+    let key = w
+        .store
+        .invitation(invitation)
+        .await
+        .unwrap()
+        .participant_key
+        .unwrap();
+    w.sandbox.willo.with_data(|d| {
+        d.participants
+            .iter_mut()
+            .find(|p| p.key == key)
+            .unwrap()
+            .stage = Some("Accepted".into())
+    });
+    w.engine.reconcile_participant(&key).await.unwrap();
+    w.engine.queue_writeback(invitation).await.unwrap();
+    w.drain_outbox(Duration::from_secs(10)).await;
+    let notes = writes(&w, "note").await;
+    assert_eq!(notes.len(), 2);
+    assert!(notes[1]["body"]["body"]
+        .as_str()
+        .unwrap()
+        .starts_with("Update to the Willo interview results (revision 2)."));
+}
+
+#[tokio::test]
+async fn the_candidate_is_moved_on_once_results_are_written() {
+    let w = world().await;
+    enable(&w, Some("400102")).await; // then to Phone Interview
+    let invitation = completed_invitation(&w).await;
+    w.engine.queue_writeback(invitation).await.unwrap();
+    w.drain_outbox(Duration::from_secs(10)).await;
+    let moves = writes(&w, "move").await;
+    assert_eq!(moves.len(), 1);
+    assert_eq!(moves[0]["body"]["to_stage_id"], 400102);
+    assert_eq!(
+        w.sandbox
+            .ats
+            .with_data(|d| d.application(9002).unwrap().stage),
+        2,
+        "in Phone Interview now"
+    );
+}
+
+#[tokio::test]
+async fn write_back_of_an_unfinished_interview_is_refused() {
+    let w = world().await;
+    let app = w
+        .store
+        .application_id(w.ats, "9002")
+        .await
+        .unwrap()
+        .unwrap();
+    let InviteOutcome::Queued(q) = w.engine.queue_invite(app, &w.interview).await.unwrap() else {
+        panic!()
+    };
+    assert!(w.engine.queue_writeback(q.invitation_id).await.is_err());
+    assert!(writes(&w, "note").await.is_empty());
+}

@@ -1,0 +1,242 @@
+//! Stage-triggered automations and the write-back ledger.
+
+use serde::Serialize;
+
+use crate::{Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Automation {
+    pub id: i64,
+    pub job_id: i64,
+    pub interview_key: String,
+    pub trigger_stage_ids: Vec<i64>,
+    pub review_required: bool,
+    pub move_to_stage_id: Option<i64>,
+    pub paused: bool,
+    pub enabled_at: i64,
+}
+
+/// An application that has just entered a trigger stage and has no invitation to the job's interview.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Triggered {
+    pub application_id: i64,
+    pub interview_key: String,
+}
+
+/// An application as the ATS knows it: what a connector needs to write to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AtsApplication {
+    pub remote_id: String,
+    pub candidate_remote_id: String,
+    pub job_remote_id: String,
+    pub stage_remote_id: Option<String>,
+}
+
+impl Store {
+    /// Sets the job's automation. Switching it on (or changing it) starts counting arrivals from `now`.
+    pub async fn set_automation(
+        &self,
+        job_id: i64,
+        interview_key: &str,
+        trigger_stage_ids: &[i64],
+        review_required: bool,
+        move_to_stage_id: Option<i64>,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        let stages = serde_json::to_string(trigger_stage_ids)?;
+        Ok(sqlx::query_scalar!(
+            r#"INSERT INTO automations (job_id, interview_key, trigger_stage_ids, review_required, move_to_stage_id, enabled_at, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (job_id) DO UPDATE SET interview_key = excluded.interview_key, trigger_stage_ids = excluded.trigger_stage_ids,
+                 review_required = excluded.review_required, move_to_stage_id = excluded.move_to_stage_id, paused = 0,
+                 enabled_at = excluded.enabled_at, updated_at = excluded.updated_at
+               RETURNING id AS "id!: i64""#,
+            job_id,
+            interview_key,
+            stages,
+            review_required,
+            move_to_stage_id,
+            now,
+            now,
+            now
+        )
+        .fetch_one(&self.writer)
+        .await?)
+    }
+
+    pub async fn set_automation_paused(
+        &self,
+        job_id: i64,
+        paused: bool,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query!(
+            "UPDATE automations SET paused = ?, updated_at = ? WHERE job_id = ?",
+            paused,
+            now,
+            job_id
+        )
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn automation_for_job(&self, job_id: i64) -> Result<Option<Automation>, StoreError> {
+        let row = sqlx::query!(
+            r#"SELECT id AS "id!", job_id, interview_key, trigger_stage_ids, review_required AS "review_required: bool",
+                      move_to_stage_id, paused AS "paused: bool", enabled_at
+               FROM automations WHERE job_id = ?"#,
+            job_id
+        )
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|r| {
+            Ok(Automation {
+                id: r.id,
+                job_id: r.job_id,
+                interview_key: r.interview_key,
+                trigger_stage_ids: serde_json::from_str(&r.trigger_stage_ids)?,
+                review_required: r.review_required,
+                move_to_stage_id: r.move_to_stage_id,
+                paused: r.paused,
+                enabled_at: r.enabled_at,
+            })
+        })
+        .transpose()
+    }
+
+    /// Applications that entered a trigger stage of an active automation since it was switched on,
+    /// and were never invited (or refused) for its interview: exactly who a trigger poll invites.
+    pub async fn triggered_applications(&self) -> Result<Vec<Triggered>, StoreError> {
+        Ok(sqlx::query_as!(
+            Triggered,
+            r#"SELECT a.id AS "application_id!", au.interview_key
+               FROM applications a
+               JOIN automations au ON au.job_id = a.job_id
+               WHERE au.paused = 0
+                 AND a.stage_id IN (SELECT value FROM json_each(au.trigger_stage_ids))
+                 AND a.stage_entered_at >= au.enabled_at
+                 AND NOT EXISTS (SELECT 1 FROM invitations i JOIN interviews iv ON iv.id = i.interview_id
+                                 WHERE i.application_id = a.id AND iv.key = au.interview_key)
+               ORDER BY a.stage_entered_at, a.id"#
+        )
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    pub async fn ats_application(&self, application_id: i64) -> Result<AtsApplication, StoreError> {
+        sqlx::query_as!(
+            AtsApplication,
+            r#"SELECT a.remote_id, c.remote_id AS candidate_remote_id, j.remote_id AS job_remote_id, s.remote_id AS "stage_remote_id?"
+               FROM applications a JOIN candidates c ON c.id = a.candidate_id JOIN jobs j ON j.id = a.job_id
+               LEFT JOIN stages s ON s.id = a.stage_id
+               WHERE a.id = ?"#,
+            application_id
+        )
+        .fetch_optional(&self.reader)
+        .await?
+        .ok_or(StoreError::NotFound { what: "application", id: application_id })
+    }
+
+    /// The ATS's id of a stage, by local id.
+    pub async fn stage_remote_id(&self, stage_id: i64) -> Result<String, StoreError> {
+        sqlx::query_scalar!("SELECT remote_id FROM stages WHERE id = ?", stage_id)
+            .fetch_optional(&self.reader)
+            .await?
+            .ok_or(StoreError::NotFound {
+                what: "stage",
+                id: stage_id,
+            })
+    }
+
+    /// The local id of a stage, by the ATS's id.
+    pub async fn stage_id(
+        &self,
+        connection_id: i64,
+        remote_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar!(
+            r#"SELECT id AS "id!: i64" FROM stages WHERE connection_id = ? AND remote_id = ?"#,
+            connection_id,
+            remote_id
+        )
+        .fetch_optional(&self.reader)
+        .await?)
+    }
+
+    /// The local id of a job, by the ATS's id.
+    pub async fn job_id(
+        &self,
+        connection_id: i64,
+        remote_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar!(
+            r#"SELECT id AS "id!: i64" FROM jobs WHERE connection_id = ? AND remote_id = ?"#,
+            connection_id,
+            remote_id
+        )
+        .fetch_optional(&self.reader)
+        .await?)
+    }
+
+    /// Records what was written to the ATS. Returns false when it was recorded before.
+    pub async fn record_writeback(
+        &self,
+        invitation_id: i64,
+        target: &str,
+        revision: i64,
+        remote_id: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query!(
+            r#"INSERT INTO writebacks (invitation_id, target, revision, remote_id, written_at) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT (invitation_id, target, revision) DO NOTHING"#,
+            invitation_id,
+            target,
+            revision,
+            remote_id,
+            now
+        )
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// What was written for an invitation: (target, revision, remote id), oldest first.
+    pub async fn writebacks(
+        &self,
+        invitation_id: i64,
+    ) -> Result<Vec<(String, i64, Option<String>)>, StoreError> {
+        let rows = sqlx::query!("SELECT target, revision, remote_id FROM writebacks WHERE invitation_id = ? ORDER BY id", invitation_id)
+            .fetch_all(&self.reader)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.target, r.revision, r.remote_id))
+            .collect())
+    }
+
+    /// The participant of an invitation as stored: (key, revision, summary, score, raw JSON).
+    pub async fn participant_of(
+        &self,
+        invitation_id: i64,
+    ) -> Result<Option<StoredParticipant>, StoreError> {
+        Ok(sqlx::query_as!(
+            StoredParticipant,
+            r#"SELECT key AS "key!", revision AS "revision!: i64", status, summary, score, fetched_at FROM participants WHERE invitation_id = ?"#,
+            invitation_id
+        )
+        .fetch_optional(&self.reader)
+        .await?)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredParticipant {
+    pub key: String,
+    pub revision: i64,
+    pub status: String,
+    pub summary: Option<String>,
+    pub score: Option<f64>,
+    pub fetched_at: i64,
+}
