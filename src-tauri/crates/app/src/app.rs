@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};
-use desk_ats::AtsConnector;
 use desk_domain::Sensitive;
 use desk_engine::receiver::{self, ReceiverState};
 use desk_engine::{ChannelSink, Engine, EngineConfig, EngineEvent, Schedule, SystemClock};
@@ -29,7 +28,6 @@ const SANDBOX_REGION: &str = "GB";
 pub struct App {
     store: Store,
     data_dir: PathBuf,
-    ats: Box<dyn AtsConnector>,
     ats_connection: i64,
     last_sync_at: Mutex<Option<i64>>,
     /// Serialises syncs: a second request while one runs waits for it instead of doubling the load.
@@ -107,14 +105,17 @@ impl App {
             default_region: Some(SANDBOX_REGION.into()),
             ..EngineConfig::default()
         };
-        let engine = Arc::new(Engine::new(
-            store.clone(),
-            Arc::new(willo),
-            willo_connection,
-            Arc::new(SystemClock),
-            Arc::new(ChannelSink(events_tx)),
-            config,
-        ));
+        let engine = Arc::new(
+            Engine::new(
+                store.clone(),
+                Arc::new(willo),
+                willo_connection,
+                Arc::new(SystemClock),
+                Arc::new(ChannelSink(events_tx)),
+                config,
+            )
+            .with_ats(Arc::new(greenhouse), ats_connection),
+        );
 
         // The sandbox's Willo runs on this machine, so it can reach a loopback receiver directly.
         let token = receiver::new_token();
@@ -123,6 +124,7 @@ impl App {
             token: Arc::new(Sensitive::new(token.expose().clone())),
             clock: Arc::new(SystemClock),
             wake: engine.wake_handle(),
+            ats: None,
         };
         let (receiver_addr, _receiver) =
             receiver::serve(SocketAddr::from(([127, 0, 0, 1], 0)), state).await?;
@@ -136,7 +138,6 @@ impl App {
         Ok(Self {
             store,
             data_dir: data_dir.to_owned(),
-            ats: Box::new(greenhouse),
             ats_connection,
             last_sync_at: Mutex::new(None),
             syncing: Mutex::new(()),
@@ -178,12 +179,9 @@ impl App {
     pub async fn sync_ats(&self) -> Result<SyncReport, AppError> {
         let _one_at_a_time = self.syncing.lock().await;
         let started = Instant::now();
-        let snapshot = desk_engine::ats_sync::read_ats(self.ats.as_ref()).await?;
+        // The same path as the scheduled poll: read, store, and invite whoever a trigger catches.
+        let counts = self.engine.poll_triggers().await?.synced;
         let now = now_ms();
-        let counts = self
-            .store
-            .save_ats_snapshot(self.ats_connection, &snapshot, now)
-            .await?;
         *self.last_sync_at.lock().await = Some(now);
         let message = format!(
             "Synced {} jobs and {} applications from the ATS ({} arrived in a stage)",

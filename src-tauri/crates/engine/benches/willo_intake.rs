@@ -53,6 +53,7 @@ async fn receiver_on(store: Store) -> String {
         token: Arc::new(Sensitive::from(TOKEN)),
         clock: Arc::new(SystemClock),
         wake: Arc::new(tokio::sync::Notify::new()),
+        ats: None,
     };
     let (addr, _task) = receiver::serve(SocketAddr::from(([127, 0, 0, 1], 0)), state)
         .await

@@ -54,6 +54,8 @@ pub struct Engine {
     /// The ATS, for stage triggers and write-back, and the store's id of its connection.
     pub(crate) ats: Option<Arc<dyn AtsConnector>>,
     pub(crate) ats_connection: i64,
+    /// Woken by an ATS webhook: poll the ATS's stages now.
+    pub(crate) poll_now: Arc<Notify>,
 }
 
 impl Engine {
@@ -75,6 +77,7 @@ impl Engine {
             wake: Arc::new(Notify::new()),
             ats: None,
             ats_connection: 0,
+            poll_now: Arc::new(Notify::new()),
         }
     }
 
@@ -84,6 +87,16 @@ impl Engine {
         self.ats = Some(ats);
         self.ats_connection = connection;
         self
+    }
+
+    /// Notify it to have the background loop poll the ATS's stages at once (an ATS webhook does).
+    pub fn poll_handle(&self) -> Arc<Notify> {
+        Arc::clone(&self.poll_now)
+    }
+
+    /// The connected ATS, if any.
+    pub fn ats(&self) -> Option<Arc<dyn AtsConnector>> {
+        self.ats.clone()
     }
 
     /// Notified whenever new work arrives; the background loop waits on it.

@@ -9,9 +9,10 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
+use desk_ats::{AtsConnector, AtsError};
 use desk_domain::Sensitive;
 use desk_store::{InboxInsert, Store};
 use serde_json::json;
@@ -31,11 +32,24 @@ pub struct ReceiverState {
     pub clock: Arc<dyn Clock>,
     /// Woken after each stored delivery.
     pub wake: Arc<Notify>,
+    /// The ATS's own webhooks, where the user set them up: verified with the ATS's scheme.
+    pub ats: Option<AtsHooks>,
+}
+
+/// What the receiver needs to take an ATS's webhooks.
+#[derive(Clone)]
+pub struct AtsHooks {
+    pub connector: Arc<dyn AtsConnector>,
+    /// The signing secret the ATS shows when the webhook is set up.
+    pub secret: Arc<Sensitive<String>>,
+    /// Woken to poll the ATS's stages now rather than at the next scheduled poll.
+    pub poll_now: Arc<Notify>,
 }
 
 pub fn router(state: ReceiverState) -> Router {
     Router::new()
         .route("/hooks/willo/{token}/{event}", post(receive))
+        .route("/hooks/ats/{token}", post(receive_ats))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
@@ -84,6 +98,77 @@ async fn receive(
         Err(error) => {
             tracing::error!(%error, "a webhook delivery could not be stored");
             // A 5xx makes Willo deliver again later (if it retries); nothing was acknowledged.
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "error": "could not store the delivery" })),
+            )
+        }
+    }
+}
+
+/// An ATS webhook (a stage change, where the user set one up). Verified with the ATS's own
+/// scheme, recorded in the inbox for the activity trail, and answered by polling the ATS's stages
+/// at once: the delivery says *that* something moved; the poll reads what.
+async fn receive_ats(
+    State(state): State<ReceiverState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, Json<serde_json::Value>) {
+    if !bool::from(token.as_bytes().ct_eq(state.token.expose().as_bytes())) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "error": "unknown token" })),
+        );
+    }
+    let Some(ats) = &state.ats else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": "no ATS webhooks are set up" })),
+        );
+    };
+    let change = match ats
+        .connector
+        .verify_webhook(&headers, &body, ats.secret.expose())
+    {
+        Ok(change) => change,
+        Err(AtsError::BadSignature) => {
+            return (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({ "error": "bad signature" })),
+            )
+        }
+        Err(_) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({ "error": "unreadable delivery" })),
+            )
+        }
+    };
+    let Some(change) = change else {
+        return (StatusCode::OK, Json(json!({ "status": "ignored" })));
+    };
+    let text = String::from_utf8_lossy(&body);
+    let dedupe = format!("ats:{}", hex::encode(Sha256::digest(&body)));
+    let kind = ats.connector.kind().as_str();
+    match state
+        .store
+        .insert_inbox(kind, "stage_change", &dedupe, &text, state.clock.now_ms())
+        .await
+    {
+        Ok(InboxInsert::New(id)) => {
+            // Nothing to reconcile with Willo: mark it processed and let the poll do the work.
+            let _ = state
+                .store
+                .mark_inbox_processed(id, None, state.clock.now_ms())
+                .await;
+            tracing::info!(application = %change.application_id, "the ATS reported a stage change");
+            ats.poll_now.notify_one();
+            (StatusCode::OK, Json(json!({ "status": "accepted" })))
+        }
+        Ok(InboxInsert::Duplicate) => (StatusCode::OK, Json(json!({ "status": "duplicate" }))),
+        Err(error) => {
+            tracing::error!(%error, "an ATS webhook could not be stored");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(json!({ "error": "could not store the delivery" })),

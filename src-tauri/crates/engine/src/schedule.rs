@@ -21,6 +21,8 @@ pub struct Schedule {
     pub webhooks_fresh_for: Duration,
     /// Requests one catch-up run may make.
     pub budget: usize,
+    /// How often the ATS's stages are polled for triggers (an ATS webhook polls at once).
+    pub ats_poll_every: Duration,
 }
 
 impl Default for Schedule {
@@ -31,6 +33,7 @@ impl Default for Schedule {
             reconcile_every_with_webhooks: Duration::from_secs(60 * 60),
             webhooks_fresh_for: Duration::from_secs(6 * 60 * 60),
             budget: 200,
+            ats_poll_every: Duration::from_secs(120),
         }
     }
 }
@@ -73,7 +76,10 @@ impl Engine {
     /// because all state is in the store.
     pub async fn run(self: Arc<Self>, schedule: Schedule, mut shutdown: watch::Receiver<bool>) {
         let wake = self.wake_handle();
+        let poll_now = self.poll_handle();
         let mut last_catch_up: Option<i64> = None;
+        let mut last_poll: Option<i64> = None;
+        let mut poll_asked = false;
         let mut last_wall = self.now();
         let mut last_mono = tokio::time::Instant::now();
         while !*shutdown.borrow() {
@@ -82,6 +88,18 @@ impl Engine {
             last_wall = now;
             last_mono = tokio::time::Instant::now();
 
+            let poll_due = last_poll.is_none_or(|at| now - at >= ms(schedule.ats_poll_every));
+            if self.ats.is_some() && (poll_asked || poll_due) {
+                match self.poll_triggers().await {
+                    Ok(report) if report.queued > 0 => {
+                        tracing::info!(queued = report.queued, "stage triggers queued invitations")
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "the ATS poll failed"),
+                }
+                last_poll = Some(self.now());
+                poll_asked = false;
+            }
             if let Err(error) = self.run_outbox_once().await {
                 tracing::warn!(%error, "the outbox run failed");
             }
@@ -106,6 +124,7 @@ impl Engine {
             }
             tokio::select! {
                 () = wake.notified() => {}
+                () = poll_now.notified() => poll_asked = true,
                 () = tokio::time::sleep(schedule.tick) => {}
                 _ = shutdown.changed() => {}
             }

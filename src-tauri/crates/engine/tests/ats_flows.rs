@@ -279,3 +279,147 @@ async fn write_back_of_an_unfinished_interview_is_refused() {
     assert!(w.engine.queue_writeback(q.invitation_id).await.is_err());
     assert!(writes(&w, "note").await.is_empty());
 }
+
+mod ats_webhooks {
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use desk_domain::Sensitive;
+    use desk_engine::receiver::{self, AtsHooks, ReceiverState};
+    use desk_engine::SystemClock;
+    use hmac::{Hmac, Mac};
+    use serde_json::json;
+
+    use super::{enable, move_in_ats, world};
+
+    const TOKEN: &str = "b1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
+    const SECRET: &str = "greenhouse-webhook-secret";
+
+    fn signed(body: &str, secret: &str) -> String {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(body.as_bytes());
+        format!("sha256 {}", hex::encode(mac.finalize().into_bytes()))
+    }
+
+    async fn receiver(w: &super::World) -> String {
+        let state = ReceiverState {
+            store: w.store.clone(),
+            token: Arc::new(Sensitive::from(TOKEN)),
+            clock: Arc::new(SystemClock),
+            wake: w.engine.wake_handle(),
+            ats: Some(AtsHooks {
+                connector: w.engine.ats().unwrap(),
+                secret: Arc::new(Sensitive::from(SECRET)),
+                poll_now: w.engine.poll_handle(),
+            }),
+        };
+        let (addr, _) = receiver::serve(SocketAddr::from(([127, 0, 0, 1], 0)), state)
+            .await
+            .unwrap();
+        format!("http://{addr}/hooks/ats")
+    }
+
+    fn stage_change() -> String {
+        json!({"action": "candidate_stage_change", "payload": {"application": {"id": 9002, "current_stage": {"id": 400101, "name": "Screening"}}}}).to_string()
+    }
+
+    async fn post(url: &str, body: &str, signature: &str) -> u16 {
+        reqwest::Client::new()
+            .post(url)
+            .header("Signature", signature)
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    #[tokio::test]
+    async fn a_signed_stage_change_is_accepted_and_a_forged_one_refused() {
+        let w = world().await;
+        let url = receiver(&w).await;
+        let body = stage_change();
+        let inbox_before = w.store.last_inbox_at().await.unwrap();
+        assert_eq!(
+            post(
+                &format!("{url}/{TOKEN}"),
+                &body,
+                &signed(&body, "not-the-secret")
+            )
+            .await,
+            401,
+            "wrong signature"
+        );
+        assert_eq!(
+            post(
+                &format!("{url}/{}", "0".repeat(64)),
+                &body,
+                &signed(&body, SECRET)
+            )
+            .await,
+            401,
+            "wrong token"
+        );
+        assert_eq!(
+            w.store.last_inbox_at().await.unwrap(),
+            inbox_before,
+            "nothing stored from a refused delivery"
+        );
+
+        assert_eq!(
+            post(&format!("{url}/{TOKEN}"), &body, &signed(&body, SECRET)).await,
+            200
+        );
+        let poll = w.engine.poll_handle();
+        tokio::time::timeout(Duration::from_secs(1), poll.notified())
+            .await
+            .expect("the delivery asked for a poll now");
+        let other = json!({"action": "ping"}).to_string();
+        assert_eq!(
+            post(&format!("{url}/{TOKEN}"), &other, &signed(&other, SECRET)).await,
+            200,
+            "verified, not a stage change: acknowledged"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_ats_webhook_makes_the_loop_invite_without_waiting_for_the_next_poll() {
+        let w = world().await;
+        enable(&w, None).await;
+        let url = receiver(&w).await;
+        let schedule = desk_engine::Schedule {
+            tick: Duration::from_secs(30),
+            ats_poll_every: Duration::from_secs(3600),
+            ..desk_engine::Schedule::default()
+        };
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let running = tokio::spawn(Arc::clone(&w.engine).run(schedule, stopped));
+        tokio::time::sleep(Duration::from_millis(300)).await; // the loop's first poll at start
+
+        move_in_ats(&w, 9002, "Screening").await;
+        let body = stage_change();
+        assert_eq!(
+            post(&format!("{url}/{TOKEN}"), &body, &signed(&body, SECRET)).await,
+            200
+        );
+        let mut sent = 0;
+        for _ in 0..100 {
+            sent = w.participants_in_sandbox().len();
+            if sent == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+        assert_eq!(
+            sent, 1,
+            "polled, triggered and sent within seconds, not at the hourly poll"
+        );
+        stop.send(true).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), running)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+}

@@ -23,6 +23,7 @@ async fn receiver_for(w: &World) -> String {
         token: Arc::new(Sensitive::from(TOKEN)),
         clock: Arc::new(SystemClock),
         wake: w.engine.wake_handle(),
+        ats: None,
     };
     let (addr, _task) = receiver::serve(SocketAddr::from(([127, 0, 0, 1], 0)), state)
         .await
@@ -346,6 +347,7 @@ async fn the_background_loop_sends_and_catches_up_on_its_own_and_stops_cleanly()
         reconcile_every_with_webhooks: Duration::from_secs(3600),
         webhooks_fresh_for: Duration::from_secs(3600),
         budget: 50,
+        ats_poll_every: Duration::from_secs(3600),
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let running = tokio::spawn(Arc::clone(&w.engine).run(schedule, stopped));
