@@ -96,6 +96,13 @@ pub trait AtsConnector: Send + Sync {
         application: &Application,
         file: &NewAttachment,
     ) -> Result<String, AtsError>;
+    /// The id of an attachment (or uploaded file) on the application with this file name, if one
+    /// exists: the check before an attachment whose outcome was lost is tried again.
+    async fn find_attachment(
+        &self,
+        application: &Application,
+        filename: &str,
+    ) -> Result<Option<String>, AtsError>;
     async fn set_field(
         &self,
         application: &Application,

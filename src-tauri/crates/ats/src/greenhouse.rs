@@ -120,6 +120,12 @@ struct RawUser {
 }
 
 #[derive(Deserialize)]
+struct RawAttachment {
+    id: Value,
+    filename: Option<String>,
+}
+
+#[derive(Deserialize)]
 struct RawNote {
     id: Value,
     body: Option<String>,
@@ -467,6 +473,20 @@ impl AtsConnector for Greenhouse {
             .await?;
         let created: RawNote = decode(&answer.body)?;
         Ok(id(&created.id))
+    }
+
+    async fn find_attachment(
+        &self,
+        application: &Application,
+        filename: &str,
+    ) -> Result<Option<String>, AtsError> {
+        let attachments: Vec<(RawAttachment, Value)> = self
+            .get_all("/attachments", &[("application_ids", &application.id)])
+            .await?;
+        Ok(attachments
+            .into_iter()
+            .find(|(a, _)| a.filename.as_deref() == Some(filename))
+            .map(|(a, _)| id(&a.id)))
     }
 
     async fn set_field(

@@ -373,6 +373,21 @@ impl AtsConnector for Lever {
         }
     }
 
+    /// Uploaded files are listed by name.
+    async fn find_attachment(
+        &self,
+        application: &Application,
+        filename: &str,
+    ) -> Result<Option<String>, AtsError> {
+        let files = self
+            .get_all(&format!("/opportunities/{}/files", application.id), &[])
+            .await?;
+        Ok(files
+            .into_iter()
+            .find(|f| text(f, "name").as_deref() == Some(filename))
+            .and_then(|f| text(&f, "id")))
+    }
+
     async fn set_field(
         &self,
         _application: &Application,

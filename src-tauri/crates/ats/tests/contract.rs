@@ -231,8 +231,18 @@ async fn both_attach_by_url_and_by_upload() {
                 content_type: "text/plain".into(),
             },
         };
-        ats.add_attachment(&app, &bytes).await.unwrap();
+        assert_eq!(
+            ats.find_attachment(&app, "transcript.txt").await.unwrap(),
+            None,
+            "{name}: not there before"
+        );
+        let id = ats.add_attachment(&app, &bytes).await.unwrap();
         assert_eq!(writes(&sb, name).await.len(), 2, "{name}: both recorded");
+        assert_eq!(
+            ats.find_attachment(&app, "transcript.txt").await.unwrap(),
+            Some(id),
+            "{name}: found by its name"
+        );
     }
 }
 

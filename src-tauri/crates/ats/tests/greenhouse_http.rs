@@ -507,3 +507,24 @@ async fn webhook_signatures_are_verified() {
         "no signature fails"
     );
 }
+
+#[tokio::test]
+async fn an_attachment_is_found_by_its_file_name() {
+    let server = server_with_token().await;
+    Mock::given(method("GET"))
+        .and(path("/v3/attachments"))
+        .and(query_param("application_ids", "9001"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": 88, "application_id": 9001, "filename": "willo-transcripts-ab-r1.txt", "type": "other"}])))
+        .mount(&server)
+        .await;
+    let gh = connector(&server);
+    let app = application("9001", "400101");
+    assert_eq!(
+        gh.find_attachment(&app, "willo-transcripts-ab-r1.txt")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("88")
+    );
+    assert_eq!(gh.find_attachment(&app, "other.txt").await.unwrap(), None);
+}

@@ -434,3 +434,25 @@ async fn webhook_signatures_over_token_and_triggered_at_are_verified() {
         Err(AtsError::BadSignature)
     ));
 }
+
+#[tokio::test]
+async fn an_uploaded_file_is_found_by_its_name() {
+    let server = MockServer::start().await;
+    get(&server, "/opportunities/opp-1/files", ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": "file-1", "name": "willo-transcripts-ab-r1.txt"}], "hasNext": false}))).await;
+    let lever = connector(&server);
+    assert_eq!(
+        lever
+            .find_attachment(&opportunity("opp-1"), "willo-transcripts-ab-r1.txt")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("file-1")
+    );
+    assert_eq!(
+        lever
+            .find_attachment(&opportunity("opp-1"), "other.txt")
+            .await
+            .unwrap(),
+        None
+    );
+}

@@ -15,6 +15,39 @@ pub struct NoteContent<'a> {
     /// Greater than 1: this note follows up an earlier one.
     pub revision: i64,
     pub marker: &'a str,
+    /// Where long transcripts are kept whole, when the ATS takes attachments.
+    pub transcripts_file: Option<&'a str>,
+}
+
+/// Transcripts longer than this are shortened in the note when the whole text goes in an attachment.
+pub const LONG_TRANSCRIPT: usize = 1_200;
+/// How much of a long transcript the note still shows.
+const EXCERPT: usize = 300;
+
+/// Whether any answer's transcript is too long for a readable note.
+pub fn has_long_transcript(responses: &[ResponseRecord]) -> bool {
+    responses.iter().any(|r| {
+        r.transcript
+            .as_ref()
+            .is_some_and(|t| t.chars().count() > LONG_TRANSCRIPT)
+    })
+}
+
+/// The attachment that keeps every transcript whole.
+pub fn transcripts(c: &NoteContent<'_>) -> String {
+    let mut parts = vec![format!("Transcripts: {}", clean(c.interview_title))];
+    for (i, r) in c.responses.iter().enumerate() {
+        if let Some(t) = &r.transcript {
+            parts.push(format!(
+                "Q{}. {}\n\n{}",
+                i + 1,
+                clean(&r.question_text),
+                clean(t)
+            ));
+        }
+    }
+    parts.push(c.marker.to_owned());
+    parts.join("\n\n")
 }
 
 /// The marker that identifies one revision of one participant's results in an ATS note.
@@ -93,7 +126,16 @@ pub fn plain(c: &NoteContent<'_>) -> String {
             lines.push(format!("Score: {score}"));
         }
         if let Some(transcript) = &r.transcript {
-            lines.push(format!("Transcript: {}", clean(transcript)));
+            let transcript = clean(transcript);
+            match c.transcripts_file {
+                Some(file) if transcript.chars().count() > LONG_TRANSCRIPT => {
+                    let excerpt: String = transcript.chars().take(EXCERPT).collect();
+                    lines.push(format!(
+                        "Transcript: {excerpt}… (the whole transcript is in the attachment {file})"
+                    ));
+                }
+                _ => lines.push(format!("Transcript: {transcript}")),
+            }
         }
     }
     lines.push(String::new());
@@ -155,6 +197,7 @@ mod tests {
             responses,
             revision,
             marker,
+            transcripts_file: None,
         }
     }
 
@@ -210,6 +253,38 @@ mod tests {
             "{rendered}"
         );
         assert!(rendered.contains("&lt;img src=x onerror=alert(1)&gt; &amp; &lt;script&gt;"));
+    }
+
+    #[test]
+    fn a_long_transcript_is_shortened_in_the_note_and_kept_whole_in_the_file() {
+        let long = "word ".repeat(400);
+        let responses = [response(
+            "video",
+            Some("https://m/v.webm"),
+            None,
+            Some(&long),
+        )];
+        assert!(has_long_transcript(&responses));
+        let mut c = content(&responses, 1, "willo-desk:p:1");
+        c.transcripts_file = Some("willo-transcripts-p-r1.txt");
+        let text = plain(&c);
+        assert!(
+            text.contains("(the whole transcript is in the attachment willo-transcripts-p-r1.txt)"),
+            "{text}"
+        );
+        assert!(
+            text.len() < long.len(),
+            "the note is shorter than the transcript"
+        );
+        let file = transcripts(&c);
+        assert!(file.contains(long.trim()) && file.ends_with("willo-desk:p:1"));
+    }
+
+    #[test]
+    fn without_an_attachment_the_transcript_stays_whole_in_the_note() {
+        let long = "word ".repeat(400);
+        let responses = [response("video", None, None, Some(&long))];
+        assert!(plain(&content(&responses, 1, "m")).contains(long.trim()));
     }
 
     #[test]

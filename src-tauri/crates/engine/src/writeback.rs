@@ -4,7 +4,7 @@
 //! ATS refuses after an uncertain attempt has already happened. The ledger says what was written,
 //! with the ATS's ids.
 
-use desk_ats::{Application, AtsError, NewNote};
+use desk_ats::{Application, AtsError, FileSource, NewAttachment, NewNote};
 use desk_store::OutboxItem;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -20,6 +20,10 @@ enum Target {
         marker: String,
         text: String,
         html: String,
+    },
+    Attachment {
+        filename: String,
+        content: String,
     },
     Field {
         name: String,
@@ -43,6 +47,7 @@ impl Target {
     fn ledger_name(&self) -> String {
         match self {
             Self::Note { .. } => "note".into(),
+            Self::Attachment { .. } => "attachment".into(),
             Self::Field { name, .. } => format!("field:{name}"),
             Self::Move { .. } => "move".into(),
         }
@@ -75,6 +80,13 @@ impl Engine {
         };
         let (completed_at, share_url) = (text("completed_at"), text("share_url"));
         let marker = note::marker(&participant.key, participant.revision);
+        let short_key: String = participant.key.chars().take(8).collect();
+        let transcripts_file = note::has_long_transcript(&responses).then(|| {
+            format!(
+                "willo-transcripts-{short_key}-r{}.txt",
+                participant.revision
+            )
+        });
         let content = NoteContent {
             interview_title: &subject.interview_title,
             completed_at: completed_at.as_deref(),
@@ -84,12 +96,19 @@ impl Engine {
             responses: &responses,
             revision: participant.revision,
             marker: &marker,
+            transcripts_file: transcripts_file.as_deref(),
         };
         let mut targets = vec![Target::Note {
             text: note::plain(&content),
             html: note::html(&content),
             marker: marker.clone(),
         }];
+        if let Some(filename) = &transcripts_file {
+            targets.push(Target::Attachment {
+                filename: filename.clone(),
+                content: note::transcripts(&content),
+            });
+        }
         if let (Some(field), Some(score), true) = (
             &self.config.score_field,
             participant.score,
@@ -191,6 +210,27 @@ impl Engine {
                         )
                         .await
                         .map(Some)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Target::Attachment { filename, content } => {
+                let existing = if uncertain_before {
+                    ats.find_attachment(&application, filename).await
+                } else {
+                    Ok(None)
+                };
+                match existing {
+                    Ok(Some(id)) => Ok(Some(id)),
+                    Ok(None) => {
+                        let file = NewAttachment {
+                            filename: filename.clone(),
+                            source: FileSource::Bytes {
+                                data: content.clone().into_bytes(),
+                                content_type: "text/plain; charset=utf-8".into(),
+                            },
+                        };
+                        ats.add_attachment(&application, &file).await.map(Some)
                     }
                     Err(e) => Err(e),
                 }

@@ -423,3 +423,53 @@ mod ats_webhooks {
             .unwrap();
     }
 }
+
+#[tokio::test]
+async fn a_long_transcript_goes_whole_into_one_attachment_and_the_note_says_so() {
+    let w = world().await;
+    let invitation = completed_invitation(&w).await;
+    let key = w
+        .store
+        .invitation(invitation)
+        .await
+        .unwrap()
+        .participant_key
+        .unwrap();
+    let long = "I walked the customer through every step of the migration. ".repeat(40);
+    w.sandbox.willo.with_data(|d| {
+        let p = d.participants.iter_mut().find(|p| p.key == key).unwrap();
+        p.responses[0].transcript = Some(long.clone());
+    });
+    w.engine.reconcile_participant(&key).await.unwrap();
+    // The upload succeeds on the ATS, but its answer is lost.
+    w.sandbox.faults.add(
+        FaultRule::new(FaultKind::Drop)
+            .after_handler()
+            .times(1)
+            .on_path("/greenhouse/v3/attachments")
+            .on_method("POST"),
+    );
+    w.engine.queue_writeback(invitation).await.unwrap();
+    w.drain_outbox(Duration::from_secs(20)).await;
+
+    let attachments = writes(&w, "attachment").await;
+    assert_eq!(
+        attachments.len(),
+        1,
+        "found by name after the lost answer, not uploaded twice: {attachments:#?}"
+    );
+    let filename = attachments[0]["body"]["filename"].as_str().unwrap();
+    assert!(
+        filename.starts_with("willo-transcripts-") && filename.ends_with("-r2.txt"),
+        "{filename}"
+    );
+    let notes = writes(&w, "note").await;
+    let body = notes[0]["body"]["body"].as_str().unwrap();
+    assert!(
+        body.contains(&format!(
+            "(the whole transcript is in the attachment {filename})"
+        )),
+        "{body}"
+    );
+    assert!(body.len() < long.len(), "the note stays readable");
+}

@@ -52,7 +52,10 @@ pub fn router(sim: Arc<AtsSim>) -> Router {
         .route("/candidates/{id}", get(get_candidate))
         .route("/users", get(list_users))
         .route("/notes", get(list_notes).post(create_note))
-        .route("/attachments", post(create_attachment))
+        .route(
+            "/attachments",
+            get(list_attachments).post(create_attachment),
+        )
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "No such resource.") })
         .layer(middleware::from_fn_with_state(Arc::clone(&sim), bearer))
         .with_state(Arc::clone(&sim));
@@ -654,4 +657,28 @@ async fn update_application(
         }
         Json(application_json(d, &app)).into_response()
     })
+}
+
+async fn list_attachments(
+    State(sim): Sim,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Result<Response, Refusal> {
+    let (filters, offset) = read_query(q.as_deref())?;
+    let applications = ids(&filters, "application_ids");
+    let items = sim.with_data(|d| {
+        d.writes
+            .iter()
+            .filter(|w| w.ats == "greenhouse" && w.kind == "attachment")
+            .filter(|w| applications.as_ref().is_none_or(|a| a.contains(&w.application_id)))
+            .map(|w| json!({"id": w.id, "application_id": w.application_id, "filename": w.body["filename"], "type": w.body["type"]}))
+            .collect()
+    });
+    Ok(paged(
+        items,
+        &filters,
+        offset,
+        "/attachments",
+        &origin(&headers),
+    ))
 }

@@ -38,7 +38,10 @@ pub fn router(sim: Arc<AtsSim>) -> Router {
         )
         .route("/opportunities/{id}/stage", put(change_stage))
         .route("/opportunities/{id}/addLinks", post(add_links))
-        .route("/opportunities/{id}/files", post(upload_file))
+        .route(
+            "/opportunities/{id}/files",
+            get(list_files).post(upload_file),
+        )
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,
@@ -412,6 +415,25 @@ async fn add_links(
         };
         d.record("lever", "links", app.id, actor, json!({"links": links}));
         Json(json!({"data": opportunity_json(d, &app)})).into_response()
+    })
+}
+
+async fn list_files(State(sim): Sim, Path(id): Path<String>) -> Response {
+    sim.with_data(|d| {
+        let Some(app) = find_opportunity(d, &id) else {
+            return error(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFound",
+                "No such opportunity.",
+            );
+        };
+        let files: Vec<Value> = d
+            .writes
+            .iter()
+            .filter(|w| w.ats == "lever" && w.kind == "file" && w.application_id == app.id)
+            .map(|w| json!({"id": uuid(0x6669_6c65, w.id), "name": w.body["filename"]}))
+            .collect();
+        Json(json!({"data": files, "hasNext": false})).into_response()
     })
 }
 
