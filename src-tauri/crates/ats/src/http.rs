@@ -20,7 +20,13 @@ const BASE_DELAY: Duration = Duration::from_millis(250);
 pub(crate) struct Http {
     pub client: reqwest::Client,
     limiter: DefaultDirectRateLimiter,
+    /// Set when the ATS said its window is used up (`X-RateLimit-Remaining: 0`).
+    paused_until: std::sync::Mutex<Option<tokio::time::Instant>>,
 }
+
+/// How long to hold back when the window is used up and the ATS does not say when it resets.
+/// (Greenhouse's v3 window is unverified; v1's was 10 s with 50 requests.)
+const EXHAUSTED_PAUSE: Duration = Duration::from_secs(1);
 
 pub(crate) struct Answer {
     pub body: String,
@@ -35,6 +41,7 @@ impl Http {
         Self {
             client,
             limiter: RateLimiter::direct(quota),
+            paused_until: std::sync::Mutex::new(None),
         }
     }
 
@@ -47,13 +54,23 @@ impl Http {
     ) -> Result<Answer, AtsError> {
         let mut attempt = 1;
         loop {
+            let pause = *self
+                .paused_until
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(until) = pause {
+                tokio::time::sleep_until(until).await;
+            }
             self.limiter.until_ready().await;
             let outcome = match make().send().await {
                 Ok(response) => check(response).await,
                 Err(error) => Err(error.into()),
             };
             let error = match outcome {
-                Ok(answer) => return Ok(answer),
+                Ok(answer) => {
+                    self.note_window(&answer.headers);
+                    return Ok(answer);
+                }
                 Err(error) => error,
             };
             let may_retry = attempt < ATTEMPTS
@@ -70,6 +87,42 @@ impl Http {
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
+    }
+}
+
+impl Http {
+    /// Reads the rate-limit headers an ATS sends with every answer (`X-RateLimit-*` from
+    /// Greenhouse, `X-Rate-Limit-*` from others): when none are left, later requests wait until the
+    /// stated reset (in seconds, or as a Unix time), or a second when no reset is given.
+    fn note_window(&self, headers: &HeaderMap) {
+        let value = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| headers.get(*n)?.to_str().ok()?.trim().parse::<u64>().ok())
+        };
+        if value(&["x-ratelimit-remaining", "x-rate-limit-remaining"]) != Some(0) {
+            return;
+        }
+        let now = chrono::Utc::now().timestamp().max(0).unsigned_abs();
+        let wait = value(&["x-ratelimit-reset", "x-rate-limit-reset"])
+            .map(|reset| {
+                Duration::from_secs(if reset > 86_400 {
+                    reset.saturating_sub(now)
+                } else {
+                    reset
+                })
+            })
+            .unwrap_or(EXHAUSTED_PAUSE)
+            .min(Duration::from_secs(60));
+        tracing::debug!(
+            ?wait,
+            "the ATS's rate-limit window is used up; holding back"
+        );
+        *self
+            .paused_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(tokio::time::Instant::now() + wait);
     }
 }
 

@@ -528,3 +528,40 @@ async fn an_attachment_is_found_by_its_file_name() {
     );
     assert_eq!(gh.find_attachment(&app, "other.txt").await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn a_used_up_rate_limit_window_holds_the_next_request_back() {
+    let server = server_with_token().await;
+    get(
+        &server,
+        "/jobs",
+        ResponseTemplate::new(200)
+            .set_body_json(fixture("jobs"))
+            .insert_header("X-RateLimit-Limit", "50")
+            .insert_header("X-RateLimit-Remaining", "0"),
+    )
+    .await;
+    get(
+        &server,
+        "/users",
+        ResponseTemplate::new(200)
+            .set_body_json(fixture("users"))
+            .insert_header("X-RateLimit-Remaining", "49"),
+    )
+    .await;
+    let gh = connector(&server);
+    gh.jobs().await.unwrap();
+    let started = Instant::now();
+    gh.users().await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "waited for the window: {:?}",
+        started.elapsed()
+    );
+    let again = Instant::now();
+    gh.users().await.unwrap();
+    assert!(
+        again.elapsed() < Duration::from_millis(500),
+        "with requests left, no wait"
+    );
+}
