@@ -54,6 +54,14 @@ pub fn router(sim: Arc<AtsSim>) -> Router {
     Router::new().nest(PREFIX, api)
 }
 
+fn no_opportunity() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "ResourceNotFound",
+        "No such opportunity.",
+    )
+}
+
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(json!({ "code": code, "message": message }))).into_response()
 }
@@ -242,16 +250,7 @@ fn find_opportunity(d: &Dataset, id: &str) -> Option<Application> {
 
 async fn get_opportunity(State(sim): Sim, Path(id): Path<String>) -> Response {
     sim.with_data(|d| find_opportunity(d, &id).map(|a| opportunity_json(d, &a)))
-        .map_or_else(
-            || {
-                error(
-                    StatusCode::NOT_FOUND,
-                    "ResourceNotFound",
-                    "No such opportunity.",
-                )
-            },
-            |o| Json(json!({"data": o})).into_response(),
-        )
+        .map_or_else(no_opportunity, |o| Json(json!({"data": o})).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -294,11 +293,7 @@ async fn create_note(
     };
     sim.with_data(|d| {
         let Some(app) = find_opportunity(d, &id) else {
-            return error(
-                StatusCode::NOT_FOUND,
-                "ResourceNotFound",
-                "No such opportunity.",
-            );
+            return no_opportunity();
         };
         let write = d.record(
             "lever",
@@ -318,7 +313,7 @@ async fn create_note(
 async fn list_notes(State(sim): Sim, Path(id): Path<String>) -> Response {
     sim.with_data(|d| {
         let Some(app) = find_opportunity(d, &id) else {
-            return error(StatusCode::NOT_FOUND, "ResourceNotFound", "No such opportunity.");
+            return no_opportunity();
         };
         let notes: Vec<Value> = d
             .writes
@@ -358,11 +353,7 @@ async fn change_stage(
     };
     sim.with_data(|d| {
         let Some(app) = find_opportunity(d, &id) else {
-            return error(
-                StatusCode::NOT_FOUND,
-                "ResourceNotFound",
-                "No such opportunity.",
-            );
+            return no_opportunity();
         };
         if d.move_application(app.id, target).is_err() {
             return error(
@@ -407,11 +398,7 @@ async fn add_links(
     };
     sim.with_data(|d| {
         let Some(app) = find_opportunity(d, &id) else {
-            return error(
-                StatusCode::NOT_FOUND,
-                "ResourceNotFound",
-                "No such opportunity.",
-            );
+            return no_opportunity();
         };
         d.record("lever", "links", app.id, actor, json!({"links": links}));
         Json(json!({"data": opportunity_json(d, &app)})).into_response()
@@ -421,11 +408,7 @@ async fn add_links(
 async fn list_files(State(sim): Sim, Path(id): Path<String>) -> Response {
     sim.with_data(|d| {
         let Some(app) = find_opportunity(d, &id) else {
-            return error(
-                StatusCode::NOT_FOUND,
-                "ResourceNotFound",
-                "No such opportunity.",
-            );
+            return no_opportunity();
         };
         let files: Vec<Value> = d
             .writes
@@ -472,11 +455,7 @@ async fn upload_file(
     };
     sim.with_data(|d| {
         let Some(app) = find_opportunity(d, &id) else {
-            return error(
-                StatusCode::NOT_FOUND,
-                "ResourceNotFound",
-                "No such opportunity.",
-            );
+            return no_opportunity();
         };
         let write = d.record(
             "lever",
