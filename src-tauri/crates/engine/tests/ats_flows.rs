@@ -405,7 +405,7 @@ mod ats_webhooks {
             200
         );
         let mut sent = 0;
-        for _ in 0..100 {
+        for _ in 0..200 {
             sent = w.participants_in_sandbox().len();
             if sent == 1 {
                 break;

@@ -361,7 +361,7 @@ async fn the_background_loop_sends_and_catches_up_on_its_own_and_stops_cleanly()
         panic!()
     };
     let mut key = None;
-    for _ in 0..100 {
+    for _ in 0..250 {
         key = w
             .store
             .invitation(q.invitation_id)
@@ -376,7 +376,7 @@ async fn the_background_loop_sends_and_catches_up_on_its_own_and_stops_cleanly()
     let key = key.expect("the loop sent the queued invite without being asked");
     w.complete_in_sandbox(&key).await;
     let mut status = String::new();
-    for _ in 0..100 {
+    for _ in 0..250 {
         status = w.store.invitation(q.invitation_id).await.unwrap().status;
         if status == "completed" {
             break;
