@@ -33,7 +33,10 @@ pub struct AtsApplication {
 }
 
 impl Store {
-    /// Sets the job's automation. Switching it on (or changing it) starts counting arrivals from `now`.
+    /// Sets the job's automation. Switching it on, or changing its interview or trigger stages,
+    /// starts counting arrivals from `now`; setting it again unchanged (a server restarting with
+    /// the same configuration) keeps counting from when it was first switched on, so nobody who
+    /// arrived meanwhile is missed.
     pub async fn set_automation(
         &self,
         job_id: i64,
@@ -49,7 +52,10 @@ impl Store {
                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (job_id) DO UPDATE SET interview_key = excluded.interview_key, trigger_stage_ids = excluded.trigger_stage_ids,
                  review_required = excluded.review_required, move_to_stage_id = excluded.move_to_stage_id, paused = 0,
-                 enabled_at = excluded.enabled_at, updated_at = excluded.updated_at
+                 enabled_at = CASE WHEN automations.paused = 0 AND automations.interview_key = excluded.interview_key
+                                    AND automations.trigger_stage_ids = excluded.trigger_stage_ids
+                               THEN automations.enabled_at ELSE excluded.enabled_at END,
+                 updated_at = excluded.updated_at
                RETURNING id AS "id!: i64""#,
             job_id,
             interview_key,
