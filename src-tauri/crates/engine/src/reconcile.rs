@@ -131,6 +131,25 @@ impl Engine {
                         invitation_id: invitation.id,
                         participant_key: key.to_owned(),
                     });
+                    // An automation that does not ask for review sends the results on at once.
+                    if self.ats.is_some() {
+                        let automation = self
+                            .store
+                            .automation_for_application(invitation.application_id)
+                            .await?;
+                        if automation.is_some_and(|a| !a.review_required) {
+                            self.queue_writeback(invitation.id).await?;
+                            self.store
+                                .log_activity(
+                                    "writeback_queued",
+                                    "Results queued for the ATS (the automation skips review)",
+                                    Some(invitation.id),
+                                    Some(invitation.application_id),
+                                    now,
+                                )
+                                .await?;
+                        }
+                    }
                 } else {
                     self.events.emit(EngineEvent::InvitationProgressed {
                         invitation_id: invitation.id,

@@ -473,3 +473,35 @@ async fn a_long_transcript_goes_whole_into_one_attachment_and_the_note_says_so()
     );
     assert!(body.len() < long.len(), "the note stays readable");
 }
+
+#[tokio::test]
+async fn with_review_off_the_loop_runs_from_a_stage_change_to_a_note_in_the_ats() {
+    let w = world().await;
+    enable(&w, None).await; // review not required
+    move_in_ats(&w, 9002, "Screening").await;
+    assert_eq!(w.engine.poll_triggers().await.unwrap().queued, 1);
+    w.drain_outbox(Duration::from_secs(10)).await;
+    let (key, _) = w.participants_in_sandbox().remove(0);
+    w.complete_in_sandbox(&key).await;
+    assert_eq!(w.engine.catch_up(10).await.unwrap().completed, 1);
+    w.drain_outbox(Duration::from_secs(10)).await;
+    let notes = writes(&w, "note").await;
+    assert_eq!(notes.len(), 1, "written back with nobody approving it");
+    assert_eq!(notes[0]["application_id"], 9002);
+    let invitation = w
+        .store
+        .invitation_by_participant(&key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(invitation.status, "synced");
+    let steps: Vec<String> = w
+        .store
+        .invitation_history(invitation.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.0)
+        .collect();
+    assert_eq!(steps, ["queued", "invited", "completed", "synced"]);
+}

@@ -16,6 +16,33 @@ pub struct Automation {
     pub enabled_at: i64,
 }
 
+struct AutomationRow {
+    id: i64,
+    job_id: i64,
+    interview_key: String,
+    trigger_stage_ids: String,
+    review_required: bool,
+    move_to_stage_id: Option<i64>,
+    paused: bool,
+    enabled_at: i64,
+}
+
+impl TryFrom<AutomationRow> for Automation {
+    type Error = StoreError;
+    fn try_from(r: AutomationRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: r.id,
+            job_id: r.job_id,
+            interview_key: r.interview_key,
+            trigger_stage_ids: serde_json::from_str(&r.trigger_stage_ids)?,
+            review_required: r.review_required,
+            move_to_stage_id: r.move_to_stage_id,
+            paused: r.paused,
+            enabled_at: r.enabled_at,
+        })
+    }
+}
+
 /// An application that has just entered a trigger stage and has no invitation to the job's interview.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Triggered {
@@ -88,26 +115,34 @@ impl Store {
     }
 
     pub async fn automation_for_job(&self, job_id: i64) -> Result<Option<Automation>, StoreError> {
-        let row = sqlx::query!(
+        sqlx::query_as!(
+            AutomationRow,
             r#"SELECT id AS "id!", job_id, interview_key, trigger_stage_ids, review_required AS "review_required: bool",
                       move_to_stage_id, paused AS "paused: bool", enabled_at
                FROM automations WHERE job_id = ?"#,
             job_id
         )
         .fetch_optional(&self.reader)
-        .await?;
-        row.map(|r| {
-            Ok(Automation {
-                id: r.id,
-                job_id: r.job_id,
-                interview_key: r.interview_key,
-                trigger_stage_ids: serde_json::from_str(&r.trigger_stage_ids)?,
-                review_required: r.review_required,
-                move_to_stage_id: r.move_to_stage_id,
-                paused: r.paused,
-                enabled_at: r.enabled_at,
-            })
-        })
+        .await?
+        .map(Automation::try_from)
+        .transpose()
+    }
+
+    /// The automation of the job an application belongs to.
+    pub async fn automation_for_application(
+        &self,
+        application_id: i64,
+    ) -> Result<Option<Automation>, StoreError> {
+        sqlx::query_as!(
+            AutomationRow,
+            r#"SELECT au.id AS "id!", au.job_id, au.interview_key, au.trigger_stage_ids, au.review_required AS "review_required: bool",
+                      au.move_to_stage_id, au.paused AS "paused: bool", au.enabled_at
+               FROM automations au JOIN applications a ON a.job_id = au.job_id WHERE a.id = ?"#,
+            application_id
+        )
+        .fetch_optional(&self.reader)
+        .await?
+        .map(Automation::try_from)
         .transpose()
     }
 

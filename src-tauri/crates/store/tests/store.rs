@@ -418,30 +418,83 @@ async fn another_programs_database_is_refused_and_left_untouched() {
 }
 
 #[sqlx::test(migrator = "desk_store::MIGRATOR")]
-async fn an_automation_set_again_unchanged_keeps_counting_from_when_it_was_switched_on(pool: SqlitePool) {
+async fn an_automation_set_again_unchanged_keeps_counting_from_when_it_was_switched_on(
+    pool: SqlitePool,
+) {
     let store = Store::from_pool(pool);
-    let conn = store.upsert_connection("greenhouse", "Acme", "http://gh", 1).await.unwrap();
-    store.save_ats_snapshot(conn, &snapshot("S-review"), 10).await.unwrap();
+    let conn = store
+        .upsert_connection("greenhouse", "Acme", "http://gh", 1)
+        .await
+        .unwrap();
+    store
+        .save_ats_snapshot(conn, &snapshot("S-review"), 10)
+        .await
+        .unwrap();
     let job = store.job_id(conn, "J1").await.unwrap().unwrap();
     let screen = store.stage_id(conn, "S-screen").await.unwrap().unwrap();
-    store.set_automation(job, "interview-a", &[screen], false, None, 100).await.unwrap();
-    store.set_automation(job, "interview-a", &[screen], true, None, 200).await.unwrap();
-    assert_eq!(store.automation_for_job(job).await.unwrap().unwrap().enabled_at, 100, "same interview and stages: a restart, not a new start");
-    store.set_automation(job, "interview-b", &[screen], true, None, 300).await.unwrap();
-    assert_eq!(store.automation_for_job(job).await.unwrap().unwrap().enabled_at, 300, "a new interview starts afresh");
+    store
+        .set_automation(job, "interview-a", &[screen], false, None, 100)
+        .await
+        .unwrap();
+    store
+        .set_automation(job, "interview-a", &[screen], true, None, 200)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .automation_for_job(job)
+            .await
+            .unwrap()
+            .unwrap()
+            .enabled_at,
+        100,
+        "same interview and stages: a restart, not a new start"
+    );
+    store
+        .set_automation(job, "interview-b", &[screen], true, None, 300)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .automation_for_job(job)
+            .await
+            .unwrap()
+            .unwrap()
+            .enabled_at,
+        300,
+        "a new interview starts afresh"
+    );
 }
 
 #[sqlx::test(migrator = "desk_store::MIGRATOR")]
 async fn only_arrivals_after_switch_on_are_triggered_and_only_once(pool: SqlitePool) {
     let store = Store::from_pool(pool);
-    let conn = store.upsert_connection("greenhouse", "Acme", "http://gh", 1).await.unwrap();
-    store.save_ats_snapshot(conn, &snapshot("S-screen"), 10).await.unwrap();
+    let conn = store
+        .upsert_connection("greenhouse", "Acme", "http://gh", 1)
+        .await
+        .unwrap();
+    store
+        .save_ats_snapshot(conn, &snapshot("S-screen"), 10)
+        .await
+        .unwrap();
     let job = store.job_id(conn, "J1").await.unwrap().unwrap();
     let screen = store.stage_id(conn, "S-screen").await.unwrap().unwrap();
-    store.set_automation(job, "interview-a", &[screen], false, None, 20).await.unwrap();
-    assert!(store.triggered_applications().await.unwrap().is_empty(), "already in the stage at switch-on");
-    store.save_ats_snapshot(conn, &snapshot("S-review"), 30).await.unwrap();
-    store.save_ats_snapshot(conn, &snapshot("S-screen"), 40).await.unwrap();
+    store
+        .set_automation(job, "interview-a", &[screen], false, None, 20)
+        .await
+        .unwrap();
+    assert!(
+        store.triggered_applications().await.unwrap().is_empty(),
+        "already in the stage at switch-on"
+    );
+    store
+        .save_ats_snapshot(conn, &snapshot("S-review"), 30)
+        .await
+        .unwrap();
+    store
+        .save_ats_snapshot(conn, &snapshot("S-screen"), 40)
+        .await
+        .unwrap();
     let triggered = store.triggered_applications().await.unwrap();
     assert_eq!(triggered.len(), 1, "moved out and back in after switch-on");
     assert_eq!(triggered[0].interview_key, "interview-a");
