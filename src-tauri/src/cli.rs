@@ -28,6 +28,40 @@ pub enum Command {
     /// Run only the simulated Willo and ATS servers, print their URLs and demo credentials as one
     /// line of JSON, and serve until stopped.
     Sandbox(SandboxArgs),
+    /// Run the engine without a window (triggers, sends, the webhook receiver, the reconcile and
+    /// write-back) until SIGTERM or Ctrl-C. Secrets come from environment variables.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The configuration file (TOML; see the README).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+}
+
+/// Runs `serve` until SIGTERM or Ctrl-C, then stops cleanly: the step in progress finishes and
+/// everything else waits in the database for the next start.
+pub fn run_serve(
+    config: &desk_app::config::ServeConfig,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
+    runtime.block_on(async {
+        let env = |name: &str| std::env::var(name).ok();
+        let server = desk_app::serve::Server::start(config, data_dir, &env)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .context("could not listen for SIGTERM")?;
+        tokio::select! {
+            _ = terminate.recv() => tracing::info!("SIGTERM: stopping"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: stopping"),
+        }
+        server.shutdown().await;
+        Ok(())
+    })
 }
 
 #[derive(Debug, Args)]

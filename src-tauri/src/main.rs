@@ -12,11 +12,29 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
-    let data_dir = desk_app::paths::data_dir(cli.data_dir.clone());
+    // `serve` reads its file first: the file may say where data and logs go.
+    let serve_config = match &cli.command {
+        Some(cli::Command::Serve(args)) => {
+            match desk_app::config::ServeConfig::load(&args.config) {
+                Ok(config) => Some(config),
+                Err(error) => {
+                    eprintln!("willo-desk: {error}");
+                    return std::process::ExitCode::from(2);
+                }
+            }
+        }
+        _ => None,
+    };
+    let data_dir = desk_app::paths::data_dir(
+        cli.data_dir
+            .clone()
+            .or_else(|| serve_config.as_ref().and_then(|c| c.data_dir.clone())),
+    );
     let _log_guard = logging::init(&data_dir);
-    let result = match cli.command {
-        None | Some(cli::Command::Desktop) => desktop::run(&data_dir),
-        Some(cli::Command::Sandbox(args)) => cli::run_sandbox(&args),
+    let result = match (cli.command, serve_config) {
+        (Some(cli::Command::Serve(_)), Some(config)) => cli::run_serve(&config, &data_dir),
+        (Some(cli::Command::Sandbox(args)), _) => cli::run_sandbox(&args),
+        _ => desktop::run(&data_dir),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

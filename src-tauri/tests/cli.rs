@@ -95,7 +95,112 @@ fn a_port_in_use_is_a_clear_error() {
 fn help_lists_the_commands_and_the_data_dir_flag() {
     let output = binary().arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
-    for word in ["desktop", "sandbox", "--data-dir"] {
+    for word in ["desktop", "sandbox", "serve", "--data-dir"] {
         assert!(help.contains(word), "--help mentions {word}: {help}");
     }
+}
+
+#[test]
+fn serve_refuses_a_broken_configuration_with_the_field_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("serve.toml");
+    std::fs::write(
+        &path,
+        "[willo]\nrate_per_second = -1\n[ats]\nkind = \"lever\"\n",
+    )
+    .unwrap();
+    let output = binary()
+        .args(["serve", "--config", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("willo.rate_per_second"));
+}
+
+#[tokio::test]
+async fn serve_runs_against_the_sandbox_and_stops_cleanly_on_sigterm() {
+    // The simulators, as their own process.
+    let mut sandbox = binary()
+        .args(["sandbox", "--port", "0", "--manual"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(sandbox.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let info: Value = serde_json::from_str(&line).unwrap();
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("serve.toml");
+    let config = format!(
+        "data_dir = \"{data}\"\n[willo]\nbase_url = \"{willo}\"\n[ats]\nkind = \"lever\"\nbase_url = \"{lever}\"\n[receiver]\nlisten = \"127.0.0.1:{port}\"\n",
+        data = dir.path().display(),
+        willo = info["willoBaseUrl"].as_str().unwrap(),
+        lever = info["leverBaseUrl"].as_str().unwrap(),
+    );
+    std::fs::write(&path, config).unwrap();
+    let mut serve = binary()
+        .args(["serve", "--config", path.to_str().unwrap()])
+        .env(
+            "WILLO_DESK_WILLO_API_KEY",
+            info["willoApiKey"].as_str().unwrap(),
+        )
+        .env(
+            "WILLO_DESK_LEVER_API_KEY",
+            info["leverApiKey"].as_str().unwrap(),
+        )
+        .env("WILLO_DESK_WEBHOOK_TOKEN", "a".repeat(40))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    // Ready when the receiver answers.
+    let receiver = format!(
+        "http://127.0.0.1:{port}/hooks/willo/{}/new_response",
+        "a".repeat(40)
+    );
+    let mut ready = false;
+    for _ in 0..100 {
+        if let Ok(response) = reqwest::Client::new()
+            .post(&receiver)
+            .body("{}")
+            .send()
+            .await
+        {
+            ready = response.status() == 200;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "serve came up and its receiver took a delivery");
+    assert!(
+        dir.path().join("willo-desk.db").exists(),
+        "the database is where the file says"
+    );
+
+    let status = Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut exited = None;
+    for _ in 0..100 {
+        exited = serve.try_wait().unwrap();
+        if exited.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = sandbox.kill();
+    assert!(
+        exited.expect("stopped within 10 s of SIGTERM").success(),
+        "a clean stop exits 0"
+    );
 }

@@ -2,10 +2,12 @@
 //! depends on Tauri, so all of it is tested without a window.
 
 mod app;
+pub mod config;
 mod error;
 pub mod ipc;
 mod notify;
 pub mod paths;
+pub mod serve;
 
 pub use app::App;
 pub use error::{AppError, ErrorCode};

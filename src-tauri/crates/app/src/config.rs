@@ -1,0 +1,378 @@
+//! The configuration file of `willo-desk serve` (TOML). Secrets are never in it: each is named
+//! by the environment variable that holds it. Every problem is reported with the field it is in.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use desk_domain::WilloKey;
+use desk_willo::AuthScheme;
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("could not read the configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the configuration file {path} is not valid: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("`{field}` in the configuration: {message}")]
+    Invalid { field: String, message: String },
+    #[error(
+        "the environment variable {0} is not set (it holds a secret named in the configuration)"
+    )]
+    MissingSecret(String),
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    /// Where the database and logs go (default: the platform's app-data folder).
+    pub data_dir: Option<PathBuf>,
+    pub willo: WilloSection,
+    pub ats: AtsSection,
+    pub receiver: Option<ReceiverSection>,
+    #[serde(default)]
+    pub engine: EngineSection,
+    #[serde(default)]
+    pub automations: Vec<AutomationSection>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WilloSection {
+    /// `production`, `staging`, or a URL ending in `/api/integrations/v2`.
+    #[serde(default = "production")]
+    pub base_url: String,
+    /// `bare`, `bearer` or `token`; detected when left out.
+    pub auth_scheme: Option<AuthScheme>,
+    #[serde(default = "willo_key_env")]
+    pub api_key_env: String,
+    /// Requests per second at most (Willo publishes no limit; start slow).
+    #[serde(default = "willo_rate")]
+    pub rate_per_second: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AtsSection {
+    Greenhouse {
+        #[serde(default = "greenhouse_url")]
+        base_url: String,
+        #[serde(default = "greenhouse_token_url")]
+        token_url: String,
+        client_id: String,
+        #[serde(default = "greenhouse_secret_env")]
+        client_secret_env: String,
+        /// The Greenhouse user id writes are attributed to.
+        acting_user: Option<String>,
+        #[serde(default = "greenhouse_rate")]
+        per_second: u32,
+    },
+    Lever {
+        #[serde(default = "lever_url")]
+        base_url: String,
+        #[serde(default = "lever_key_env")]
+        api_key_env: String,
+        /// The Lever user id writes are attributed to (`perform_as`).
+        acting_user: Option<String>,
+        #[serde(default = "lever_rate")]
+        per_second: u32,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiverSection {
+    #[serde(default = "listen")]
+    pub listen: SocketAddr,
+    /// The public address of the receiver (a tunnel or reverse proxy); webhooks are registered
+    /// with Willo when it is set.
+    pub public_url: Option<String>,
+    #[serde(default = "webhook_token_env")]
+    pub token_env: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineSection {
+    /// Region for phone numbers without a country code (e.g. "GB").
+    pub default_region: Option<String>,
+    #[serde(default = "reconcile_minutes")]
+    pub reconcile_every_minutes: u64,
+    #[serde(default = "poll_seconds")]
+    pub ats_poll_every_seconds: u64,
+    /// The ATS custom field that receives Willo's score.
+    pub score_field: Option<String>,
+}
+
+impl Default for EngineSection {
+    fn default() -> Self {
+        Self {
+            default_region: None,
+            reconcile_every_minutes: reconcile_minutes(),
+            ats_poll_every_seconds: poll_seconds(),
+            score_field: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutomationSection {
+    /// The ATS's id of the job.
+    pub job: String,
+    /// The Willo interview's key.
+    pub interview: String,
+    /// The ATS's ids of the stages that send the interview.
+    pub trigger_stages: Vec<String>,
+    /// Headless, a review-required interview waits for a desktop to review it.
+    #[serde(default = "yes")]
+    pub review_required: bool,
+    /// The ATS's id of the stage to move the candidate to once results are written back.
+    pub move_to_stage: Option<String>,
+}
+
+fn production() -> String {
+    "production".into()
+}
+fn willo_key_env() -> String {
+    "WILLO_DESK_WILLO_API_KEY".into()
+}
+fn willo_rate() -> f64 {
+    desk_willo::DEFAULT_RATE
+}
+fn greenhouse_url() -> String {
+    "https://harvest.greenhouse.io/v3".into()
+}
+fn greenhouse_token_url() -> String {
+    "https://auth.greenhouse.io/token".into()
+}
+fn greenhouse_secret_env() -> String {
+    "WILLO_DESK_GREENHOUSE_CLIENT_SECRET".into()
+}
+fn greenhouse_rate() -> u32 {
+    5
+}
+fn lever_url() -> String {
+    "https://api.lever.co/v1".into()
+}
+fn lever_key_env() -> String {
+    "WILLO_DESK_LEVER_API_KEY".into()
+}
+fn lever_rate() -> u32 {
+    desk_ats::lever::DEFAULT_PER_SECOND
+}
+fn listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8787))
+}
+fn webhook_token_env() -> String {
+    "WILLO_DESK_WEBHOOK_TOKEN".into()
+}
+fn reconcile_minutes() -> u64 {
+    10
+}
+fn poll_seconds() -> u64 {
+    120
+}
+fn yes() -> bool {
+    true
+}
+
+fn check_url(field: &str, value: &str) -> Result<(), ConfigError> {
+    let url = url::Url::parse(value)
+        .map_err(|e| invalid(field, format!("`{value}` is not a URL ({e})")))?;
+    match url.scheme() {
+        "https" => Ok(()),
+        "http"
+            if url
+                .host_str()
+                .is_some_and(|h| h == "127.0.0.1" || h == "localhost" || h == "[::1]") =>
+        {
+            Ok(())
+        }
+        _ => Err(invalid(
+            field,
+            "must be an https:// URL (http:// only for this machine)",
+        )),
+    }
+}
+
+impl ServeConfig {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let config: Self = toml::from_str(&text).map_err(|e| ConfigError::Syntax {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The Willo API's URL, with the `production`/`staging` names resolved.
+    pub fn willo_url(&self) -> String {
+        match self.willo.base_url.as_str() {
+            "production" => desk_willo::PRODUCTION_URL.to_owned(),
+            "staging" => desk_willo::STAGING_URL.to_owned(),
+            other => other.to_owned(),
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        check_url("willo.base_url", &self.willo_url())?;
+        if !(self.willo.rate_per_second > 0.0 && self.willo.rate_per_second <= 50.0) {
+            return Err(invalid(
+                "willo.rate_per_second",
+                "must be more than 0 and at most 50",
+            ));
+        }
+        match &self.ats {
+            AtsSection::Greenhouse {
+                base_url,
+                token_url,
+                client_id,
+                per_second,
+                ..
+            } => {
+                check_url("ats.base_url", base_url)?;
+                check_url("ats.token_url", token_url)?;
+                if client_id.trim().is_empty() {
+                    return Err(invalid("ats.client_id", "is empty"));
+                }
+                if *per_second == 0 {
+                    return Err(invalid("ats.per_second", "must be at least 1"));
+                }
+            }
+            AtsSection::Lever {
+                base_url,
+                per_second,
+                ..
+            } => {
+                check_url("ats.base_url", base_url)?;
+                if *per_second == 0 {
+                    return Err(invalid("ats.per_second", "must be at least 1"));
+                }
+            }
+        }
+        if let Some(url) = self.receiver.as_ref().and_then(|r| r.public_url.as_deref()) {
+            check_url("receiver.public_url", url)?;
+        }
+        if let Some(region) = &self.engine.default_region {
+            if desk_domain::PhoneE164::parse("+14155552671", Some(region)).is_err() {
+                return Err(invalid(
+                    "engine.default_region",
+                    format!("`{region}` is not a two-letter country code"),
+                ));
+            }
+        }
+        if self.engine.reconcile_every_minutes == 0 || self.engine.ats_poll_every_seconds < 10 {
+            return Err(invalid(
+                "engine",
+                "reconcile_every_minutes must be at least 1 and ats_poll_every_seconds at least 10",
+            ));
+        }
+        let mut jobs = std::collections::HashSet::new();
+        for (i, a) in self.automations.iter().enumerate() {
+            let at = |field: &str| format!("automations[{i}].{field}");
+            if WilloKey::parse(&a.interview).is_err() {
+                return Err(invalid(
+                    &at("interview"),
+                    "must be a Willo interview key (32 hexadecimal characters)",
+                ));
+            }
+            if a.trigger_stages.is_empty() {
+                return Err(invalid(&at("trigger_stages"), "names no stage"));
+            }
+            if !jobs.insert(&a.job) {
+                return Err(invalid(
+                    &at("job"),
+                    format!("job `{}` has two automations", a.job),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads a secret from the environment variable the configuration names.
+pub fn secret(
+    env: &dyn Fn(&str) -> Option<String>,
+    variable: &str,
+) -> Result<desk_domain::Sensitive<String>, ConfigError> {
+    env(variable)
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| desk_domain::Sensitive::new(v.trim().to_owned()))
+        .ok_or_else(|| ConfigError::MissingSecret(variable.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ServeConfig, ConfigError> {
+        let config: ServeConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: "test.toml".into(),
+            message: e.to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    const MINIMAL: &str = "[willo]\n[ats]\nkind = \"lever\"\n";
+
+    #[test]
+    fn a_minimal_file_gets_safe_defaults() {
+        let config = parse(MINIMAL).unwrap();
+        assert_eq!(config.willo_url(), desk_willo::PRODUCTION_URL);
+        assert_eq!(config.willo.api_key_env, "WILLO_DESK_WILLO_API_KEY");
+        assert!((config.willo.rate_per_second - 2.0).abs() < f64::EPSILON);
+        assert!(config.receiver.is_none() && config.automations.is_empty());
+    }
+
+    #[test]
+    fn an_unknown_field_is_named() {
+        let error = parse("[willo]\napi_key = \"oops\"\n[ats]\nkind = \"lever\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("api_key"), "{error}");
+    }
+
+    #[test]
+    fn wrong_types_and_values_are_named() {
+        for (text, field) in [
+            ("[willo]\nrate_per_second = \"fast\"\n[ats]\nkind = \"lever\"\n", "rate_per_second"),
+            ("[willo]\nrate_per_second = 0\n[ats]\nkind = \"lever\"\n", "willo.rate_per_second"),
+            ("[willo]\nbase_url = \"http://willo.example.com\"\n[ats]\nkind = \"lever\"\n", "willo.base_url"),
+            ("[willo]\n[ats]\nkind = \"workday\"\n", "workday"),
+            ("[willo]\n[ats]\nkind = \"greenhouse\"\nclient_id = \" \"\n", "ats.client_id"),
+            ("[willo]\n[ats]\nkind = \"lever\"\n[engine]\ndefault_region = \"Narnia\"\n", "engine.default_region"),
+            ("[willo]\n[ats]\nkind = \"lever\"\n[[automations]]\njob = \"1\"\ninterview = \"abc\"\ntrigger_stages = [\"s\"]\n", "automations[0].interview"),
+            ("[willo]\n[ats]\nkind = \"lever\"\n[[automations]]\njob = \"1\"\ninterview = \"0123456789abcdef0123456789abcdef\"\ntrigger_stages = []\n", "automations[0].trigger_stages"),
+            ("[willo]\n[ats]\nkind = \"lever\"\n[receiver]\npublic_url = \"ftp://x\"\n", "receiver.public_url"),
+        ] {
+            let error = parse(text).unwrap_err().to_string();
+            assert!(error.contains(field), "expected {field:?} in: {error}");
+        }
+    }
+
+    #[test]
+    fn a_missing_secret_names_its_variable_not_its_value() {
+        let env = |name: &str| (name == "SET").then(|| "s3cret".to_owned());
+        assert_eq!(secret(&env, "SET").unwrap().expose(), "s3cret");
+        let error = secret(&env, "WILLO_DESK_WILLO_API_KEY")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("WILLO_DESK_WILLO_API_KEY"), "{error}");
+    }
+}

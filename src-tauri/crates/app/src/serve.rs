@@ -1,0 +1,270 @@
+//! `willo-desk serve`: the engine without a window, for a machine that keeps automations running
+//! while laptops are closed. Triggers, sends, the webhook receiver, the catch-up reconcile and the
+//! outbox all run; review-required interviews wait for a desktop to review them.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};
+use desk_ats::lever::{Lever, LeverConfig};
+use desk_ats::AtsConnector;
+use desk_engine::receiver::{self, ReceiverState};
+use desk_engine::{ChannelSink, Engine, EngineConfig, Schedule, SystemClock};
+use desk_store::Store;
+use desk_willo::{AuthScheme, Pacer, RetryPolicy, WilloClient, WilloConfig};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::{secret, AtsSection, ConfigError, ServeConfig};
+use crate::{AppError, ErrorCode};
+
+/// A webhook token shorter than this is too easy to guess.
+const MIN_TOKEN_LEN: usize = 32;
+
+impl From<ConfigError> for AppError {
+    fn from(error: ConfigError) -> Self {
+        Self::new(ErrorCode::Validation, error.to_string())
+    }
+}
+
+pub struct Server {
+    engine: Arc<Engine>,
+    store: Store,
+    stop: watch::Sender<bool>,
+    running: JoinHandle<()>,
+    /// Where the webhook receiver listens, when configured.
+    pub receiver: Option<SocketAddr>,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn connector(
+    section: &AtsSection,
+    http: reqwest::Client,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(Arc<dyn AtsConnector>, &'static str, String), ConfigError> {
+    Ok(match section {
+        AtsSection::Greenhouse {
+            base_url,
+            token_url,
+            client_id,
+            client_secret_env,
+            acting_user,
+            per_second,
+        } => (
+            Arc::new(Greenhouse::new(
+                http,
+                GreenhouseConfig {
+                    base_url: base_url.clone(),
+                    token_url: token_url.clone(),
+                    client_id: client_id.clone(),
+                    client_secret: secret(env, client_secret_env)?,
+                    acting_user: acting_user.clone(),
+                    per_second: *per_second,
+                },
+            )),
+            "greenhouse",
+            base_url.clone(),
+        ),
+        AtsSection::Lever {
+            base_url,
+            api_key_env,
+            acting_user,
+            per_second,
+        } => (
+            Arc::new(Lever::new(
+                http,
+                LeverConfig {
+                    base_url: base_url.clone(),
+                    api_key: secret(env, api_key_env)?,
+                    acting_user: acting_user.clone(),
+                    per_second: *per_second,
+                },
+            )),
+            "lever",
+            base_url.clone(),
+        ),
+    })
+}
+
+impl Server {
+    /// Starts everything the configuration asks for. Secrets come from `env` (the process
+    /// environment in production). Fails, with the reason, before anything runs if a secret is
+    /// missing, a credential is refused, or an automation names a job or stage the ATS lacks.
+    pub async fn start(
+        config: &ServeConfig,
+        data_dir: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, AppError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| {
+                AppError::new(
+                    ErrorCode::Internal,
+                    format!("the HTTP client could not start: {e}"),
+                )
+            })?;
+        let willo_key = secret(env, &config.willo.api_key_env)?;
+        let (ats, ats_kind, ats_url) = connector(&config.ats, http.clone(), env)?;
+        let token = match &config.receiver {
+            Some(r) => {
+                let token = secret(env, &r.token_env)?;
+                if token.expose().len() < MIN_TOKEN_LEN {
+                    return Err(ConfigError::Invalid {
+                        field: "receiver.token_env".into(),
+                        message: format!(
+                            "the token in {} must be at least {MIN_TOKEN_LEN} characters",
+                            r.token_env
+                        ),
+                    }
+                    .into());
+                }
+                Some(token)
+            }
+            None => None,
+        };
+
+        let store = Store::open(&data_dir.join("willo-desk.db")).await?;
+        let now = now_ms();
+        let willo_url = config.willo_url();
+        let willo_connection = store
+            .upsert_connection("willo", "Willo", &willo_url, now)
+            .await?;
+        let ats_connection = store
+            .upsert_connection(ats_kind, ats_kind, &ats_url, now)
+            .await?;
+        let willo = WilloClient::new(
+            http,
+            WilloConfig {
+                base_url: willo_url,
+                api_key: willo_key,
+                auth_scheme: config.willo.auth_scheme.unwrap_or(AuthScheme::Bare),
+                retry: RetryPolicy::default(),
+            },
+            Pacer::new(config.willo.rate_per_second),
+        )?;
+        if config.willo.auth_scheme.is_none() {
+            let scheme = willo.detect_auth_scheme().await?;
+            tracing::info!(?scheme, "Willo accepted the API key");
+        }
+        let engine_config = EngineConfig {
+            default_region: config.engine.default_region.clone(),
+            score_field: config.engine.score_field.clone(),
+            ..EngineConfig::default()
+        };
+        // Headless, nobody reads the events: the activity log has them.
+        let (events, _dropped) = tokio::sync::mpsc::unbounded_channel();
+        let engine = Arc::new(
+            Engine::new(
+                store.clone(),
+                Arc::new(willo),
+                willo_connection,
+                Arc::new(SystemClock),
+                Arc::new(ChannelSink(events)),
+                engine_config,
+            )
+            .with_ats(Arc::clone(&ats), ats_connection),
+        );
+
+        // Learn the ATS's jobs and stages, then switch the automations on.
+        engine.poll_triggers().await?;
+        for (i, a) in config.automations.iter().enumerate() {
+            let field = |name: &str| format!("automations[{i}].{name}");
+            let job = store.job_id(ats_connection, &a.job).await?.ok_or_else(|| {
+                ConfigError::Invalid {
+                    field: field("job"),
+                    message: format!("the ATS has no open job `{}`", a.job),
+                }
+            })?;
+            let mut stages = Vec::new();
+            for stage in &a.trigger_stages {
+                stages.push(
+                    store
+                        .stage_id(ats_connection, stage)
+                        .await?
+                        .ok_or_else(|| ConfigError::Invalid {
+                            field: field("trigger_stages"),
+                            message: format!("the ATS has no stage `{stage}`"),
+                        })?,
+                );
+            }
+            let move_to = match &a.move_to_stage {
+                Some(stage) => Some(store.stage_id(ats_connection, stage).await?.ok_or_else(
+                    || ConfigError::Invalid {
+                        field: field("move_to_stage"),
+                        message: format!("the ATS has no stage `{stage}`"),
+                    },
+                )?),
+                None => None,
+            };
+            store
+                .set_automation(
+                    job,
+                    &a.interview,
+                    &stages,
+                    a.review_required,
+                    move_to,
+                    now_ms(),
+                )
+                .await?;
+        }
+
+        let mut receiver_addr = None;
+        if let (Some(section), Some(token)) = (&config.receiver, token) {
+            let state = ReceiverState {
+                store: store.clone(),
+                token: Arc::new(token),
+                clock: Arc::new(SystemClock),
+                wake: engine.wake_handle(),
+                ats: None,
+            };
+            let token_text = state.token.expose().clone();
+            let (addr, _task) = receiver::serve(section.listen, state).await?;
+            receiver_addr = Some(addr);
+            if let Some(public) = &section.public_url {
+                let registered = engine.register_webhooks(public, &token_text, None).await?;
+                tracing::info!(webhooks = registered.len(), "Willo webhooks registered");
+            }
+        }
+
+        let schedule = Schedule {
+            reconcile_every: Duration::from_secs(config.engine.reconcile_every_minutes * 60),
+            ats_poll_every: Duration::from_secs(config.engine.ats_poll_every_seconds),
+            ..Schedule::default()
+        };
+        let (stop, stopped) = watch::channel(false);
+        let running = tokio::spawn(Arc::clone(&engine).run(schedule, stopped));
+        tracing::info!(receiver = ?receiver_addr, automations = config.automations.len(), "serving");
+        Ok(Self {
+            engine,
+            store,
+            stop,
+            running,
+            receiver: receiver_addr,
+        })
+    }
+
+    /// The engine (for checks and for tests that want to run a step now).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Stops the loop after the step it is in (all state is in the store) and closes the database.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        if tokio::time::timeout(Duration::from_secs(20), self.running)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the engine did not stop within 20 s");
+        }
+        self.store.close().await;
+        tracing::info!("stopped");
+    }
+}
