@@ -199,6 +199,7 @@ async fn serve_runs_against_the_sandbox_and_stops_cleanly_on_sigterm() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let _ = sandbox.kill();
+    let _ = sandbox.wait();
     assert!(
         exited.expect("stopped within 10 s of SIGTERM").success(),
         "a clean stop exits 0"
