@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, watch, Mutex};
 use tokio::task::JoinHandle;
 
 use crate::ipc::{AppInfo, JobOverview, Mode, Overview, StageOverview, SyncReport};
-use crate::{notify, paths, AppError, ErrorCode, Notice};
+use crate::{notify, paths, AppError, Notice};
 
 /// The sandbox connection is stored under a fixed address, since the simulator's port changes
 /// from run to run and the local data must not.
@@ -66,16 +66,7 @@ impl App {
                 now_ms(),
             )
             .await?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| {
-                AppError::new(
-                    ErrorCode::Internal,
-                    format!("the HTTP client could not start: {e}"),
-                )
-            })?;
+        let http = crate::http::client()?;
         let greenhouse = Greenhouse::new(
             http.clone(),
             GreenhouseConfig {

@@ -4,6 +4,7 @@
 mod app;
 pub mod config;
 mod error;
+mod http;
 pub mod ipc;
 mod notify;
 pub mod paths;

@@ -100,16 +100,7 @@ impl Server {
         data_dir: &Path,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, AppError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| {
-                AppError::new(
-                    ErrorCode::Internal,
-                    format!("the HTTP client could not start: {e}"),
-                )
-            })?;
+        let http = crate::http::client()?;
         let willo_key = secret(env, &config.willo.api_key_env)?;
         let (ats, ats_kind, ats_url) = connector(&config.ats, http.clone(), env)?;
         let token = match &config.receiver {
