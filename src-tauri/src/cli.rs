@@ -31,6 +31,9 @@ pub enum Command {
     /// Run the engine without a window (triggers, sends, the webhook receiver, the reconcile and
     /// write-back) until SIGTERM or Ctrl-C. Secrets come from environment variables.
     Serve(ServeArgs),
+    /// Check the configuration's connections and settings, and say what to fix. Reads only.
+    /// Exits 1 when it finds a problem.
+    Doctor(ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -38,6 +41,35 @@ pub struct ServeArgs {
     /// The configuration file (TOML; see the README).
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
+}
+
+/// Runs the doctor's checks and prints each finding with what to do. `Ok(false)`: a problem was found.
+pub fn run_doctor(config: &desk_app::config::ServeConfig) -> anyhow::Result<bool> {
+    use desk_app::doctor::Severity;
+    let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
+    let findings = runtime
+        .block_on(desk_app::doctor::check(config, &|name| {
+            std::env::var(name).ok()
+        }))
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let mut out = String::new();
+    for f in &findings {
+        let mark = match f.severity {
+            Severity::Ok => "ok     ",
+            Severity::Warning => "WARNING",
+            Severity::Problem => "PROBLEM",
+        };
+        out.push_str(&format!("{mark}  {}\n", f.message));
+        if !f.fix.is_empty() {
+            out.push_str(&format!("         → {}\n", f.fix));
+        }
+    }
+    // The report is the command's output, for people to read; the log is elsewhere.
+    #[allow(clippy::print_stdout)]
+    {
+        print!("{out}");
+    }
+    Ok(!findings.iter().any(|f| f.severity == Severity::Problem))
 }
 
 /// Runs `serve` until SIGTERM or Ctrl-C, then stops cleanly: the step in progress finishes and

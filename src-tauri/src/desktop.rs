@@ -12,6 +12,13 @@ use tauri_plugin_notification::NotificationExt;
 use crate::commands;
 
 pub fn run(data_dir: &Path) -> anyhow::Result<()> {
+    // GTK panics without a display; say what is wrong instead.
+    if cfg!(target_os = "linux")
+        && std::env::var_os("DISPLAY").is_none()
+        && std::env::var_os("WAYLAND_DISPLAY").is_none()
+    {
+        anyhow::bail!("there is no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); on a server, use `willo-desk serve --config <file>`");
+    }
     let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
     tauri::async_runtime::set(runtime.handle().clone());
     let app = runtime

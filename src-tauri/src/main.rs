@@ -12,9 +12,9 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
-    // `serve` reads its file first: the file may say where data and logs go.
+    // `serve` and `doctor` read their file first: it may say where data and logs go.
     let serve_config = match &cli.command {
-        Some(cli::Command::Serve(args)) => {
+        Some(cli::Command::Serve(args) | cli::Command::Doctor(args)) => {
             match desk_app::config::ServeConfig::load(&args.config) {
                 Ok(config) => Some(config),
                 Err(error) => {
@@ -33,6 +33,11 @@ fn main() -> std::process::ExitCode {
     let _log_guard = logging::init(&data_dir);
     let result = match (cli.command, serve_config) {
         (Some(cli::Command::Serve(_)), Some(config)) => cli::run_serve(&config, &data_dir),
+        (Some(cli::Command::Doctor(_)), Some(config)) => match cli::run_doctor(&config) {
+            Ok(true) => Ok(()),
+            Ok(false) => return std::process::ExitCode::from(1),
+            Err(e) => Err(e),
+        },
         (Some(cli::Command::Sandbox(args)), _) => cli::run_sandbox(&args),
         _ => desktop::run(&data_dir),
     };

@@ -205,3 +205,77 @@ async fn serve_runs_against_the_sandbox_and_stops_cleanly_on_sigterm() {
         "a clean stop exits 0"
     );
 }
+
+#[tokio::test]
+async fn doctor_reports_findings_with_fixes_and_exits_1_on_a_problem() {
+    let mut sandbox = binary()
+        .args(["sandbox", "--port", "0", "--manual"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(sandbox.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let info: Value = serde_json::from_str(&line).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("serve.toml");
+    let config = format!(
+        "[willo]\nbase_url = \"{willo}\"\n[ats]\nkind = \"lever\"\nbase_url = \"{lever}\"\n",
+        willo = info["willoBaseUrl"].as_str().unwrap(),
+        lever = info["leverBaseUrl"].as_str().unwrap(),
+    );
+    std::fs::write(&path, config).unwrap();
+    let run = |willo_key: &str| {
+        binary()
+            .args(["doctor", "--config", path.to_str().unwrap()])
+            .env("WILLO_DESK_WILLO_API_KEY", willo_key)
+            .env(
+                "WILLO_DESK_LEVER_API_KEY",
+                info["leverApiKey"].as_str().unwrap(),
+            )
+            .output()
+            .unwrap()
+    };
+    let healthy = run(info["willoApiKey"].as_str().unwrap());
+    let report = String::from_utf8_lossy(&healthy.stdout);
+    assert!(healthy.status.success(), "{report}");
+    assert!(
+        report.contains("ok") && report.contains("Willo accepts the API key"),
+        "{report}"
+    );
+    assert!(
+        report.contains("WARNING") && report.contains("acting user"),
+        "no acting user is a warning, with its fix: {report}"
+    );
+
+    let broken = run(&"0".repeat(32));
+    let _ = sandbox.kill();
+    let _ = sandbox.wait();
+    let report = String::from_utf8_lossy(&broken.stdout);
+    assert_eq!(broken.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains("PROBLEM") && report.contains("→ Copy the key again"),
+        "{report}"
+    );
+    assert!(
+        !report.contains(&"0".repeat(32)),
+        "the key is never printed"
+    );
+}
+
+#[test]
+fn without_a_display_the_desktop_says_so_and_points_to_serve() {
+    let output = binary()
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no display") && stderr.contains("willo-desk serve"),
+        "{stderr}"
+    );
+}

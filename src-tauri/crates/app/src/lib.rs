@@ -3,6 +3,7 @@
 
 mod app;
 pub mod config;
+pub mod doctor;
 mod error;
 mod http;
 pub mod ipc;

@@ -42,7 +42,7 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn connector(
+pub(crate) fn connector(
     section: &AtsSection,
     http: reqwest::Client,
     env: &dyn Fn(&str) -> Option<String>,

@@ -50,6 +50,11 @@ pub fn router(state: ReceiverState) -> Router {
     Router::new()
         .route("/hooks/willo/{token}/{event}", post(receive))
         .route("/hooks/ats/{token}", post(receive_ats))
+        // For checking from outside (a tunnel, a proxy) that deliveries can get here. Says nothing else.
+        .route(
+            "/hooks/health",
+            axum::routing::get(|| async { Json(json!({ "ok": true })) }),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }

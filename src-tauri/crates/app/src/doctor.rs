@@ -1,0 +1,291 @@
+//! `willo-desk doctor`: the checks behind "why is nothing sending / syncing?", each finding with
+//! what to do. It reads only; it never sends an invitation or writes to the ATS. Findings name
+//! counts and ATS ids, never candidates' names, emails or phone numbers, so the output can be
+//! pasted into a support request.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use desk_ats::AtsConnector;
+use desk_domain::PhoneE164;
+use desk_willo::{AuthScheme, Pacer, RetryPolicy, WilloClient, WilloConfig, WilloError};
+use serde::Serialize;
+
+use crate::config::{secret, ServeConfig};
+use crate::serve::connector;
+use crate::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Ok,
+    Warning,
+    Problem,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub check: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// What to do; empty when all is well.
+    pub fix: String,
+}
+
+fn ok(check: &'static str, message: impl Into<String>) -> Finding {
+    Finding {
+        check,
+        severity: Severity::Ok,
+        message: message.into(),
+        fix: String::new(),
+    }
+}
+
+fn warning(check: &'static str, message: impl Into<String>, fix: impl Into<String>) -> Finding {
+    Finding {
+        check,
+        severity: Severity::Warning,
+        message: message.into(),
+        fix: fix.into(),
+    }
+}
+
+fn problem(check: &'static str, message: impl Into<String>, fix: impl Into<String>) -> Finding {
+    Finding {
+        check,
+        severity: Severity::Problem,
+        message: message.into(),
+        fix: fix.into(),
+    }
+}
+
+/// Runs every check the configuration allows; a check that cannot run says why.
+pub async fn check(
+    config: &ServeConfig,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<Finding>, AppError> {
+    let http = crate::http::client()?;
+    let mut findings = Vec::new();
+
+    // Willo: the key, its scheme, what it can see.
+    let willo = match secret(env, &config.willo.api_key_env) {
+        Err(e) => {
+            findings.push(problem(
+                "willo_key",
+                e.to_string(),
+                format!(
+                    "Set {} to the API key from Willo's Integrations page.",
+                    config.willo.api_key_env
+                ),
+            ));
+            None
+        }
+        Ok(key) => {
+            let client = WilloClient::new(
+                http.clone(),
+                WilloConfig {
+                    base_url: config.willo_url(),
+                    api_key: key,
+                    auth_scheme: config.willo.auth_scheme.unwrap_or(AuthScheme::Bare),
+                    retry: RetryPolicy::NONE,
+                },
+                Pacer::new(config.willo.rate_per_second),
+            )?;
+            match client.detect_auth_scheme().await {
+                Ok(scheme) => {
+                    findings.push(ok(
+                        "willo_key",
+                        format!("Willo accepts the API key ({scheme:?} authorization)."),
+                    ));
+                    Some(client)
+                }
+                Err(WilloError::Auth) => {
+                    findings.push(problem("willo_key", "Willo refused the API key with every authorization scheme.", "Copy the key again from Willo's Integrations page; keys are per user and can be cycled."));
+                    None
+                }
+                Err(e) => {
+                    findings.push(problem(
+                        "willo_key",
+                        format!("Willo could not be asked: {e}"),
+                        "Check the network and willo.base_url.",
+                    ));
+                    None
+                }
+            }
+        }
+    };
+    let mut visible: Option<Vec<String>> = None;
+    if let Some(client) = &willo {
+        match client.interviews().await {
+            Ok(interviews) => {
+                findings.push(ok("willo_interviews", format!("The key can see {} interview(s). A standard user's key sees only that user's own interviews.", interviews.len())));
+                visible = Some(interviews.into_iter().map(|i| i.key).collect());
+            }
+            Err(e) => findings.push(problem(
+                "willo_interviews",
+                format!("The interviews could not be listed: {e}"),
+                "Check the key's permissions in Willo.",
+            )),
+        }
+    }
+    if let Some(visible) = &visible {
+        for (i, a) in config.automations.iter().enumerate() {
+            if visible.contains(&a.interview) {
+                findings.push(ok(
+                    "automation_interview",
+                    format!("automations[{i}]: the interview exists and the key can see it."),
+                ));
+            } else {
+                findings.push(problem(
+                    "automation_interview",
+                    format!("automations[{i}]: the key cannot see interview {}.", a.interview),
+                    "Check the interview key in Willo, or use the key of the interview's owner or an admin.",
+                ));
+            }
+        }
+    }
+
+    // The ATS: credentials, the acting user, candidates waiting in trigger stages.
+    let ats: Option<Arc<dyn AtsConnector>> = match connector(&config.ats, http.clone(), env) {
+        Err(e) => {
+            findings.push(problem(
+                "ats_credentials",
+                e.to_string(),
+                "Set the variable to the ATS credential (see the README).",
+            ));
+            None
+        }
+        Ok((ats, _, _)) => Some(ats),
+    };
+    if let Some(ats) = &ats {
+        match ats.users().await {
+            Ok(users) => {
+                findings.push(ok("ats_credentials", format!("The {} credentials work.", ats.kind().as_str())));
+                findings.push(match acting_user(config) {
+                    None => warning("ats_acting_user", "No acting user is set: writes are attributed to the integration's default user.", "Set ats.acting_user to the user notes should be attributed to."),
+                    Some(id) if users.iter().any(|u| u.id == id) => ok("ats_acting_user", format!("Writes are attributed to user {id}.")),
+                    Some(id) => problem("ats_acting_user", format!("User {id} is not a user of the ATS."), "Set ats.acting_user to one of the ATS's user ids."),
+                });
+                findings.extend(trigger_stage_checks(config, ats.as_ref()).await);
+            }
+            Err(e) => findings.push(problem("ats_credentials", format!("The ATS refused or could not be reached: {e}"), "Check the ATS credentials, base_url and acting_user (Greenhouse refuses a token for an unknown user).")),
+        }
+    }
+
+    // The webhook receiver, from outside, and Willo's registrations.
+    if let Some(receiver) = &config.receiver {
+        match &receiver.public_url {
+            None => findings.push(warning(
+                "webhooks",
+                "No public URL is set: completions are found by the catch-up reconcile only (every few minutes).",
+                "Put the receiver behind a tunnel or proxy and set receiver.public_url for instant notifications.",
+            )),
+            Some(public) => {
+                let health = format!("{}/hooks/health", public.trim_end_matches('/'));
+                match http.get(&health).send().await {
+                    Ok(r) if r.status().is_success() => findings.push(ok("receiver_reachable", format!("The receiver answers at {public}."))),
+                    Ok(r) => findings.push(problem("receiver_reachable", format!("{health} answered {}.", r.status()), "Point the tunnel or proxy at receiver.listen.")),
+                    Err(_) => findings.push(problem("receiver_reachable", format!("{health} could not be reached."), "Start willo-desk serve, and check the tunnel or proxy in front of it.")),
+                }
+                if let Some(client) = &willo {
+                    match client.webhooks().await {
+                        Ok(hooks) => {
+                            let ours = |event: &str| hooks.iter().any(|h| h.event == event && h.url.starts_with(&format!("{}/hooks/willo/", public.trim_end_matches('/'))));
+                            let missing: Vec<&str> = desk_engine::WEBHOOK_EVENTS.iter().copied().filter(|e| !ours(e)).collect();
+                            findings.push(if missing.is_empty() {
+                                ok("webhooks", "Willo has a webhook for each event, pointing at the public URL.")
+                            } else {
+                                warning("webhooks", format!("Willo has no webhook at the public URL for: {}.", missing.join(", ")), "Start willo-desk serve once: it registers (or repairs) them.")
+                            });
+                        }
+                        Err(e) => findings.push(problem("webhooks", format!("Willo's webhooks could not be listed: {e}"), "Check the key's permissions.")),
+                    }
+                }
+            }
+        }
+    }
+    Ok(findings)
+}
+
+fn acting_user(config: &ServeConfig) -> Option<String> {
+    match &config.ats {
+        crate::config::AtsSection::Greenhouse { acting_user, .. }
+        | crate::config::AtsSection::Lever { acting_user, .. } => acting_user.clone(),
+    }
+}
+
+/// Phones that cannot become E.164 and emails used twice, among candidates in trigger stages.
+async fn trigger_stage_checks(config: &ServeConfig, ats: &dyn AtsConnector) -> Vec<Finding> {
+    if config.automations.is_empty() {
+        return Vec::new();
+    }
+    let jobs = match ats.jobs().await {
+        Ok(jobs) => jobs,
+        Err(e) => {
+            return vec![problem(
+                "trigger_stages",
+                format!("The jobs could not be read: {e}"),
+                "Check the ATS credentials' permissions.",
+            )]
+        }
+    };
+    let mut findings = Vec::new();
+    for (i, a) in config.automations.iter().enumerate() {
+        let Some(job) = jobs.iter().find(|j| j.id == a.job) else {
+            findings.push(problem(
+                "trigger_stages",
+                format!("automations[{i}]: the ATS has no open job {}.", a.job),
+                "Use the job's id as the ATS shows it.",
+            ));
+            continue;
+        };
+        let applications = match ats
+            .applications(std::slice::from_ref(job), Some(&a.trigger_stages))
+            .await
+        {
+            Ok(apps) => apps,
+            Err(e) => {
+                findings.push(problem(
+                    "trigger_stages",
+                    format!("automations[{i}]: the applications could not be read: {e}"),
+                    "Check the ATS credentials' permissions.",
+                ));
+                continue;
+            }
+        };
+        let candidates = ats.candidates(&applications).await.unwrap_or_default();
+        let bad_phones: Vec<&str> = candidates
+            .iter()
+            .filter(|c| {
+                c.phones.first().is_some_and(|p| {
+                    PhoneE164::parse(p, config.engine.default_region.as_deref()).is_err()
+                })
+            })
+            .map(|c| c.id.as_str())
+            .collect();
+        findings.push(if bad_phones.is_empty() {
+            ok("phones", format!("automations[{i}]: every phone in the trigger stages can be sent as E.164."))
+        } else {
+            warning(
+                "phones",
+                format!("automations[{i}]: {} candidate(s) in the trigger stages have a phone that cannot become E.164 (ATS candidate ids: {}).", bad_phones.len(), bad_phones.join(", ")),
+                "Correct the numbers in the ATS with their country code, or set engine.default_region; these invitations will be refused until then.",
+            )
+        });
+        let mut by_email: HashMap<String, usize> = HashMap::new();
+        for c in &candidates {
+            if let Some(email) = c.emails.first() {
+                *by_email.entry(email.to_lowercase()).or_default() += 1;
+            }
+        }
+        let twice = by_email.values().filter(|n| **n > 1).count();
+        if twice > 0 {
+            findings.push(warning(
+                "duplicates",
+                format!("automations[{i}]: {twice} email address(es) belong to more than one candidate record in the trigger stages."),
+                "Merge the duplicate candidates in the ATS; Willo Desk invites each email once per interview.",
+            ));
+        }
+    }
+    findings
+}
