@@ -1,7 +1,7 @@
 //! The note written to the ATS for a completed interview: readable by a hiring manager, with
 //! every answer, and a marker line that makes the write idempotent. Pure: data in, text out.
 
-use desk_store::ResponseRecord;
+use desk_store::{ResponseRecord, Review};
 
 /// Everything a note says.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +17,15 @@ pub struct NoteContent<'a> {
     pub marker: &'a str,
     /// Where long transcripts are kept whole, when the ATS takes attachments.
     pub transcripts_file: Option<&'a str>,
+    /// The recruiter's review, when the results were approved.
+    pub review: Option<&'a Review>,
+}
+
+impl NoteContent<'_> {
+    fn withheld(&self, r: &ResponseRecord) -> bool {
+        self.review
+            .is_some_and(|review| review.redactions.contains(&r.question_key))
+    }
 }
 
 /// Transcripts longer than this are shortened in the note when the whole text goes in an attachment.
@@ -25,8 +34,8 @@ pub const LONG_TRANSCRIPT: usize = 1_200;
 const EXCERPT: usize = 300;
 
 /// Whether any answer's transcript is too long for a readable note.
-pub fn has_long_transcript(responses: &[ResponseRecord]) -> bool {
-    responses.iter().any(|r| {
+pub fn has_long_transcript(c: &NoteContent<'_>) -> bool {
+    c.responses.iter().filter(|r| !c.withheld(r)).any(|r| {
         r.transcript
             .as_ref()
             .is_some_and(|t| t.chars().count() > LONG_TRANSCRIPT)
@@ -37,7 +46,7 @@ pub fn has_long_transcript(responses: &[ResponseRecord]) -> bool {
 pub fn transcripts(c: &NoteContent<'_>) -> String {
     let mut parts = vec![format!("Transcripts: {}", clean(c.interview_title))];
     for (i, r) in c.responses.iter().enumerate() {
-        if let Some(t) = &r.transcript {
+        if let (Some(t), false) = (&r.transcript, c.withheld(r)) {
             parts.push(format!(
                 "Q{}. {}\n\n{}",
                 i + 1,
@@ -114,6 +123,19 @@ pub fn plain(c: &NoteContent<'_>) -> String {
     if let Some(url) = c.share_url {
         lines.push(format!("Watch in Willo: {url}"));
     }
+    if let Some(review) = c.review {
+        if let Some(rating) = review.rating {
+            lines.push(format!("Recruiter's rating: {rating}/5"));
+        }
+        if let Some(comment) = review
+            .comment
+            .as_deref()
+            .map(clean)
+            .filter(|c| !c.is_empty())
+        {
+            lines.push(format!("Recruiter's comment: {comment}"));
+        }
+    }
     if let Some(summary) = c.summary {
         lines.push(String::new());
         lines.push(format!("AI summary: {}", clean(summary)));
@@ -125,7 +147,15 @@ pub fn plain(c: &NoteContent<'_>) -> String {
         if let Some(score) = r.score {
             lines.push(format!("Score: {score}"));
         }
-        if let Some(transcript) = &r.transcript {
+        if let Some(rating) = c
+            .review
+            .and_then(|review| review.question_ratings.get(&r.question_key))
+        {
+            lines.push(format!("Recruiter's rating: {rating}/5"));
+        }
+        if c.withheld(r) {
+            lines.push("Transcript: withheld by the reviewer.".to_owned());
+        } else if let Some(transcript) = &r.transcript {
             let transcript = clean(transcript);
             match c.transcripts_file {
                 Some(file) if transcript.chars().count() > LONG_TRANSCRIPT => {
@@ -198,6 +228,7 @@ mod tests {
             revision,
             marker,
             transcripts_file: None,
+            review: None,
         }
     }
 
@@ -264,8 +295,8 @@ mod tests {
             None,
             Some(&long),
         )];
-        assert!(has_long_transcript(&responses));
         let mut c = content(&responses, 1, "willo-desk:p:1");
+        assert!(has_long_transcript(&c));
         c.transcripts_file = Some("willo-transcripts-p-r1.txt");
         let text = plain(&c);
         assert!(
@@ -285,6 +316,50 @@ mod tests {
         let long = "word ".repeat(400);
         let responses = [response("video", None, None, Some(&long))];
         assert!(plain(&content(&responses, 1, "m")).contains(long.trim()));
+    }
+
+    #[test]
+    fn an_approved_review_adds_ratings_and_comment_and_withholds_redacted_transcripts() {
+        let responses = [response(
+            "video",
+            Some("https://m/v.webm"),
+            None,
+            Some("Something private."),
+        )];
+        let review = Review {
+            invitation_id: 1,
+            decision: "approved".into(),
+            rating: Some(4),
+            question_ratings: [("q".to_owned(), 5)].into_iter().collect(),
+            comment: Some("Good <b>fit</b>.".into()),
+            redactions: vec!["q".into()],
+            reviewed_at: 0,
+        };
+        let mut c = content(&responses, 1, "m");
+        c.review = Some(&review);
+        let text = plain(&c);
+        assert!(
+            text.contains("Recruiter's rating: 4/5")
+                && text.contains("Recruiter's comment: Good <b>fit</b>."),
+            "{text}"
+        );
+        assert!(
+            text.contains("Recruiter's rating: 5/5"),
+            "the per-question rating"
+        );
+        assert!(
+            text.contains("Transcript: withheld by the reviewer.")
+                && !text.contains("Something private."),
+            "{text}"
+        );
+        assert!(
+            html(&c).contains("Good &lt;b&gt;fit&lt;/b&gt;."),
+            "the comment is escaped in HTML"
+        );
+        assert!(
+            !transcripts(&c).contains("Something private."),
+            "nor in the attachment"
+        );
     }
 
     #[test]

@@ -81,12 +81,12 @@ impl Engine {
         let (completed_at, share_url) = (text("completed_at"), text("share_url"));
         let marker = note::marker(&participant.key, participant.revision);
         let short_key: String = participant.key.chars().take(8).collect();
-        let transcripts_file = note::has_long_transcript(&responses).then(|| {
-            format!(
-                "willo-transcripts-{short_key}-r{}.txt",
-                participant.revision
-            )
-        });
+        let review = self.store.review(invitation_id).await?;
+        if review.as_ref().is_some_and(|r| r.decision != "approved") {
+            return Err(EngineError::Invalid(
+                "the reviewer chose not to send these results".into(),
+            ));
+        }
         let content = NoteContent {
             interview_title: &subject.interview_title,
             completed_at: completed_at.as_deref(),
@@ -96,7 +96,18 @@ impl Engine {
             responses: &responses,
             revision: participant.revision,
             marker: &marker,
+            transcripts_file: None,
+            review: review.as_ref(),
+        };
+        let transcripts_file = note::has_long_transcript(&content).then(|| {
+            format!(
+                "willo-transcripts-{short_key}-r{}.txt",
+                participant.revision
+            )
+        });
+        let content = NoteContent {
             transcripts_file: transcripts_file.as_deref(),
+            ..content
         };
         let mut targets = vec![Target::Note {
             text: note::plain(&content),

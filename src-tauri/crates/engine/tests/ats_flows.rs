@@ -505,3 +505,184 @@ async fn with_review_off_the_loop_runs_from_a_stage_change_to_a_note_in_the_ats(
         .collect();
     assert_eq!(steps, ["queued", "invited", "completed", "synced"]);
 }
+
+mod review_gate {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use desk_engine::ReviewInput;
+
+    use super::{completed_invitation, world, writes};
+
+    /// A completed interview under a review-required automation (the default).
+    async fn waiting(w: &super::World) -> i64 {
+        let job = w.store.job_id(w.ats, "4001").await.unwrap().unwrap();
+        let screening = w.store.stage_id(w.ats, "400101").await.unwrap().unwrap();
+        w.store
+            .set_automation(job, &w.interview, &[screening], true, None, 0)
+            .await
+            .unwrap();
+        completed_invitation(w).await
+    }
+
+    #[tokio::test]
+    async fn a_review_required_interview_waits_in_the_inbox_until_approved_and_what_is_approved_is_written(
+    ) {
+        let w = world().await;
+        let invitation = waiting(&w).await;
+        w.drain_outbox(Duration::from_secs(5)).await;
+        assert!(
+            writes(&w, "note").await.is_empty(),
+            "nothing goes to the ATS before a recruiter approves"
+        );
+        let inbox = w.store.inbox(10).await.unwrap();
+        assert_eq!(
+            inbox.iter().map(|e| e.invitation_id).collect::<Vec<_>>(),
+            [invitation]
+        );
+        assert_eq!(
+            (inbox[0].first_name.as_str(), inbox[0].job_title.as_str()),
+            ("Zoë", "Customer Success Associate")
+        );
+
+        let key = w
+            .store
+            .invitation(invitation)
+            .await
+            .unwrap()
+            .participant_key
+            .unwrap();
+        let questions: Vec<String> = w
+            .store
+            .responses(&key)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.question_key)
+            .collect();
+        let input = ReviewInput {
+            rating: Some(4),
+            question_ratings: BTreeMap::from([(questions[0].clone(), 5)]),
+            comment: Some("Warm and clear; invite to a call.".into()),
+            redactions: vec![questions[1].clone()],
+        };
+        w.engine.approve(invitation, input).await.unwrap();
+        assert!(
+            w.store.inbox(10).await.unwrap().is_empty(),
+            "reviewed: out of the inbox"
+        );
+        w.drain_outbox(Duration::from_secs(10)).await;
+        let notes = writes(&w, "note").await;
+        assert_eq!(notes.len(), 1);
+        let body = notes[0]["body"]["body"].as_str().unwrap();
+        assert!(
+            body.contains("Recruiter's rating: 4/5")
+                && body.contains("Recruiter's comment: Warm and clear; invite to a call."),
+            "{body}"
+        );
+        assert!(
+            body.contains("Transcript: withheld by the reviewer."),
+            "{body}"
+        );
+        let withheld = w.store.responses(&key).await.unwrap()[1]
+            .transcript
+            .clone()
+            .unwrap();
+        assert!(
+            !body.contains(&withheld),
+            "the redacted transcript did not reach the ATS"
+        );
+        assert_eq!(
+            w.store.invitation(invitation).await.unwrap().status,
+            "synced"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_skipped_interview_writes_nothing() {
+        let w = world().await;
+        let invitation = waiting(&w).await;
+        w.engine.skip(invitation).await.unwrap();
+        assert!(
+            w.engine.queue_writeback(invitation).await.is_err(),
+            "a skipped interview cannot be written back by accident"
+        );
+        w.drain_outbox(Duration::from_secs(5)).await;
+        assert!(writes(&w, "note").await.is_empty());
+        assert_eq!(
+            w.store.invitation(invitation).await.unwrap().status,
+            "reviewed"
+        );
+        assert_eq!(
+            w.store.review(invitation).await.unwrap().unwrap().decision,
+            "skipped"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bad_review_is_refused_naming_the_field_and_nothing_is_stored() {
+        let w = world().await;
+        let invitation = waiting(&w).await;
+        for (input, field) in [
+            (
+                ReviewInput {
+                    rating: Some(7),
+                    ..ReviewInput::default()
+                },
+                "rating",
+            ),
+            (
+                ReviewInput {
+                    question_ratings: BTreeMap::from([("nope".to_owned(), 3)]),
+                    ..ReviewInput::default()
+                },
+                "question_ratings",
+            ),
+            (
+                ReviewInput {
+                    redactions: vec!["nope".into()],
+                    ..ReviewInput::default()
+                },
+                "redactions",
+            ),
+            (
+                ReviewInput {
+                    comment: Some("x".repeat(10_001)),
+                    ..ReviewInput::default()
+                },
+                "comment",
+            ),
+        ] {
+            let error = w
+                .engine
+                .approve(invitation, input)
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(error.starts_with(field), "{error}");
+        }
+        assert_eq!(w.store.review(invitation).await.unwrap(), None);
+        assert_eq!(
+            w.store.invitation(invitation).await.unwrap().status,
+            "completed"
+        );
+        let app = w
+            .store
+            .application_id(w.ats, "9014")
+            .await
+            .unwrap()
+            .unwrap();
+        let desk_engine::InviteOutcome::Queued(q) =
+            w.engine.queue_invite(app, &w.interview).await.unwrap()
+        else {
+            panic!()
+        };
+        assert!(w
+            .engine
+            .approve(q.invitation_id, ReviewInput::default())
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("only a completed interview"));
+    }
+}

@@ -15,6 +15,7 @@ mod invitations;
 mod open;
 mod outbox;
 mod participants;
+mod reviews;
 
 pub use activity::ActivityEntry;
 pub use ats_records::{
@@ -28,6 +29,7 @@ pub use inbox::{InboxInsert, InboxItem};
 pub use invitations::{Invitation, InviteTarget, OpenInvitation};
 pub use outbox::{OutboxItem, OutboxStatus};
 pub use participants::{ParticipantRecord, ResponseRecord, SavedParticipant};
+pub use reviews::{InboxEntry, Review};
 
 use sqlx::SqlitePool;
 

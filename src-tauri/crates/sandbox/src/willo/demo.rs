@@ -276,16 +276,43 @@ pub const SUMMARIES: [&str; 3] = [
     "Energetic and persuasive. Good listening skills in the objection-handling answer; the pitch ran a little long.",
 ];
 
-/// A stable pseudo-random pick, so the same participant always gets the same answers.
+/// A stable pseudo-random pick, so the same participant always gets the same answers. (FNV-1a
+/// over the seed, then a 64-bit finaliser, so nearby salts land on unrelated lines.)
 pub fn pick<'a>(bank: &'a [&'a str], seed: &str, salt: u32) -> &'a str {
-    let hash = seed.bytes().fold(u64::from(salt).wrapping_mul(31), |h, b| {
-        h.wrapping_mul(131).wrapping_add(u64::from(b))
-    });
-    let index = usize::try_from(hash % bank.len() as u64).unwrap_or(0);
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ u64::from(salt).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    for b in seed.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    let index = usize::try_from(h % bank.len() as u64).unwrap_or(0);
     bank.get(index).copied().unwrap_or_default()
 }
 
 /// A fresh random key for something created at run time.
 pub fn new_key() -> String {
     hex_key(rand::random())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_are_stable_and_vary_with_the_salt() {
+        assert_eq!(pick(&SPOKEN_LINES, "abc", 1), pick(&SPOKEN_LINES, "abc", 1));
+        let lines: std::collections::HashSet<&str> = (0..40)
+            .map(|salt| pick(&SPOKEN_LINES, "abc", salt))
+            .collect();
+        assert!(
+            lines.len() >= 6,
+            "forty salts reach most of the bank: {}",
+            lines.len()
+        );
+        let q1: Vec<&str> = (10..13).map(|s| pick(&SPOKEN_LINES, "abc", s)).collect();
+        let q2: Vec<&str> = (20..23).map(|s| pick(&SPOKEN_LINES, "abc", s)).collect();
+        assert_ne!(q1, q2, "different questions get different transcripts");
+    }
 }

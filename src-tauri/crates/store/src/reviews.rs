@@ -1,0 +1,105 @@
+//! Reviews (what a recruiter decided about a completed interview) and the inbox of completed
+//! interviews waiting for one.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::{Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Review {
+    pub invitation_id: i64,
+    /// `approved` (results go to the ATS) or `skipped` (they do not).
+    pub decision: String,
+    pub rating: Option<i64>,
+    /// Question key → rating 1–5.
+    pub question_ratings: BTreeMap<String, i64>,
+    pub comment: Option<String>,
+    /// Question keys whose transcripts are withheld from the ATS.
+    pub redactions: Vec<String>,
+    pub reviewed_at: i64,
+}
+
+/// A completed interview waiting for review.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InboxEntry {
+    pub invitation_id: i64,
+    pub participant_key: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub interview_title: String,
+    pub job_title: String,
+    pub score: Option<f64>,
+    /// When the completion was stored.
+    pub completed_at: i64,
+}
+
+impl Store {
+    /// Records a review (replacing an earlier one for the same invitation).
+    pub async fn save_review(&self, review: &Review) -> Result<(), StoreError> {
+        let ratings = serde_json::to_string(&review.question_ratings)?;
+        let redactions = serde_json::to_string(&review.redactions)?;
+        sqlx::query!(
+            r#"INSERT INTO reviews (invitation_id, decision, rating, question_ratings, comment, redactions, reviewed_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (invitation_id) DO UPDATE SET decision = excluded.decision, rating = excluded.rating,
+                 question_ratings = excluded.question_ratings, comment = excluded.comment, redactions = excluded.redactions,
+                 reviewed_at = excluded.reviewed_at"#,
+            review.invitation_id,
+            review.decision,
+            review.rating,
+            ratings,
+            review.comment,
+            redactions,
+            review.reviewed_at
+        )
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn review(&self, invitation_id: i64) -> Result<Option<Review>, StoreError> {
+        let row = sqlx::query!(
+            r#"SELECT invitation_id, decision, rating, question_ratings, comment, redactions, reviewed_at
+               FROM reviews WHERE invitation_id = ?"#,
+            invitation_id
+        )
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|r| {
+            Ok(Review {
+                invitation_id: r.invitation_id,
+                decision: r.decision,
+                rating: r.rating,
+                question_ratings: serde_json::from_str(&r.question_ratings)?,
+                comment: r.comment,
+                redactions: serde_json::from_str(&r.redactions)?,
+                reviewed_at: r.reviewed_at,
+            })
+        })
+        .transpose()
+    }
+
+    /// Completed interviews nobody has reviewed yet, newest first.
+    pub async fn inbox(&self, limit: i64) -> Result<Vec<InboxEntry>, StoreError> {
+        Ok(sqlx::query_as!(
+            InboxEntry,
+            r#"SELECT i.id AS "invitation_id!", p.key AS "participant_key!", c.first_name, c.last_name,
+                      iv.title AS interview_title, j.title AS job_title, p.score,
+                      (SELECT MAX(e.at) FROM invitation_events e WHERE e.invitation_id = i.id AND e.status = 'completed') AS "completed_at!: i64"
+               FROM invitations i
+               JOIN participants p ON p.invitation_id = i.id
+               JOIN applications a ON a.id = i.application_id
+               JOIN candidates c ON c.id = a.candidate_id
+               JOIN jobs j ON j.id = a.job_id
+               JOIN interviews iv ON iv.id = i.interview_id
+               WHERE i.status = 'completed' AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.invitation_id = i.id)
+               ORDER BY 8 DESC, i.id DESC
+               LIMIT ?"#,
+            limit
+        )
+        .fetch_all(&self.reader)
+        .await?)
+    }
+}
