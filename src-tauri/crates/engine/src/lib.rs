@@ -9,6 +9,7 @@
 //!   missed while the webhook was unreachable or the laptop closed.
 
 pub mod ats_sync;
+mod bulk;
 pub mod checks;
 mod clock;
 mod engine;
@@ -26,6 +27,7 @@ mod triggers;
 mod worker;
 mod writeback;
 
+pub use bulk::{BulkProgress, PreSend};
 pub use clock::{Clock, SystemClock};
 pub use engine::{Engine, EngineConfig};
 pub use error::EngineError;

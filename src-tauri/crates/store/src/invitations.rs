@@ -319,6 +319,32 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Takes back a queued invitation that was never sent: it becomes refused with the reason,
+    /// so it can be sent again later.
+    pub async fn withdraw_invitation(
+        &self,
+        invitation_id: i64,
+        reason: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query!(
+            "UPDATE invitations SET status = 'refused', refused_reason = ?, updated_at = ? WHERE id = ? AND status = 'queued'",
+            reason,
+            now,
+            invitation_id
+        )
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            sqlx::query!("INSERT INTO invitation_events (invitation_id, status, detail, at) VALUES (?, 'refused', ?, ?)", invitation_id, reason, now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Marks an invitation failed, with the error a person needs to act on.
     pub async fn fail_invitation(
         &self,

@@ -255,3 +255,26 @@ impl Store {
             .await?)
     }
 }
+
+impl Store {
+    /// Withdraws a queued item no worker holds: true if withdrawn, false if it is being sent or
+    /// was sent already (then it completes as usual; nothing is half-cancelled).
+    pub async fn withdraw_outbox(
+        &self,
+        key: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query!(
+            r#"UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ?
+               WHERE key = ? AND status = 'pending' AND (lease_until IS NULL OR lease_until <= ?)"#,
+            reason,
+            now,
+            key,
+            now
+        )
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

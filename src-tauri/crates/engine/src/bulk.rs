@@ -1,0 +1,191 @@
+//! Sending by hand, to one candidate or a selection: a report of what will be sent and what is
+//! refused (before anything is sent), then the send itself with progress, cancellable at any
+//! point without losing what was already sent.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use desk_willo::WilloError;
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::checks::{self, CandidateFacts, Existing, Refusal};
+use crate::{Engine, EngineError, InviteOutcome};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PreSend {
+    /// Exactly what will be sent.
+    WillSend {
+        application_id: i64,
+        name: String,
+        email: String,
+        phone: Option<String>,
+    },
+    Refused {
+        application_id: i64,
+        refusals: Vec<Refusal>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct BulkProgress {
+    pub total: usize,
+    pub sent: usize,
+    pub refused: usize,
+    pub failed: usize,
+    pub cancelled: usize,
+    pub remaining: usize,
+}
+
+const WITHDRAWN: &str = "Cancelled by the recruiter before it was sent.";
+
+impl Engine {
+    /// What sending `interview_key` to each application would do, without sending or recording
+    /// anything: the same checks as the send, including two selected applications that share an email.
+    pub async fn pre_send_report(
+        &self,
+        application_ids: &[i64],
+        interview_key: &str,
+    ) -> Result<Vec<PreSend>, EngineError> {
+        let interview_id = match self.willo.interview(interview_key).await {
+            Ok(interview) => Some(
+                self.store
+                    .upsert_interview(
+                        self.willo_connection,
+                        &interview.key,
+                        &interview.title,
+                        interview.department.as_deref(),
+                        interview.language.as_deref(),
+                        &serde_json::json!([]),
+                        &interview.raw,
+                        self.now(),
+                    )
+                    .await?,
+            ),
+            Err(WilloError::NotFound | WilloError::Permission(_)) => None,
+            Err(other) => return Err(other.into()),
+        };
+        let mut seen = HashSet::new();
+        let mut report = Vec::new();
+        for &application_id in application_ids {
+            let Some(interview_id) = interview_id else {
+                report.push(PreSend::Refused {
+                    application_id,
+                    refusals: vec![Refusal::InterviewNotVisible],
+                });
+                continue;
+            };
+            let target = self.store.invite_target(application_id).await?;
+            let email = target
+                .email
+                .as_deref()
+                .unwrap_or_default()
+                .trim()
+                .to_lowercase();
+            let mut existing: Vec<Existing> = self
+                .store
+                .blocking_invitations(interview_id, application_id, &email)
+                .await?
+                .into_iter()
+                .map(|i| Existing {
+                    same_application: i.application_id == application_id,
+                    status: i.status,
+                })
+                .collect();
+            if !email.is_empty() && !seen.insert(email.clone()) {
+                existing.push(Existing {
+                    same_application: false,
+                    status: "in this selection".into(),
+                });
+            }
+            let facts = CandidateFacts {
+                first_name: &target.first_name,
+                last_name: &target.last_name,
+                email: target.email.as_deref(),
+                phone: target.phone.as_deref(),
+            };
+            report.push(
+                match checks::check(facts, self.config.default_region.as_deref(), &existing) {
+                    Ok(ok) => PreSend::WillSend {
+                        application_id,
+                        name: ok.name,
+                        email: ok.email.as_str().to_owned(),
+                        phone: ok.phone.map(|p| p.as_str().to_owned()),
+                    },
+                    Err(refusals) => PreSend::Refused {
+                        application_id,
+                        refusals,
+                    },
+                },
+            );
+        }
+        Ok(report)
+    }
+
+    /// Sends `interview_key` to each application, reporting progress as it goes. When `cancel`
+    /// turns true, nothing more is queued and queued invitations no worker has picked up are
+    /// withdrawn (they can be sent again later); those already on their way finish.
+    pub async fn send_many(
+        &self,
+        application_ids: &[i64],
+        interview_key: &str,
+        progress: &(dyn Fn(BulkProgress) + Send + Sync),
+        cancel: watch::Receiver<bool>,
+    ) -> Result<BulkProgress, EngineError> {
+        let mut state = BulkProgress {
+            total: application_ids.len(),
+            remaining: application_ids.len(),
+            ..BulkProgress::default()
+        };
+        let mut waiting: Vec<i64> = Vec::new();
+        for (queued, &application_id) in application_ids.iter().enumerate() {
+            if *cancel.borrow() {
+                state.cancelled += application_ids.len() - queued;
+                break;
+            }
+            match self.queue_invite(application_id, interview_key).await? {
+                InviteOutcome::Queued(q) => waiting.push(q.invitation_id),
+                InviteOutcome::Refused(_) => state.refused += 1,
+            }
+        }
+        loop {
+            state.remaining = waiting.len();
+            progress(state);
+            if waiting.is_empty() {
+                return Ok(state);
+            }
+            if *cancel.borrow() {
+                let now = self.now();
+                let mut still = Vec::new();
+                for id in waiting.drain(..) {
+                    if self
+                        .store
+                        .withdraw_outbox(&format!("invite:{id}"), WITHDRAWN, now)
+                        .await?
+                    {
+                        self.store.withdraw_invitation(id, WITHDRAWN, now).await?;
+                        state.cancelled += 1;
+                    } else {
+                        still.push(id);
+                    }
+                }
+                waiting = still;
+            }
+            // Drive the outbox here too (leases keep this safe beside the background loop).
+            self.run_outbox_once().await?;
+            let mut still = Vec::new();
+            for id in waiting {
+                match self.store.invitation(id).await?.status.as_str() {
+                    "queued" => still.push(id),
+                    "failed" => state.failed += 1,
+                    "refused" => state.cancelled += 1,
+                    _ => state.sent += 1,
+                }
+            }
+            waiting = still;
+            if !waiting.is_empty() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Sending by hand: the pre-send report, a selection sent with progress, and a cancel halfway.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
+mod support;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use desk_engine::checks::Refusal;
+use desk_engine::{BulkProgress, PreSend};
+use desk_sandbox::SandboxConfig;
+use desk_store::{ApplicationRecord, CandidateRecord};
+use serde_json::json;
+use support::{world, world_with};
+
+#[tokio::test]
+async fn a_selection_is_checked_first_then_sent_with_progress() {
+    let w = world().await;
+    // Zoë, Amelia (phone "12345"), Priya, María and María's second application (same email), Ethan.
+    let mut selection = Vec::new();
+    for remote in [9002, 9012, 9014, 9001, 9041, 9023] {
+        selection.push(w.app(remote).await);
+    }
+    let report = w
+        .engine
+        .pre_send_report(&selection, &w.interview)
+        .await
+        .unwrap();
+    let will: Vec<&PreSend> = report
+        .iter()
+        .filter(|r| matches!(r, PreSend::WillSend { .. }))
+        .collect();
+    assert_eq!(will.len(), 4, "{report:#?}");
+    assert!(
+        matches!(&report[1], PreSend::Refused { refusals, .. } if matches!(refusals[0], Refusal::InvalidPhone(_)))
+    );
+    assert!(
+        matches!(&report[4], PreSend::Refused { refusals, .. } if matches!(refusals[0], Refusal::EmailAlreadyInvited { .. })),
+        "the same email twice in one selection"
+    );
+    assert!(
+        matches!(&report[0], PreSend::WillSend { phone: Some(p), .. } if p == "+4915123456789"),
+        "shows exactly what will be sent"
+    );
+    assert!(
+        w.participants_in_sandbox().is_empty(),
+        "the report sends nothing"
+    );
+    assert!(
+        w.store.recent_activity(10).await.unwrap().is_empty(),
+        "and records nothing"
+    );
+
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    let (_cancel, cancelled) = tokio::sync::watch::channel(false);
+    let done = w
+        .engine
+        .send_many(
+            &selection,
+            &w.interview,
+            &move |p: BulkProgress| record.lock().unwrap().push(p),
+            cancelled,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            done.sent,
+            done.refused,
+            done.failed,
+            done.cancelled,
+            done.remaining
+        ),
+        (4, 2, 0, 0, 0)
+    );
+    let steps = seen.lock().unwrap().clone();
+    assert!(
+        steps
+            .windows(2)
+            .all(|p| p[1].sent >= p[0].sent && p[1].remaining <= p[0].remaining),
+        "progress only moves forward: {steps:?}"
+    );
+    assert_eq!(w.participants_in_sandbox().len(), 4);
+}
+
+#[tokio::test]
+async fn a_bulk_send_cancelled_halfway_keeps_what_was_sent_and_withdraws_the_rest() {
+    let mut config = SandboxConfig::for_tests();
+    config.willo_rate_per_second = 50;
+    let w = world_with(config, 6.0, |snap| {
+        for n in 0..30 {
+            snap.candidates.push(CandidateRecord {
+                remote_id: format!("c{n}"),
+                first_name: format!("C{n}"),
+                last_name: "Bulk".into(),
+                email: Some(format!("c{n}@example.com")),
+                phone: None,
+                raw: json!({}),
+            });
+            snap.applications.push(ApplicationRecord {
+                remote_id: format!("a{n}"),
+                candidate_remote_id: format!("c{n}"),
+                job_remote_id: "4001".into(),
+                stage_remote_id: Some("4001-1".into()),
+                status: "active".into(),
+                raw: json!({}),
+            });
+        }
+    })
+    .await;
+    let mut selection = Vec::new();
+    for n in 0..30 {
+        selection.push(
+            w.store
+                .application_id(w.ats, &format!("a{n}"))
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    let (cancel, cancelled) = tokio::sync::watch::channel(false);
+    let trigger = Arc::new(cancel);
+    // The recruiter presses Cancel once five are out (Willo paced at six a second here).
+    let on_progress = move |p: BulkProgress| {
+        if p.sent >= 5 {
+            let _ = trigger.send(true);
+        }
+    };
+    let done = tokio::time::timeout(
+        Duration::from_secs(30),
+        w.engine
+            .send_many(&selection, &w.interview, &on_progress, cancelled),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(done.sent >= 5 && done.cancelled > 0, "{done:?}");
+    assert_eq!(
+        done.sent + done.cancelled + done.failed + done.refused,
+        30,
+        "every candidate is accounted for: {done:?}"
+    );
+
+    // Nothing sent is lost and nothing withdrawn goes out later.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    w.engine.run_outbox_once().await.unwrap();
+    let sent = w.participants_in_sandbox();
+    assert_eq!(
+        sent.len(),
+        done.sent,
+        "what Willo has is exactly what was counted as sent"
+    );
+    assert_eq!(
+        sent.iter().map(|(_, e)| e).collect::<HashSet<_>>().len(),
+        sent.len(),
+        "no duplicates"
+    );
+    let withdrawn = w
+        .store
+        .blocking_invitations(1, selection[29], "c29@example.com")
+        .await
+        .unwrap();
+    assert!(
+        withdrawn.is_empty(),
+        "a withdrawn invitation does not block a later send"
+    );
+}
