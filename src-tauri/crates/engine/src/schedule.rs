@@ -80,6 +80,18 @@ impl Engine {
         let mut last_catch_up: Option<i64> = None;
         let mut last_poll: Option<i64> = None;
         let mut poll_asked = false;
+        // Whatever an earlier process left leased, it left by dying: take it over now.
+        match self
+            .store
+            .release_leases_of_others(&self.config.worker_id)
+            .await
+        {
+            Ok(0) => {}
+            Ok(released) => {
+                tracing::info!(released, "took over work an earlier run left unfinished")
+            }
+            Err(error) => tracing::warn!(%error, "could not release earlier leases"),
+        }
         let mut last_wall = self.now();
         let mut last_mono = tokio::time::Instant::now();
         while !*shutdown.borrow() {

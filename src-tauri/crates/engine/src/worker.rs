@@ -64,9 +64,9 @@ impl Engine {
             let owner = &self.config.worker_id;
             match step {
                 Step::Done => report.done += 1,
-                Step::Retry(error) if item.attempts + 1 < self.config.max_attempts => {
+                Step::Retry(error) if item.attempts < self.config.max_attempts => {
                     let next = now
-                        + i64::try_from(self.backoff(item.attempts).as_millis())
+                        + i64::try_from(self.backoff(item.attempts - 1).as_millis())
                             .unwrap_or(i64::MAX / 2);
                     self.store
                         .retry_outbox_later(item.id, owner, &error, next, now)
@@ -105,7 +105,9 @@ impl Engine {
             Ok(p) => p,
             Err(e) => return Ok(Step::Fail(format!("the queued invitation is damaged: {e}"))),
         };
-        if item.attempts > 0 {
+        // An earlier attempt (counted when it was claimed) may have reached Willo, even one whose
+        // worker was killed mid-request: look before sending again.
+        if item.attempts > 1 {
             match self.willo.find_participant(&p.interview, &p.email).await {
                 Ok(Some(found)) => {
                     return self

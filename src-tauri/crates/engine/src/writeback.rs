@@ -200,7 +200,8 @@ impl Engine {
             status: "active".into(),
             raw: json!({}),
         };
-        let uncertain_before = item.attempts > 0;
+        // Attempts are counted when claimed: more than one means an earlier one may have acted.
+        let uncertain_before = item.attempts > 1;
         let outcome: Result<Option<String>, AtsError> = match &payload.target {
             Target::Note { marker, text, html } => {
                 let existing = if uncertain_before {

@@ -1,8 +1,10 @@
 //! The durable queue of side effects on Willo and the ATS.
 //!
 //! A worker claims due rows with a lease; only the lease holder may finish a row. A worker that
-//! dies leaves its lease to expire, and the row is claimed again: nothing is lost. Enqueueing the
-//! same `key` twice is a no-op, so a retried decision never queues a second side effect.
+//! dies leaves its lease to expire (or to be released when the next process opens the database),
+//! and the row is claimed again: nothing is lost. An attempt is counted when it is claimed, so a
+//! worker that takes a row knows an earlier attempt may have acted even if that worker was killed
+//! mid-request. Enqueueing the same `key` twice is a no-op.
 
 use serde::Serialize;
 
@@ -110,7 +112,7 @@ impl Store {
         let until = now + lease_ms;
         let rows = sqlx::query_as!(
             Row,
-            r#"UPDATE outbox SET lease_owner = ?, lease_until = ?, updated_at = ?
+            r#"UPDATE outbox SET lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
                WHERE id IN (SELECT id FROM outbox
                             WHERE status = 'pending' AND next_attempt_at <= ?
                               AND (lease_until IS NULL OR lease_until <= ?)
@@ -143,7 +145,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query!(
-            r#"UPDATE outbox SET status = 'done', result = ?, attempts = attempts + 1, lease_owner = NULL,
+            r#"UPDATE outbox SET status = 'done', result = ?, lease_owner = NULL,
                  lease_until = NULL, last_error = NULL, updated_at = ?
                WHERE id = ? AND lease_owner = ? AND status = 'pending'"#,
             result,
@@ -166,7 +168,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query!(
-            r#"UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?, lease_owner = NULL,
+            r#"UPDATE outbox SET next_attempt_at = ?, last_error = ?, lease_owner = NULL,
                  lease_until = NULL, updated_at = ?
                WHERE id = ? AND lease_owner = ? AND status = 'pending'"#,
             next_attempt_at,
@@ -189,7 +191,7 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query!(
-            r#"UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, lease_owner = NULL,
+            r#"UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = NULL,
                  lease_until = NULL, updated_at = ?
                WHERE id = ? AND lease_owner = ? AND status = 'pending'"#,
             error,
@@ -257,6 +259,20 @@ impl Store {
 }
 
 impl Store {
+    /// Releases the leases other workers hold. Only one process works a database at a time (the
+    /// single-writer design), so leases found when a process starts belong to one that died;
+    /// releasing them lets its unfinished items go on at once instead of after the lease expires.
+    /// Their attempt was counted, so whoever takes them checks before acting again.
+    pub async fn release_leases_of_others(&self, owner: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query!(
+            "UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE status = 'pending' AND lease_owner IS NOT NULL AND lease_owner != ?",
+            owner
+        )
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Withdraws a queued item no worker holds: true if withdrawn, false if it is being sent or
     /// was sent already (then it completes as usual; nothing is half-cancelled).
     pub async fn withdraw_outbox(

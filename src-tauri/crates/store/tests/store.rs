@@ -254,7 +254,7 @@ async fn a_retried_item_waits_for_its_next_attempt(pool: SqlitePool) {
         "not due yet"
     );
     let due = store.claim_outbox("w", 5_000, 1_000, 10).await.unwrap();
-    assert_eq!(due[0].attempts, 1);
+    assert_eq!(due[0].attempts, 2, "each claim counts an attempt");
     assert_eq!(due[0].last_error.as_deref(), Some("503 from ATS"));
 }
 
@@ -498,4 +498,39 @@ async fn only_arrivals_after_switch_on_are_triggered_and_only_once(pool: SqliteP
     let triggered = store.triggered_applications().await.unwrap();
     assert_eq!(triggered.len(), 1, "moved out and back in after switch-on");
     assert_eq!(triggered[0].interview_key, "interview-a");
+}
+
+#[sqlx::test(migrator = "desk_store::MIGRATOR")]
+async fn a_killed_workers_claim_counts_and_its_lease_is_released_for_the_next_process(
+    pool: SqlitePool,
+) {
+    let store = Store::from_pool(pool);
+    let (id, _) = store
+        .enqueue("invite", "invite:1", &json!({}), 0)
+        .await
+        .unwrap();
+    let first = store.claim_outbox("worker-1", 0, 60_000, 10).await.unwrap();
+    assert_eq!(
+        first[0].attempts, 1,
+        "counted at claim: the killed worker may have sent it"
+    );
+    // worker-1 is killed mid-request; a new process starts.
+    assert!(
+        store
+            .claim_outbox("worker-2", 10, 60_000, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "still leased"
+    );
+    assert_eq!(store.release_leases_of_others("worker-2").await.unwrap(), 1);
+    let again = store
+        .claim_outbox("worker-2", 20, 60_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again[0].id, again[0].attempts),
+        (id, 2),
+        "taken over at once, knowing an earlier attempt happened"
+    );
 }
