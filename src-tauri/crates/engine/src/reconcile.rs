@@ -90,7 +90,8 @@ impl Engine {
             .as_ref()
             .map(|i| i.interview_key.clone())
             .unwrap_or_default();
-        self.store
+        let saved = self
+            .store
             .save_participant(
                 &record(
                     &participant,
@@ -131,25 +132,6 @@ impl Engine {
                         invitation_id: invitation.id,
                         participant_key: key.to_owned(),
                     });
-                    // An automation that does not ask for review sends the results on at once.
-                    if self.ats.is_some() {
-                        let automation = self
-                            .store
-                            .automation_for_application(invitation.application_id)
-                            .await?;
-                        if automation.is_some_and(|a| !a.review_required) {
-                            self.queue_writeback(invitation.id).await?;
-                            self.store
-                                .log_activity(
-                                    "writeback_queued",
-                                    "Results queued for the ATS (the automation skips review)",
-                                    Some(invitation.id),
-                                    Some(invitation.application_id),
-                                    now,
-                                )
-                                .await?;
-                        }
-                    }
                 } else {
                     self.events.emit(EngineEvent::InvitationProgressed {
                         invitation_id: invitation.id,
@@ -159,6 +141,11 @@ impl Engine {
             }
         }
         self.store.mark_checked(invitation.id, now).await?;
+        if saved.changed {
+            // Completed under a review-free automation, or results that changed since they were
+            // written: the sweep queues whatever is due (and is what heals a crash in between).
+            self.queue_due_writebacks().await?;
+        }
         let status = self.store.invitation(invitation.id).await?.status;
         Ok(Reconciled {
             invitation_id: Some(invitation.id),

@@ -112,6 +112,9 @@ impl Engine {
                 last_poll = Some(self.now());
                 poll_asked = false;
             }
+            if let Err(error) = self.queue_due_writebacks().await {
+                tracing::warn!(%error, "the write-back sweep failed");
+            }
             if let Err(error) = self.run_outbox_once().await {
                 tracing::warn!(%error, "the outbox run failed");
             }

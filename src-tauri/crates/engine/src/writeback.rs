@@ -183,6 +183,36 @@ impl Engine {
         Ok(ids)
     }
 
+    /// Queues every write-back that is due (see `Store::writebacks_due`): runs after each
+    /// changed reconcile and on every turn of the loop, so a crash between marking an interview
+    /// completed (or approved) and queueing its write-back is healed on the next start.
+    pub async fn queue_due_writebacks(&self) -> Result<usize, EngineError> {
+        if self.ats.is_none() {
+            return Ok(0);
+        }
+        let due = self.store.writebacks_due().await?;
+        for &invitation_id in &due {
+            match self.queue_writeback(invitation_id).await {
+                Ok(_) => self
+                    .store
+                    .log_activity(
+                        "writeback_queued",
+                        "Results queued for the ATS",
+                        Some(invitation_id),
+                        None,
+                        self.now(),
+                    )
+                    .await
+                    .map(|_| ())?,
+                Err(EngineError::Invalid(reason)) => {
+                    tracing::warn!(invitation_id, %reason, "a due write-back could not be queued")
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(due.len())
+    }
+
     pub(crate) async fn write_back(&self, item: &OutboxItem) -> Result<Step, EngineError> {
         let payload: Payload = match serde_json::from_value(item.payload.clone()) {
             Ok(p) => p,

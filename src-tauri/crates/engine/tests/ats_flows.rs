@@ -686,3 +686,37 @@ mod review_gate {
             .contains("only a completed interview"));
     }
 }
+
+#[tokio::test]
+async fn a_due_write_back_nobody_queued_is_found_by_the_sweep() {
+    let w = world().await;
+    let job = w.store.job_id(w.ats, "4001").await.unwrap().unwrap();
+    let screening = w.store.stage_id(w.ats, "400101").await.unwrap().unwrap();
+    w.store
+        .set_automation(job, &w.interview, &[screening], true, None, 0)
+        .await
+        .unwrap();
+    let invitation = completed_invitation(&w).await;
+    assert_eq!(
+        w.engine.queue_due_writebacks().await.unwrap(),
+        0,
+        "review required: nothing due"
+    );
+    // As after a crash between completion and queueing: due, and nothing queued.
+    w.store
+        .set_automation(job, &w.interview, &[screening], false, None, 0)
+        .await
+        .unwrap();
+    assert_eq!(w.engine.queue_due_writebacks().await.unwrap(), 1);
+    assert_eq!(
+        w.engine.queue_due_writebacks().await.unwrap(),
+        0,
+        "queued once, not again"
+    );
+    w.drain_outbox(Duration::from_secs(10)).await;
+    assert_eq!(writes(&w, "note").await.len(), 1);
+    assert_eq!(
+        w.store.invitation(invitation).await.unwrap().status,
+        "synced"
+    );
+}

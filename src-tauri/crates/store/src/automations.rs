@@ -220,6 +220,29 @@ impl Store {
         .await?)
     }
 
+    /// Invitations whose current results are due for the ATS and have no note queued for them:
+    /// completed under an automation that skips review, or approved by a reviewer, and not yet
+    /// queued at the participant's current revision. This covers the first write-back, one a crash
+    /// cut off between marking the interview completed and queueing it, and a follow-up after Willo's
+    /// results changed.
+    pub async fn writebacks_due(&self) -> Result<Vec<i64>, StoreError> {
+        Ok(sqlx::query_scalar!(
+            r#"SELECT i.id AS "id!: i64"
+               FROM invitations i
+               JOIN participants p ON p.invitation_id = i.id
+               JOIN applications a ON a.id = i.application_id
+               WHERE i.status IN ('completed', 'reviewed', 'synced')
+                 AND p.status = 'completed'
+                 AND (EXISTS (SELECT 1 FROM automations au WHERE au.job_id = a.job_id AND au.review_required = 0)
+                      OR EXISTS (SELECT 1 FROM reviews r WHERE r.invitation_id = i.id AND r.decision = 'approved'))
+                 AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.invitation_id = i.id AND r.decision = 'skipped')
+                 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.key = 'writeback:' || i.id || ':note:' || p.revision)
+               ORDER BY i.id"#
+        )
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
     /// Records what was written to the ATS. Returns false when it was recorded before.
     pub async fn record_writeback(
         &self,

@@ -139,6 +139,32 @@ impl Dataset {
         write
     }
 
+    /// The demo account with `extra` load applicants added to the first job's first stage.
+    pub fn demo_with(extra: usize) -> Self {
+        let mut data = Self::demo();
+        let now = Utc::now();
+        for n in 0..extra as u64 {
+            data.candidates.push(Candidate {
+                id: 8001 + n,
+                first_name: format!("Load{n}"),
+                last_name: "Candidate".into(),
+                emails: vec![format!("load{n}@example.com")],
+                phones: Vec::new(),
+                created_at: now,
+            });
+            data.applications.push(Application {
+                id: 10_001 + n,
+                candidate_id: 8001 + n,
+                job_id: 4001,
+                stage: 0,
+                status: "active".into(),
+                applied_at: now,
+                last_activity_at: now,
+            });
+        }
+        data
+    }
+
     /// The demo account: 3 jobs, 40 candidates (41 applications), 3 users.
     pub fn demo() -> Self {
         let now = Utc::now();

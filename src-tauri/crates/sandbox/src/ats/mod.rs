@@ -27,6 +27,9 @@ pub struct AtsSettings {
     pub lever_limit_per_second: u32,
     /// How long a Greenhouse access token lives.
     pub token_ttl: Duration,
+    /// Extra applicants for load and crash tests: `Load<n> Candidate`, email `load<n>@example.com`,
+    /// applying to the first job, in its first stage.
+    pub extra_applicants: usize,
 }
 
 impl Default for AtsSettings {
@@ -35,6 +38,7 @@ impl Default for AtsSettings {
             greenhouse_limit_per_10s: 200,
             lever_limit_per_second: 10,
             token_ttl: Duration::from_secs(3600),
+            extra_applicants: 0,
         }
     }
 }
@@ -51,7 +55,7 @@ pub struct AtsSim {
 impl AtsSim {
     pub fn new(settings: AtsSettings) -> Arc<Self> {
         Arc::new(Self {
-            data: Mutex::new(Dataset::demo()),
+            data: Mutex::new(Dataset::demo_with(settings.extra_applicants)),
             tokens: Mutex::new(HashMap::new()),
             greenhouse_throttle: Throttle::new(
                 settings.greenhouse_limit_per_10s,
