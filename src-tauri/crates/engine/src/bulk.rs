@@ -9,7 +9,7 @@ use desk_willo::WilloError;
 use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::checks::{self, CandidateFacts, Existing, Refusal};
+use crate::checks::{self, Existing, Refusal};
 use crate::{Engine, EngineError, InviteOutcome};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,30 +82,21 @@ impl Engine {
                 .unwrap_or_default()
                 .trim()
                 .to_lowercase();
-            let mut existing: Vec<Existing> = self
-                .store
-                .blocking_invitations(interview_id, application_id, &email)
-                .await?
-                .into_iter()
-                .map(|i| Existing {
-                    same_application: i.application_id == application_id,
-                    status: i.status,
-                })
-                .collect();
+            let mut existing = self
+                .existing_invitations(interview_id, application_id, &email)
+                .await?;
             if !email.is_empty() && !seen.insert(email.clone()) {
                 existing.push(Existing {
                     same_application: false,
                     status: "in this selection".into(),
                 });
             }
-            let facts = CandidateFacts {
-                first_name: &target.first_name,
-                last_name: &target.last_name,
-                email: target.email.as_deref(),
-                phone: target.phone.as_deref(),
-            };
             report.push(
-                match checks::check(facts, self.config.default_region.as_deref(), &existing) {
+                match checks::check(
+                    crate::invites::facts(&target),
+                    self.config.default_region.as_deref(),
+                    &existing,
+                ) {
                     Ok(ok) => PreSend::WillSend {
                         application_id,
                         name: ok.name,

@@ -1,5 +1,6 @@
 //! Queueing an invitation: checks first, then the local record and its outbox item together.
 
+use desk_store::InviteTarget;
 use desk_willo::WilloError;
 use serde_json::json;
 
@@ -19,7 +20,36 @@ pub enum InviteOutcome {
     Refused(Vec<Refusal>),
 }
 
+/// The facts the checks read about an application's candidate.
+pub(crate) fn facts(target: &InviteTarget) -> CandidateFacts<'_> {
+    CandidateFacts {
+        first_name: &target.first_name,
+        last_name: &target.last_name,
+        email: target.email.as_deref(),
+        phone: target.phone.as_deref(),
+    }
+}
+
 impl Engine {
+    /// The invitations to an interview that stand in the way of inviting this application.
+    pub(crate) async fn existing_invitations(
+        &self,
+        interview_id: i64,
+        application_id: i64,
+        email: &str,
+    ) -> Result<Vec<Existing>, EngineError> {
+        Ok(self
+            .store
+            .blocking_invitations(interview_id, application_id, email)
+            .await?
+            .into_iter()
+            .map(|i| Existing {
+                same_application: i.application_id == application_id,
+                status: i.status,
+            })
+            .collect())
+    }
+
     /// Checks an application against a Willo interview and, if it passes, queues the invite.
     /// Nothing reaches Willo here: the outbox worker sends it. A refusal is recorded so the
     /// recruiter sees it; a Willo outage while checking the interview is an error (retry later).
@@ -60,23 +90,14 @@ impl Engine {
             .await?;
 
         let email = target.email.as_deref().unwrap_or_default().trim();
-        let existing: Vec<Existing> = self
-            .store
-            .blocking_invitations(interview_id, application_id, email)
-            .await?
-            .into_iter()
-            .map(|i| Existing {
-                same_application: i.application_id == application_id,
-                status: i.status,
-            })
-            .collect();
-        let facts = CandidateFacts {
-            first_name: &target.first_name,
-            last_name: &target.last_name,
-            email: target.email.as_deref(),
-            phone: target.phone.as_deref(),
-        };
-        let checked = match checks::check(facts, self.config.default_region.as_deref(), &existing) {
+        let existing = self
+            .existing_invitations(interview_id, application_id, email)
+            .await?;
+        let checked = match checks::check(
+            facts(&target),
+            self.config.default_region.as_deref(),
+            &existing,
+        ) {
             Ok(checked) => checked,
             Err(refusals) => {
                 // An invitation that exists already is not overwritten by a refusal.
