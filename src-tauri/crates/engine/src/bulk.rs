@@ -5,7 +5,6 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use desk_willo::WilloError;
 use serde::Serialize;
 use tokio::sync::watch;
 
@@ -47,24 +46,7 @@ impl Engine {
         application_ids: &[i64],
         interview_key: &str,
     ) -> Result<Vec<PreSend>, EngineError> {
-        let interview_id = match self.willo.interview(interview_key).await {
-            Ok(interview) => Some(
-                self.store
-                    .upsert_interview(
-                        self.willo_connection,
-                        &interview.key,
-                        &interview.title,
-                        interview.department.as_deref(),
-                        interview.language.as_deref(),
-                        &serde_json::json!([]),
-                        &interview.raw,
-                        self.now(),
-                    )
-                    .await?,
-            ),
-            Err(WilloError::NotFound | WilloError::Permission(_)) => None,
-            Err(other) => return Err(other.into()),
-        };
+        let interview_id = self.resolve_interview(interview_key).await?.map(|i| i.id);
         let mut seen = HashSet::new();
         let mut report = Vec::new();
         for &application_id in application_ids {
@@ -129,12 +111,18 @@ impl Engine {
             ..BulkProgress::default()
         };
         let mut waiting: Vec<i64> = Vec::new();
+        // One look at the interview for the whole selection, not one per candidate.
+        let interview = self.resolve_interview(interview_key).await?;
         for (queued, &application_id) in application_ids.iter().enumerate() {
             if *cancel.borrow() {
                 state.cancelled += application_ids.len() - queued;
                 break;
             }
-            match self.queue_invite(application_id, interview_key).await? {
+            let outcome = match &interview {
+                Some(interview) => self.queue_resolved(application_id, interview).await?,
+                None => InviteOutcome::Refused(vec![Refusal::InterviewNotVisible]),
+            };
+            match outcome {
                 InviteOutcome::Queued(q) => waiting.push(q.invitation_id),
                 InviteOutcome::Refused(_) => state.refused += 1,
             }

@@ -20,6 +20,14 @@ pub enum InviteOutcome {
     Refused(Vec<Refusal>),
 }
 
+/// A Willo interview this key can see, as stored locally.
+#[derive(Debug, Clone)]
+pub(crate) struct ResolvedInterview {
+    pub id: i64,
+    pub key: String,
+    pub title: String,
+}
+
 /// The facts the checks read about an application's candidate.
 pub(crate) fn facts(target: &InviteTarget) -> CandidateFacts<'_> {
     CandidateFacts {
@@ -58,24 +66,31 @@ impl Engine {
         application_id: i64,
         interview_key: &str,
     ) -> Result<InviteOutcome, EngineError> {
-        let target = self.store.invite_target(application_id).await?;
-        let now = self.now();
-
-        let interview = match self.willo.interview(interview_key).await {
-            Ok(interview) => Some(interview),
-            Err(WilloError::NotFound | WilloError::Permission(_)) => None,
-            Err(other) => return Err(other.into()),
-        };
-        let Some(interview) = interview else {
+        match self.resolve_interview(interview_key).await? {
+            Some(interview) => self.queue_resolved(application_id, &interview).await,
             // No interview row to hang a refusal on: report it without recording.
-            return Ok(InviteOutcome::Refused(vec![Refusal::InterviewNotVisible]));
+            None => Ok(InviteOutcome::Refused(vec![Refusal::InterviewNotVisible])),
+        }
+    }
+
+    /// Asks Willo for the interview once (whether it exists, and whether this key can see it) and
+    /// keeps it locally. `None`: not visible to this key. Callers sending to many candidates
+    /// resolve once and queue each with [`Engine::queue_resolved`].
+    pub(crate) async fn resolve_interview(
+        &self,
+        key: &str,
+    ) -> Result<Option<ResolvedInterview>, EngineError> {
+        let interview = match self.willo.interview(key).await {
+            Ok(interview) => interview,
+            Err(WilloError::NotFound | WilloError::Permission(_)) => return Ok(None),
+            Err(other) => return Err(other.into()),
         };
         let questions = interview
             .raw
             .get("questions")
             .cloned()
             .unwrap_or_else(|| json!([]));
-        let interview_id = self
+        let id = self
             .store
             .upsert_interview(
                 self.willo_connection,
@@ -85,9 +100,25 @@ impl Engine {
                 interview.language.as_deref(),
                 &questions,
                 &interview.raw,
-                now,
+                self.now(),
             )
             .await?;
+        Ok(Some(ResolvedInterview {
+            id,
+            key: interview.key,
+            title: interview.title,
+        }))
+    }
+
+    /// Checks one application against an interview already resolved, and queues the invite.
+    pub(crate) async fn queue_resolved(
+        &self,
+        application_id: i64,
+        interview: &ResolvedInterview,
+    ) -> Result<InviteOutcome, EngineError> {
+        let target = self.store.invite_target(application_id).await?;
+        let now = self.now();
+        let interview_id = interview.id;
 
         let email = target.email.as_deref().unwrap_or_default().trim();
         let existing = self

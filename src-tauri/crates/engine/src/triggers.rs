@@ -3,7 +3,11 @@
 //! link decides who was invited already, so a poll that sees the same candidate again invites
 //! nobody twice.
 
+use std::collections::HashMap;
+
 use desk_store::SnapshotCounts;
+
+use crate::checks::Refusal;
 
 use crate::{ats_sync, Engine, EngineError, InviteOutcome};
 
@@ -28,11 +32,26 @@ impl Engine {
             synced,
             ..TriggerReport::default()
         };
+        // Each automation's interview is looked up once per poll, however many arrived.
+        let mut interviews = HashMap::new();
         for triggered in self.store.triggered_applications().await? {
-            match self
-                .queue_invite(triggered.application_id, &triggered.interview_key)
-                .await?
-            {
+            let interview = match interviews.get(&triggered.interview_key) {
+                Some(known) => known,
+                None => {
+                    let resolved = self.resolve_interview(&triggered.interview_key).await?;
+                    interviews
+                        .entry(triggered.interview_key.clone())
+                        .or_insert(resolved)
+                }
+            };
+            let outcome = match interview {
+                Some(interview) => {
+                    self.queue_resolved(triggered.application_id, interview)
+                        .await?
+                }
+                None => InviteOutcome::Refused(vec![Refusal::InterviewNotVisible]),
+            };
+            match outcome {
                 InviteOutcome::Queued(_) => report.queued += 1,
                 InviteOutcome::Refused(_) => report.refused += 1,
             }

@@ -23,6 +23,11 @@ async fn a_selection_is_checked_first_then_sent_with_progress() {
     for remote in [9002, 9012, 9014, 9001, 9041, 9023] {
         selection.push(w.app(remote).await);
     }
+    // Counts Willo fetches of the interview: a harmless rule that is used up one request at a time.
+    let counter = desk_sandbox::FaultRule::new(desk_sandbox::FaultKind::Delay { millis: 0 })
+        .on_path(format!("/api/integrations/v2/interviews/{}/", w.interview))
+        .times(10);
+    w.sandbox.faults.add(counter);
     let report = w
         .engine
         .pre_send_report(&selection, &w.interview)
@@ -84,6 +89,12 @@ async fn a_selection_is_checked_first_then_sent_with_progress() {
         "progress only moves forward: {steps:?}"
     );
     assert_eq!(w.participants_in_sandbox().len(), 4);
+    let left = w.sandbox.faults.list()[0].times;
+    assert_eq!(
+        left,
+        Some(8),
+        "the interview was fetched once for the report and once for the send, not per candidate"
+    );
 }
 
 #[tokio::test]
