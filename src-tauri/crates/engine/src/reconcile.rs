@@ -90,8 +90,7 @@ impl Engine {
             .as_ref()
             .map(|i| i.interview_key.clone())
             .unwrap_or_default();
-        let saved = self
-            .store
+        self.store
             .save_participant(
                 &record(
                     &participant,
@@ -111,12 +110,14 @@ impl Engine {
             });
         };
         let mut newly_completed = false;
+        let mut current = invitation.status.clone();
         if let Some(status) = status_name(&participant.status) {
             if self
                 .store
                 .advance_invitation(invitation.id, status, None, now)
                 .await?
             {
+                current = status.to_owned();
                 if status == "completed" {
                     newly_completed = true;
                     self.store
@@ -141,15 +142,9 @@ impl Engine {
             }
         }
         self.store.mark_checked(invitation.id, now).await?;
-        if saved.changed {
-            // Completed under a review-free automation, or results that changed since they were
-            // written: the sweep queues whatever is due (and is what heals a crash in between).
-            self.queue_due_writebacks().await?;
-        }
-        let status = self.store.invitation(invitation.id).await?.status;
         Ok(Reconciled {
             invitation_id: Some(invitation.id),
-            status,
+            status: current,
             newly_completed,
         })
     }
@@ -185,6 +180,9 @@ impl Engine {
                 Err(other) => return Err(other),
             }
         }
+        // Completions found here that go straight to the ATS (review-free automations, or results
+        // that changed since they were written): queued once for the whole run.
+        self.queue_due_writebacks().await?;
         Ok(report)
     }
 }
