@@ -29,7 +29,6 @@ pub struct App {
     store: Store,
     data_dir: PathBuf,
     ats_connection: i64,
-    last_sync_at: Mutex<Option<i64>>,
     /// Serialises syncs: a second request while one runs waits for it instead of doubling the load.
     syncing: Mutex<()>,
     engine: Arc<Engine>,
@@ -130,7 +129,6 @@ impl App {
             store,
             data_dir: data_dir.to_owned(),
             ats_connection,
-            last_sync_at: Mutex::new(None),
             syncing: Mutex::new(()),
             engine,
             events: Mutex::new(Some(events)),
@@ -173,7 +171,6 @@ impl App {
         // The same path as the scheduled poll: read, store, and invite whoever a trigger catches.
         let counts = self.engine.poll_triggers().await?.synced;
         let now = now_ms();
-        *self.last_sync_at.lock().await = Some(now);
         let message = format!(
             "Synced {} jobs and {} applications from the ATS ({} arrived in a stage)",
             counts.jobs, counts.applications, counts.stage_changes
@@ -219,7 +216,7 @@ impl App {
             candidates: count(candidates),
             applications: count(applications),
             #[allow(clippy::cast_precision_loss)] // milliseconds since 1970 fit a double exactly
-            last_sync_at: self.last_sync_at.lock().await.map(|t| t as f64),
+            last_sync_at: self.store.last_synced_at(self.ats_connection).await?.map(|t| t as f64),
         })
     }
 

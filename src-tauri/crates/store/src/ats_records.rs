@@ -278,3 +278,15 @@ impl Store {
         .await?)
     }
 }
+
+impl Store {
+    /// When the connection's ATS data was last synced (by anyone: a click, the poll, a restart).
+    pub async fn last_synced_at(&self, connection_id: i64) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar!(
+            r#"SELECT MAX(synced_at) AS "at: i64" FROM jobs WHERE connection_id = ?"#,
+            connection_id
+        )
+        .fetch_one(&self.reader)
+        .await?)
+    }
+}
