@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
@@ -17,8 +17,8 @@ fn binary() -> Command {
     command
 }
 
-#[tokio::test]
-async fn sandbox_prints_one_json_line_with_working_urls_and_serves_until_stopped() {
+/// `willo-desk sandbox` as its own process, and the line of JSON it prints (URLs and demo keys).
+fn sandbox_process() -> (Child, Value) {
     let mut child = binary()
         .args(["sandbox", "--port", "0", "--manual"])
         .stdout(Stdio::piped())
@@ -29,7 +29,13 @@ async fn sandbox_prints_one_json_line_with_working_urls_and_serves_until_stopped
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let info: Value = serde_json::from_str(&line).expect("the first stdout line is JSON");
+    let info = serde_json::from_str(&line).expect("the first stdout line is JSON");
+    (child, info)
+}
+
+#[tokio::test]
+async fn sandbox_prints_one_json_line_with_working_urls_and_serves_until_stopped() {
+    let (mut child, info) = sandbox_process();
     for field in [
         "willoBaseUrl",
         "willoApiKey",
@@ -120,17 +126,7 @@ fn serve_refuses_a_broken_configuration_with_the_field_named() {
 #[tokio::test]
 async fn serve_runs_against_the_sandbox_and_stops_cleanly_on_sigterm() {
     // The simulators, as their own process.
-    let mut sandbox = binary()
-        .args(["sandbox", "--port", "0", "--manual"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(sandbox.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let info: Value = serde_json::from_str(&line).unwrap();
+    let (mut sandbox, info) = sandbox_process();
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -208,17 +204,7 @@ async fn serve_runs_against_the_sandbox_and_stops_cleanly_on_sigterm() {
 
 #[tokio::test]
 async fn doctor_reports_findings_with_fixes_and_exits_1_on_a_problem() {
-    let mut sandbox = binary()
-        .args(["sandbox", "--port", "0", "--manual"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(sandbox.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let info: Value = serde_json::from_str(&line).unwrap();
+    let (mut sandbox, info) = sandbox_process();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("serve.toml");
     let config = format!(
