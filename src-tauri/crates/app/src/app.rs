@@ -3,17 +3,18 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};
 use desk_domain::Sensitive;
-use desk_engine::receiver::{self, ReceiverState};
-use desk_engine::{ChannelSink, Engine, EngineConfig, EngineEvent, Schedule, SystemClock};
+use desk_engine::receiver;
+use desk_engine::{
+    Background, ChannelSink, Engine, EngineConfig, EngineEvent, Schedule, SystemClock,
+};
 use desk_sandbox::{Sandbox, SandboxConfig};
 use desk_store::Store;
 use desk_willo::{AuthScheme, Pacer, RetryPolicy, WilloClient, WilloConfig};
-use tokio::sync::{mpsc, watch, Mutex};
-use tokio::task::JoinHandle;
+use tokio::sync::{mpsc, Mutex};
 
 use crate::ipc::{AppInfo, JobOverview, Mode, Overview, StageOverview, SyncReport};
 use crate::{notify, paths, AppError, Notice};
@@ -33,8 +34,7 @@ pub struct App {
     syncing: Mutex<()>,
     engine: Arc<Engine>,
     events: Mutex<Option<mpsc::UnboundedReceiver<EngineEvent>>>,
-    stop: watch::Sender<bool>,
-    running: Mutex<Option<JoinHandle<()>>>,
+    background: Mutex<Option<Background>>,
     sandbox: Sandbox,
 }
 
@@ -109,21 +109,17 @@ impl App {
 
         // The sandbox's Willo runs on this machine, so it can reach a loopback receiver directly.
         let token = receiver::new_token();
-        let state = ReceiverState {
-            store: store.clone(),
-            token: Arc::new(Sensitive::new(token.expose().clone())),
-            clock: Arc::new(SystemClock),
-            wake: engine.wake_handle(),
-            ats: None,
-        };
-        let (receiver_addr, _receiver) =
-            receiver::serve(SocketAddr::from(([127, 0, 0, 1], 0)), state).await?;
+        let receiver_addr = engine
+            .serve_receiver(
+                SocketAddr::from(([127, 0, 0, 1], 0)),
+                Sensitive::new(token.expose().clone()),
+                None,
+            )
+            .await?;
         engine
             .register_webhooks(&format!("http://{receiver_addr}"), token.expose(), None)
             .await?;
-
-        let (stop, stopped) = watch::channel(false);
-        let running = tokio::spawn(Arc::clone(&engine).run(schedule, stopped));
+        let background = engine.spawn(schedule);
         tracing::info!(data_dir = %data_dir.display(), "sandbox mode ready");
         Ok(Self {
             store,
@@ -132,8 +128,7 @@ impl App {
             syncing: Mutex::new(()),
             engine,
             events: Mutex::new(Some(events)),
-            stop,
-            running: Mutex::new(Some(running)),
+            background: Mutex::new(Some(background)),
             sandbox,
         })
     }
@@ -228,14 +223,8 @@ impl App {
     /// Stops the engine (it finishes the step it is in; all state is in the store) and closes
     /// the database.
     pub async fn shutdown(&self) {
-        let _ = self.stop.send(true);
-        if let Some(running) = self.running.lock().await.take() {
-            if tokio::time::timeout(Duration::from_secs(10), running)
-                .await
-                .is_err()
-            {
-                tracing::warn!("the engine did not stop within 10 s");
-            }
+        if let Some(background) = self.background.lock().await.take() {
+            background.stop().await;
         }
         self.store.close().await;
     }

@@ -10,12 +10,9 @@ use std::time::Duration;
 use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};
 use desk_ats::lever::{Lever, LeverConfig};
 use desk_ats::AtsConnector;
-use desk_engine::receiver::{self, ReceiverState};
-use desk_engine::{ChannelSink, Engine, EngineConfig, Schedule, SystemClock};
+use desk_engine::{Background, ChannelSink, Engine, EngineConfig, Schedule, SystemClock};
 use desk_store::Store;
 use desk_willo::{AuthScheme, Pacer, RetryPolicy, WilloClient, WilloConfig};
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 use crate::config::{secret, AtsSection, ConfigError, ServeConfig};
 use crate::{AppError, ErrorCode};
@@ -32,8 +29,7 @@ impl From<ConfigError> for AppError {
 pub struct Server {
     engine: Arc<Engine>,
     store: Store,
-    stop: watch::Sender<bool>,
-    running: JoinHandle<()>,
+    background: Background,
     /// Where the webhook receiver listens, when configured.
     pub receiver: Option<SocketAddr>,
 }
@@ -208,15 +204,8 @@ impl Server {
 
         let mut receiver_addr = None;
         if let (Some(section), Some(token)) = (&config.receiver, token) {
-            let state = ReceiverState {
-                store: store.clone(),
-                token: Arc::new(token),
-                clock: Arc::new(SystemClock),
-                wake: engine.wake_handle(),
-                ats: None,
-            };
-            let token_text = state.token.expose().clone();
-            let (addr, _task) = receiver::serve(section.listen, state).await?;
+            let token_text = token.expose().clone();
+            let addr = engine.serve_receiver(section.listen, token, None).await?;
             receiver_addr = Some(addr);
             if let Some(public) = &section.public_url {
                 let registered = engine.register_webhooks(public, &token_text, None).await?;
@@ -229,14 +218,12 @@ impl Server {
             ats_poll_every: Duration::from_secs(config.engine.ats_poll_every_seconds),
             ..Schedule::default()
         };
-        let (stop, stopped) = watch::channel(false);
-        let running = tokio::spawn(Arc::clone(&engine).run(schedule, stopped));
+        let background = engine.spawn(schedule);
         tracing::info!(receiver = ?receiver_addr, automations = config.automations.len(), "serving");
         Ok(Self {
             engine,
             store,
-            stop,
-            running,
+            background,
             receiver: receiver_addr,
         })
     }
@@ -248,13 +235,7 @@ impl Server {
 
     /// Stops the loop after the step it is in (all state is in the store) and closes the database.
     pub async fn shutdown(self) {
-        let _ = self.stop.send(true);
-        if tokio::time::timeout(Duration::from_secs(20), self.running)
-            .await
-            .is_err()
-        {
-            tracing::warn!("the engine did not stop within 20 s");
-        }
+        self.background.stop().await;
         self.store.close().await;
         tracing::info!("stopped");
     }

@@ -36,6 +36,6 @@ pub use invites::{InviteOutcome, Queued};
 pub use reconcile::{CatchUpReport, Reconciled};
 pub use registration::{RegisteredWebhook, WEBHOOK_EVENTS};
 pub use review::ReviewInput;
-pub use schedule::Schedule;
+pub use schedule::{Background, Schedule};
 pub use triggers::TriggerReport;
 pub use worker::OutboxReport;

@@ -182,6 +182,26 @@ async fn receive_ats(
     }
 }
 
+impl crate::Engine {
+    /// Serves the webhook receiver for this engine on `addr` (port 0 picks one): deliveries go to
+    /// its store and wake its loop. Returns the address it listens on.
+    pub async fn serve_receiver(
+        &self,
+        addr: SocketAddr,
+        token: Sensitive<String>,
+        ats: Option<AtsHooks>,
+    ) -> Result<SocketAddr, EngineError> {
+        let state = ReceiverState {
+            store: self.store.clone(),
+            token: Arc::new(token),
+            clock: Arc::clone(&self.clock),
+            wake: self.wake_handle(),
+            ats,
+        };
+        Ok(serve(addr, state).await?.0)
+    }
+}
+
 /// Serves the receiver on `addr` (port 0 picks one). Returns the address it listens on.
 pub async fn serve(
     addr: SocketAddr,

@@ -70,7 +70,33 @@ impl Schedule {
     }
 }
 
+/// The engine's loop running in the background, and how to stop it.
+pub struct Background {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Background {
+    /// Stops the loop after the step it is in (all state is in the store), waiting up to 20 s.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        if tokio::time::timeout(Duration::from_secs(20), self.task)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the engine did not stop within 20 s");
+        }
+    }
+}
+
 impl Engine {
+    /// Starts [`Engine::run`] on its own task.
+    pub fn spawn(self: &Arc<Self>, schedule: Schedule) -> Background {
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(Arc::clone(self).run(schedule, stopped));
+        Background { stop, task }
+    }
+
     /// Runs until `shutdown` turns true: outbox and inbox on every wake or tick, the catch-up as
     /// the schedule says. Errors are logged and the loop goes on; nothing here can lose data,
     /// because all state is in the store.
