@@ -30,8 +30,6 @@ pub struct App {
     store: Store,
     data_dir: PathBuf,
     ats_connection: i64,
-    /// Serialises syncs: a second request while one runs waits for it instead of doubling the load.
-    syncing: Mutex<()>,
     engine: Arc<Engine>,
     events: Mutex<Option<mpsc::UnboundedReceiver<EngineEvent>>>,
     background: Mutex<Option<Background>>,
@@ -125,7 +123,6 @@ impl App {
             store,
             data_dir: data_dir.to_owned(),
             ats_connection,
-            syncing: Mutex::new(()),
             engine,
             events: Mutex::new(Some(events)),
             background: Mutex::new(Some(background)),
@@ -161,7 +158,6 @@ impl App {
 
     /// Reads the ATS and stores what it found, in one transaction.
     pub async fn sync_ats(&self) -> Result<SyncReport, AppError> {
-        let _one_at_a_time = self.syncing.lock().await;
         let started = Instant::now();
         // The same path as the scheduled poll: read, store, and invite whoever a trigger catches.
         let counts = self.engine.poll_triggers().await?.synced;

@@ -56,6 +56,8 @@ pub struct Engine {
     pub(crate) ats_connection: i64,
     /// Woken by an ATS webhook: poll the ATS's stages now.
     pub(crate) poll_now: Arc<Notify>,
+    /// One ATS poll at a time, whoever asks (the loop, a click): a second waits for the first.
+    pub(crate) polling: tokio::sync::Mutex<()>,
 }
 
 impl Engine {
@@ -78,6 +80,7 @@ impl Engine {
             ats: None,
             ats_connection: 0,
             poll_now: Arc::new(Notify::new()),
+            polling: tokio::sync::Mutex::new(()),
         }
     }
 

@@ -23,6 +23,7 @@ impl Engine {
         let Some(ats) = &self.ats else {
             return Err(EngineError::Invalid("no ATS is connected".into()));
         };
+        let _one_at_a_time = self.polling.lock().await;
         let snapshot = ats_sync::read_ats(ats.as_ref()).await?;
         let synced = self
             .store
