@@ -48,7 +48,9 @@ async fn writes(w: &World, kind: &str) -> Vec<Value> {
     .unwrap()
 }
 
-async fn enable(w: &World, move_to: Option<&str>) {
+/// Job 4001's automation: Screening sends the interview; `review_required` and the stage to move
+/// on to (the ATS's id) as given.
+async fn automate(w: &World, review_required: bool, move_to: Option<&str>, at: i64) {
     let job = w.store.job_id(w.ats, "4001").await.unwrap().unwrap();
     let screening = w.store.stage_id(w.ats, "400101").await.unwrap().unwrap();
     let next = match move_to {
@@ -56,9 +58,14 @@ async fn enable(w: &World, move_to: Option<&str>) {
         None => None,
     };
     w.store
-        .set_automation(job, &w.interview, &[screening], false, next, chrono_now())
+        .set_automation(job, &w.interview, &[screening], review_required, next, at)
         .await
         .unwrap();
+}
+
+/// A review-free automation switched on now.
+async fn enable(w: &World, move_to: Option<&str>) {
+    automate(w, false, move_to, chrono_now()).await;
 }
 
 fn chrono_now() -> i64 {
@@ -512,16 +519,11 @@ mod review_gate {
 
     use desk_engine::ReviewInput;
 
-    use super::{completed_invitation, world, writes};
+    use super::{automate, completed_invitation, world, writes};
 
     /// A completed interview under a review-required automation (the default).
     async fn waiting(w: &super::World) -> i64 {
-        let job = w.store.job_id(w.ats, "4001").await.unwrap().unwrap();
-        let screening = w.store.stage_id(w.ats, "400101").await.unwrap().unwrap();
-        w.store
-            .set_automation(job, &w.interview, &[screening], true, None, 0)
-            .await
-            .unwrap();
+        automate(w, true, None, 0).await;
         completed_invitation(w).await
     }
 
@@ -690,12 +692,7 @@ mod review_gate {
 #[tokio::test]
 async fn a_due_write_back_nobody_queued_is_found_by_the_sweep() {
     let w = world().await;
-    let job = w.store.job_id(w.ats, "4001").await.unwrap().unwrap();
-    let screening = w.store.stage_id(w.ats, "400101").await.unwrap().unwrap();
-    w.store
-        .set_automation(job, &w.interview, &[screening], true, None, 0)
-        .await
-        .unwrap();
+    automate(&w, true, None, 0).await;
     let invitation = completed_invitation(&w).await;
     assert_eq!(
         w.engine.queue_due_writebacks().await.unwrap(),
@@ -703,10 +700,7 @@ async fn a_due_write_back_nobody_queued_is_found_by_the_sweep() {
         "review required: nothing due"
     );
     // As after a crash between completion and queueing: due, and nothing queued.
-    w.store
-        .set_automation(job, &w.interview, &[screening], false, None, 0)
-        .await
-        .unwrap();
+    automate(&w, false, None, 0).await;
     assert_eq!(w.engine.queue_due_writebacks().await.unwrap(), 1);
     assert_eq!(
         w.engine.queue_due_writebacks().await.unwrap(),

@@ -417,21 +417,28 @@ async fn another_programs_database_is_refused_and_left_untouched() {
     );
 }
 
-#[sqlx::test(migrator = "desk_store::MIGRATOR")]
-async fn an_automation_set_again_unchanged_keeps_counting_from_when_it_was_switched_on(
-    pool: SqlitePool,
-) {
+/// A store with the test snapshot synced at time 10 (the application in `stage`), and the ids of
+/// its connection, its job and its screening stage.
+async fn synced(pool: SqlitePool, stage: &str) -> (Store, i64, i64, i64) {
     let store = Store::from_pool(pool);
     let conn = store
         .upsert_connection("greenhouse", "Acme", "http://gh", 1)
         .await
         .unwrap();
     store
-        .save_ats_snapshot(conn, &snapshot("S-review"), 10)
+        .save_ats_snapshot(conn, &snapshot(stage), 10)
         .await
         .unwrap();
     let job = store.job_id(conn, "J1").await.unwrap().unwrap();
     let screen = store.stage_id(conn, "S-screen").await.unwrap().unwrap();
+    (store, conn, job, screen)
+}
+
+#[sqlx::test(migrator = "desk_store::MIGRATOR")]
+async fn an_automation_set_again_unchanged_keeps_counting_from_when_it_was_switched_on(
+    pool: SqlitePool,
+) {
+    let (store, _, job, screen) = synced(pool, "S-review").await;
     store
         .set_automation(job, "interview-a", &[screen], false, None, 100)
         .await
@@ -468,17 +475,7 @@ async fn an_automation_set_again_unchanged_keeps_counting_from_when_it_was_switc
 
 #[sqlx::test(migrator = "desk_store::MIGRATOR")]
 async fn only_arrivals_after_switch_on_are_triggered_and_only_once(pool: SqlitePool) {
-    let store = Store::from_pool(pool);
-    let conn = store
-        .upsert_connection("greenhouse", "Acme", "http://gh", 1)
-        .await
-        .unwrap();
-    store
-        .save_ats_snapshot(conn, &snapshot("S-screen"), 10)
-        .await
-        .unwrap();
-    let job = store.job_id(conn, "J1").await.unwrap().unwrap();
-    let screen = store.stage_id(conn, "S-screen").await.unwrap().unwrap();
+    let (store, conn, job, screen) = synced(pool, "S-screen").await;
     store
         .set_automation(job, "interview-a", &[screen], false, None, 20)
         .await
