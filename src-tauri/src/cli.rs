@@ -29,11 +29,56 @@ pub enum Command {
     /// line of JSON, and serve until stopped.
     Sandbox(SandboxArgs),
     /// Run the engine without a window (triggers, sends, the webhook receiver, the reconcile and
-    /// write-back) until SIGTERM or Ctrl-C. Secrets come from environment variables.
+    /// write-back) until SIGTERM or Ctrl-C. Secrets come from environment variables or the keychain.
     Serve(ServeArgs),
     /// Check the configuration's connections and settings, and say what to fix. Reads only.
     /// Exits 1 when it finds a problem.
     Doctor(ServeArgs),
+    /// Store or remove a secret the configuration names, in the OS keychain.
+    #[command(subcommand)]
+    Secret(SecretCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Store a secret: its value is read from standard input (one line), never from arguments.
+    Set { name: String },
+    /// Remove a stored secret.
+    Delete { name: String },
+}
+
+/// Stores or removes a keychain secret. The value comes from stdin so it stays out of shell history.
+pub fn run_secret(command: &SecretCommand) -> anyhow::Result<()> {
+    use desk_app::secrets::{Keychain, SecretStore};
+    match command {
+        SecretCommand::Set { name } => {
+            let mut value = String::new();
+            std::io::stdin()
+                .read_line(&mut value)
+                .context("could not read the secret from standard input")?;
+            let value = value.trim();
+            anyhow::ensure!(
+                !value.is_empty(),
+                "no secret was given on standard input for {name}"
+            );
+            Keychain
+                .set(name, value)
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            tracing::info!(%name, "secret stored in the keychain");
+        }
+        SecretCommand::Delete { name } => {
+            Keychain
+                .delete(name)
+                .map_err(|e| anyhow::anyhow!(e.message))?;
+            tracing::info!(%name, "secret removed from the keychain");
+        }
+    }
+    Ok(())
+}
+
+/// Environment variables first, then the keychain.
+fn read_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
 }
 
 #[derive(Debug, Args)]
@@ -47,10 +92,9 @@ pub struct ServeArgs {
 pub fn run_doctor(config: &desk_app::config::ServeConfig) -> anyhow::Result<bool> {
     use desk_app::doctor::Severity;
     let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
+    let secrets = desk_app::secrets::lookup(&read_env, &desk_app::secrets::Keychain);
     let findings = runtime
-        .block_on(desk_app::doctor::check(config, &|name| {
-            std::env::var(name).ok()
-        }))
+        .block_on(desk_app::doctor::check(config, &secrets))
         .map_err(|e| anyhow::anyhow!(e.message))?;
     let mut out = String::new();
     for f in &findings {
@@ -80,8 +124,8 @@ pub fn run_serve(
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
     runtime.block_on(async {
-        let env = |name: &str| std::env::var(name).ok();
-        let server = desk_app::serve::Server::start(config, data_dir, &env)
+        let secrets = desk_app::secrets::lookup(&read_env, &desk_app::secrets::Keychain);
+        let server = desk_app::serve::Server::start(config, data_dir, &secrets)
             .await
             .map_err(|e| anyhow::anyhow!(e.message))?;
         let mut terminate =

@@ -39,6 +39,7 @@ fn main() -> std::process::ExitCode {
             Err(e) => Err(e),
         },
         (Some(cli::Command::Sandbox(args)), _) => cli::run_sandbox(&args),
+        (Some(cli::Command::Secret(command)), _) => cli::run_secret(&command),
         _ => desktop::run(&data_dir),
     };
     match result {

@@ -27,20 +27,24 @@ const SANDBOX_WILLO: &str = "sandbox://willo";
 const SANDBOX_REGION: &str = "GB";
 
 pub struct App {
-    store: Store,
+    pub(crate) store: Store,
     data_dir: PathBuf,
-    ats_connection: i64,
-    engine: Arc<Engine>,
+    pub(crate) ats_connection: i64,
+    pub(crate) engine: Arc<Engine>,
     events: Mutex<Option<mpsc::UnboundedReceiver<EngineEvent>>>,
     background: Mutex<Option<Background>>,
     sandbox: Sandbox,
+    /// The webhook receiver's address and token (the doctor checks both).
+    receiver: (SocketAddr, Sensitive<String>),
+    /// Cancels the bulk send in progress, if one is.
+    pub(crate) bulk_cancel: std::sync::Mutex<Option<tokio::sync::watch::Sender<bool>>>,
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn count(n: impl TryInto<u32>) -> u32 {
+pub(crate) fn count(n: impl TryInto<u32>) -> u32 {
     n.try_into().unwrap_or(u32::MAX)
 }
 
@@ -89,8 +93,12 @@ impl App {
             Pacer::new(10.0),
         )?;
         let (events_tx, events) = mpsc::unbounded_channel();
+        let settings = crate::settings::stored(&store).await?;
+        let schedule = crate::settings::apply(&settings, schedule);
         let config = EngineConfig {
-            default_region: Some(SANDBOX_REGION.into()),
+            default_region: settings
+                .default_region
+                .or_else(|| Some(SANDBOX_REGION.into())),
             ..EngineConfig::default()
         };
         let engine = Arc::new(
@@ -114,6 +122,7 @@ impl App {
                 None,
             )
             .await?;
+        crate::settings::remember_receiver(&store, &format!("http://{receiver_addr}")).await?;
         engine
             .register_webhooks(&format!("http://{receiver_addr}"), token.expose(), None)
             .await?;
@@ -127,6 +136,8 @@ impl App {
             events: Mutex::new(Some(events)),
             background: Mutex::new(Some(background)),
             sandbox,
+            receiver: (receiver_addr, token),
+            bulk_cancel: std::sync::Mutex::new(None),
         })
     }
 
@@ -135,15 +146,42 @@ impl App {
         &self.engine
     }
 
-    /// The engine's events, for the one listener that turns them into notifications. `None`
-    /// after the first call.
-    pub async fn take_events(&self) -> Option<mpsc::UnboundedReceiver<EngineEvent>> {
-        self.events.lock().await.take()
+    /// Starts listening to the engine: every event goes to the first receiver (the UI refreshes
+    /// on them) and the notices they warrant, grouped and filtered by the recruiter's settings,
+    /// to the second. `None` after the first call.
+    pub async fn start_listening(
+        &self,
+        group_window: std::time::Duration,
+    ) -> Option<(
+        mpsc::UnboundedReceiver<EngineEvent>,
+        mpsc::UnboundedReceiver<Notice>,
+    )> {
+        let mut events = self.events.lock().await.take()?;
+        let (ui_tx, ui_rx) = mpsc::unbounded_channel();
+        let (notify_tx, notify_rx) = mpsc::unbounded_channel();
+        let (notice_tx, notice_rx) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(event) = events.recv().await {
+                let _ = ui_tx.send(event.clone());
+                let _ = notify_tx.send(event);
+            }
+        });
+        tokio::spawn(notify::forward(
+            self.store.clone(),
+            notify_rx,
+            group_window,
+            notice_tx,
+        ));
+        Some((ui_rx, notice_rx))
     }
 
-    /// What a desktop notification should say about an event, if anything.
-    pub async fn notice_for(&self, event: &EngineEvent) -> Result<Option<Notice>, AppError> {
-        notify::notice_for(&self.store, event).await
+    /// The webhook receiver's address and token.
+    pub(crate) fn receiver(&self) -> (SocketAddr, &Sensitive<String>) {
+        (self.receiver.0, &self.receiver.1)
+    }
+
+    pub(crate) fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     pub fn info(&self) -> AppInfo {

@@ -1,5 +1,5 @@
-//! The configuration file of `willo-desk serve` (TOML). Secrets are never in it: each is named
-//! by the environment variable that holds it. Every problem is reported with the field it is in.
+//! The configuration file of `willo-desk serve` (TOML). Secrets are never in it: each is named,
+//! and read from the environment variable of that name or else the keychain entry of that name. Every problem is reported with the field it is in.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -20,7 +20,7 @@ pub enum ConfigError {
     #[error("`{field}` in the configuration: {message}")]
     Invalid { field: String, message: String },
     #[error(
-        "the environment variable {0} is not set (it holds a secret named in the configuration)"
+        "the secret {0} is neither set in the environment nor stored in the keychain (store it with `willo-desk secret set {0}`)"
     )]
     MissingSecret(String),
 }
@@ -139,6 +139,8 @@ pub struct AutomationSection {
     pub review_required: bool,
     /// The ATS's id of the stage to move the candidate to once results are written back.
     pub move_to_stage: Option<String>,
+    /// Move only when Willo's score is at least this (0–100).
+    pub move_min_score: Option<f64>,
 }
 
 fn production() -> String {
@@ -294,6 +296,20 @@ impl ServeConfig {
             if a.trigger_stages.is_empty() {
                 return Err(invalid(&at("trigger_stages"), "names no stage"));
             }
+            if let Some(score) = a.move_min_score {
+                if !(0.0..=100.0).contains(&score) {
+                    return Err(invalid(
+                        &at("move_min_score"),
+                        format!("{score} is not a score from 0 to 100"),
+                    ));
+                }
+                if a.move_to_stage.is_none() {
+                    return Err(invalid(
+                        &at("move_min_score"),
+                        "needs `move_to_stage`: a threshold without a stage moves nobody",
+                    ));
+                }
+            }
             if !jobs.insert(&a.job) {
                 return Err(invalid(
                     &at("job"),
@@ -305,7 +321,7 @@ impl ServeConfig {
     }
 }
 
-/// Reads a secret from the environment variable the configuration names.
+/// Reads a secret the configuration names (see [`crate::secrets::lookup`]).
 pub fn secret(
     env: &dyn Fn(&str) -> Option<String>,
     variable: &str,

@@ -38,6 +38,11 @@ impl AppError {
             message: message.into(),
         }
     }
+
+    /// The keychain could not be used.
+    pub fn secrets(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Storage, message)
+    }
 }
 
 impl From<desk_store::StoreError> for AppError {
@@ -86,6 +91,7 @@ impl From<desk_engine::EngineError> for AppError {
         match error {
             E::Store(e) => e.into(),
             E::Willo(e) => e.into(),
+            E::Ats(e) => e.into(),
             E::Invalid(message) => Self::new(ErrorCode::Validation, message),
             other => Self::new(ErrorCode::Internal, other.to_string()),
         }

@@ -67,3 +67,270 @@ pub struct SyncReport {
     pub stage_changes: u32,
     pub took_ms: u32,
 }
+
+/// What the candidate list asks for: a page under a filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+#[ts(export)]
+pub struct CandidateQuery {
+    pub search: Option<String>,
+    pub job_id: Option<u32>,
+    pub stage_id: Option<u32>,
+    /// An invitation status, or `not_sent`.
+    pub status: Option<String>,
+    pub offset: u32,
+    /// At most 500 rows a page.
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct CandidateRow {
+    pub application_id: u32,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub job_id: u32,
+    pub job_title: String,
+    pub stage: Option<String>,
+    pub invitation_id: Option<u32>,
+    /// not_sent, refused, queued, invited, opened, started, completed, reviewed, synced, failed
+    pub status: String,
+    /// Why it was refused or failed.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct CandidatePage {
+    pub total: u32,
+    pub offset: u32,
+    pub rows: Vec<CandidateRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TimelineStep {
+    /// Unix milliseconds.
+    pub at: f64,
+    pub step: String,
+    /// What happened, in words.
+    pub label: String,
+    pub detail: Option<String>,
+    /// For failures: what to do.
+    pub fix: Option<String>,
+    pub failed: bool,
+}
+
+/// A Willo interview the key can see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct InterviewOption {
+    pub key: String,
+    pub title: String,
+    pub department: Option<String>,
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TemplateOption {
+    pub key: String,
+    pub name: String,
+    pub category: Option<String>,
+    pub questions: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct PreSendRow {
+    pub application_id: u32,
+    pub name: String,
+    /// True: it will be sent as shown. False: `refusals` say why not and what to fix.
+    pub will_send: bool,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub refusals: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct InboxRow {
+    pub invitation_id: u32,
+    pub name: String,
+    pub interview_title: String,
+    pub job_title: String,
+    pub score: Option<f64>,
+    pub completed_at: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TranscriptSegment {
+    pub start: f64,
+    pub end: Option<f64>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Answer {
+    pub question_key: String,
+    pub position: u32,
+    pub question: String,
+    /// video | audio | text | file
+    pub kind: String,
+    pub media_url: Option<String>,
+    pub text: Option<String>,
+    pub transcript: Option<String>,
+    /// Timed lines, where Willo gives timings (a click seeks the media there).
+    pub segments: Vec<TranscriptSegment>,
+    pub score: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ReviewState {
+    pub decision: String,
+    pub rating: Option<u32>,
+    pub question_ratings: std::collections::BTreeMap<String, u32>,
+    pub comment: Option<String>,
+    pub redactions: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ReviewDetail {
+    pub invitation_id: u32,
+    pub application_id: u32,
+    pub name: String,
+    pub email: Option<String>,
+    pub job_title: String,
+    pub interview_title: String,
+    pub status: String,
+    pub summary: Option<String>,
+    pub score: Option<f64>,
+    pub share_url: Option<String>,
+    pub answers: Vec<Answer>,
+    pub review: Option<ReviewState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct StageOption {
+    pub id: u32,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AutomationView {
+    pub job_id: u32,
+    pub job_title: String,
+    pub department: Option<String>,
+    pub location: Option<String>,
+    pub stages: Vec<StageOption>,
+    /// `None`: the job has no automation.
+    pub automation: Option<AutomationState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AutomationState {
+    pub interview_key: String,
+    pub interview_title: Option<String>,
+    pub choice: desk_engine::InterviewChoice,
+    pub trigger_stage_ids: Vec<u32>,
+    pub review_required: bool,
+    pub move_to_stage_id: Option<u32>,
+    pub move_min_score: Option<f64>,
+    pub paused: bool,
+    pub enabled_at: f64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+#[ts(export)]
+pub struct ActivityQuery {
+    /// Kinds starting with this (e.g. `invite`, `writeback`, `review`).
+    pub kind: Option<String>,
+    pub search: Option<String>,
+    /// The next page: entries older than this id.
+    pub before_id: Option<u32>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ActivityItem {
+    pub id: u32,
+    pub at: f64,
+    pub kind: String,
+    pub message: String,
+    pub invitation_id: Option<u32>,
+    pub candidate: Option<String>,
+    pub job: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct FailedWork {
+    pub outbox_id: u32,
+    /// invite | writeback
+    pub kind: String,
+    pub attempts: u32,
+    pub error: String,
+    pub fix: String,
+    pub failed_at: f64,
+    pub invitation_id: Option<u32>,
+    pub candidate: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Severity {
+    Ok,
+    Warning,
+    Problem,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Finding {
+    pub check: String,
+    pub severity: Severity,
+    pub message: String,
+    pub fix: String,
+}
+
+/// The settings a recruiter changes in the app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Settings {
+    pub notifications: crate::notify::NotificationSettings,
+    /// ISO 3166 alpha-2, for phone numbers without a country code.
+    pub default_region: Option<String>,
+    pub ats_poll_seconds: u32,
+    pub reconcile_minutes: u32,
+    /// Where the webhook receiver listens (read-only in sandbox mode).
+    pub receiver_url: Option<String>,
+}

@@ -1,7 +1,11 @@
 //! The API that Willo Desk's UI (through Tauri commands) and command line call. Nothing here
 //! depends on Tauri, so all of it is tested without a window.
 
+mod activity;
 mod app;
+mod automations;
+mod candidates;
+mod checkup;
 pub mod config;
 pub mod doctor;
 mod error;
@@ -9,8 +13,11 @@ mod http;
 pub mod ipc;
 mod notify;
 pub mod paths;
+mod reviews;
+pub mod secrets;
 pub mod serve;
+mod settings;
 
 pub use app::App;
 pub use error::{AppError, ErrorCode};
-pub use notify::Notice;
+pub use notify::{Notice, NoticeKind, NoticeTarget, NotificationSettings};

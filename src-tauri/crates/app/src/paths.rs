@@ -30,6 +30,11 @@ pub fn log_dir(data_dir: &std::path::Path) -> PathBuf {
     data_dir.join("logs")
 }
 
+/// Where CSV exports are written.
+pub fn exports_dir(data_dir: &std::path::Path) -> PathBuf {
+    data_dir.join("exports")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

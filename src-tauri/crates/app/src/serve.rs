@@ -11,7 +11,7 @@ use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};
 use desk_ats::lever::{Lever, LeverConfig};
 use desk_ats::AtsConnector;
 use desk_engine::{Background, ChannelSink, Engine, EngineConfig, Schedule, SystemClock};
-use desk_store::Store;
+use desk_store::{AutomationSpec, Store};
 use desk_willo::{AuthScheme, Pacer, RetryPolicy, WilloClient, WilloConfig};
 
 use crate::config::{secret, AtsSection, ConfigError, ServeConfig};
@@ -190,16 +190,11 @@ impl Server {
                 )?),
                 None => None,
             };
-            store
-                .set_automation(
-                    job,
-                    &a.interview,
-                    &stages,
-                    a.review_required,
-                    move_to,
-                    now_ms(),
-                )
-                .await?;
+            let spec = AutomationSpec {
+                move_min_score: a.move_min_score,
+                ..AutomationSpec::direct(job, &a.interview, &stages, a.review_required, move_to)
+            };
+            store.set_automation(&spec, now_ms()).await?;
         }
 
         let mut receiver_addr = None;

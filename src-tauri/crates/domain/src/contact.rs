@@ -99,6 +99,11 @@ impl fmt::Debug for Email {
 pub struct PhoneE164(String);
 
 impl PhoneE164 {
+    /// True for an ISO 3166 alpha-2 code the phone parser knows (a valid default region).
+    pub fn known_region(code: &str) -> bool {
+        code.parse::<phonenumber::country::Id>().is_ok()
+    }
+
     /// Parses a number as a person would type it. Numbers without a leading `+` are read in
     /// `default_region` (ISO 3166 alpha-2, e.g. "GB"); with `None`, only international numbers pass.
     pub fn parse(raw: &str, default_region: Option<&str>) -> Result<Self, ContactError> {

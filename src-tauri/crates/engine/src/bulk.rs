@@ -26,7 +26,8 @@ pub enum PreSend {
     },
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(export)]
 pub struct BulkProgress {
     pub total: usize,
     pub sent: usize,
@@ -46,17 +47,28 @@ impl Engine {
         application_ids: &[i64],
         interview_key: &str,
     ) -> Result<Vec<PreSend>, EngineError> {
-        let interview_id = self.resolve_interview(interview_key).await?.map(|i| i.id);
+        match self.resolve_interview(interview_key).await? {
+            Some(interview) => self.pre_send_for(application_ids, Some(interview.id)).await,
+            None => Ok(application_ids
+                .iter()
+                .map(|&application_id| PreSend::Refused {
+                    application_id,
+                    refusals: vec![Refusal::InterviewNotVisible],
+                })
+                .collect()),
+        }
+    }
+
+    /// The pre-send report against a known interview (`None`: one not made yet, which nobody can
+    /// have been invited to).
+    pub(crate) async fn pre_send_for(
+        &self,
+        application_ids: &[i64],
+        interview_id: Option<i64>,
+    ) -> Result<Vec<PreSend>, EngineError> {
         let mut seen = HashSet::new();
         let mut report = Vec::new();
         for &application_id in application_ids {
-            let Some(interview_id) = interview_id else {
-                report.push(PreSend::Refused {
-                    application_id,
-                    refusals: vec![Refusal::InterviewNotVisible],
-                });
-                continue;
-            };
             let target = self.store.invite_target(application_id).await?;
             let email = target
                 .email
@@ -64,9 +76,13 @@ impl Engine {
                 .unwrap_or_default()
                 .trim()
                 .to_lowercase();
-            let mut existing = self
-                .existing_invitations(interview_id, application_id, &email)
-                .await?;
+            let mut existing = match interview_id {
+                Some(id) => {
+                    self.existing_invitations(id, application_id, &email)
+                        .await?
+                }
+                None => Vec::new(),
+            };
             if !email.is_empty() && !seen.insert(email.clone()) {
                 existing.push(Existing {
                     same_application: false,

@@ -58,6 +58,7 @@ pub struct Engine {
     pub(crate) poll_now: Arc<Notify>,
     /// One ATS poll at a time, whoever asks (the loop, a click): a second waits for the first.
     pub(crate) polling: tokio::sync::Mutex<()>,
+    pub(crate) health: crate::health::Health,
 }
 
 impl Engine {
@@ -81,6 +82,7 @@ impl Engine {
             ats_connection: 0,
             poll_now: Arc::new(Notify::new()),
             polling: tokio::sync::Mutex::new(()),
+            health: crate::health::Health::default(),
         }
     }
 
@@ -105,6 +107,11 @@ impl Engine {
     /// Notified whenever new work arrives; the background loop waits on it.
     pub fn wake_handle(&self) -> Arc<Notify> {
         Arc::clone(&self.wake)
+    }
+
+    /// The Willo client (for reads the app shows: interviews, templates).
+    pub fn willo(&self) -> &WilloClient {
+        &self.willo
     }
 
     pub fn store(&self) -> &Store {

@@ -22,6 +22,20 @@ pub enum EngineEvent {
         invitation_id: i64,
         participant_key: String,
     },
+    /// Writing an interview's results to the ATS failed for good; it waits for a retry.
+    WritebackFailed {
+        invitation_id: i64,
+        outbox_id: i64,
+        error: String,
+    },
+    /// Willo or the ATS (`service`: "willo" or "ats") stopped answering or refused our credentials.
+    ConnectionLost {
+        service: String,
+        error: String,
+    },
+    ConnectionRestored {
+        service: String,
+    },
 }
 
 pub trait EventSink: Send + Sync {

@@ -9,12 +9,14 @@
 //!   missed while the webhook was unreachable or the laptop closed.
 
 pub mod ats_sync;
+mod automations;
 mod bulk;
 pub mod checks;
 mod clock;
 mod engine;
 mod error;
 mod events;
+mod health;
 mod inbox;
 mod invites;
 pub mod note;
@@ -27,11 +29,15 @@ mod triggers;
 mod worker;
 mod writeback;
 
+pub use automations::{
+    AutomationRequest, DryRun, DryRunOutcome, DryRunRow, InterviewChoice, InterviewRule, RuleField,
+};
 pub use bulk::{BulkProgress, PreSend};
 pub use clock::{Clock, SystemClock};
 pub use engine::{Engine, EngineConfig};
 pub use error::EngineError;
 pub use events::{ChannelSink, EngineEvent, EventSink};
+pub use health::Service;
 pub use invites::{InviteOutcome, Queued};
 pub use reconcile::{CatchUpReport, Reconciled};
 pub use registration::{RegisteredWebhook, WEBHOOK_EVENTS};

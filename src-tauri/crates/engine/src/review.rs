@@ -11,11 +11,15 @@ use crate::{Engine, EngineError};
 /// The longest comment that is accepted (a note, not an essay).
 const MAX_COMMENT: usize = 10_000;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase", default)]
+#[ts(export)]
 pub struct ReviewInput {
     /// Overall, 1 to 5.
+    #[ts(type = "number | null")]
     pub rating: Option<i64>,
     /// Question key → 1 to 5.
+    #[ts(type = "Record<string, number>")]
     pub question_ratings: BTreeMap<String, i64>,
     pub comment: Option<String>,
     /// Question keys whose transcripts must not reach the ATS.

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::health::Service;
 use crate::Engine;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +129,9 @@ impl Engine {
 
             let poll_due = last_poll.is_none_or(|at| now - at >= ms(schedule.ats_poll_every));
             if self.ats.is_some() && (poll_asked || poll_due) {
-                match self.poll_triggers().await {
+                let polled = self.poll_triggers().await;
+                self.note_health(Service::Ats, &polled);
+                match polled {
                     Ok(report) if report.queued > 0 => {
                         tracing::info!(queued = report.queued, "stage triggers queued invitations")
                     }
@@ -152,7 +155,9 @@ impl Engine {
                 if slept {
                     tracing::info!("the machine woke up; catching up with Willo");
                 }
-                match self.catch_up(schedule.budget).await {
+                let caught_up = self.catch_up(schedule.budget).await;
+                self.note_health(Service::Willo, &caught_up);
+                match caught_up {
                     Ok(report) => tracing::info!(
                         checked = report.checked,
                         completed = report.completed,

@@ -33,6 +33,7 @@ impl Engine {
             synced,
             ..TriggerReport::default()
         };
+        self.refresh_rule_automations().await?;
         // Each automation's interview is looked up once per poll, however many arrived.
         let mut interviews = HashMap::new();
         for triggered in self.store.triggered_applications().await? {

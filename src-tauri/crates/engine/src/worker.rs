@@ -46,6 +46,30 @@ impl Engine {
         full.mul_f64(0.5 + rand::random::<f64>() / 2.0)
     }
 
+    /// Sends an item that failed for good back to the queue (the recruiter's "retry").
+    pub async fn retry_failed(&self, outbox_id: i64) -> Result<(), EngineError> {
+        let now = self.now();
+        self.store.requeue_failed_outbox(outbox_id, now).await?;
+        let invitation_id = self
+            .store
+            .outbox_item(outbox_id)
+            .await?
+            .payload
+            .get("invitation_id")
+            .and_then(serde_json::Value::as_i64);
+        self.store
+            .log_activity(
+                "retried",
+                "Retry requested by the recruiter",
+                invitation_id,
+                None,
+                now,
+            )
+            .await?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
     /// Claims and works through the due outbox items once.
     pub async fn run_outbox_once(&self) -> Result<OutboxReport, EngineError> {
         let lease_ms = i64::try_from(self.config.lease.as_millis()).unwrap_or(i64::MAX);
@@ -75,11 +99,28 @@ impl Engine {
                 }
                 Step::Retry(error) | Step::Fail(error) => {
                     self.store.fail_outbox(item.id, owner, &error, now).await?;
-                    if let Some(invitation_id) = item
+                    let invitation_id = item
                         .payload
                         .get("invitation_id")
-                        .and_then(serde_json::Value::as_i64)
+                        .and_then(serde_json::Value::as_i64);
+                    if let (Some(invitation_id), "writeback") = (invitation_id, item.kind.as_str())
                     {
+                        // The interview stays completed; the write-back waits for a retry.
+                        self.store
+                            .log_activity(
+                                "writeback_failed",
+                                &format!("Writing to the ATS failed: {error}. Check the ATS connection and the candidate in the ATS, then retry."),
+                                Some(invitation_id),
+                                None,
+                                now,
+                            )
+                            .await?;
+                        self.events.emit(EngineEvent::WritebackFailed {
+                            invitation_id,
+                            outbox_id: item.id,
+                            error,
+                        });
+                    } else if let Some(invitation_id) = invitation_id {
                         self.store
                             .fail_invitation(invitation_id, &error, now)
                             .await?;

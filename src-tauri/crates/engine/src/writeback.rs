@@ -139,15 +139,30 @@ impl Engine {
             .job_id(self.ats_connection, &job.job_remote_id)
             .await?
         {
-            if let Some(stage) = self
-                .store
-                .automation_for_job(job_id)
-                .await?
-                .and_then(|a| a.move_to_stage_id)
-            {
-                targets.push(Target::Move {
-                    stage: self.store.stage_remote_id(stage).await?,
-                });
+            if let Some(automation) = self.store.automation_for_job(job_id).await? {
+                if let Some(stage) = automation.move_to_stage_id {
+                    match (automation.move_min_score, participant.score) {
+                        (Some(min), score) if score.is_none_or(|s| s < min) => {
+                            // A later score is a new revision, queued again: the move waits for it.
+                            let why = score.map_or_else(
+                                || format!("no score from Willo yet (the move needs {min})"),
+                                |s| format!("score {s} is below {min}"),
+                            );
+                            self.store
+                                .log_activity(
+                                    "move_held",
+                                    &format!("Not moved to the next stage: {why}"),
+                                    Some(invitation_id),
+                                    Some(invitation.application_id),
+                                    self.now(),
+                                )
+                                .await?;
+                        }
+                        _ => targets.push(Target::Move {
+                            stage: self.store.stage_remote_id(stage).await?,
+                        }),
+                    }
+                }
             }
         }
         let now = self.now();

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use desk_engine::InviteOutcome;
 use desk_sandbox::{FaultKind, FaultRule, SandboxConfig};
-use desk_store::AtsSnapshot;
+use desk_store::{AtsSnapshot, AutomationSpec};
 use serde_json::{json, Value};
 use support::{world_with, World};
 
@@ -58,7 +58,10 @@ async fn automate(w: &World, review_required: bool, move_to: Option<&str>, at: i
         None => None,
     };
     w.store
-        .set_automation(job, &w.interview, &[screening], review_required, next, at)
+        .set_automation(
+            &AutomationSpec::direct(job, &w.interview, &[screening], review_required, next),
+            at,
+        )
         .await
         .unwrap();
 }
@@ -713,4 +716,363 @@ async fn a_due_write_back_nobody_queued_is_found_by_the_sweep() {
         w.store.invitation(invitation).await.unwrap().status,
         "synced"
     );
+}
+
+mod automation_setup {
+    use std::time::Duration;
+
+    use desk_engine::{
+        AutomationRequest, DryRunOutcome, InterviewChoice, InterviewRule, RuleField,
+    };
+
+    use desk_engine::InviteOutcome;
+
+    use super::{world, writes};
+
+    async fn ids(w: &super::World, stage: &str) -> (i64, i64) {
+        let job = w.store.job_id(w.ats, "4001").await.unwrap().unwrap();
+        let stage = w.store.stage_id(w.ats, stage).await.unwrap().unwrap();
+        (job, stage)
+    }
+
+    fn request(job: i64, stage: i64, choice: InterviewChoice) -> AutomationRequest {
+        AutomationRequest {
+            job_id: job,
+            choice,
+            trigger_stage_ids: vec![stage],
+            review_required: false,
+            move_to_stage_id: None,
+            move_min_score: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_dry_run_reports_each_waiting_candidate_and_changes_nothing() {
+        let w = world().await;
+        let (job, screening) = ids(&w, "400101").await;
+        let choice = InterviewChoice::Interview {
+            interview_key: w.interview.clone(),
+        };
+        let outbox_before = w.store.outbox_pending().await.unwrap();
+        let activity_before = w.store.recent_activity(1_000).await.unwrap().len();
+
+        let run = w
+            .engine
+            .dry_run(&request(job, screening, choice))
+            .await
+            .unwrap();
+        let waiting = w
+            .store
+            .applications_in_stages(job, &[screening])
+            .await
+            .unwrap();
+        assert!(
+            !waiting.is_empty(),
+            "the demo data has candidates in Screening"
+        );
+        assert_eq!(
+            run.rows.len(),
+            waiting.len(),
+            "one row per candidate in the stage"
+        );
+        assert!(run.interview_title.is_some());
+        assert!(run.note.contains("does not invite them"), "{}", run.note);
+        let refused: Vec<_> = run
+            .rows
+            .iter()
+            .filter(|r| matches!(r.result, DryRunOutcome::Refused { .. }))
+            .collect();
+        let invited = run.rows.len() - refused.len();
+        assert!(invited > 0, "most demo candidates pass the checks");
+        for row in &refused {
+            let DryRunOutcome::Refused { reasons } = &row.result else {
+                unreachable!()
+            };
+            assert!(
+                !reasons.is_empty() && reasons.iter().all(|r| r.ends_with('.')),
+                "{reasons:?}"
+            );
+        }
+        assert!(run
+            .rows
+            .iter()
+            .all(|r| r.stage.as_deref() == Some("Screening")));
+
+        assert_eq!(
+            w.store.outbox_pending().await.unwrap(),
+            outbox_before,
+            "nothing queued"
+        );
+        assert_eq!(
+            w.store.recent_activity(1_000).await.unwrap().len(),
+            activity_before,
+            "nothing logged"
+        );
+        assert!(
+            w.store.automation_for_job(job).await.unwrap().is_none(),
+            "nothing switched on"
+        );
+        assert_eq!(
+            w.sandbox.willo.with_data(|d| d.participants.len()),
+            0,
+            "nobody invited"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bad_request_names_what_is_wrong_and_saves_nothing() {
+        let w = world().await;
+        let (job, screening) = ids(&w, "400101").await;
+        let other_job_stage = w.store.stage_id(w.ats, "400201").await.unwrap().unwrap();
+        let good = InterviewChoice::Interview {
+            interview_key: w.interview.clone(),
+        };
+        for (req, expected) in [
+            (
+                AutomationRequest {
+                    trigger_stage_ids: vec![],
+                    ..request(job, screening, good.clone())
+                },
+                "trigger stages",
+            ),
+            (
+                request(job, other_job_stage, good.clone()),
+                "is not a stage of the job",
+            ),
+            (
+                AutomationRequest {
+                    move_min_score: Some(120.0),
+                    move_to_stage_id: Some(screening),
+                    ..request(job, screening, good.clone())
+                },
+                "minimum score",
+            ),
+            (
+                AutomationRequest {
+                    move_min_score: Some(50.0),
+                    ..request(job, screening, good.clone())
+                },
+                "choose the stage to move to",
+            ),
+            (
+                request(
+                    job,
+                    screening,
+                    InterviewChoice::Interview {
+                        interview_key: "no-such-interview".into(),
+                    },
+                ),
+                "does not exist",
+            ),
+            (
+                request(
+                    job,
+                    screening,
+                    InterviewChoice::Rules {
+                        rules: vec![],
+                        fallback: None,
+                    },
+                ),
+                "no rule matches",
+            ),
+        ] {
+            let error = w.engine.set_automation(&req).await.unwrap_err().to_string();
+            assert!(error.contains(expected), "{error} (expected: {expected})");
+        }
+        assert!(w.store.automation_for_job(job).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_template_makes_one_interview_for_the_job_however_often_it_is_set() {
+        let w = world().await;
+        let (job, screening) = ids(&w, "400101").await;
+        let template = w.sandbox.willo.with_data(|d| d.templates[0].clone());
+        let before = w.sandbox.willo.with_data(|d| d.interviews.len());
+        let choice = InterviewChoice::Template {
+            template_key: template.key.clone(),
+        };
+
+        let run = w
+            .engine
+            .dry_run(&request(job, screening, choice.clone()))
+            .await
+            .unwrap();
+        assert_eq!(run.interview_title, None, "the dry run creates nothing");
+        assert_eq!(w.sandbox.willo.with_data(|d| d.interviews.len()), before);
+
+        let first = w
+            .engine
+            .set_automation(&request(job, screening, choice.clone()))
+            .await
+            .unwrap();
+        let second = w
+            .engine
+            .set_automation(&request(job, screening, choice))
+            .await
+            .unwrap();
+        assert_eq!(first.interview_key, second.interview_key);
+        assert_eq!(
+            w.sandbox.willo.with_data(|d| d.interviews.len()),
+            before + 1,
+            "made once"
+        );
+        let made = w.sandbox.willo.with_data(|d| {
+            d.interviews
+                .iter()
+                .find(|i| i.key == first.interview_key)
+                .unwrap()
+                .title
+                .clone()
+        });
+        assert_eq!(
+            made,
+            format!("{} — Customer Success Associate", template.name)
+        );
+    }
+
+    #[tokio::test]
+    async fn rules_pick_the_interview_and_follow_the_job_when_it_changes() {
+        let w = world().await;
+        let (job, screening) = ids(&w, "400101").await;
+        let keys: Vec<String> = w
+            .sandbox
+            .willo
+            .with_data(|d| d.interviews.iter().map(|i| i.key.clone()).collect());
+        let (support, engineering) = (keys[0].clone(), keys[1].clone());
+        let choice = InterviewChoice::Rules {
+            rules: vec![
+                InterviewRule {
+                    field: RuleField::Department,
+                    equals: "engineering".into(),
+                    interview_key: engineering.clone(),
+                },
+                InterviewRule {
+                    field: RuleField::Department,
+                    equals: "Customer Success".into(),
+                    interview_key: support.clone(),
+                },
+            ],
+            fallback: None,
+        };
+        let set = w
+            .engine
+            .set_automation(&request(job, screening, choice))
+            .await
+            .unwrap();
+        assert_eq!(
+            set.interview_key, support,
+            "job 4001 is in Customer Success"
+        );
+
+        // The job moves to Engineering in the ATS: the next sync re-reads the rules.
+        w.sandbox.ats.with_data(|d| {
+            d.jobs.iter_mut().find(|j| j.id == 4001).unwrap().department = "Engineering".into()
+        });
+        w.engine.poll_triggers().await.unwrap();
+        let now = w.store.automation_for_job(job).await.unwrap().unwrap();
+        assert_eq!(now.interview_key, engineering);
+        let log = w.store.recent_activity(10).await.unwrap();
+        assert!(
+            log.iter()
+                .any(|e| e.kind == "automation_set" && e.message.contains("changed in the ATS")),
+            "{log:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn below_the_score_threshold_the_move_waits_for_a_later_score() {
+        let w = world().await;
+        let (job, screening) = ids(&w, "400101").await;
+        let next = w.store.stage_id(w.ats, "400102").await.unwrap().unwrap();
+        w.engine
+            .set_automation(&super::AutomationRequestExt::with_move(
+                request(
+                    job,
+                    screening,
+                    InterviewChoice::Interview {
+                        interview_key: w.interview.clone(),
+                    },
+                ),
+                next,
+                70.0,
+            ))
+            .await
+            .unwrap();
+        let app = w
+            .store
+            .application_id(w.ats, "9002")
+            .await
+            .unwrap()
+            .unwrap();
+        let InviteOutcome::Queued(q) = w.engine.queue_invite(app, &w.interview).await.unwrap()
+        else {
+            panic!("refused")
+        };
+        w.drain_outbox(Duration::from_secs(10)).await;
+        let key = w
+            .store
+            .invitation(q.invitation_id)
+            .await
+            .unwrap()
+            .participant_key
+            .unwrap();
+        w.complete_in_sandbox(&key).await;
+        // Completed, but Willo has not scored it yet.
+        w.sandbox.willo.with_data(|d| {
+            d.participants
+                .iter_mut()
+                .find(|p| p.key == key)
+                .unwrap()
+                .score = None
+        });
+        w.engine.catch_up(10).await.unwrap();
+        w.engine.queue_due_writebacks().await.unwrap();
+        w.drain_outbox(Duration::from_secs(10)).await;
+        assert_eq!(writes(&w, "note").await.len(), 1, "the results go back");
+        assert!(
+            writes(&w, "move").await.is_empty(),
+            "but the candidate stays"
+        );
+        let log = w.store.recent_activity(50).await.unwrap();
+        assert!(
+            log.iter()
+                .any(|e| e.kind == "move_held" && e.message.contains("no score")),
+            "{log:?}"
+        );
+
+        // The score arrives later, above the threshold: a follow-up note, and the move.
+        w.sandbox.willo.with_data(|d| {
+            d.participants
+                .iter_mut()
+                .find(|p| p.key == key)
+                .unwrap()
+                .score = Some(85.0)
+        });
+        w.engine.reconcile_participant(&key).await.unwrap();
+        w.engine.queue_due_writebacks().await.unwrap();
+        w.drain_outbox(Duration::from_secs(10)).await;
+        assert_eq!(writes(&w, "note").await.len(), 2);
+        assert_eq!(writes(&w, "move").await.len(), 1);
+        assert_eq!(
+            w.sandbox
+                .ats
+                .with_data(|d| d.application(9002).unwrap().stage),
+            2
+        );
+    }
+}
+
+/// Builder for the move settings of a request.
+trait AutomationRequestExt {
+    fn with_move(self, stage: i64, min_score: f64) -> Self;
+}
+
+impl AutomationRequestExt for desk_engine::AutomationRequest {
+    fn with_move(self, stage: i64, min_score: f64) -> Self {
+        Self {
+            move_to_stage_id: Some(stage),
+            move_min_score: Some(min_score),
+            ..self
+        }
+    }
 }

@@ -4,25 +4,65 @@ use serde::Serialize;
 
 use crate::{Store, StoreError};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Automation {
     pub id: i64,
     pub job_id: i64,
+    /// The interview that invitations go to (what `interview_choice` resolved to).
     pub interview_key: String,
+    /// How the interview is chosen, as the engine's JSON (direct, from a template, by rules).
+    pub interview_choice: serde_json::Value,
     pub trigger_stage_ids: Vec<i64>,
     pub review_required: bool,
     pub move_to_stage_id: Option<i64>,
+    /// The move waits until Willo's score reaches this.
+    pub move_min_score: Option<f64>,
     pub paused: bool,
     pub enabled_at: i64,
+}
+
+/// What a recruiter (or a config file) sets for a job's automation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutomationSpec {
+    pub job_id: i64,
+    pub interview_key: String,
+    pub interview_choice: serde_json::Value,
+    pub trigger_stage_ids: Vec<i64>,
+    pub review_required: bool,
+    pub move_to_stage_id: Option<i64>,
+    pub move_min_score: Option<f64>,
+}
+
+impl AutomationSpec {
+    /// An automation that sends `interview_key` itself, with no rules and no score threshold.
+    pub fn direct(
+        job_id: i64,
+        interview_key: &str,
+        trigger_stage_ids: &[i64],
+        review_required: bool,
+        move_to_stage_id: Option<i64>,
+    ) -> Self {
+        Self {
+            job_id,
+            interview_key: interview_key.to_owned(),
+            interview_choice: serde_json::json!({ "kind": "interview" }),
+            trigger_stage_ids: trigger_stage_ids.to_vec(),
+            review_required,
+            move_to_stage_id,
+            move_min_score: None,
+        }
+    }
 }
 
 struct AutomationRow {
     id: i64,
     job_id: i64,
     interview_key: String,
+    interview_choice: String,
     trigger_stage_ids: String,
     review_required: bool,
     move_to_stage_id: Option<i64>,
+    move_min_score: Option<f64>,
     paused: bool,
     enabled_at: i64,
 }
@@ -34,9 +74,11 @@ impl TryFrom<AutomationRow> for Automation {
             id: r.id,
             job_id: r.job_id,
             interview_key: r.interview_key,
+            interview_choice: serde_json::from_str(&r.interview_choice)?,
             trigger_stage_ids: serde_json::from_str(&r.trigger_stage_ids)?,
             review_required: r.review_required,
             move_to_stage_id: r.move_to_stage_id,
+            move_min_score: r.move_min_score,
             paused: r.paused,
             enabled_at: r.enabled_at,
         })
@@ -64,31 +106,28 @@ impl Store {
     /// starts counting arrivals from `now`; setting it again unchanged (a server restarting with
     /// the same configuration) keeps counting from when it was first switched on, so nobody who
     /// arrived meanwhile is missed.
-    pub async fn set_automation(
-        &self,
-        job_id: i64,
-        interview_key: &str,
-        trigger_stage_ids: &[i64],
-        review_required: bool,
-        move_to_stage_id: Option<i64>,
-        now: i64,
-    ) -> Result<i64, StoreError> {
-        let stages = serde_json::to_string(trigger_stage_ids)?;
+    pub async fn set_automation(&self, spec: &AutomationSpec, now: i64) -> Result<i64, StoreError> {
+        let stages = serde_json::to_string(&spec.trigger_stage_ids)?;
+        let choice = serde_json::to_string(&spec.interview_choice)?;
         Ok(sqlx::query_scalar!(
-            r#"INSERT INTO automations (job_id, interview_key, trigger_stage_ids, review_required, move_to_stage_id, enabled_at, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (job_id) DO UPDATE SET interview_key = excluded.interview_key, trigger_stage_ids = excluded.trigger_stage_ids,
-                 review_required = excluded.review_required, move_to_stage_id = excluded.move_to_stage_id, paused = 0,
+            r#"INSERT INTO automations (job_id, interview_key, interview_choice, trigger_stage_ids, review_required, move_to_stage_id,
+                                       move_min_score, enabled_at, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT (job_id) DO UPDATE SET interview_key = excluded.interview_key, interview_choice = excluded.interview_choice,
+                 trigger_stage_ids = excluded.trigger_stage_ids, review_required = excluded.review_required,
+                 move_to_stage_id = excluded.move_to_stage_id, move_min_score = excluded.move_min_score, paused = 0,
                  enabled_at = CASE WHEN automations.paused = 0 AND automations.interview_key = excluded.interview_key
                                     AND automations.trigger_stage_ids = excluded.trigger_stage_ids
                                THEN automations.enabled_at ELSE excluded.enabled_at END,
                  updated_at = excluded.updated_at
                RETURNING id AS "id!: i64""#,
-            job_id,
-            interview_key,
+            spec.job_id,
+            spec.interview_key,
+            choice,
             stages,
-            review_required,
-            move_to_stage_id,
+            spec.review_required,
+            spec.move_to_stage_id,
+            spec.move_min_score,
             now,
             now,
             now
@@ -103,8 +142,11 @@ impl Store {
         paused: bool,
         now: i64,
     ) -> Result<(), StoreError> {
+        // Resuming counts arrivals from now: nobody who arrived while it was paused is invited
+        // by surprise.
         sqlx::query!(
-            "UPDATE automations SET paused = ?, updated_at = ? WHERE job_id = ?",
+            r#"UPDATE automations SET enabled_at = CASE WHEN paused = 1 AND ?1 = 0 THEN ?2 ELSE enabled_at END,
+                                      paused = ?1, updated_at = ?2 WHERE job_id = ?3"#,
             paused,
             now,
             job_id
@@ -117,8 +159,8 @@ impl Store {
     pub async fn automation_for_job(&self, job_id: i64) -> Result<Option<Automation>, StoreError> {
         sqlx::query_as!(
             AutomationRow,
-            r#"SELECT id AS "id!", job_id, interview_key, trigger_stage_ids, review_required AS "review_required: bool",
-                      move_to_stage_id, paused AS "paused: bool", enabled_at
+            r#"SELECT id AS "id!", job_id, interview_key, interview_choice, trigger_stage_ids,
+                      review_required AS "review_required: bool", move_to_stage_id, move_min_score, paused AS "paused: bool", enabled_at
                FROM automations WHERE job_id = ?"#,
             job_id
         )
@@ -128,6 +170,31 @@ impl Store {
         .transpose()
     }
 
+    /// The title of a Willo interview seen before, by key.
+    pub async fn interview_title(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar!(
+            "SELECT title FROM interviews WHERE key = ? ORDER BY id LIMIT 1",
+            key
+        )
+        .fetch_optional(&self.reader)
+        .await?)
+    }
+
+    /// Every automation, by job.
+    pub async fn automations(&self) -> Result<Vec<Automation>, StoreError> {
+        sqlx::query_as!(
+            AutomationRow,
+            r#"SELECT id AS "id!", job_id, interview_key, interview_choice, trigger_stage_ids,
+                      review_required AS "review_required: bool", move_to_stage_id, move_min_score, paused AS "paused: bool", enabled_at
+               FROM automations ORDER BY job_id"#
+        )
+        .fetch_all(&self.reader)
+        .await?
+        .into_iter()
+        .map(Automation::try_from)
+        .collect()
+    }
+
     /// The automation of the job an application belongs to.
     pub async fn automation_for_application(
         &self,
@@ -135,8 +202,8 @@ impl Store {
     ) -> Result<Option<Automation>, StoreError> {
         sqlx::query_as!(
             AutomationRow,
-            r#"SELECT au.id AS "id!", au.job_id, au.interview_key, au.trigger_stage_ids, au.review_required AS "review_required: bool",
-                      au.move_to_stage_id, au.paused AS "paused: bool", au.enabled_at
+            r#"SELECT au.id AS "id!", au.job_id, au.interview_key, au.interview_choice, au.trigger_stage_ids,
+                      au.review_required AS "review_required: bool", au.move_to_stage_id, au.move_min_score, au.paused AS "paused: bool", au.enabled_at
                FROM automations au JOIN applications a ON a.job_id = au.job_id WHERE a.id = ?"#,
             application_id
         )

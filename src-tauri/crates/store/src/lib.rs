@@ -8,6 +8,7 @@
 mod activity;
 mod ats_records;
 mod automations;
+mod candidates;
 mod connections;
 mod error;
 mod inbox;
@@ -16,13 +17,15 @@ mod open;
 mod outbox;
 mod participants;
 mod reviews;
+mod settings;
 
-pub use activity::ActivityEntry;
+pub use activity::{ActivityEntry, ActivityRow, FailedItem};
 pub use ats_records::{
     ApplicationRecord, AtsSnapshot, CandidateRecord, JobRecord, JobSummary, SnapshotCounts,
     StageCount, StageRecord,
 };
-pub use automations::{AtsApplication, Automation, StoredParticipant, Triggered};
+pub use automations::{AtsApplication, Automation, AutomationSpec, StoredParticipant, Triggered};
+pub use candidates::{CandidateFilter, CandidateRow, JobFacts, TimelineEntry};
 pub use connections::Connection;
 pub use error::StoreError;
 pub use inbox::{InboxInsert, InboxItem};

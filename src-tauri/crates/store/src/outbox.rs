@@ -204,22 +204,42 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Sends a failed row back to the queue (the "retry" button).
+    /// Sends a failed row back to the queue (the "retry" button). A failed invite's invitation
+    /// goes back to `queued` with it, in the same transaction.
     pub async fn requeue_failed_outbox(&self, id: i64, now: i64) -> Result<(), StoreError> {
-        let done = sqlx::query!(
-            "UPDATE outbox SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ? AND status = 'failed'",
+        let mut tx = self.writer.begin().await?;
+        let row = sqlx::query!(
+            r#"UPDATE outbox SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ? AND status = 'failed'
+               RETURNING kind, json_extract(payload, '$.invitation_id') AS "invitation_id?: i64""#,
             now,
             now,
             id
         )
-        .execute(&self.writer)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound {
-                what: "failed outbox item",
-                id,
-            });
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound {
+            what: "failed outbox item",
+            id,
+        })?;
+        if let (Some(invitation_id), "invite") = (row.invitation_id, row.kind.as_str()) {
+            let back = sqlx::query!(
+                "UPDATE invitations SET status = 'queued', updated_at = ? WHERE id = ? AND status = 'failed'",
+                now,
+                invitation_id
+            )
+            .execute(&mut *tx)
+            .await?;
+            if back.rows_affected() == 1 {
+                sqlx::query!(
+                    "INSERT INTO invitation_events (invitation_id, status, detail, at) VALUES (?, 'queued', 'retried by the recruiter', ?)",
+                    invitation_id,
+                    now
+                )
+                .execute(&mut *tx)
+                .await?;
+            }
         }
+        tx.commit().await?;
         Ok(())
     }
 

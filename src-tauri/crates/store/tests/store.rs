@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
 use desk_store::{
-    ApplicationRecord, AtsSnapshot, CandidateRecord, InboxInsert, JobRecord, OutboxStatus,
-    StageRecord, Store, StoreError,
+    ApplicationRecord, AtsSnapshot, AutomationSpec, CandidateRecord, InboxInsert, JobRecord,
+    OutboxStatus, StageRecord, Store, StoreError,
 };
 use serde_json::json;
 use sqlx::SqlitePool;
@@ -440,11 +440,17 @@ async fn an_automation_set_again_unchanged_keeps_counting_from_when_it_was_switc
 ) {
     let (store, _, job, screen) = synced(pool, "S-review").await;
     store
-        .set_automation(job, "interview-a", &[screen], false, None, 100)
+        .set_automation(
+            &AutomationSpec::direct(job, "interview-a", &[screen], false, None),
+            100,
+        )
         .await
         .unwrap();
     store
-        .set_automation(job, "interview-a", &[screen], true, None, 200)
+        .set_automation(
+            &AutomationSpec::direct(job, "interview-a", &[screen], true, None),
+            200,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -458,7 +464,10 @@ async fn an_automation_set_again_unchanged_keeps_counting_from_when_it_was_switc
         "same interview and stages: a restart, not a new start"
     );
     store
-        .set_automation(job, "interview-b", &[screen], true, None, 300)
+        .set_automation(
+            &AutomationSpec::direct(job, "interview-b", &[screen], true, None),
+            300,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -477,7 +486,10 @@ async fn an_automation_set_again_unchanged_keeps_counting_from_when_it_was_switc
 async fn only_arrivals_after_switch_on_are_triggered_and_only_once(pool: SqlitePool) {
     let (store, conn, job, screen) = synced(pool, "S-screen").await;
     store
-        .set_automation(job, "interview-a", &[screen], false, None, 20)
+        .set_automation(
+            &AutomationSpec::direct(job, "interview-a", &[screen], false, None),
+            20,
+        )
         .await
         .unwrap();
     assert!(

@@ -1,0 +1,104 @@
+//! The automations screen: every job with its stages and automation, setting one up (after a
+//! dry run), and pausing.
+
+use desk_engine::{AutomationRequest, DryRun};
+use desk_store::Automation;
+
+use crate::app::count;
+use crate::ipc::{AutomationState, AutomationView, StageOption};
+use crate::{App, AppError};
+
+impl App {
+    fn state(&self, a: Automation, title: Option<String>) -> Result<AutomationState, AppError> {
+        Ok(AutomationState {
+            interview_key: a.interview_key,
+            interview_title: title,
+            choice: serde_json::from_value(a.interview_choice).map_err(|e| {
+                AppError::new(
+                    crate::ErrorCode::Storage,
+                    format!("a stored automation could not be read: {e}"),
+                )
+            })?,
+            trigger_stage_ids: a.trigger_stage_ids.into_iter().map(count).collect(),
+            review_required: a.review_required,
+            move_to_stage_id: a.move_to_stage_id.map(count),
+            move_min_score: a.move_min_score,
+            paused: a.paused,
+            #[allow(clippy::cast_precision_loss)] // milliseconds since 1970 fit a double exactly
+            enabled_at: a.enabled_at as f64,
+        })
+    }
+
+    /// Every job, with its stages and its automation if it has one.
+    pub async fn automations(&self) -> Result<Vec<AutomationView>, AppError> {
+        let automations = self.store.automations().await?;
+        let mut views = Vec::new();
+        for job in self.store.job_summaries(self.ats_connection).await? {
+            let automation = match automations.iter().find(|a| a.job_id == job.id) {
+                Some(a) => {
+                    let title = self.store.interview_title(&a.interview_key).await?;
+                    Some(self.state(a.clone(), title)?)
+                }
+                None => None,
+            };
+            views.push(AutomationView {
+                job_id: count(job.id),
+                job_title: job.title,
+                department: job.department,
+                location: job.location,
+                stages: job
+                    .stages
+                    .into_iter()
+                    .map(|s| StageOption {
+                        id: count(s.stage_id),
+                        name: s.name,
+                    })
+                    .collect(),
+                automation,
+            });
+        }
+        Ok(views)
+    }
+
+    /// Sets and switches on a job's automation.
+    pub async fn set_automation(
+        &self,
+        request: &AutomationRequest,
+    ) -> Result<AutomationState, AppError> {
+        let saved = self.engine.set_automation(request).await?;
+        let title = self.store.interview_title(&saved.interview_key).await?;
+        self.state(saved, title)
+    }
+
+    /// What the automation would do for the candidates in its trigger stages now.
+    pub async fn dry_run(&self, request: &AutomationRequest) -> Result<DryRun, AppError> {
+        Ok(self.engine.dry_run(request).await?)
+    }
+
+    /// Pauses or resumes a job's automation. Resuming counts arrivals from now on.
+    pub async fn pause_automation(&self, job_id: u32, paused: bool) -> Result<(), AppError> {
+        let job = i64::from(job_id);
+        if self.store.automation_for_job(job).await?.is_none() {
+            return Err(AppError::new(
+                crate::ErrorCode::NotFound,
+                format!("job {job_id} has no automation to pause"),
+            ));
+        }
+        let now = crate::app::now_ms();
+        self.store.set_automation_paused(job, paused, now).await?;
+        self.store
+            .log_activity(
+                "automation_paused",
+                if paused {
+                    "Automation paused"
+                } else {
+                    "Automation resumed"
+                },
+                None,
+                None,
+                now,
+            )
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,203 @@
+//! The candidate list (one row per application, with its latest invitation's status), the
+//! candidate's timeline, and the job facts automations' rules read.
+
+use serde::Serialize;
+
+use crate::{Store, StoreError};
+
+/// What the list is narrowed to. Empty fields narrow nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CandidateFilter {
+    /// Matched against the start of first name, last name and email, case-insensitively.
+    pub search: Option<String>,
+    pub job_id: Option<i64>,
+    pub stage_id: Option<i64>,
+    /// An invitation status, or `not_sent` for applications never invited.
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CandidateRow {
+    pub application_id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub job_id: i64,
+    pub job_title: String,
+    pub stage_name: Option<String>,
+    pub invitation_id: Option<i64>,
+    /// The latest invitation's status, `not_sent` when there is none.
+    pub status: String,
+    pub refused_reason: Option<String>,
+}
+
+/// One step of a candidate's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimelineEntry {
+    pub at: i64,
+    /// stage | queued | refused | invited | opened | started | completed | reviewed | synced |
+    /// failed | written:<target> | error
+    pub step: String,
+    pub detail: Option<String>,
+    pub invitation_id: Option<i64>,
+}
+
+/// What an automation's rules match on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobFacts {
+    pub id: i64,
+    pub title: String,
+    pub department: Option<String>,
+    pub location: Option<String>,
+    /// From the job's `language` field or custom field, where the ATS has one.
+    pub language: Option<String>,
+}
+
+/// `LIKE` pattern for "starts with", with the wildcards in the user's text escaped.
+fn prefix_pattern(search: Option<&str>) -> Option<String> {
+    let text = search?.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let escaped: String = text
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            other => vec![other],
+        })
+        .collect();
+    Some(format!("{escaped}%"))
+}
+
+impl Store {
+    /// A page of the candidate list, newest applications first.
+    pub async fn candidate_rows(
+        &self,
+        connection_id: i64,
+        filter: &CandidateFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<CandidateRow>, StoreError> {
+        let pattern = prefix_pattern(filter.search.as_deref());
+        Ok(sqlx::query_as!(
+            CandidateRow,
+            r#"SELECT a.id AS "application_id!", c.first_name, c.last_name, c.email, c.phone,
+                      j.id AS "job_id!", j.title AS job_title, s.name AS "stage_name?",
+                      i.id AS "invitation_id?", COALESCE(i.status, 'not_sent') AS "status!: String", i.refused_reason AS "refused_reason?"
+               FROM applications a
+               JOIN candidates c ON c.id = a.candidate_id
+               JOIN jobs j ON j.id = a.job_id
+               LEFT JOIN stages s ON s.id = a.stage_id
+               LEFT JOIN invitations i ON i.id = (SELECT MAX(x.id) FROM invitations x WHERE x.application_id = a.id)
+               WHERE a.connection_id = ?1
+                 AND (?2 IS NULL OR c.first_name LIKE ?2 ESCAPE '\' OR c.last_name LIKE ?2 ESCAPE '\'
+                      OR c.email LIKE ?2 ESCAPE '\' OR (c.first_name || ' ' || c.last_name) LIKE ?2 ESCAPE '\')
+                 AND (?3 IS NULL OR a.job_id = ?3)
+                 AND (?4 IS NULL OR a.stage_id = ?4)
+                 AND (?5 IS NULL OR COALESCE(i.status, 'not_sent') = ?5)
+               ORDER BY a.id DESC
+               LIMIT ?6 OFFSET ?7"#,
+            connection_id,
+            pattern,
+            filter.job_id,
+            filter.stage_id,
+            filter.status,
+            limit,
+            offset
+        )
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    /// How many rows the list has under `filter`.
+    pub async fn candidate_total(
+        &self,
+        connection_id: i64,
+        filter: &CandidateFilter,
+    ) -> Result<i64, StoreError> {
+        let pattern = prefix_pattern(filter.search.as_deref());
+        Ok(sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "n!: i64"
+               FROM applications a
+               JOIN candidates c ON c.id = a.candidate_id
+               LEFT JOIN invitations i ON i.id = (SELECT MAX(x.id) FROM invitations x WHERE x.application_id = a.id)
+               WHERE a.connection_id = ?1
+                 AND (?2 IS NULL OR c.first_name LIKE ?2 ESCAPE '\' OR c.last_name LIKE ?2 ESCAPE '\'
+                      OR c.email LIKE ?2 ESCAPE '\' OR (c.first_name || ' ' || c.last_name) LIKE ?2 ESCAPE '\')
+                 AND (?3 IS NULL OR a.job_id = ?3)
+                 AND (?4 IS NULL OR a.stage_id = ?4)
+                 AND (?5 IS NULL OR COALESCE(i.status, 'not_sent') = ?5)"#,
+            connection_id,
+            pattern,
+            filter.job_id,
+            filter.stage_id,
+            filter.status
+        )
+        .fetch_one(&self.reader)
+        .await?)
+    }
+
+    /// Everything that happened to an application, oldest first: the stage it is in, each
+    /// invitation's steps, what was written to the ATS, and outbox items that keep failing.
+    pub async fn timeline(&self, application_id: i64) -> Result<Vec<TimelineEntry>, StoreError> {
+        let mut entries = sqlx::query_as!(
+            TimelineEntry,
+            r#"SELECT a.stage_entered_at AS "at!: i64", 'stage' AS "step!: String", s.name AS "detail?: String", NULL AS "invitation_id?: i64"
+               FROM applications a LEFT JOIN stages s ON s.id = a.stage_id WHERE a.id = ?1
+               UNION ALL
+               SELECT e.at, e.status, e.detail, e.invitation_id
+               FROM invitation_events e JOIN invitations i ON i.id = e.invitation_id WHERE i.application_id = ?1
+               UNION ALL
+               SELECT w.written_at, 'written:' || w.target, 'revision ' || w.revision, w.invitation_id
+               FROM writebacks w JOIN invitations i ON i.id = w.invitation_id WHERE i.application_id = ?1
+               UNION ALL
+               SELECT o.updated_at, 'error', o.last_error, i.id
+               FROM outbox o JOIN invitations i ON o.key LIKE 'writeback:' || i.id || ':%'
+               WHERE i.application_id = ?1 AND o.status = 'failed'"#,
+            application_id
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        if entries.first().is_none_or(|e| e.step != "stage") {
+            return Err(StoreError::NotFound {
+                what: "application",
+                id: application_id,
+            });
+        }
+        entries.sort_by_key(|e| e.at);
+        Ok(entries)
+    }
+
+    pub async fn job_facts(&self, job_id: i64) -> Result<JobFacts, StoreError> {
+        sqlx::query_as!(
+            JobFacts,
+            r#"SELECT id AS "id!", title, department, location,
+                      CAST(COALESCE(json_extract(raw, '$.language'), json_extract(raw, '$.keyed_custom_fields.language.value'),
+                               json_extract(raw, '$.custom_fields.language')) AS TEXT) AS "language?: String"
+               FROM jobs WHERE id = ?"#,
+            job_id
+        )
+        .fetch_optional(&self.reader)
+        .await?
+        .ok_or(StoreError::NotFound { what: "job", id: job_id })
+    }
+
+    /// Applications of a job that are in one of `stage_ids` now, with the stage's name.
+    pub async fn applications_in_stages(
+        &self,
+        job_id: i64,
+        stage_ids: &[i64],
+    ) -> Result<Vec<(i64, Option<String>)>, StoreError> {
+        let stages = serde_json::to_string(stage_ids)?;
+        let rows = sqlx::query!(
+            r#"SELECT a.id AS "id!: i64", s.name AS "stage?: String" FROM applications a LEFT JOIN stages s ON s.id = a.stage_id
+               WHERE a.job_id = ? AND a.stage_id IN (SELECT value FROM json_each(?)) ORDER BY a.stage_entered_at, a.id"#,
+            job_id,
+            stages
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.id, r.stage)).collect())
+    }
+}
