@@ -28,7 +28,8 @@ pub(crate) async fn stored(store: &Store) -> Result<Settings, AppError> {
             .setting::<NotificationSettings>(NOTIFICATIONS)
             .await?
             .unwrap_or_default(),
-        default_region: store.setting(REGION).await?,
+        // Stored as JSON null once cleared.
+        default_region: store.setting::<Option<String>>(REGION).await?.flatten(),
         ats_poll_seconds: store
             .setting(POLL)
             .await?

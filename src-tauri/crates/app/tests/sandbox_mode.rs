@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use desk_app::App;
+use desk_app::{App, NoticeKind, NoticeTarget};
 use desk_engine::{EngineEvent, InviteOutcome, Schedule};
 use desk_sandbox::SandboxConfig;
 
@@ -91,89 +91,141 @@ async fn data_survives_a_restart_and_a_resync_sees_only_moves() {
     app.shutdown().await;
 }
 
-#[tokio::test]
-async fn a_completion_in_willo_becomes_a_desktop_notice() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = App::open_sandbox(dir.path(), SandboxConfig::for_tests(), fast())
-        .await
-        .unwrap();
-    let mut events = app
-        .take_events()
-        .await
-        .expect("the first taker gets the events");
-    assert!(app.take_events().await.is_none(), "and only the first");
-    app.sync_ats().await.unwrap();
-
+/// Invites the demo applications `remote_ids` by hand and waits until Willo has each.
+async fn invite(app: &App, remote_ids: &[&str]) -> Vec<(i64, String)> {
     let interview = app
         .sandbox()
         .willo
         .with_data(|d| d.interviews[0].key.clone());
-    let application = app
-        .engine()
-        .store()
-        .application_id(1, "9002")
-        .await
-        .unwrap()
-        .unwrap();
-    let InviteOutcome::Queued(queued) = app
-        .engine()
-        .queue_invite(application, &interview)
-        .await
-        .unwrap()
-    else {
-        panic!("refused")
-    };
+    let mut invited = Vec::new();
+    for remote in remote_ids {
+        let application = app
+            .engine()
+            .store()
+            .application_id(1, remote)
+            .await
+            .unwrap()
+            .unwrap();
+        let InviteOutcome::Queued(queued) = app
+            .engine()
+            .queue_invite(application, &interview)
+            .await
+            .unwrap()
+        else {
+            panic!("refused")
+        };
+        invited.push(queued.invitation_id);
+    }
+    let mut keyed = Vec::new();
+    for id in invited {
+        let key = loop {
+            if let Some(key) = app
+                .engine()
+                .store()
+                .invitation(id)
+                .await
+                .unwrap()
+                .participant_key
+            {
+                break key;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        keyed.push((id, key));
+    }
+    keyed
+}
 
-    // The background loop sends it; the candidate completes it in the simulated Willo, which
-    // calls the app's webhook receiver; the loop reconciles and raises the event.
-    let sent = tokio::time::timeout(Duration::from_secs(10), events.recv())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        sent,
-        EngineEvent::InvitationSent {
-            invitation_id: queued.invitation_id
-        }
-    );
-    assert_eq!(
-        app.notice_for(&sent).await.unwrap(),
-        None,
-        "a sent invitation interrupts nobody"
-    );
-    let key = app
-        .engine()
-        .store()
-        .invitation(queued.invitation_id)
-        .await
-        .unwrap()
-        .participant_key
-        .unwrap();
+fn complete(app: &App, key: &str) {
     assert!(app
         .sandbox()
         .willo
         .advance(
-            &key,
+            key,
             Some(desk_sandbox::willo::model::ParticipantStatus::Completed)
         )
         .is_some());
+}
 
-    let completed = loop {
-        let event = tokio::time::timeout(Duration::from_secs(10), events.recv())
-            .await
-            .expect("the completion arrives by webhook")
-            .unwrap();
-        if matches!(event, EngineEvent::InterviewCompleted { .. }) {
-            break event;
-        }
-    };
-    let notice = app
-        .notice_for(&completed)
+#[tokio::test]
+async fn a_completion_in_willo_becomes_a_desktop_notice_that_opens_its_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open_sandbox(dir.path(), SandboxConfig::for_tests(), fast())
+        .await
+        .unwrap();
+    let (mut events, mut notices) = app
+        .start_listening(Duration::from_millis(300))
+        .await
+        .expect("the first listener gets the events");
+    assert!(
+        app.start_listening(Duration::ZERO).await.is_none(),
+        "and only the first"
+    );
+    app.sync_ats().await.unwrap();
+
+    let [(invitation_id, key)] = invite(&app, &["9002"]).await.try_into().unwrap();
+    let sent = tokio::time::timeout(Duration::from_secs(10), events.recv())
         .await
         .unwrap()
-        .expect("a completion is worth a notification");
+        .unwrap();
+    assert_eq!(sent, EngineEvent::InvitationSent { invitation_id });
+
+    // The candidate completes it in the simulated Willo, which calls the app's webhook receiver.
+    complete(&app, &key);
+    let notice = tokio::time::timeout(Duration::from_secs(10), notices.recv())
+        .await
+        .expect("a completion is worth a notification")
+        .unwrap();
+    assert_eq!(notice.kind, NoticeKind::Completed);
     assert_eq!(notice.title, "Interview completed");
     assert_eq!(notice.body, "Zoë Müller completed “Customer Success Associate: screening” (Customer Success Associate).");
-    assert_eq!(notice.invitation_id, queued.invitation_id);
+    assert_eq!(notice.target, NoticeTarget::Review { invitation_id });
+    assert!(
+        notices.try_recv().is_err(),
+        "a sent invitation interrupts nobody"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn completions_arriving_together_make_one_notice_and_a_kind_can_be_switched_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open_sandbox(dir.path(), SandboxConfig::for_tests(), fast())
+        .await
+        .unwrap();
+    let (_events, mut notices) = app.start_listening(Duration::from_secs(2)).await.unwrap();
+    app.sync_ats().await.unwrap();
+    let invited = invite(&app, &["9001", "9002", "9003", "9004"]).await;
+    for (_, key) in &invited {
+        complete(&app, key);
+    }
+    let notice = tokio::time::timeout(Duration::from_secs(15), notices.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(notice.title, "4 interviews completed");
+    assert_eq!(notice.target, NoticeTarget::Inbox);
+    assert!(
+        notice.body.ends_with("and 1 more are waiting for review."),
+        "{}",
+        notice.body
+    );
+
+    // Switched off: the next completion is stored and in the inbox, but interrupts nobody.
+    let mut settings = app.settings().await.unwrap();
+    settings.notifications.completed = false;
+    app.save_settings(&settings).await.unwrap();
+    let [(_, key)] = invite(&app, &["9005"]).await.try_into().unwrap();
+    complete(&app, &key);
+    let inbox = loop {
+        let inbox = app.inbox().await.unwrap();
+        if inbox.len() == 5 {
+            break inbox;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(inbox.len(), 5);
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert!(notices.try_recv().is_err(), "no notice once switched off");
     app.shutdown().await;
 }

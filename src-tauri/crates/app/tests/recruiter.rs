@@ -1,0 +1,426 @@
+//! What a recruiter does in the app, through the same API the UI calls, against the simulators:
+//! find candidates, send with a pre-send report and progress, follow the timeline, review from
+//! the inbox, set up an automation after a dry run, and deal with work that failed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use desk_app::ipc::{ActivityQuery, CandidateQuery, Severity};
+use desk_app::{App, ErrorCode};
+use desk_engine::{AutomationRequest, BulkProgress, InterviewChoice, ReviewInput, Schedule};
+use desk_sandbox::SandboxConfig;
+
+fn fast() -> Schedule {
+    Schedule {
+        tick: Duration::from_millis(50),
+        reconcile_every: Duration::from_secs(60),
+        ..Schedule::default()
+    }
+}
+
+async fn open() -> (App, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open_sandbox(dir.path(), SandboxConfig::for_tests(), fast())
+        .await
+        .unwrap();
+    app.sync_ats().await.unwrap();
+    (app, dir)
+}
+
+fn query(search: Option<&str>) -> CandidateQuery {
+    CandidateQuery {
+        search: search.map(Into::into),
+        limit: 100,
+        ..CandidateQuery::default()
+    }
+}
+
+async fn application(app: &App, name: &str) -> u32 {
+    let page = app.candidates(&query(Some(name))).await.unwrap();
+    assert_eq!(page.rows.len(), 1, "one {name}");
+    page.rows[0].application_id
+}
+
+async fn wait_for_status(app: &App, application_id: u32, status: &str) {
+    for _ in 0..200 {
+        let rows = app.candidates(&query(None)).await.unwrap().rows;
+        if rows
+            .iter()
+            .any(|r| r.application_id == application_id && r.status == status)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("application {application_id} never became {status}");
+}
+
+#[tokio::test]
+async fn the_list_pages_searches_and_filters_and_refuses_a_bad_filter() {
+    let (app, _dir) = open().await;
+    let all = app.candidates(&query(None)).await.unwrap();
+    assert_eq!(all.total, 41, "one row per application");
+    assert!(all.rows.iter().all(|r| r.status == "not_sent"));
+    let page = app
+        .candidates(&CandidateQuery {
+            offset: 40,
+            limit: 10,
+            ..CandidateQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!((page.total, page.rows.len()), (41, 1), "the last page");
+
+    let zoe = app.candidates(&query(Some("zoë"))).await.unwrap();
+    assert_eq!(zoe.rows[0].name, "Zoë Müller");
+    let by_full_name = app.candidates(&query(Some("Zoë Mü"))).await.unwrap();
+    assert_eq!(by_full_name.total, 1);
+    let wildcard = app.candidates(&query(Some("%"))).await.unwrap();
+    assert_eq!(
+        wildcard.total, 0,
+        "a % in the search is a character, not a wildcard"
+    );
+
+    let job = all.rows[0].job_id;
+    let in_job = app
+        .candidates(&CandidateQuery {
+            job_id: Some(job),
+            limit: 100,
+            ..CandidateQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(in_job.total > 0 && in_job.rows.iter().all(|r| r.job_id == job));
+
+    let error = app
+        .candidates(&CandidateQuery {
+            status: Some("<script>".into()),
+            ..query(None)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, ErrorCode::Validation);
+    assert!(error.message.starts_with("status:"), "{}", error.message);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_selection_is_reported_then_sent_with_progress_and_the_timeline_follows_it() {
+    let (app, _dir) = open().await;
+    let interviews = app.interviews().await.unwrap();
+    let interview = interviews[0].key.clone();
+    let rows = app.candidates(&query(None)).await.unwrap().rows;
+    let selection: Vec<u32> = rows.iter().take(6).map(|r| r.application_id).collect();
+
+    let report = app.pre_send(&selection, &interview).await.unwrap();
+    assert_eq!(report.len(), selection.len());
+    assert!(report.iter().all(|r| r.will_send == r.refusals.is_empty()));
+    let will_send = report.iter().filter(|r| r.will_send).count();
+
+    let seen: Arc<Mutex<Vec<BulkProgress>>> = Arc::default();
+    let record = Arc::clone(&seen);
+    let done = app
+        .send(&selection, &interview, &move |p| {
+            record.lock().unwrap().push(p)
+        })
+        .await
+        .unwrap();
+    assert_eq!(done.sent, will_send);
+    assert_eq!(done.sent + done.refused + done.failed, selection.len());
+    assert_eq!(done.remaining, 0);
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen.len() >= 2,
+        "progress while sending, not only at the end"
+    );
+    assert!(seen.windows(2).all(|w| w[1].remaining <= w[0].remaining));
+
+    let again = app.pre_send(&selection, &interview).await.unwrap();
+    assert!(again.iter().all(|r| !r.will_send), "nobody is sent twice");
+
+    let sent = report.iter().find(|r| r.will_send).unwrap().application_id;
+    let steps: Vec<String> = app
+        .timeline(sent)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.step)
+        .collect();
+    assert_eq!(steps[..3], ["stage", "queued", "invited"], "{steps:?}");
+
+    let empty = app.pre_send(&[], &interview).await.unwrap_err();
+    assert!(empty.message.starts_with("selection:"), "{}", empty.message);
+    assert!(!app.cancel_send(), "nothing to cancel");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_completed_interview_is_reviewed_from_the_inbox_and_its_note_reaches_the_ats() {
+    let (app, _dir) = open().await;
+    let interview = app.interviews().await.unwrap()[0].key.clone();
+    let zoe = application(&app, "Zoë").await;
+    app.send(&[zoe], &interview, &|_| {}).await.unwrap();
+    let invitation = app.candidates(&query(Some("Zoë"))).await.unwrap().rows[0]
+        .invitation_id
+        .unwrap();
+    let key = app
+        .engine()
+        .store()
+        .invitation(invitation.into())
+        .await
+        .unwrap()
+        .participant_key
+        .unwrap();
+    app.sandbox()
+        .willo
+        .advance(
+            &key,
+            Some(desk_sandbox::willo::model::ParticipantStatus::Completed),
+        )
+        .unwrap();
+    wait_for_status(&app, zoe, "completed").await;
+
+    let inbox = app.inbox().await.unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].invitation_id, invitation);
+    let detail = app.review_detail(invitation).await.unwrap();
+    assert_eq!(detail.name, "Zoë Müller");
+    assert!(!detail.answers.is_empty());
+    assert!(detail
+        .answers
+        .iter()
+        .any(|a| a.media_url.is_some() && a.transcript.is_some()));
+    assert!(detail.review.is_none());
+
+    let bad = app
+        .approve(
+            invitation,
+            ReviewInput {
+                rating: Some(9),
+                ..ReviewInput::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code, ErrorCode::Validation);
+    let first_question = detail.answers[0].question_key.clone();
+    app.approve(
+        invitation,
+        ReviewInput {
+            rating: Some(4),
+            comment: Some("Clear and friendly.".into()),
+            redactions: vec![first_question],
+            ..ReviewInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(app.inbox().await.unwrap().is_empty());
+    wait_for_status(&app, zoe, "synced").await;
+    let notes = app.sandbox().ats.with_data(|d| {
+        d.writes
+            .iter()
+            .filter(|w| w.kind == "note")
+            .map(|w| w.body.to_string())
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(notes.len(), 1);
+    assert!(notes[0].contains("Clear and friendly."), "{}", notes[0]);
+    let timeline = app.timeline(zoe).await.unwrap();
+    assert!(timeline.iter().any(|s| s.step == "written:note"));
+    assert_eq!(
+        app.review_detail(invitation)
+            .await
+            .unwrap()
+            .review
+            .unwrap()
+            .rating,
+        Some(4)
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_automation_is_tried_dry_then_set_listed_and_paused() {
+    let (app, _dir) = open().await;
+    let views = app.automations().await.unwrap();
+    assert_eq!(views.len(), 3);
+    assert!(views.iter().all(|v| v.automation.is_none()));
+    let job = views
+        .iter()
+        .find(|v| v.job_title == "Customer Success Associate")
+        .unwrap();
+    let screening = job
+        .stages
+        .iter()
+        .find(|s| s.name == "Screening")
+        .unwrap()
+        .id;
+    let request = AutomationRequest {
+        job_id: job.job_id.into(),
+        choice: InterviewChoice::Interview {
+            interview_key: app.interviews().await.unwrap()[0].key.clone(),
+        },
+        trigger_stage_ids: vec![screening.into()],
+        review_required: true,
+        move_to_stage_id: None,
+        move_min_score: None,
+    };
+    let dry = app.dry_run(&request).await.unwrap();
+    assert!(!dry.rows.is_empty());
+    assert!(
+        app.automations()
+            .await
+            .unwrap()
+            .iter()
+            .all(|v| v.automation.is_none()),
+        "a dry run saves nothing"
+    );
+
+    let state = app.set_automation(&request).await.unwrap();
+    assert!(state.review_required && !state.paused);
+    assert!(state.interview_title.is_some());
+    app.pause_automation(job.job_id, true).await.unwrap();
+    let listed = app.automations().await.unwrap();
+    let paused = listed
+        .iter()
+        .find(|v| v.job_id == job.job_id)
+        .unwrap()
+        .automation
+        .as_ref()
+        .unwrap();
+    assert!(paused.paused);
+    let missing = app.pause_automation(999_999, true).await.unwrap_err();
+    assert_eq!(missing.code, ErrorCode::NotFound);
+
+    let log = app
+        .activity(&ActivityQuery {
+            kind: Some("automation".into()),
+            limit: 50,
+            ..ActivityQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        log.len() >= 2,
+        "setting and pausing are both logged: {log:?}"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn work_that_fails_for_good_is_listed_retried_and_the_log_exports_as_csv() {
+    let (app, dir) = open().await;
+    let interview = app.interviews().await.unwrap()[0].key.clone();
+    let zoe = application(&app, "Zoë").await;
+    app.send(&[zoe], &interview, &|_| {}).await.unwrap();
+    let invitation = app.candidates(&query(Some("Zoë"))).await.unwrap().rows[0]
+        .invitation_id
+        .unwrap();
+    let key = app
+        .engine()
+        .store()
+        .invitation(invitation.into())
+        .await
+        .unwrap()
+        .participant_key
+        .unwrap();
+    app.sandbox()
+        .willo
+        .advance(
+            &key,
+            Some(desk_sandbox::willo::model::ParticipantStatus::Completed),
+        )
+        .unwrap();
+    wait_for_status(&app, zoe, "completed").await;
+
+    // The application disappears from the ATS: the write-back is refused for good.
+    let removed = app.sandbox().ats.with_data(|d| {
+        let at = d.applications.iter().position(|a| a.id == 9002).unwrap();
+        d.applications.remove(at)
+    });
+    app.approve(invitation, ReviewInput::default())
+        .await
+        .unwrap();
+    let failed = loop {
+        let failed = app.failed_work().await.unwrap();
+        if !failed.is_empty() {
+            break failed;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(failed[0].kind, "writeback");
+    assert_eq!(failed[0].candidate.as_deref(), Some("Zoë Müller"));
+    assert!(!failed[0].error.is_empty() && failed[0].fix.contains("retry"));
+    let timeline = app.timeline(zoe).await.unwrap();
+    assert!(
+        timeline.iter().any(|s| s.failed && s.fix.is_some()),
+        "{timeline:?}"
+    );
+
+    // Back in the ATS; the recruiter retries; it is written once.
+    app.sandbox()
+        .ats
+        .with_data(|d| d.applications.push(removed));
+    for item in &failed {
+        app.retry(item.outbox_id).await.unwrap();
+    }
+    wait_for_status(&app, zoe, "synced").await;
+    assert!(app.failed_work().await.unwrap().is_empty());
+    assert_eq!(
+        app.retry(failed[0].outbox_id).await.unwrap_err().code,
+        ErrorCode::NotFound
+    );
+
+    let path = app
+        .export_activity(&ActivityQuery::default())
+        .await
+        .unwrap();
+    assert!(path.starts_with(&dir.path().display().to_string()));
+    let csv = std::fs::read_to_string(&path).unwrap();
+    assert!(csv.starts_with("time,kind,candidate,job,message\n"));
+    assert!(
+        csv.contains("writeback_failed") && csv.contains("retried"),
+        "{csv}"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn settings_refuse_bad_values_and_the_doctor_checks_the_apps_own_setup() {
+    let (app, _dir) = open().await;
+    let mut settings = app.settings().await.unwrap();
+    assert!(settings
+        .receiver_url
+        .as_deref()
+        .unwrap()
+        .starts_with("http://127.0.0.1:"));
+    settings.default_region = Some("XX".into());
+    assert_eq!(
+        app.save_settings(&settings).await.unwrap_err().code,
+        ErrorCode::Validation
+    );
+    settings.default_region = Some("US".into());
+    settings.ats_poll_seconds = 300;
+    let saved = app.save_settings(&settings).await.unwrap();
+    assert_eq!(
+        (saved.default_region.as_deref(), saved.ats_poll_seconds),
+        (Some("US"), 300)
+    );
+
+    let findings = app.doctor().await.unwrap();
+    let problems: Vec<_> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Problem)
+        .collect();
+    assert!(problems.is_empty(), "{problems:?}");
+    for check in ["willo_key", "willo_interviews", "receiver", "webhooks"] {
+        assert!(
+            findings.iter().any(|f| f.check.starts_with(check)),
+            "no {check} finding: {findings:?}"
+        );
+    }
+    app.shutdown().await;
+}
