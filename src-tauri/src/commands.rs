@@ -1,10 +1,18 @@
-//! The Tauri commands: each one line into `desk-app`.
+//! The Tauri commands: each one line into `desk-app`. Long work reports progress as events.
 
-use desk_app::ipc::{AppInfo, Overview, SyncReport};
+use desk_app::ipc::{
+    ActivityItem, ActivityQuery, AppInfo, AutomationState, AutomationView, CandidatePage,
+    CandidateQuery, FailedWork, Finding, InboxRow, InterviewOption, Overview, PreSendRow,
+    ReviewDetail, Settings, SyncReport, TemplateOption, TimelineStep,
+};
 use desk_app::{App, AppError};
-use tauri::State;
+use desk_engine::{AutomationRequest, BulkProgress, DryRun, ReviewInput};
+use tauri::{AppHandle, Emitter, State};
 
 type Result<T> = std::result::Result<T, AppError>;
+
+/// The event a bulk send's progress arrives on.
+pub const SEND_PROGRESS: &str = "send-progress";
 
 #[tauri::command]
 pub fn app_info(app: State<'_, App>) -> AppInfo {
@@ -19,4 +27,131 @@ pub async fn overview(app: State<'_, App>) -> Result<Overview> {
 #[tauri::command]
 pub async fn sync_ats(app: State<'_, App>) -> Result<SyncReport> {
     app.sync_ats().await
+}
+
+#[tauri::command]
+pub async fn candidates(app: State<'_, App>, query: CandidateQuery) -> Result<CandidatePage> {
+    app.candidates(&query).await
+}
+
+#[tauri::command]
+pub async fn timeline(app: State<'_, App>, application_id: u32) -> Result<Vec<TimelineStep>> {
+    app.timeline(application_id).await
+}
+
+#[tauri::command]
+pub async fn interviews(app: State<'_, App>) -> Result<Vec<InterviewOption>> {
+    app.interviews().await
+}
+
+#[tauri::command]
+pub async fn templates(app: State<'_, App>) -> Result<Vec<TemplateOption>> {
+    app.templates().await
+}
+
+#[tauri::command]
+pub async fn pre_send(
+    app: State<'_, App>,
+    application_ids: Vec<u32>,
+    interview_key: String,
+) -> Result<Vec<PreSendRow>> {
+    app.pre_send(&application_ids, &interview_key).await
+}
+
+#[tauri::command]
+pub async fn send(
+    app: State<'_, App>,
+    handle: AppHandle,
+    application_ids: Vec<u32>,
+    interview_key: String,
+) -> Result<BulkProgress> {
+    let progress = move |p: BulkProgress| {
+        if let Err(error) = handle.emit(SEND_PROGRESS, p) {
+            tracing::warn!(%error, "send progress could not reach the window");
+        }
+    };
+    app.send(&application_ids, &interview_key, &progress).await
+}
+
+#[tauri::command]
+pub fn cancel_send(app: State<'_, App>) -> bool {
+    app.cancel_send()
+}
+
+#[tauri::command]
+pub async fn inbox(app: State<'_, App>) -> Result<Vec<InboxRow>> {
+    app.inbox().await
+}
+
+#[tauri::command]
+pub async fn review_detail(app: State<'_, App>, invitation_id: u32) -> Result<ReviewDetail> {
+    app.review_detail(invitation_id).await
+}
+
+#[tauri::command]
+pub async fn approve(app: State<'_, App>, invitation_id: u32, review: ReviewInput) -> Result<()> {
+    app.approve(invitation_id, review).await
+}
+
+#[tauri::command]
+pub async fn skip(app: State<'_, App>, invitation_id: u32) -> Result<()> {
+    app.skip(invitation_id).await
+}
+
+#[tauri::command]
+pub async fn automations(app: State<'_, App>) -> Result<Vec<AutomationView>> {
+    app.automations().await
+}
+
+#[tauri::command]
+pub async fn set_automation(
+    app: State<'_, App>,
+    request: AutomationRequest,
+) -> Result<AutomationState> {
+    app.set_automation(&request).await
+}
+
+#[tauri::command]
+pub async fn dry_run(app: State<'_, App>, request: AutomationRequest) -> Result<DryRun> {
+    app.dry_run(&request).await
+}
+
+#[tauri::command]
+pub async fn pause_automation(app: State<'_, App>, job_id: u32, paused: bool) -> Result<()> {
+    app.pause_automation(job_id, paused).await
+}
+
+#[tauri::command]
+pub async fn activity(app: State<'_, App>, query: ActivityQuery) -> Result<Vec<ActivityItem>> {
+    app.activity(&query).await
+}
+
+#[tauri::command]
+pub async fn failed_work(app: State<'_, App>) -> Result<Vec<FailedWork>> {
+    app.failed_work().await
+}
+
+#[tauri::command]
+pub async fn retry(app: State<'_, App>, outbox_id: u32) -> Result<()> {
+    app.retry(outbox_id).await
+}
+
+#[tauri::command]
+pub async fn export_activity(app: State<'_, App>, query: ActivityQuery) -> Result<String> {
+    app.export_activity(&query).await
+}
+
+#[tauri::command]
+pub async fn settings(app: State<'_, App>) -> Result<Settings> {
+    app.settings().await
+}
+
+#[tauri::command]
+pub async fn save_settings(app: State<'_, App>, settings: Settings) -> Result<Settings> {
+    app.save_settings(&settings).await
+}
+
+#[tauri::command]
+pub async fn doctor(app: State<'_, App>) -> Result<Vec<Finding>> {
+    app.doctor().await
 }

@@ -1,12 +1,13 @@
 //! The desktop window. The app state lives in `desk-app`; this only wires it to Tauri.
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::Context;
 use desk_app::App;
 use desk_engine::Schedule;
 use desk_sandbox::SandboxConfig;
-use tauri::{AppHandle, Manager};
+use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
 
 use crate::commands;
@@ -39,7 +40,29 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
             commands::overview,
-            commands::sync_ats
+            commands::sync_ats,
+            commands::candidates,
+            commands::timeline,
+            commands::interviews,
+            commands::templates,
+            commands::pre_send,
+            commands::send,
+            commands::cancel_send,
+            commands::inbox,
+            commands::review_detail,
+            commands::approve,
+            commands::skip,
+            commands::automations,
+            commands::set_automation,
+            commands::dry_run,
+            commands::pause_automation,
+            commands::activity,
+            commands::failed_work,
+            commands::retry,
+            commands::export_activity,
+            commands::settings,
+            commands::save_settings,
+            commands::doctor
         ])
         .build(tauri::generate_context!())
         .context("could not create the window")?
@@ -52,27 +75,41 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Turns the engine's events into desktop notifications.
+/// The event the window refreshes on (the engine's events, which carry ids only).
+const ENGINE_EVENT: &str = "engine-event";
+/// The event that tells the window a notice was shown and what a click on it opens.
+const NOTICE: &str = "notice";
+/// Completions within this long of each other make one notification.
+const GROUP_WINDOW: Duration = Duration::from_secs(3);
+
+/// Forwards the engine's events to the window, and shows the notices they warrant as desktop
+/// notifications. The window gets each notice too: it shows it in-app with its "Open" action,
+/// since desktop notification clicks do not reach the app on every platform.
 async fn forward_notices(handle: AppHandle) {
     let app = handle.state::<App>();
-    let Some(mut events) = app.take_events().await else {
+    let Some((mut events, mut notices)) = app.start_listening(GROUP_WINDOW).await else {
         return;
     };
-    while let Some(event) = events.recv().await {
-        match app.notice_for(&event).await {
-            Ok(Some(notice)) => {
-                if let Err(error) = handle
-                    .notification()
-                    .builder()
-                    .title(&notice.title)
-                    .body(&notice.body)
-                    .show()
-                {
-                    tracing::warn!(%error, "a desktop notification could not be shown");
-                }
+    let window = handle.clone();
+    tauri::async_runtime::spawn(async move {
+        while let Some(event) = events.recv().await {
+            if let Err(error) = window.emit(ENGINE_EVENT, &event) {
+                tracing::warn!(%error, "an engine event could not reach the window");
             }
-            Ok(None) => {}
-            Err(error) => tracing::warn!(%error, "could not describe an engine event"),
+        }
+    });
+    while let Some(notice) = notices.recv().await {
+        if let Err(error) = handle
+            .notification()
+            .builder()
+            .title(&notice.title)
+            .body(&notice.body)
+            .show()
+        {
+            tracing::warn!(%error, "a desktop notification could not be shown");
+        }
+        if let Err(error) = handle.emit(NOTICE, &notice) {
+            tracing::warn!(%error, "a notice could not reach the window");
         }
     }
 }

@@ -29,6 +29,20 @@ describe("the IPC client", () => {
     expect(error.code).toBe("internal");
   });
 
+  it("passes arguments under the names the Rust commands take", async () => {
+    const seen: Array<[string, unknown]> = [];
+    mockIPC((cmd, args) => {
+      seen.push([cmd, args]);
+      return cmd === "candidates" ? { total: 0, offset: 0, rows: [] } : null;
+    });
+    await api.candidates({ search: "zo", jobId: null, stageId: null, status: null, offset: 0, limit: 50 });
+    await api.approve(7, { rating: 4, questionRatings: {}, comment: null, redactions: [] });
+    await api.retry(3);
+    expect(seen[0]).toEqual(["candidates", { query: { search: "zo", jobId: null, stageId: null, status: null, offset: 0, limit: 50 } }]);
+    expect(seen[1]).toEqual(["approve", { invitationId: 7, review: { rating: 4, questionRatings: {}, comment: null, redactions: [] } }]);
+    expect(seen[2]).toEqual(["retry", { outboxId: 3 }]);
+  });
+
   it("gives advice for every code", () => {
     for (const code of ["validation", "auth_failed", "rate_limited", "unavailable", "not_found", "storage", "internal"] as const) {
       expect(advice(code).length).toBeGreaterThan(10);

@@ -5,6 +5,25 @@ import type { AppInfo } from "./bindings/AppInfo";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import type { Overview } from "./bindings/Overview";
 import type { SyncReport } from "./bindings/SyncReport";
+import type { ActivityItem } from "./bindings/ActivityItem";
+import type { ActivityQuery } from "./bindings/ActivityQuery";
+import type { AutomationRequest } from "./bindings/AutomationRequest";
+import type { AutomationState } from "./bindings/AutomationState";
+import type { AutomationView } from "./bindings/AutomationView";
+import type { BulkProgress } from "./bindings/BulkProgress";
+import type { CandidatePage } from "./bindings/CandidatePage";
+import type { CandidateQuery } from "./bindings/CandidateQuery";
+import type { DryRun } from "./bindings/DryRun";
+import type { FailedWork } from "./bindings/FailedWork";
+import type { Finding } from "./bindings/Finding";
+import type { InboxRow } from "./bindings/InboxRow";
+import type { InterviewOption } from "./bindings/InterviewOption";
+import type { PreSendRow } from "./bindings/PreSendRow";
+import type { ReviewDetail } from "./bindings/ReviewDetail";
+import type { ReviewInput } from "./bindings/ReviewInput";
+import type { Settings } from "./bindings/Settings";
+import type { TemplateOption } from "./bindings/TemplateOption";
+import type { TimelineStep } from "./bindings/TimelineStep";
 
 /** A command failed. Branch on `code`; show `message` to the person. */
 export class IpcError extends Error {
@@ -38,6 +57,33 @@ export const api = {
   appInfo: () => call<AppInfo>("app_info"),
   overview: () => call<Overview>("overview"),
   syncAts: () => call<SyncReport>("sync_ats"),
+  candidates: (query: CandidateQuery) => call<CandidatePage>("candidates", { query }),
+  timeline: (applicationId: number) => call<TimelineStep[]>("timeline", { applicationId }),
+  interviews: () => call<InterviewOption[]>("interviews"),
+  templates: () => call<TemplateOption[]>("templates"),
+  preSend: (applicationIds: number[], interviewKey: string) =>
+    call<PreSendRow[]>("pre_send", { applicationIds, interviewKey }),
+  /** Progress arrives on the `send-progress` event meanwhile. */
+  send: (applicationIds: number[], interviewKey: string) =>
+    call<BulkProgress>("send", { applicationIds, interviewKey }),
+  cancelSend: () => call<boolean>("cancel_send"),
+  inbox: () => call<InboxRow[]>("inbox"),
+  reviewDetail: (invitationId: number) => call<ReviewDetail>("review_detail", { invitationId }),
+  approve: (invitationId: number, review: ReviewInput) =>
+    call<null>("approve", { invitationId, review }),
+  skip: (invitationId: number) => call<null>("skip", { invitationId }),
+  automations: () => call<AutomationView[]>("automations"),
+  setAutomation: (request: AutomationRequest) => call<AutomationState>("set_automation", { request }),
+  dryRun: (request: AutomationRequest) => call<DryRun>("dry_run", { request }),
+  pauseAutomation: (jobId: number, paused: boolean) =>
+    call<null>("pause_automation", { jobId, paused }),
+  activity: (query: ActivityQuery) => call<ActivityItem[]>("activity", { query }),
+  failedWork: () => call<FailedWork[]>("failed_work"),
+  retry: (outboxId: number) => call<null>("retry", { outboxId }),
+  exportActivity: (query: ActivityQuery) => call<string>("export_activity", { query }),
+  settings: () => call<Settings>("settings"),
+  saveSettings: (settings: Settings) => call<Settings>("save_settings", { settings }),
+  doctor: () => call<Finding[]>("doctor"),
 };
 
 /** What the person can do about an error, by its code. */

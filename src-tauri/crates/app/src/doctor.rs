@@ -62,7 +62,7 @@ fn problem(check: &'static str, message: impl Into<String>, fix: impl Into<Strin
 /// Runs every check the configuration allows; a check that cannot run says why.
 pub async fn check(
     config: &ServeConfig,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> Result<Vec<Finding>, AppError> {
     let http = crate::http::client()?;
     let mut findings = Vec::new();

@@ -161,7 +161,10 @@ impl Engine {
                         .await
                 }
                 Ok(None) => {}
-                Err(e) if e.is_retryable() => return Ok(Step::Retry(e.to_string())),
+                // An unreadable answer to a read is as passing as a dropped one.
+                Err(e) if e.is_retryable() || e.outcome_uncertain() => {
+                    return Ok(Step::Retry(e.to_string()))
+                }
                 Err(e) => return Ok(Step::Fail(e.to_string())),
             }
         }
@@ -179,7 +182,8 @@ impl Engine {
                     .await
             }
             Err(e @ WilloError::Validation { .. }) => Ok(Step::Fail(e.to_string())),
-            Err(e) if e.is_retryable() => Ok(Step::Retry(e.to_string())),
+            // Willo may have acted (an unreadable success, a dropped answer): the retry looks first.
+            Err(e) if e.is_retryable() || e.outcome_uncertain() => Ok(Step::Retry(e.to_string())),
             Err(e) => Ok(Step::Fail(e.to_string())),
         }
     }

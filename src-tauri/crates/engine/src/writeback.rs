@@ -304,7 +304,10 @@ impl Engine {
         };
         let remote_id = match outcome {
             Ok(id) => id,
-            Err(e) if e.is_retryable() => return Ok(Step::Retry(e.to_string())),
+            // An unreadable answer may follow a write that happened: the retry looks first.
+            Err(e) if e.is_retryable() || matches!(e, AtsError::Decode { .. }) => {
+                return Ok(Step::Retry(e.to_string()))
+            }
             Err(e) => return Ok(Step::Fail(e.to_string())),
         };
         let now = self.now();
