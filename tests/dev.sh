@@ -16,6 +16,8 @@ SYSTEM_PACKAGES=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   # Running the real app headless in tests: a virtual display, a session bus, WebDriver.
   xvfb xauth dbus-x11 webkit2gtk-driver
+  # The UI's browser tests (playwright-core drives Debian's Chromium).
+  chromium
 )
 
 say() { printf '\n== %s\n' "$*"; }
@@ -61,6 +63,8 @@ run_tests() {
   say "UI: type check and unit tests"
   (cd ui && npm run --silent check && npm test --silent)
   build_ui
+  say "UI in Chromium with mocked commands (screenshots in tests/artifacts/ui/)"
+  node --test tests/ui/
   say "Lints"
   cargo clippy --locked --workspace --all-targets -- -D warnings
   say "Rust tests (every crate, the simulators, the store, the CLI)"

@@ -1,7 +1,7 @@
 //! The automations screen: every job with its stages and automation, setting one up (after a
 //! dry run), and pausing.
 
-use desk_engine::{AutomationRequest, DryRun};
+use desk_engine::{AutomationRequest, DryRun, InterviewChoice};
 use desk_store::Automation;
 
 use crate::app::count;
@@ -10,15 +10,21 @@ use crate::{App, AppError};
 
 impl App {
     fn state(&self, a: Automation, title: Option<String>) -> Result<AutomationState, AppError> {
+        let mut choice: InterviewChoice = serde_json::from_value(a.interview_choice).map_err(|e| {
+            AppError::new(
+                crate::ErrorCode::Storage,
+                format!("a stored automation could not be read: {e}"),
+            )
+        })?;
+        if let InterviewChoice::Interview { interview_key } = &mut choice {
+            if interview_key.is_empty() {
+                interview_key.clone_from(&a.interview_key);
+            }
+        }
         Ok(AutomationState {
             interview_key: a.interview_key,
             interview_title: title,
-            choice: serde_json::from_value(a.interview_choice).map_err(|e| {
-                AppError::new(
-                    crate::ErrorCode::Storage,
-                    format!("a stored automation could not be read: {e}"),
-                )
-            })?,
+            choice,
             trigger_stage_ids: a.trigger_stage_ids.into_iter().map(count).collect(),
             review_required: a.review_required,
             move_to_stage_id: a.move_to_stage_id.map(count),

@@ -65,6 +65,7 @@ impl NotificationSettings {
 pub enum NoticeTarget {
     /// The review of this invitation.
     Review {
+        #[serde(rename = "invitationId")]
         #[ts(type = "number")]
         invitation_id: i64,
     },

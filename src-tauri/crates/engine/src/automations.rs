@@ -14,10 +14,16 @@ use crate::{Engine, EngineError};
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[ts(export)]
 pub enum InterviewChoice {
-    /// This interview.
-    Interview { interview_key: String },
+    /// This interview. (Empty in rows stored before choices existed: the automation's own key.)
+    Interview {
+        #[serde(rename = "interviewKey", default)]
+        interview_key: String,
+    },
     /// A new interview made from this Willo template for the job (made once, then reused).
-    Template { template_key: String },
+    Template {
+        #[serde(rename = "templateKey")]
+        template_key: String,
+    },
     /// The first rule that matches the job; `fallback` when none does. Re-read on every ATS sync,
     /// so a job whose department changes gets the interview its new department calls for.
     Rules {

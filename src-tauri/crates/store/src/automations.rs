@@ -45,7 +45,7 @@ impl AutomationSpec {
         Self {
             job_id,
             interview_key: interview_key.to_owned(),
-            interview_choice: serde_json::json!({ "kind": "interview" }),
+            interview_choice: serde_json::json!({ "kind": "interview", "interviewKey": interview_key }),
             trigger_stage_ids: trigger_stage_ids.to_vec(),
             review_required,
             move_to_stage_id,

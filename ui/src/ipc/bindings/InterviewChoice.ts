@@ -4,4 +4,4 @@ import type { InterviewRule } from "./InterviewRule";
 /**
  * How an automation picks its Willo interview.
  */
-export type InterviewChoice = { "kind": "interview", interview_key: string, } | { "kind": "template", template_key: string, } | { "kind": "rules", rules: Array<InterviewRule>, fallback: string | null, };
+export type InterviewChoice = { "kind": "interview", interviewKey: string, } | { "kind": "template", templateKey: string, } | { "kind": "rules", rules: Array<InterviewRule>, fallback: string | null, };

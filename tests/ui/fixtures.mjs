@@ -1,0 +1,107 @@
+// What the mocked commands answer. Untrusted text carries markup on purpose: it must show as text.
+export const HOSTILE = `<img src=x onerror="window.__xss = 1"><script>window.__xss = 2</script>`;
+
+const answerOf = (n, question, transcript, segments = []) => ({
+  questionKey: `q${n}`,
+  position: n,
+  question,
+  kind: "video",
+  mediaUrl: null,
+  text: null,
+  transcript,
+  segments,
+  score: null,
+});
+
+const review = (id, name) => ({
+  invitationId: id,
+  applicationId: 100 + id,
+  name,
+  email: `${name.split(" ")[0].toLowerCase()}@example.com`,
+  jobTitle: "Customer Success Associate",
+  interviewTitle: "Customer Success Associate: screening",
+  status: "completed",
+  summary: `${name} explains support work clearly. ${HOSTILE}`,
+  score: 82,
+  shareUrl: null,
+  answers: [
+    answerOf(1, "Tell us about yourself.", null, [
+      { start: 0, end: 4, text: "Hello, I am glad to be here." },
+      { start: 4, end: 9, text: `I like ${HOSTILE} puzzles.` },
+    ]),
+    answerOf(2, "Why this role?", `Because ${HOSTILE} I enjoy helping people.`),
+  ],
+  review: null,
+});
+
+export function fixtures({ candidateTotal = 240 } = {}) {
+  const stages = [
+    { id: 11, name: "Application Review" },
+    { id: 12, name: "Screening" },
+    { id: 13, name: "Phone Interview" },
+  ];
+  return {
+    candidateTotal,
+    inbox: [
+      { invitationId: 1, name: "Zoë Müller", interviewTitle: "Customer Success Associate: screening", jobTitle: "Customer Success Associate", score: 82, completedAt: Date.now() - 60_000 },
+      { invitationId: 2, name: `Mallory ${HOSTILE}`, interviewTitle: "Customer Success Associate: screening", jobTitle: "Customer Success Associate", score: null, completedAt: Date.now() - 3_600_000 },
+      { invitationId: 3, name: "Kenji Watanabe", interviewTitle: "Customer Success Associate: screening", jobTitle: "Customer Success Associate", score: 64, completedAt: Date.now() - 7_200_000 },
+    ],
+    reviews: { 1: review(1, "Zoë Müller"), 2: review(2, `Mallory ${HOSTILE}`), 3: review(3, "Kenji Watanabe") },
+    timeline: [
+      { at: Date.now() - 86_400_000, step: "stage", label: "In stage Screening", detail: "Screening", fix: null, failed: false },
+      { at: Date.now() - 86_000_000, step: "queued", label: "Invitation queued", detail: null, fix: null, failed: false },
+      { at: Date.now() - 85_000_000, step: "invited", label: "Invited", detail: "sent", fix: null, failed: false },
+      { at: Date.now() - 3_600_000, step: "error", label: "Writing to the ATS keeps failing", detail: "the ATS had a server error (502)", fix: "Check the ATS connection, then retry from Activity.", failed: true },
+    ],
+    answers: {
+      app_info: { version: "0.1.0", mode: "sandbox", dataDir: "/tmp/willo-desk", sandboxOrigin: "http://127.0.0.1:4010", atsLabel: "Greenhouse (sandbox)" },
+      overview: {
+        jobs: [
+          { id: 1, title: "Backend Engineer", department: "Engineering", location: "Berlin", applications: 14, stages: [{ name: "Application Review", applications: 6 }, { name: "Screening", applications: 5 }, { name: "Phone Interview", applications: 3 }] },
+          { id: 2, title: "Customer Success Associate", department: "Customer Success", location: "London", applications: 18, stages: [{ name: "Application Review", applications: 9 }, { name: "Screening", applications: 6 }, { name: "Phone Interview", applications: 3 }] },
+        ],
+        candidates: 32,
+        applications: 32,
+        lastSyncAt: Date.now() - 120_000,
+      },
+      sync_ats: { jobs: 2, candidates: 32, applications: 32, stageChanges: 0, tookMs: 40 },
+      interviews: [
+        { key: "iv-1", title: "Customer Success Associate: screening", department: "Customer Success", language: "en" },
+        { key: "iv-2", title: "Backend Engineer: screening", department: "Engineering", language: "en" },
+      ],
+      templates: [{ key: "tpl-1", name: "Customer support screen", category: "Support", questions: 4 }],
+      automations: [
+        { jobId: 1, jobTitle: "Backend Engineer", department: "Engineering", location: "Berlin", stages, automation: { interviewKey: "iv-2", interviewTitle: "Backend Engineer: screening", choice: { kind: "interview", interviewKey: "iv-2" }, triggerStageIds: [12], reviewRequired: true, moveToStageId: 13, moveMinScore: 70, paused: false, enabledAt: Date.now() - 86_400_000 } },
+        { jobId: 2, jobTitle: "Customer Success Associate", department: "Customer Success", location: "London", stages, automation: null },
+      ],
+      dry_run: {
+        interviewTitle: "Customer Success Associate: screening",
+        reason: "chosen for this job",
+        rows: [
+          { applicationId: 7, name: "Zoë Müller", stage: "Screening", result: { outcome: "would_invite", email: "zoe@example.com", phone: "+447700900123" } },
+          { applicationId: 8, name: "Omar Haddad", stage: "Screening", result: { outcome: "refused", reasons: ["The candidate has no email address: add one in the ATS."] } },
+        ],
+        note: "2 candidate(s) are in the trigger stages now. Switching the automation on does not invite them.",
+      },
+      activity: [
+        { id: 3, at: Date.now() - 60_000, kind: "writeback_failed", message: "Writing to the ATS failed: the ATS had a server error (502).", invitationId: 1, candidate: "Zoë Müller", job: "Customer Success Associate" },
+        { id: 2, at: Date.now() - 120_000, kind: "invite_sent", message: "Invitation sent", invitationId: 1, candidate: "Zoë Müller", job: "Customer Success Associate" },
+        { id: 1, at: Date.now() - 180_000, kind: "invite_refused", message: `The phone number cannot be used. ${HOSTILE}`, invitationId: 4, candidate: `Mallory ${HOSTILE}`, job: "Backend Engineer" },
+      ],
+      failed_work: [
+        { outboxId: 9, kind: "writeback", attempts: 8, error: "the ATS had a server error (502)", fix: "Check the ATS connection and that the candidate still exists in the ATS, then retry.", failedAt: Date.now() - 60_000, invitationId: 1, candidate: "Zoë Müller" },
+      ],
+      retry: null,
+      export_activity: "/tmp/willo-desk/exports/willo-desk-activity.csv",
+      settings: { notifications: { completed: true, inviteFailed: true, writebackFailed: true, connectionLost: false }, defaultRegion: "GB", atsPollSeconds: 120, reconcileMinutes: 10, receiverUrl: "http://127.0.0.1:40123" },
+      save_settings: { notifications: { completed: true, inviteFailed: true, writebackFailed: true, connectionLost: false }, defaultRegion: "GB", atsPollSeconds: 120, reconcileMinutes: 10, receiverUrl: "http://127.0.0.1:40123" },
+      doctor: [
+        { check: "willo_key", severity: "ok", message: "Willo accepts the API key (Bare authorization).", fix: "" },
+        { check: "phones", severity: "warning", message: "Candidate 9013 in a trigger stage has a phone number that cannot become E.164.", fix: "Correct it in the ATS with its country code." },
+      ],
+      cancel_send: true,
+      send: { total: 3, sent: 2, refused: 1, failed: 0, cancelled: 0, remaining: 0 },
+    },
+  };
+}

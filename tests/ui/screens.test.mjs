@@ -1,0 +1,214 @@
+// The built UI in Debian's Chromium (playwright-core), with the Tauri commands mocked: every
+// screen renders with data, the keyboard review flow works, a 100,000-row list scrolls and
+// filters, and markup in candidates' text shows as text and runs nothing. Screenshots go to
+// tests/artifacts/ui/. Needs `npm run build` in ui/ first.
+import assert from "node:assert/strict";
+import { createReadStream, existsSync, mkdirSync } from "node:fs";
+import { createServer } from "node:http";
+import { dirname, extname, join, normalize, resolve } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { chromium } from "../../ui/node_modules/playwright-core/index.mjs";
+import { fixtures, HOSTILE } from "./fixtures.mjs";
+import { installMock } from "./mock-ipc.mjs";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const dist = join(root, "ui/dist");
+const shots = join(root, "tests/artifacts/ui");
+const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml" };
+
+let server;
+let origin;
+let browser;
+
+before(async () => {
+  assert.ok(existsSync(join(dist, "index.html")), "build the UI first: npm run build in ui/");
+  mkdirSync(shots, { recursive: true });
+  server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname)).replace(/^(\.\.[/\\])+/, "");
+    const file = join(dist, path === "/" ? "index.html" : path);
+    if (!file.startsWith(dist) || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  origin = `http://127.0.0.1:${server.address().port}`;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+async function open(options, viewport = { width: 1280, height: 800 }) {
+  const page = await browser.newPage({ viewport });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("dialog", (d) => {
+    errors.push(`a dialog opened: ${d.message()}`);
+    void d.dismiss();
+  });
+  await page.addInitScript(installMock, fixtures(options));
+  await page.goto(origin);
+  await page.waitForSelector("nav[aria-label=Main]");
+  return { page, errors };
+}
+
+const nav = (page, label) => page.getByRole("button", { name: new RegExp(`^${label}`) }).first().click();
+
+test("every screen renders with data", async () => {
+  const { page, errors } = await open();
+  await page.getByTestId("job-card").first().waitFor();
+  assert.equal(await page.getByTestId("job-card").count(), 2);
+  await page.screenshot({ path: join(shots, "dashboard.png") });
+
+  await nav(page, "Candidates");
+  await page.getByTestId("candidate-row").first().getByRole("button").waitFor();
+  assert.match(await page.getByTestId("candidate-total").textContent(), /240 candidates/);
+  await page.screenshot({ path: join(shots, "candidates.png") });
+
+  await nav(page, "Inbox");
+  assert.equal(await page.getByTestId("inbox-item").count(), 3);
+  assert.equal(await page.getByTestId("count-inbox").textContent(), "3");
+  await page.screenshot({ path: join(shots, "inbox.png") });
+
+  await page.getByTestId("inbox-item").first().click();
+  await page.getByTestId("review-name").waitFor();
+  await page.screenshot({ path: join(shots, "review.png"), fullPage: true });
+
+  await nav(page, "Automations");
+  await page.getByTestId("automation-card").first().waitFor();
+  assert.equal(await page.getByTestId("automation-card").count(), 2);
+  await page.getByRole("button", { name: "Set up" }).click();
+  await page.getByRole("button", { name: "Dry run" }).isDisabled();
+  await page.getByLabel("Screening").check();
+  await page.getByRole("button", { name: "Dry run" }).click();
+  await page.getByTestId("dry-run").waitFor();
+  assert.match(await page.getByTestId("dry-run").textContent(), /refuse: The candidate has no email/);
+  await page.screenshot({ path: join(shots, "automations.png"), fullPage: true });
+
+  await nav(page, "Activity");
+  await page.getByTestId("failed-item").waitFor();
+  assert.equal(await page.getByTestId("activity-row").count(), 3);
+  await page.getByRole("button", { name: "Retry" }).click();
+  await page.getByRole("button", { name: "Export CSV" }).click();
+  await page.getByText("Saved to").waitFor();
+  await page.screenshot({ path: join(shots, "activity.png"), fullPage: true });
+
+  await nav(page, "Settings");
+  await page.getByRole("button", { name: "Run the checks" }).click();
+  assert.equal(await page.getByTestId("finding").count(), 2);
+  await page.screenshot({ path: join(shots, "settings.png"), fullPage: true });
+
+  const calls = await page.evaluate(() => window.__calls.map(([c]) => c));
+  for (const command of ["overview", "candidates", "inbox", "review_detail", "automations", "dry_run", "activity", "failed_work", "retry", "export_activity", "settings", "doctor"]) {
+    assert.ok(calls.includes(command), `${command} was called`);
+  }
+  assert.deepEqual(errors, []);
+});
+
+test("a recruiter reviews from the keyboard: J/K, 1–5, A, S, Space and ?", async () => {
+  const { page, errors } = await open();
+  await nav(page, "Inbox");
+  await page.getByTestId("inbox-item").first().focus();
+  await page.keyboard.press("Enter");
+  await page.getByTestId("review-name").waitFor();
+  assert.equal(await page.getByTestId("review-name").textContent(), "Zoë Müller");
+
+  await page.keyboard.press("j");
+  await page.waitForFunction(() => document.querySelector("[data-testid=review-name]")?.textContent?.startsWith("Mallory"));
+  await page.keyboard.press("k");
+  await page.waitForFunction(() => document.querySelector("[data-testid=review-name]")?.textContent === "Zoë Müller");
+
+  await page.keyboard.press("?");
+  await page.getByRole("dialog", { name: "Keyboard shortcuts" }).waitFor();
+  await page.keyboard.press("?");
+  await page.keyboard.press(" "); // nothing to play here: must not throw
+
+  await page.keyboard.press("4");
+  await page.getByLabel("Comment").fill("Great answers; a strong yes.");
+  await page.getByLabel("Keep this transcript out of the ATS").first().check();
+  await page.locator("body").click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press("a");
+  await page.waitForFunction(() => document.querySelector("[data-testid=review-name]")?.textContent?.startsWith("Mallory"));
+  const approve = await page.evaluate(() => window.__calls.find(([c]) => c === "approve")?.[1]);
+  assert.equal(approve.invitationId, 1);
+  assert.equal(approve.review.rating, 4);
+  assert.equal(approve.review.comment, "Great answers; a strong yes.");
+  assert.deepEqual(approve.review.redactions, ["q1"]);
+
+  await page.keyboard.press("s");
+  await page.waitForFunction(() => document.querySelector("[data-testid=review-name]")?.textContent === "Kenji Watanabe");
+  const skipped = await page.evaluate(() => window.__calls.filter(([c]) => c === "skip").map(([, a]) => a.invitationId));
+  assert.deepEqual(skipped, [2]);
+  assert.deepEqual(errors, []);
+});
+
+test("a 100,000-row list scrolls and filters while rendering only what is in view", async () => {
+  const { page, errors } = await open({ candidateTotal: 100_000 });
+  await nav(page, "Candidates");
+  await page.getByTestId("candidate-row").first().getByRole("button").waitFor();
+  assert.match(await page.getByTestId("candidate-total").textContent(), /100,000 candidates/);
+  const rendered = await page.getByTestId("candidate-row").count();
+  assert.ok(rendered < 80, `only the rows in view are in the DOM (${rendered})`);
+
+  await page.locator("[role=grid]").evaluate((el) => (el.scrollTop = el.scrollHeight));
+  await page.waitForFunction(() => [...document.querySelectorAll("[data-testid=candidate-row] button")].some((b) => b.textContent?.includes("99999")));
+  assert.ok((await page.getByTestId("candidate-row").count()) < 80);
+  await page.screenshot({ path: join(shots, "candidates-100k-bottom.png") });
+
+  await page.keyboard.press("/");
+  await page.keyboard.type("Ada12");
+  await page.waitForFunction(() => /^\d+ candidates$/.test(document.querySelector("[data-testid=candidate-total]")?.textContent ?? "") && !document.querySelector("[data-testid=candidate-total]")?.textContent?.startsWith("100,000"));
+  const names = await page.locator("[data-testid=candidate-row] button").allTextContents();
+  assert.ok(names.length > 0 && names.every((n) => n.startsWith("Ada12")), names.join(", "));
+
+  // Select two and open the pre-send report.
+  await page.getByRole("checkbox").nth(0).check();
+  await page.getByRole("checkbox").nth(1).check();
+  await page.getByRole("button", { name: "Send interview to 2" }).click();
+  await page.getByTestId("pre-send").waitFor();
+  await page.getByRole("button", { name: /^Send to/ }).click();
+  await page.getByTestId("send-progress").waitFor();
+  assert.match(await page.getByTestId("send-progress").textContent(), /2 sent · 1 refused/);
+  await page.screenshot({ path: join(shots, "send.png") });
+  assert.deepEqual(errors, []);
+});
+
+test("markup in names, answers, transcripts and summaries is shown as text and runs nothing", async () => {
+  const { page, errors } = await open();
+  await nav(page, "Inbox");
+  assert.ok((await page.getByTestId("inbox-item").nth(1).textContent()).includes("<img src=x"));
+  await page.getByTestId("inbox-item").nth(1).click();
+  await page.getByTestId("review-name").waitFor();
+  assert.ok((await page.getByTestId("review-name").textContent()).includes(HOSTILE));
+  assert.ok((await page.getByTestId("summary").textContent()).includes(HOSTILE));
+  assert.ok((await page.getByTestId("transcript").textContent()).includes(HOSTILE));
+  await nav(page, "Activity");
+  await page.getByTestId("activity-row").first().waitFor();
+  await page.waitForTimeout(300);
+  const injected = await page.evaluate(() => ({
+    xss: window.__xss ?? null,
+    images: document.querySelectorAll("img").length,
+    scripts: [...document.querySelectorAll("script")].filter((s) => !s.src).length,
+  }));
+  assert.deepEqual(injected, { xss: null, images: 0, scripts: 0 });
+  assert.deepEqual(errors, []);
+});
+
+test("the layout holds at 1024×700", async () => {
+  const { page, errors } = await open({}, { width: 1024, height: 700 });
+  await nav(page, "Candidates");
+  await page.getByTestId("candidate-row").first().getByRole("button").waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.equal(overflow, 0, "no sideways scrolling");
+  await page.screenshot({ path: join(shots, "candidates-1024.png") });
+  assert.deepEqual(errors, []);
+});
