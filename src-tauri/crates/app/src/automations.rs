@@ -10,12 +10,13 @@ use crate::{App, AppError};
 
 impl App {
     fn state(&self, a: Automation, title: Option<String>) -> Result<AutomationState, AppError> {
-        let mut choice: InterviewChoice = serde_json::from_value(a.interview_choice).map_err(|e| {
-            AppError::new(
-                crate::ErrorCode::Storage,
-                format!("a stored automation could not be read: {e}"),
-            )
-        })?;
+        let mut choice: InterviewChoice =
+            serde_json::from_value(a.interview_choice).map_err(|e| {
+                AppError::new(
+                    crate::ErrorCode::Storage,
+                    format!("a stored automation could not be read: {e}"),
+                )
+            })?;
         if let InterviewChoice::Interview { interview_key } = &mut choice {
             if interview_key.is_empty() {
                 interview_key.clone_from(&a.interview_key);
