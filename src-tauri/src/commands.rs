@@ -2,8 +2,8 @@
 
 use desk_app::ipc::{
     ActivityItem, ActivityQuery, AppInfo, AutomationState, AutomationView, CandidatePage,
-    CandidateQuery, FailedWork, Finding, InboxRow, InterviewOption, Overview, PreSendRow,
-    ReviewDetail, Settings, SyncReport, TemplateOption, TimelineStep,
+    CandidateQuery, DashboardStats, FailedWork, Finding, InboxRow, InterviewOption, Overview,
+    PreSendRow, ReviewDetail, Settings, SyncReport, TemplateOption, TimelineStep,
 };
 use desk_app::{App, AppError};
 use desk_engine::{AutomationRequest, BulkProgress, DryRun, ReviewInput};
@@ -22,6 +22,11 @@ pub fn app_info(app: State<'_, App>) -> AppInfo {
 #[tauri::command]
 pub async fn overview(app: State<'_, App>) -> Result<Overview> {
     app.overview().await
+}
+
+#[tauri::command]
+pub async fn dashboard(app: State<'_, App>) -> Result<DashboardStats> {
+    app.dashboard().await
 }
 
 #[tauri::command]

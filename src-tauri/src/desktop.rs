@@ -41,6 +41,7 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
             commands::app_info,
             commands::overview,
             commands::sync_ats,
+            commands::dashboard,
             commands::candidates,
             commands::timeline,
             commands::interviews,

@@ -52,3 +52,93 @@ test("Ctrl+digit switches screens", async () => {
   await session.execute("window.dispatchEvent(new KeyboardEvent('keydown', {key: '5', ctrlKey: true}));");
   await waitFor("the Dashboard", async () => (await session.text("#screen-title")) === "Dashboard");
 });
+
+/** Clicks the first element matching `selector` whose text includes `text` (all of them when no text). */
+async function click(selector, text = "") {
+  const clicked = await session.execute(
+    "const e = [...document.querySelectorAll(arguments[0])].find(x => x.textContent.includes(arguments[1])); if (e) e.click(); return !!e;",
+    [selector, text],
+  );
+  assert.ok(clicked, `nothing to click: ${selector} ${text}`);
+}
+
+async function key(k, ctrl = false) {
+  await session.execute("window.dispatchEvent(new KeyboardEvent('keydown', {key: arguments[0], ctrlKey: arguments[1], bubbles: true}));", [k, ctrl]);
+}
+
+async function shot(name) {
+  writeFileSync(join(artifacts, `app-sandbox-${name}.png`), await session.screenshot());
+}
+
+/** Calls one of the app's commands from the page, as the UI does. */
+async function invoke(command, args = {}) {
+  return session.command("POST", "/execute/async", {
+    script: "const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then(done, (e) => done({ error: e }));",
+    args: [command, args],
+  });
+}
+
+test("a recruiter sends from the candidate list, sees it complete, approves it, and the note reaches the ATS", async () => {
+  await key("1", true);
+  await waitFor("the candidate list", async () => (await session.count("[data-testid=candidate-row] button.name")) > 0);
+  await session.execute(
+    "const s = document.querySelector('input[type=search]'); s.value = 'Zoë'; s.dispatchEvent(new Event('input', {bubbles: true}));",
+  );
+  await waitFor("the search result", async () => (await session.text("[data-testid=candidate-total]")) === "1 candidates");
+  await shot("candidates");
+  await click("[data-testid=candidate-row] input[type=checkbox]");
+  await click("button", "Send interview to 1");
+  await waitFor("the pre-send report", async () => (await session.count("[data-testid=pre-send] tbody tr")) === 1);
+  assert.match(await session.text("[data-testid=pre-send] tbody tr"), /Will be sent/);
+  await shot("send-report");
+  await click("dialog button.primary", "Send to 1");
+  await waitFor("the send", async () => /1 sent/.test((await session.text("[data-testid=send-progress]")) ?? ""), 30_000);
+  await shot("send-progress");
+  await click("dialog button", "Done");
+
+  // The simulated candidate opens, starts and completes the interview within about 40 s; the
+  // completion reaches the app by webhook and the list re-reads.
+  await waitFor(
+    "the completion",
+    async () => (await session.text("[data-testid=candidate-row] [data-status]")) === "Completed",
+    120_000,
+    1_000,
+  );
+  await click("[data-testid=candidate-row] button.name", "Zoë");
+  await waitFor("the timeline", async () => (await session.count("aside li")) >= 4);
+  await shot("timeline");
+
+  await key("2", true);
+  await waitFor("the inbox", async () => (await session.count("[data-testid=inbox-item]")) === 1);
+  await shot("inbox");
+  await click("[data-testid=inbox-item]");
+  await waitFor("the review", async () => (await session.text("[data-testid=review-name]")) === "Zoë Müller");
+  await key("4");
+  await session.execute(
+    "const t = document.querySelector('textarea'); t.value = 'Warm, clear answers.'; t.dispatchEvent(new Event('input', {bubbles: true}));",
+  );
+  await shot("review");
+  await click("button.primary", "Approve and sync");
+  await waitFor("the empty inbox", async () => (await session.count("[data-testid=inbox-item]")) === 0 && (await session.text("#screen-title")) === "Inbox");
+
+  const info = await invoke("app_info");
+  const admin = `${info.sandboxOrigin}/_admin/ats/writes?ats=greenhouse&kind=note`;
+  const note = await waitFor("the note in the simulated Greenhouse", async () => {
+    const notes = await (await fetch(admin)).json();
+    return notes.find((n) => JSON.stringify(n.body).includes("Warm, clear answers."));
+  }, 30_000);
+  assert.match(JSON.stringify(note.body), /rating: 4\/5/);
+
+  await key("1", true);
+  await waitFor("the candidate list", async () => (await session.count("input[type=search]")) === 1);
+  await session.execute(
+    "const s = document.querySelector('input[type=search]'); s.value = 'Zoë'; s.dispatchEvent(new Event('input', {bubbles: true}));",
+  );
+  await waitFor("the synced status", async () => (await session.text("[data-testid=candidate-row] [data-status]")) === "Synced", 30_000);
+  for (const [digit, name] of [["3", "automations"], ["4", "activity"], ["6", "settings"], ["5", "dashboard"]]) {
+    await key(digit, true);
+    await waitFor(name, async () => (await session.text("#screen-title")).toLowerCase() === name);
+    await new Promise((r) => setTimeout(r, 800));
+    await shot(name === "dashboard" ? "dashboard-after" : name);
+  }
+});

@@ -65,6 +65,22 @@ export function fixtures({ candidateTotal = 240 } = {}) {
         applications: 32,
         lastSyncAt: Date.now() - 120_000,
       },
+      dashboard: {
+        funnel: [
+          { jobTitle: "Backend Engineer", triggered: 40, invited: 37, opened: 31, completed: 24, reviewed: 20, synced: 19 },
+          { jobTitle: "Customer Success Associate", triggered: 25, invited: 25, opened: 22, completed: 18, reviewed: 11, synced: 11 },
+        ],
+        days: Array.from({ length: 14 }, (_, i) => ({ day: `2026-11-${String(17 + i).padStart(2, "0")}`, invited: (i * 7) % 9 + 1, completed: (i * 5) % 7, synced: (i * 3) % 5 })),
+        timeToComplete: [
+          { label: "< 1 h", count: 6 }, { label: "1–6 h", count: 14 }, { label: "6–24 h", count: 11 },
+          { label: "1–3 days", count: 8 }, { label: "3–7 days", count: 2 }, { label: "> 7 days", count: 1 },
+        ],
+        completion: [
+          { interviewTitle: "Backend Engineer: screening", invited: 37, completed: 24 },
+          { interviewTitle: "Customer Success Associate: screening", invited: 25, completed: 18 },
+        ],
+        unreviewedAge: [{ label: "< 1 day", count: 3 }, { label: "1–3 days", count: 2 }, { label: "3–7 days", count: 0 }, { label: "> 7 days", count: 1 }],
+      },
       sync_ats: { jobs: 2, candidates: 32, applications: 32, stageChanges: 0, tookMs: 40 },
       interviews: [
         { key: "iv-1", title: "Customer Success Associate: screening", department: "Customer Success", language: "en" },

@@ -67,7 +67,9 @@ test("every screen renders with data", async () => {
   const { page, errors } = await open();
   await page.getByTestId("job-card").first().waitFor();
   assert.equal(await page.getByTestId("job-card").count(), 2);
-  await page.screenshot({ path: join(shots, "dashboard.png") });
+  assert.equal(await page.getByTestId("funnel").count(), 2);
+  assert.equal(await page.locator("svg[role=img] rect").count(), 14 * 3, "one column per day and series");
+  await page.screenshot({ path: join(shots, "dashboard.png"), fullPage: true });
 
   await nav(page, "Candidates");
   await page.getByTestId("candidate-row").first().getByRole("button").waitFor();

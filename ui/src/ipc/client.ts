@@ -12,6 +12,7 @@ import type { AutomationState } from "./bindings/AutomationState";
 import type { AutomationView } from "./bindings/AutomationView";
 import type { BulkProgress } from "./bindings/BulkProgress";
 import type { CandidatePage } from "./bindings/CandidatePage";
+import type { DashboardStats } from "./bindings/DashboardStats";
 import type { CandidateQuery } from "./bindings/CandidateQuery";
 import type { DryRun } from "./bindings/DryRun";
 import type { FailedWork } from "./bindings/FailedWork";
@@ -57,6 +58,7 @@ export const api = {
   appInfo: () => call<AppInfo>("app_info"),
   overview: () => call<Overview>("overview"),
   syncAts: () => call<SyncReport>("sync_ats"),
+  dashboard: () => call<DashboardStats>("dashboard"),
   candidates: (query: CandidateQuery) => call<CandidatePage>("candidates", { query }),
   timeline: (applicationId: number) => call<TimelineStep[]>("timeline", { applicationId }),
   interviews: () => call<InterviewOption[]>("interviews"),

@@ -334,3 +334,56 @@ pub struct Settings {
     /// Where the webhook receiver listens (read-only in sandbox mode).
     pub receiver_url: Option<String>,
 }
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct FunnelJob {
+    pub job_title: String,
+    pub triggered: u32,
+    pub invited: u32,
+    pub opened: u32,
+    pub completed: u32,
+    pub reviewed: u32,
+    pub synced: u32,
+}
+
+/// One day of the chart over time (UTC), zero when nothing happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct DayPoint {
+    pub day: String,
+    pub invited: u32,
+    pub completed: u32,
+    pub synced: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Bucket {
+    pub label: String,
+    pub count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct CompletionRate {
+    pub interview_title: String,
+    pub invited: u32,
+    pub completed: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct DashboardStats {
+    pub funnel: Vec<FunnelJob>,
+    /// The last 14 days, oldest first.
+    pub days: Vec<DayPoint>,
+    pub time_to_complete: Vec<Bucket>,
+    pub completion: Vec<CompletionRate>,
+    pub unreviewed_age: Vec<Bucket>,
+}

@@ -7,6 +7,7 @@ mod automations;
 mod candidates;
 mod checkup;
 pub mod config;
+mod dashboard;
 pub mod doctor;
 mod error;
 mod http;

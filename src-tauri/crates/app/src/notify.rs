@@ -145,6 +145,7 @@ pub async fn notice_for(store: &Store, event: &EngineEvent) -> Result<Option<Not
         },
         EngineEvent::InvitationSent { .. }
         | EngineEvent::InvitationProgressed { .. }
+        | EngineEvent::WrittenBack { .. }
         | EngineEvent::ConnectionRestored { .. } => return Ok(None),
     };
     Ok(Some(notice))

@@ -239,6 +239,38 @@ async fn a_completed_interview_is_reviewed_from_the_inbox_and_its_note_reaches_t
             .rating,
         Some(4)
     );
+
+    let stats = app.dashboard().await.unwrap();
+    let funnel = stats
+        .funnel
+        .iter()
+        .find(|f| f.job_title == "Customer Success Associate")
+        .unwrap();
+    assert_eq!(
+        (
+            funnel.triggered,
+            funnel.invited,
+            funnel.completed,
+            funnel.reviewed,
+            funnel.synced
+        ),
+        (1, 1, 1, 1, 1)
+    );
+    assert_eq!(stats.days.len(), 14);
+    assert_eq!(stats.days.last().unwrap().completed, 1, "completed today");
+    assert_eq!(
+        stats.time_to_complete.iter().map(|b| b.count).sum::<u32>(),
+        1
+    );
+    assert_eq!(
+        (stats.completion[0].invited, stats.completion[0].completed),
+        (1, 1)
+    );
+    assert_eq!(
+        stats.unreviewed_age.iter().map(|b| b.count).sum::<u32>(),
+        0,
+        "reviewed"
+    );
     app.shutdown().await;
 }
 

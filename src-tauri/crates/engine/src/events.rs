@@ -22,6 +22,10 @@ pub enum EngineEvent {
         invitation_id: i64,
         participant_key: String,
     },
+    /// Every result of the interview is written to the ATS (the invitation is synced).
+    WrittenBack {
+        invitation_id: i64,
+    },
     /// Writing an interview's results to the ATS failed for good; it waits for a retry.
     WritebackFailed {
         invitation_id: i64,

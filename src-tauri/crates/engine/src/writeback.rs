@@ -347,6 +347,9 @@ impl Engine {
                     now,
                 )
                 .await?;
+            self.events.emit(crate::EngineEvent::WrittenBack {
+                invitation_id: payload.invitation_id,
+            });
         }
         Ok(Step::Done)
     }

@@ -18,6 +18,7 @@ mod outbox;
 mod participants;
 mod reviews;
 mod settings;
+mod stats;
 
 pub use activity::{ActivityEntry, ActivityRow, FailedItem};
 pub use ats_records::{
@@ -33,6 +34,7 @@ pub use invitations::{Invitation, InviteTarget, OpenInvitation};
 pub use outbox::{OutboxItem, OutboxStatus};
 pub use participants::{ParticipantRecord, ResponseRecord, SavedParticipant};
 pub use reviews::{InboxEntry, Review};
+pub use stats::{DayCount, FunnelRow, InterviewRate};
 
 use sqlx::SqlitePool;
 
