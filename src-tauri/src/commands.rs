@@ -5,6 +5,8 @@ use desk_app::ipc::{
     CandidateQuery, DashboardStats, FailedWork, Finding, InboxRow, InterviewOption, Overview,
     PreSendRow, ReviewDetail, Settings, SyncReport, TemplateOption, TimelineStep,
 };
+use desk_app::live::{self, AtsCheck, Connections, WilloCheck};
+use desk_app::secrets::Keychain;
 use desk_app::{App, AppError};
 use desk_engine::{AutomationRequest, BulkProgress, DryRun, ReviewInput};
 use tauri::{AppHandle, Emitter, State};
@@ -159,4 +161,46 @@ pub async fn save_settings(app: State<'_, App>, settings: Settings) -> Result<Se
 #[tauri::command]
 pub async fn doctor(app: State<'_, App>) -> Result<Vec<Finding>> {
     app.doctor().await
+}
+
+#[tauri::command]
+pub fn connections(app: State<'_, App>) -> Option<Connections> {
+    app.connections()
+}
+
+#[tauri::command]
+pub async fn test_willo(connections: Connections, api_key: String) -> Result<WilloCheck> {
+    live::test_willo(&connections, &api_key).await
+}
+
+#[tauri::command]
+pub async fn test_ats(connections: Connections, secret: String) -> Result<AtsCheck> {
+    live::test_ats(&connections, &secret).await
+}
+
+/// Tests and keeps the connections, then restarts on them.
+#[tauri::command]
+pub async fn save_connections(
+    app: State<'_, App>,
+    handle: AppHandle,
+    connections: Connections,
+    willo_key: String,
+    ats_secret: String,
+) -> Result<()> {
+    live::save(
+        app.data_path(),
+        &connections,
+        &willo_key,
+        &ats_secret,
+        &Keychain,
+    )
+    .await?;
+    handle.restart();
+}
+
+/// Forgets the real accounts (their data stays) and restarts in the sandbox.
+#[tauri::command]
+pub fn use_sandbox(app: State<'_, App>, handle: AppHandle) -> Result<()> {
+    live::forget(app.data_path(), &Keychain)?;
+    handle.restart();
 }

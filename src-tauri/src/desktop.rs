@@ -1,9 +1,12 @@
 //! The desktop window. The app state lives in `desk-app`; this only wires it to Tauri.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use desk_app::live;
+use desk_app::secrets::Keychain;
 use desk_app::App;
 use desk_engine::Schedule;
 use desk_sandbox::SandboxConfig;
@@ -23,11 +26,7 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
     tauri::async_runtime::set(runtime.handle().clone());
     let app = runtime
-        .block_on(App::open_sandbox(
-            data_dir,
-            SandboxConfig::demo(),
-            Schedule::default(),
-        ))
+        .block_on(open(data_dir))
         .map_err(|e| anyhow::anyhow!(e.message))
         .context("could not open Willo Desk")?;
     tauri::Builder::default()
@@ -63,7 +62,12 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
             commands::export_activity,
             commands::settings,
             commands::save_settings,
-            commands::doctor
+            commands::doctor,
+            commands::connections,
+            commands::test_willo,
+            commands::test_ats,
+            commands::save_connections,
+            commands::use_sandbox
         ])
         .build(tauri::generate_context!())
         .context("could not create the window")?
@@ -74,6 +78,35 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
             }
         });
     Ok(())
+}
+
+/// Live mode when the recruiter connected real accounts, else the sandbox. Accounts that cannot
+/// be opened (the keychain locked, the network down, a revoked key) fall back to the sandbox and
+/// say why, rather than leaving the recruiter without a window.
+async fn open(data_dir: &Path) -> Result<App, desk_app::AppError> {
+    if let Some(connections) = live::saved(data_dir)? {
+        match App::open_live(
+            data_dir,
+            connections,
+            Arc::new(Keychain),
+            Schedule::default(),
+        )
+        .await
+        {
+            Ok(app) => return Ok(app),
+            Err(error) => {
+                tracing::error!(%error, "the connected accounts could not be opened; starting the sandbox");
+                let app =
+                    App::open_sandbox(data_dir, SandboxConfig::demo(), Schedule::default()).await?;
+                app.set_startup_problem(format!(
+                    "Your accounts could not be opened ({}), so this is the sandbox. Check the connections in Settings.",
+                    error.message
+                ));
+                return Ok(app);
+            }
+        }
+    }
+    App::open_sandbox(data_dir, SandboxConfig::demo(), Schedule::default()).await
 }
 
 /// The event the window refreshes on (the engine's events, which carry ids only).

@@ -117,6 +117,10 @@ export function fixtures({ candidateTotal = 240 } = {}) {
         { check: "phones", severity: "warning", message: "Candidate 9013 in a trigger stage has a phone number that cannot become E.164.", fix: "Correct it in the ATS with its country code." },
       ],
       cancel_send: true,
+      connections: null,
+      test_willo: { scheme: "bearer", interviews: ["Customer Success Associate: screening", "Backend Engineer: screening"] },
+      test_ats: { jobs: 3, actingUser: "Sam Recruiter" },
+      save_connections: null,
       send: { total: 3, sent: 2, refused: 1, failed: 0, cancelled: 0, remaining: 0 },
     },
   };

@@ -214,3 +214,30 @@ test("the layout holds at 1024×700", async () => {
   await page.screenshot({ path: join(shots, "candidates-1024.png") });
   assert.deepEqual(errors, []);
 });
+
+test("first run: the welcome leads to the connections, each tested before saving", async () => {
+  const { page, errors } = await open();
+  await page.getByRole("heading", { name: "Welcome to Willo Desk" }).waitFor();
+  await page.getByRole("button", { name: "Connect my accounts" }).click();
+  await page.getByRole("region", { name: "Connections" }).waitFor();
+  assert.equal(await page.getByRole("heading", { name: "Welcome to Willo Desk" }).count(), 0, "chosen once, gone");
+
+  await page.getByLabel("API key").first().fill("willo-key-123");
+  await page.getByRole("button", { name: "Test connection" }).first().click();
+  await page.getByText("Willo accepts the key (bearer authorization)").waitFor();
+  await page.getByLabel("Client id").fill("client-1");
+  await page.getByLabel("Client secret").fill("secret-456");
+  await page.getByLabel("Acting user id").fill("503");
+  await page.getByRole("button", { name: "Test connection" }).nth(1).click();
+  await page.getByText("notes will be written as Sam Recruiter").waitFor();
+  await page.screenshot({ path: join(shots, "connections.png"), fullPage: true });
+  await page.getByRole("button", { name: "Save and restart on these accounts" }).click();
+  const saved = await page.waitForFunction(() => window.__calls.find(([c]) => c === "save_connections")?.[1]).then((h) => h.jsonValue());
+  assert.equal(saved.willoKey, "willo-key-123");
+  assert.equal(saved.atsSecret, "secret-456");
+  assert.deepEqual(
+    { env: saved.connections.willoEnvironment, ats: saved.connections.ats, client: saved.connections.atsClientId, user: saved.connections.atsActingUser },
+    { env: "production", ats: "greenhouse", client: "client-1", user: "503" },
+  );
+  assert.deepEqual(errors, []);
+});

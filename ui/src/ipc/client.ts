@@ -11,7 +11,10 @@ import type { AutomationRequest } from "./bindings/AutomationRequest";
 import type { AutomationState } from "./bindings/AutomationState";
 import type { AutomationView } from "./bindings/AutomationView";
 import type { BulkProgress } from "./bindings/BulkProgress";
+import type { AtsCheck } from "./bindings/AtsCheck";
 import type { CandidatePage } from "./bindings/CandidatePage";
+import type { Connections } from "./bindings/Connections";
+import type { WilloCheck } from "./bindings/WilloCheck";
 import type { DashboardStats } from "./bindings/DashboardStats";
 import type { CandidateQuery } from "./bindings/CandidateQuery";
 import type { DryRun } from "./bindings/DryRun";
@@ -86,6 +89,13 @@ export const api = {
   settings: () => call<Settings>("settings"),
   saveSettings: (settings: Settings) => call<Settings>("save_settings", { settings }),
   doctor: () => call<Finding[]>("doctor"),
+  connections: () => call<Connections | null>("connections"),
+  testWillo: (connections: Connections, apiKey: string) => call<WilloCheck>("test_willo", { connections, apiKey }),
+  testAts: (connections: Connections, secret: string) => call<AtsCheck>("test_ats", { connections, secret }),
+  /** Tests both, keeps them (secrets in the keychain) and restarts the app on them. */
+  saveConnections: (connections: Connections, willoKey: string, atsSecret: string) =>
+    call<null>("save_connections", { connections, willoKey, atsSecret }),
+  useSandbox: () => call<null>("use_sandbox"),
 };
 
 /** What the person can do about an error, by its code. */

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};
+use desk_ats::AtsConnector;
 use desk_domain::Sensitive;
 use desk_engine::receiver;
 use desk_engine::{
@@ -17,6 +18,8 @@ use desk_willo::{AuthScheme, Pacer, RetryPolicy, WilloClient, WilloConfig};
 use tokio::sync::{mpsc, Mutex};
 
 use crate::ipc::{AppInfo, JobOverview, Mode, Overview, StageOverview, SyncReport};
+use crate::live::Connections;
+use crate::secrets::SecretStore;
 use crate::{notify, paths, AppError, Notice};
 
 /// The sandbox connection is stored under a fixed address, since the simulator's port changes
@@ -33,11 +36,19 @@ pub struct App {
     pub(crate) engine: Arc<Engine>,
     events: Mutex<Option<mpsc::UnboundedReceiver<EngineEvent>>>,
     background: Mutex<Option<Background>>,
-    sandbox: Sandbox,
+    mode: Mode,
+    ats_label: String,
+    /// The simulators, in sandbox mode.
+    sandbox: Option<Sandbox>,
+    /// The real accounts and the keychain holding their secrets, in live mode.
+    pub(crate) connections: Option<Connections>,
+    pub(crate) secrets: Option<Arc<dyn SecretStore>>,
     /// The webhook receiver's address and token (the doctor checks both).
     receiver: (SocketAddr, Sensitive<String>),
     /// Cancels the bulk send in progress, if one is.
     pub(crate) bulk_cancel: std::sync::Mutex<Option<tokio::sync::watch::Sender<bool>>>,
+    /// Why the app is not in the mode it was set up for, if so.
+    startup_problem: std::sync::Mutex<Option<String>>,
 }
 
 pub(crate) fn now_ms() -> i64 {
@@ -46,6 +57,18 @@ pub(crate) fn now_ms() -> i64 {
 
 pub(crate) fn count(n: impl TryInto<u32>) -> u32 {
     n.try_into().unwrap_or(u32::MAX)
+}
+
+/// What differs between sandbox and live mode; the rest is assembled the same way.
+struct Parts {
+    store: Store,
+    willo: WilloClient,
+    willo_connection: i64,
+    ats: Arc<dyn AtsConnector>,
+    ats_connection: i64,
+    ats_label: String,
+    default_region: Option<String>,
+    score_field: Option<String>,
 }
 
 impl App {
@@ -92,13 +115,116 @@ impl App {
             },
             Pacer::new(10.0),
         )?;
+        let parts = Parts {
+            store,
+            willo,
+            willo_connection,
+            ats: Arc::new(greenhouse),
+            ats_connection,
+            ats_label: "Greenhouse (sandbox)".into(),
+            default_region: Some(SANDBOX_REGION.into()),
+            score_field: None,
+        };
+        // The sandbox's Willo runs on this machine, so it can reach a loopback receiver directly.
+        Self::assemble(
+            data_dir,
+            parts,
+            schedule,
+            Mode::Sandbox,
+            Some(sandbox),
+            None,
+        )
+        .await
+    }
+
+    /// Starts live mode on the recruiter's real accounts. Secrets come from `secrets` (the
+    /// keychain). Willo cannot reach a receiver on this machine, so completions arrive by the
+    /// catch-up reconcile (the receiver still runs, for a tunnel or a local Willo).
+    pub async fn open_live(
+        data_dir: &Path,
+        connections: Connections,
+        secrets: Arc<dyn SecretStore>,
+        schedule: Schedule,
+    ) -> Result<Self, AppError> {
+        let config = connections.to_config()?;
+        let no_env = |_: &str| None;
+        let keychain = Arc::clone(&secrets);
+        let secrets_lookup = crate::secrets::lookup(&no_env, keychain.as_ref());
+        let secrets_fn: &(dyn Fn(&str) -> Option<String> + Sync) = &secrets_lookup;
+        let http = crate::http::client()?;
+        let key = crate::config::secret(secrets_fn, &config.willo.api_key_env)?;
+        let (ats, ats_kind, ats_url) =
+            crate::serve::connector(&config.ats, http.clone(), secrets_fn)?;
+        let store = Store::open(&paths::live_database(data_dir)).await?;
+        let willo_url = config.willo_url();
+        let willo = WilloClient::new(
+            http,
+            WilloConfig {
+                base_url: willo_url.clone(),
+                api_key: key,
+                auth_scheme: AuthScheme::Bare,
+                retry: RetryPolicy::default(),
+            },
+            Pacer::new(config.willo.rate_per_second),
+        )?;
+        let scheme = willo.detect_auth_scheme().await?;
+        tracing::info!(?scheme, "Willo accepted the API key");
+        let label = if ats_kind == "lever" {
+            "Lever"
+        } else {
+            "Greenhouse"
+        };
+        let parts = Parts {
+            willo_connection: store
+                .upsert_connection("willo", "Willo", &willo_url, now_ms())
+                .await?,
+            ats_connection: store
+                .upsert_connection(ats_kind, label, &ats_url, now_ms())
+                .await?,
+            store,
+            willo,
+            ats,
+            ats_label: label.into(),
+            default_region: None,
+            score_field: config.engine.score_field.clone(),
+        };
+        let mut app = Self::assemble(
+            data_dir,
+            parts,
+            schedule,
+            Mode::Live,
+            None,
+            Some(connections),
+        )
+        .await?;
+        app.secrets = Some(secrets);
+        Ok(app)
+    }
+
+    async fn assemble(
+        data_dir: &Path,
+        parts: Parts,
+        schedule: Schedule,
+        mode: Mode,
+        sandbox: Option<Sandbox>,
+        connections: Option<Connections>,
+    ) -> Result<Self, AppError> {
+        let Parts {
+            store,
+            willo,
+            willo_connection,
+            ats,
+            ats_connection,
+            ats_label,
+            default_region,
+            score_field,
+        } = parts;
         let (events_tx, events) = mpsc::unbounded_channel();
         let settings = crate::settings::stored(&store).await?;
         let schedule = crate::settings::apply(&settings, schedule);
         let config = EngineConfig {
-            default_region: settings
-                .default_region
-                .or_else(|| Some(SANDBOX_REGION.into())),
+            default_region: settings.default_region.or(default_region),
+            score_field,
             ..EngineConfig::default()
         };
         let engine = Arc::new(
@@ -110,10 +236,8 @@ impl App {
                 Arc::new(ChannelSink(events_tx)),
                 config,
             )
-            .with_ats(Arc::new(greenhouse), ats_connection),
+            .with_ats(ats, ats_connection),
         );
-
-        // The sandbox's Willo runs on this machine, so it can reach a loopback receiver directly.
         let token = receiver::new_token();
         let receiver_addr = engine
             .serve_receiver(
@@ -123,11 +247,13 @@ impl App {
             )
             .await?;
         crate::settings::remember_receiver(&store, &format!("http://{receiver_addr}")).await?;
-        engine
-            .register_webhooks(&format!("http://{receiver_addr}"), token.expose(), None)
-            .await?;
+        if sandbox.is_some() {
+            engine
+                .register_webhooks(&format!("http://{receiver_addr}"), token.expose(), None)
+                .await?;
+        }
         let background = engine.spawn(schedule);
-        tracing::info!(data_dir = %data_dir.display(), "sandbox mode ready");
+        tracing::info!(data_dir = %data_dir.display(), ?mode, "ready");
         Ok(Self {
             store,
             data_dir: data_dir.to_owned(),
@@ -135,9 +261,14 @@ impl App {
             engine,
             events: Mutex::new(Some(events)),
             background: Mutex::new(Some(background)),
+            mode,
+            ats_label,
             sandbox,
+            connections,
+            secrets: None,
             receiver: (receiver_addr, token),
             bulk_cancel: std::sync::Mutex::new(None),
+            startup_problem: std::sync::Mutex::new(None),
         })
     }
 
@@ -184,13 +315,31 @@ impl App {
         &self.data_dir
     }
 
+    /// The data folder.
+    pub fn data_path(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Records why the app started in another mode than it was set up for (shown in the window).
+    pub fn set_startup_problem(&self, problem: String) {
+        if let Ok(mut slot) = self.startup_problem.lock() {
+            *slot = Some(problem);
+        }
+    }
+
+    /// The real accounts the app runs on, in live mode (no secrets).
+    pub fn connections(&self) -> Option<Connections> {
+        self.connections.clone()
+    }
+
     pub fn info(&self) -> AppInfo {
         AppInfo {
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            mode: Mode::Sandbox,
+            mode: self.mode,
             data_dir: self.data_dir.display().to_string(),
-            sandbox_origin: Some(self.sandbox.info.origin.clone()),
-            ats_label: "Greenhouse (sandbox)".to_owned(),
+            sandbox_origin: self.sandbox.as_ref().map(|s| s.info.origin.clone()),
+            ats_label: self.ats_label.clone(),
+            startup_problem: self.startup_problem.lock().ok().and_then(|p| p.clone()),
         }
     }
 
@@ -249,9 +398,9 @@ impl App {
         })
     }
 
-    /// The running simulators (sandbox mode).
-    pub fn sandbox(&self) -> &Sandbox {
-        &self.sandbox
+    /// The running simulators, in sandbox mode.
+    pub fn sandbox(&self) -> Option<&Sandbox> {
+        self.sandbox.as_ref()
     }
 
     /// Stops the engine (it finishes the step it is in; all state is in the store) and closes

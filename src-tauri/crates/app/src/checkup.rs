@@ -9,15 +9,57 @@ use crate::config::ServeConfig;
 use crate::ipc::{Finding, Severity};
 use crate::{doctor, App, AppError, ErrorCode};
 
-/// The names the app's secrets go by for the doctor (never shown: findings name what to set).
-const WILLO_KEY: &str = "WILLO_DESK_WILLO_API_KEY";
-const ATS_SECRET: &str = "WILLO_DESK_GREENHOUSE_CLIENT_SECRET";
-const TOKEN: &str = "WILLO_DESK_WEBHOOK_TOKEN";
+use crate::live::{ATS_SECRET, WILLO_KEY};
+
+/// The name the receiver's token goes by for the doctor.
+const TOKEN: &str = "webhook-token";
 
 impl App {
-    /// The setup the app runs, written as a `serve` configuration, so one set of checks serves both.
-    async fn as_config(&self) -> Result<ServeConfig, AppError> {
-        let info = &self.sandbox().info;
+    /// The setup the app runs, written as a `serve` configuration, so one set of checks serves
+    /// both; and the secrets it names.
+    async fn as_config(&self) -> Result<(ServeConfig, HashMap<&'static str, String>), AppError> {
+        let (addr, token) = self.receiver();
+        let mut secrets = HashMap::from([(TOKEN, token.expose().clone())]);
+        let mut value = match (self.sandbox(), &self.connections) {
+            (Some(sandbox), _) => {
+                let info = &sandbox.info;
+                secrets.insert(WILLO_KEY, info.willo_api_key.clone());
+                secrets.insert(ATS_SECRET, info.greenhouse_client_secret.clone());
+                json!({
+                    "willo": { "base_url": info.willo_base_url, "rate_per_second": 10.0, "api_key_env": WILLO_KEY },
+                    "ats": {
+                        "kind": "greenhouse",
+                        "base_url": info.greenhouse_base_url,
+                        "token_url": info.greenhouse_token_url,
+                        "client_id": info.greenhouse_client_id,
+                        "client_secret_env": ATS_SECRET,
+                    },
+                    // The simulated Willo reaches the loopback receiver.
+                    "receiver": { "listen": addr.to_string(), "public_url": format!("http://{addr}"), "token_env": TOKEN },
+                })
+            }
+            (None, Some(connections)) => {
+                let keychain = self.secrets.as_ref().ok_or_else(|| {
+                    AppError::new(ErrorCode::Internal, "live mode without a keychain")
+                })?;
+                for name in [WILLO_KEY, ATS_SECRET] {
+                    if let Some(value) = keychain.get(name)? {
+                        secrets.insert(name, value);
+                    }
+                }
+                json!({
+                    "willo": { "base_url": connections.willo_base()?, "api_key_env": WILLO_KEY },
+                    "ats": connections.ats_section()?,
+                    "receiver": { "listen": addr.to_string(), "token_env": TOKEN },
+                })
+            }
+            (None, None) => {
+                return Err(AppError::new(
+                    ErrorCode::Internal,
+                    "the app has no connections",
+                ))
+            }
+        };
         let jobs = self.store.job_summaries(self.ats_connection).await?;
         let mut automations = Vec::new();
         for a in self.store.automations().await? {
@@ -35,38 +77,15 @@ impl App {
                 "review_required": a.review_required,
             }));
         }
-        let (addr, _) = self.receiver();
         let settings = self.settings().await?;
-        let value = json!({
-            "willo": { "base_url": info.willo_base_url, "rate_per_second": 10.0 },
-            "ats": {
-                "kind": "greenhouse",
-                "base_url": info.greenhouse_base_url,
-                "token_url": info.greenhouse_token_url,
-                "client_id": info.greenhouse_client_id,
-            },
-            "receiver": { "listen": addr.to_string(), "public_url": format!("http://{addr}") },
-            "engine": { "default_region": settings.default_region.or_else(|| Some("GB".into())) },
-            "automations": automations,
-        });
-        serde_json::from_value(value).map_err(|e| {
-            AppError::new(
-                ErrorCode::Internal,
-                format!("the app's setup could not be checked: {e}"),
-            )
-        })
+        value["engine"] = json!({ "default_region": settings.default_region.or_else(|| self.sandbox().map(|_| "GB".to_owned())) });
+        value["automations"] = json!(automations);
+        Ok((ServeConfig::from_value(value)?, secrets))
     }
 
     /// Runs the doctor's checks on the app's setup.
     pub async fn doctor(&self) -> Result<Vec<Finding>, AppError> {
-        let config = self.as_config().await?;
-        let info = &self.sandbox().info;
-        let (_, token) = self.receiver();
-        let secrets: HashMap<&str, String> = HashMap::from([
-            (WILLO_KEY, info.willo_api_key.clone()),
-            (ATS_SECRET, info.greenhouse_client_secret.clone()),
-            (TOKEN, token.expose().clone()),
-        ]);
+        let (config, secrets) = self.as_config().await?;
         let lookup = |name: &str| secrets.get(name).cloned();
         Ok(doctor::check(&config, &lookup)
             .await?

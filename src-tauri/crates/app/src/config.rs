@@ -223,6 +223,16 @@ impl ServeConfig {
     }
 
     /// The Willo API's URL, with the `production`/`staging` names resolved.
+    /// A configuration built in code (the desktop's connections), checked like a file.
+    pub(crate) fn from_value(value: serde_json::Value) -> Result<Self, ConfigError> {
+        let config: Self = serde_json::from_value(value).map_err(|e| ConfigError::Syntax {
+            path: "(the app's connections)".into(),
+            message: e.to_string(),
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
     pub fn willo_url(&self) -> String {
         match self.willo.base_url.as_str() {
             "production" => desk_willo::PRODUCTION_URL.to_owned(),

@@ -10,6 +10,8 @@ use ts_rs::TS;
 pub enum Mode {
     /// Simulated Willo and ATS on this machine, with demo data.
     Sandbox,
+    /// The recruiter's real Willo and ATS accounts.
+    Live,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -23,6 +25,8 @@ pub struct AppInfo {
     pub sandbox_origin: Option<String>,
     /// Which ATS the app reads, e.g. "Greenhouse (sandbox)".
     pub ats_label: String,
+    /// Why the app is not running on the accounts it was set up with, if so.
+    pub startup_problem: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]

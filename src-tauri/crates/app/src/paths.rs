@@ -26,6 +26,11 @@ pub fn sandbox_database(data_dir: &std::path::Path) -> PathBuf {
     data_dir.join("sandbox.db")
 }
 
+/// The database of real accounts.
+pub fn live_database(data_dir: &std::path::Path) -> PathBuf {
+    data_dir.join("willo-desk.db")
+}
+
 pub fn log_dir(data_dir: &std::path::Path) -> PathBuf {
     data_dir.join("logs")
 }

@@ -117,7 +117,7 @@ impl Server {
             None => None,
         };
 
-        let store = Store::open(&data_dir.join("willo-desk.db")).await?;
+        let store = Store::open(&crate::paths::live_database(data_dir)).await?;
         let now = now_ms();
         let willo_url = config.willo_url();
         let willo_connection = store

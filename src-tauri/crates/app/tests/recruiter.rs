@@ -174,6 +174,7 @@ async fn a_completed_interview_is_reviewed_from_the_inbox_and_its_note_reaches_t
         .participant_key
         .unwrap();
     app.sandbox()
+        .unwrap()
         .willo
         .advance(
             &key,
@@ -219,7 +220,7 @@ async fn a_completed_interview_is_reviewed_from_the_inbox_and_its_note_reaches_t
     .unwrap();
     assert!(app.inbox().await.unwrap().is_empty());
     wait_for_status(&app, zoe, "synced").await;
-    let notes = app.sandbox().ats.with_data(|d| {
+    let notes = app.sandbox().unwrap().ats.with_data(|d| {
         d.writes
             .iter()
             .filter(|w| w.kind == "note")
@@ -360,6 +361,7 @@ async fn work_that_fails_for_good_is_listed_retried_and_the_log_exports_as_csv()
         .participant_key
         .unwrap();
     app.sandbox()
+        .unwrap()
         .willo
         .advance(
             &key,
@@ -369,7 +371,7 @@ async fn work_that_fails_for_good_is_listed_retried_and_the_log_exports_as_csv()
     wait_for_status(&app, zoe, "completed").await;
 
     // The application disappears from the ATS: the write-back is refused for good.
-    let removed = app.sandbox().ats.with_data(|d| {
+    let removed = app.sandbox().unwrap().ats.with_data(|d| {
         let at = d.applications.iter().position(|a| a.id == 9002).unwrap();
         d.applications.remove(at)
     });
@@ -394,6 +396,7 @@ async fn work_that_fails_for_good_is_listed_retried_and_the_log_exports_as_csv()
 
     // Back in the ATS; the recruiter retries; it is written once.
     app.sandbox()
+        .unwrap()
         .ats
         .with_data(|d| d.applications.push(removed));
     for item in &failed {

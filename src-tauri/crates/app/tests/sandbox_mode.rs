@@ -82,7 +82,7 @@ async fn data_survives_a_restart_and_a_resync_sees_only_moves() {
         0,
         "same data, a new simulator port: nothing moved"
     );
-    app.sandbox().ats.advance_one_applicant().unwrap();
+    app.sandbox().unwrap().ats.advance_one_applicant().unwrap();
     assert_eq!(
         app.sync_ats().await.unwrap().stage_changes,
         1,
@@ -95,6 +95,7 @@ async fn data_survives_a_restart_and_a_resync_sees_only_moves() {
 async fn invite(app: &App, remote_ids: &[&str]) -> Vec<(i64, String)> {
     let interview = app
         .sandbox()
+        .unwrap()
         .willo
         .with_data(|d| d.interviews[0].key.clone());
     let mut invited = Vec::new();
@@ -139,6 +140,7 @@ async fn invite(app: &App, remote_ids: &[&str]) -> Vec<(i64, String)> {
 fn complete(app: &App, key: &str) {
     assert!(app
         .sandbox()
+        .unwrap()
         .willo
         .advance(
             key,

@@ -9,4 +9,8 @@ sandboxOrigin: string | null,
 /**
  * Which ATS the app reads, e.g. "Greenhouse (sandbox)".
  */
-atsLabel: string, };
+atsLabel: string, 
+/**
+ * Why the app is not running on the accounts it was set up with, if so.
+ */
+startupProblem: string | null, };

@@ -1,0 +1,264 @@
+//! Real accounts for the desktop: the connections a recruiter enters on first run, tested before
+//! they are kept. Secrets go to the keychain; the rest to `connections.json` in the data folder.
+//! The connections are expressed as a `serve` configuration, so the desktop and `serve` build
+//! their clients, and the doctor checks them, the same way.
+
+use std::path::{Path, PathBuf};
+
+use desk_willo::{AuthScheme, Pacer, RetryPolicy, WilloClient, WilloConfig};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use ts_rs::TS;
+
+use crate::config::ServeConfig;
+use crate::secrets::SecretStore;
+use crate::{AppError, ErrorCode};
+
+/// The keychain entries of the desktop's secrets.
+pub const WILLO_KEY: &str = "willo-api-key";
+pub const ATS_SECRET: &str = "ats-secret";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum WilloEnvironment {
+    Production,
+    Staging,
+    /// A URL ending in `/api/integrations/v2`.
+    Custom,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum AtsChoice {
+    Greenhouse,
+    Lever,
+}
+
+/// What the recruiter enters, without secrets (those travel only in requests, never back).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Connections {
+    pub willo_environment: WilloEnvironment,
+    /// For a custom environment.
+    pub willo_url: Option<String>,
+    pub ats: AtsChoice,
+    /// Greenhouse's Harvest v3 client id.
+    pub ats_client_id: Option<String>,
+    /// The ATS user that writes are attributed to.
+    pub ats_acting_user: Option<String>,
+    /// Another ATS address than the vendor's (a proxy, or the sandbox).
+    pub ats_url: Option<String>,
+    /// Greenhouse only: the OAuth token address, when `ats_url` is not the vendor's.
+    pub ats_token_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct WilloCheck {
+    /// bare | bearer | token: how Willo accepted the key.
+    pub scheme: String,
+    /// The interviews this key can see (a standard user's key sees only their own).
+    pub interviews: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct AtsCheck {
+    pub jobs: u32,
+    /// The acting user's name, when one is set and the ATS knows it.
+    pub acting_user: Option<String>,
+}
+
+fn invalid(message: impl Into<String>) -> AppError {
+    AppError::new(ErrorCode::Validation, message)
+}
+
+fn text(value: Option<&String>) -> Option<&str> {
+    value.map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
+impl Connections {
+    /// The same connections as a `serve` configuration whose secrets are the keychain entries.
+    pub fn to_config(&self) -> Result<ServeConfig, AppError> {
+        Ok(ServeConfig::from_value(json!({
+            "willo": { "base_url": self.willo_base()?, "api_key_env": WILLO_KEY },
+            "ats": self.ats_section()?,
+        }))?)
+    }
+
+    /// `production`, `staging`, or the custom URL.
+    pub(crate) fn willo_base(&self) -> Result<String, AppError> {
+        Ok(match self.willo_environment {
+            WilloEnvironment::Production => "production".to_owned(),
+            WilloEnvironment::Staging => "staging".to_owned(),
+            WilloEnvironment::Custom => text(self.willo_url.as_ref())
+                .ok_or_else(|| invalid("Willo URL: enter the address of the custom environment"))?
+                .to_owned(),
+        })
+    }
+
+    /// The `[ats]` section of the configuration.
+    pub(crate) fn ats_section(&self) -> Result<serde_json::Value, AppError> {
+        let mut ats = match self.ats {
+            AtsChoice::Greenhouse => json!({
+                "kind": "greenhouse",
+                "client_id": text(self.ats_client_id.as_ref())
+                    .ok_or_else(|| invalid("Greenhouse client id: enter the Harvest v3 client id"))?,
+                "client_secret_env": ATS_SECRET,
+            }),
+            AtsChoice::Lever => json!({ "kind": "lever", "api_key_env": ATS_SECRET }),
+        };
+        if let Some(user) = text(self.ats_acting_user.as_ref()) {
+            ats["acting_user"] = json!(user);
+        }
+        if let Some(url) = text(self.ats_url.as_ref()) {
+            ats["base_url"] = json!(url);
+        }
+        if let (Some(url), AtsChoice::Greenhouse) = (text(self.ats_token_url.as_ref()), self.ats) {
+            ats["token_url"] = json!(url);
+        }
+        Ok(ats)
+    }
+}
+
+/// Where the non-secret connections are kept.
+pub fn connections_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("connections.json")
+}
+
+/// The saved connections, if the recruiter set up real accounts.
+pub fn saved(data_dir: &Path) -> Result<Option<Connections>, AppError> {
+    let path = connections_file(data_dir);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
+            AppError::new(
+                ErrorCode::Storage,
+                format!("{} could not be read: {e}", path.display()),
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(AppError::new(
+            ErrorCode::Storage,
+            format!("{} could not be read: {e}", path.display()),
+        )),
+    }
+}
+
+/// Asks Willo whether it takes the key, and which interviews it sees. Stores nothing.
+pub async fn test_willo(connections: &Connections, api_key: &str) -> Result<WilloCheck, AppError> {
+    let key = api_key.trim();
+    if key.is_empty() {
+        return Err(invalid(
+            "Willo API key: paste the key from Willo's Integrations page",
+        ));
+    }
+    let config = connections.to_config()?;
+    let client = WilloClient::new(
+        crate::http::client()?,
+        WilloConfig {
+            base_url: config.willo_url(),
+            api_key: desk_domain::Sensitive::new(key.to_owned()),
+            auth_scheme: AuthScheme::Bare,
+            retry: RetryPolicy::NONE,
+        },
+        Pacer::new(config.willo.rate_per_second),
+    )?;
+    let scheme = client.detect_auth_scheme().await?;
+    let interviews = client
+        .interviews()
+        .await?
+        .into_iter()
+        .map(|i| i.title)
+        .collect();
+    Ok(WilloCheck {
+        scheme: format!("{scheme:?}").to_lowercase(),
+        interviews,
+    })
+}
+
+/// Asks the ATS whether it takes the credentials, how many jobs it sees, and who the acting
+/// user is. Stores nothing.
+pub async fn test_ats(connections: &Connections, secret: &str) -> Result<AtsCheck, AppError> {
+    let secret = secret.trim().to_owned();
+    if secret.is_empty() {
+        return Err(invalid("ATS secret: enter the client secret or API key"));
+    }
+    let config = connections.to_config()?;
+    let lookup = move |name: &str| (name == ATS_SECRET).then(|| secret.clone());
+    let (ats, _, _) = crate::serve::connector(&config.ats, crate::http::client()?, &lookup)?;
+    let acting = text(connections.ats_acting_user.as_ref());
+    // Greenhouse names the acting user when the token is issued, so an unknown one is refused there.
+    let users = ats
+        .users()
+        .await
+        .map_err(|e| match (AppError::from(e), acting) {
+            (e, Some(id)) if e.code == ErrorCode::Validation => invalid(format!(
+                "acting user: the ATS refused user id {id} ({})",
+                e.message
+            )),
+            (e, _) => e,
+        })?;
+    let acting_user = match acting {
+        Some(id) => Some(
+            users
+                .iter()
+                .find(|u| u.id == id)
+                .map(|u| u.name.clone())
+                .ok_or_else(|| invalid(format!("acting user: the ATS has no user with id {id}")))?,
+        ),
+        None => None,
+    };
+    let jobs = ats.jobs().await?.len();
+    Ok(AtsCheck {
+        jobs: crate::app::count(jobs),
+        acting_user,
+    })
+}
+
+/// Tests both connections, then keeps them: the secrets in `secrets`, the rest in the data folder.
+/// Nothing is kept when a test fails.
+pub async fn save(
+    data_dir: &Path,
+    connections: &Connections,
+    willo_key: &str,
+    ats_secret: &str,
+    secrets: &dyn SecretStore,
+) -> Result<(WilloCheck, AtsCheck), AppError> {
+    let willo = test_willo(connections, willo_key).await?;
+    let ats = test_ats(connections, ats_secret).await?;
+    secrets.set(WILLO_KEY, willo_key.trim())?;
+    secrets.set(ATS_SECRET, ats_secret.trim())?;
+    std::fs::create_dir_all(data_dir)
+        .and_then(|()| {
+            std::fs::write(
+                connections_file(data_dir),
+                serde_json::to_vec_pretty(connections).unwrap_or_default(),
+            )
+        })
+        .map_err(|e| {
+            AppError::new(
+                ErrorCode::Storage,
+                format!("the connections could not be saved: {e}"),
+            )
+        })?;
+    Ok((willo, ats))
+}
+
+/// Goes back to the sandbox: forgets the connections and their secrets (the data stays).
+pub fn forget(data_dir: &Path, secrets: &dyn SecretStore) -> Result<(), AppError> {
+    secrets.delete(WILLO_KEY)?;
+    secrets.delete(ATS_SECRET)?;
+    match std::fs::remove_file(connections_file(data_dir)) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(AppError::new(
+            ErrorCode::Storage,
+            format!("the connections could not be removed: {e}"),
+        )),
+    }
+}

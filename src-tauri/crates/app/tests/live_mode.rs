@@ -1,0 +1,163 @@
+//! Real accounts on the desktop: the first-run checks, keeping the connections (secrets in the
+//! keychain, here an in-memory one), and the app running on them. The simulators stand in for
+//! Willo and Greenhouse, reached as a custom environment.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use desk_app::ipc::{CandidateQuery, Mode, Severity};
+use desk_app::live::{self, AtsChoice, Connections, WilloEnvironment, ATS_SECRET, WILLO_KEY};
+use desk_app::secrets::{MemorySecrets, SecretStore};
+use desk_app::{App, ErrorCode};
+use desk_engine::Schedule;
+use desk_sandbox::{Sandbox, SandboxConfig};
+
+fn connections(sb: &Sandbox, acting_user: Option<&str>) -> Connections {
+    Connections {
+        willo_environment: WilloEnvironment::Custom,
+        willo_url: Some(sb.info.willo_base_url.clone()),
+        ats: AtsChoice::Greenhouse,
+        ats_client_id: Some(sb.info.greenhouse_client_id.clone()),
+        ats_acting_user: acting_user.map(Into::into),
+        ats_url: Some(sb.info.greenhouse_base_url.clone()),
+        ats_token_url: Some(sb.info.greenhouse_token_url.clone()),
+    }
+}
+
+#[tokio::test]
+async fn each_connection_is_tested_before_anything_is_kept() {
+    let sb = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
+    let c = connections(&sb, Some("503"));
+
+    let refused = live::test_willo(&c, "not-a-key").await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::AuthFailed);
+    assert!(
+        !refused.message.contains("not-a-key"),
+        "{}",
+        refused.message
+    );
+    let empty = live::test_willo(&c, "  ").await.unwrap_err();
+    assert!(
+        empty.message.starts_with("Willo API key"),
+        "{}",
+        empty.message
+    );
+    let willo = live::test_willo(&c, &sb.info.willo_api_key).await.unwrap();
+    assert_eq!(willo.scheme, "bare");
+    assert!(!willo.interviews.is_empty());
+    let standard = live::test_willo(&c, &sb.info.willo_standard_api_key)
+        .await
+        .unwrap();
+    assert!(
+        standard.interviews.len() < willo.interviews.len(),
+        "a standard user's key sees fewer"
+    );
+
+    let wrong = live::test_ats(&c, "wrong-secret").await.unwrap_err();
+    assert_eq!(wrong.code, ErrorCode::AuthFailed);
+    let nobody = live::test_ats(
+        &connections(&sb, Some("999999")),
+        &sb.info.greenhouse_client_secret,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        nobody.message.starts_with("acting user"),
+        "{}",
+        nobody.message
+    );
+    let ats = live::test_ats(&c, &sb.info.greenhouse_client_secret)
+        .await
+        .unwrap();
+    assert_eq!(ats.jobs, 3);
+    assert!(ats.acting_user.is_some());
+
+    let no_client = Connections {
+        ats_client_id: None,
+        ..c.clone()
+    };
+    let error = live::test_ats(&no_client, "x").await.unwrap_err();
+    assert!(
+        error.message.starts_with("Greenhouse client id"),
+        "{}",
+        error.message
+    );
+
+    // A failed test keeps nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = MemorySecrets::default();
+    assert!(live::save(
+        dir.path(),
+        &c,
+        "not-a-key",
+        &sb.info.greenhouse_client_secret,
+        &secrets
+    )
+    .await
+    .is_err());
+    assert_eq!(secrets.get(WILLO_KEY).unwrap(), None);
+    assert!(live::saved(dir.path()).unwrap().is_none());
+}
+
+#[tokio::test]
+async fn saved_connections_run_the_app_on_real_accounts_and_can_be_forgotten() {
+    let sb = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
+    let c = connections(&sb, Some("503"));
+    live::save(
+        dir.path(),
+        &c,
+        &sb.info.willo_api_key,
+        &sb.info.greenhouse_client_secret,
+        secrets.as_ref(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        secrets.get(ATS_SECRET).unwrap().as_deref(),
+        Some(sb.info.greenhouse_client_secret.as_str())
+    );
+    let saved = live::saved(dir.path()).unwrap().unwrap();
+    assert_eq!(saved, c);
+    let on_disk = std::fs::read_to_string(live::connections_file(dir.path())).unwrap();
+    assert!(
+        !on_disk.contains(&sb.info.willo_api_key)
+            && !on_disk.contains(&sb.info.greenhouse_client_secret),
+        "no secret on disk"
+    );
+
+    let schedule = Schedule {
+        tick: Duration::from_millis(50),
+        ..Schedule::default()
+    };
+    let app = App::open_live(dir.path(), saved, Arc::clone(&secrets), schedule)
+        .await
+        .unwrap();
+    assert_eq!(app.info().mode, Mode::Live);
+    assert_eq!(app.info().sandbox_origin, None);
+    assert!(app.sandbox().is_none());
+    app.sync_ats().await.unwrap();
+    let page = app
+        .candidates(&CandidateQuery {
+            limit: 10,
+            ..CandidateQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.total, 41);
+    let findings = app.doctor().await.unwrap();
+    let problems: Vec<_> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Problem)
+        .collect();
+    assert!(problems.is_empty(), "{problems:?}");
+    app.shutdown().await;
+
+    live::forget(dir.path(), secrets.as_ref()).unwrap();
+    assert!(live::saved(dir.path()).unwrap().is_none());
+    assert_eq!(secrets.get(WILLO_KEY).unwrap(), None);
+    assert!(dir.path().join("willo-desk.db").exists(), "the data stays");
+}
