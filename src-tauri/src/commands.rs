@@ -204,3 +204,19 @@ pub fn use_sandbox(app: State<'_, App>, handle: AppHandle) -> Result<()> {
     live::forget(app.data_path(), &Keychain)?;
     handle.restart();
 }
+
+/// Opens a link in the system browser: https only (and this machine's simulators in the sandbox).
+#[tauri::command]
+pub fn open_link(app: State<'_, App>, handle: AppHandle, url: String) -> Result<()> {
+    use tauri_plugin_opener::OpenerExt;
+    let url = app.link(&url)?;
+    handle
+        .opener()
+        .open_url(url.as_str(), None::<&str>)
+        .map_err(|e| {
+            AppError::new(
+                desk_app::ErrorCode::Unavailable,
+                format!("the browser could not be opened: {e}"),
+            )
+        })
+}

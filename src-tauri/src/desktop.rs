@@ -31,6 +31,7 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
         .context("could not open Willo Desk")?;
     tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
         .manage(app)
         .setup(|app| {
             tauri::async_runtime::spawn(forward_notices(app.handle().clone()));
@@ -67,7 +68,8 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
             commands::test_willo,
             commands::test_ats,
             commands::save_connections,
-            commands::use_sandbox
+            commands::use_sandbox,
+            commands::open_link
         ])
         .build(tauri::generate_context!())
         .context("could not create the window")?

@@ -96,6 +96,8 @@ export const api = {
   saveConnections: (connections: Connections, willoKey: string, atsSecret: string) =>
     call<null>("save_connections", { connections, willoKey, atsSecret }),
   useSandbox: () => call<null>("use_sandbox"),
+  /** Opens a link in the system browser (https only). */
+  openLink: (url: string) => call<null>("open_link", { url }),
 };
 
 /** What the person can do about an error, by its code. */

@@ -327,6 +327,11 @@ impl App {
         }
     }
 
+    /// A link the system browser may open (see [`crate::links`]).
+    pub fn link(&self, link: &str) -> Result<url::Url, AppError> {
+        crate::links::checked(link, self.mode)
+    }
+
     /// The real accounts the app runs on, in live mode (no secrets).
     pub fn connections(&self) -> Option<Connections> {
         self.connections.clone()

@@ -12,6 +12,7 @@ pub mod doctor;
 mod error;
 mod http;
 pub mod ipc;
+pub mod links;
 pub mod live;
 mod notify;
 pub mod paths;
