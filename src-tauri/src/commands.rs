@@ -220,3 +220,24 @@ pub fn open_link(app: State<'_, App>, handle: AppHandle, url: String) -> Result<
             )
         })
 }
+
+#[tauri::command]
+pub async fn register_webhooks(app: State<'_, App>) -> Result<u32> {
+    app.register_webhooks().await
+}
+
+/// Deletes this mode's local database (everything is read again from Willo and the ATS) and
+/// restarts. Connections, secrets and logs stay.
+#[tauri::command]
+pub async fn clear_local_data(app: State<'_, App>, handle: AppHandle) -> Result<()> {
+    let database = app.database_path();
+    app.shutdown().await;
+    desk_app::paths::remove_database(&database).map_err(|e| {
+        AppError::new(
+            desk_app::ErrorCode::Storage,
+            format!("{} could not be deleted: {e}", database.display()),
+        )
+    })?;
+    tracing::info!(database = %database.display(), "local data cleared");
+    handle.restart();
+}

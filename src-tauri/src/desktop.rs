@@ -69,7 +69,9 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
             commands::test_ats,
             commands::save_connections,
             commands::use_sandbox,
-            commands::open_link
+            commands::open_link,
+            commands::register_webhooks,
+            commands::clear_local_data
         ])
         .build(tauri::generate_context!())
         .context("could not create the window")?

@@ -43,6 +43,11 @@ test("the window opens in sandbox mode with navigation, the banner and data from
   assert.match(banner, /demo data/);
 
   writeFileSync(join(artifacts, "app-sandbox-dashboard.png"), await session.screenshot());
+
+  // First run: the welcome offers the sandbox or real accounts; exploring dismisses it for good.
+  assert.equal(await session.text("#welcome-title"), "Welcome to Willo Desk");
+  await session.execute("[...document.querySelectorAll('button')].find(b => b.textContent.includes('Explore the sandbox')).click();");
+  await waitFor("the welcome to go", async () => (await session.count("#welcome-title")) === 0);
 });
 
 test("Ctrl+digit switches screens", async () => {

@@ -110,8 +110,9 @@ export function fixtures({ candidateTotal = 240 } = {}) {
       ],
       retry: null,
       export_activity: "/tmp/willo-desk/exports/willo-desk-activity.csv",
-      settings: { notifications: { completed: true, inviteFailed: true, writebackFailed: true, connectionLost: false }, defaultRegion: "GB", atsPollSeconds: 120, reconcileMinutes: 10, receiverUrl: "http://127.0.0.1:40123" },
-      save_settings: { notifications: { completed: true, inviteFailed: true, writebackFailed: true, connectionLost: false }, defaultRegion: "GB", atsPollSeconds: 120, reconcileMinutes: 10, receiverUrl: "http://127.0.0.1:40123" },
+      settings: { notifications: { completed: true, inviteFailed: true, writebackFailed: true, connectionLost: false }, defaultRegion: "GB", atsPollSeconds: 120, reconcileMinutes: 10, receiverUrl: "http://127.0.0.1:40123", receiverListen: null, receiverPublicUrl: null },
+      save_settings: { notifications: { completed: true, inviteFailed: true, writebackFailed: true, connectionLost: false }, defaultRegion: "GB", atsPollSeconds: 120, reconcileMinutes: 10, receiverUrl: "http://127.0.0.1:40123", receiverListen: null, receiverPublicUrl: null },
+      register_webhooks: 4,
       doctor: [
         { check: "willo_key", severity: "ok", message: "Willo accepts the API key (Bare authorization).", fix: "" },
         { check: "phones", severity: "warning", message: "Candidate 9013 in a trigger stage has a phone number that cannot become E.164.", fix: "Correct it in the ATS with its country code." },

@@ -105,6 +105,11 @@ test("every screen renders with data", async () => {
   await page.screenshot({ path: join(shots, "activity.png"), fullPage: true });
 
   await nav(page, "Settings");
+  await page.getByRole("button", { name: "Register with Willo" }).click();
+  await page.getByText("Willo has 4 webhooks for us.").waitFor();
+  assert.equal(await page.getByTestId("data-dir").textContent(), "/tmp/willo-desk");
+  await page.getByRole("button", { name: "Clear local data…" }).click();
+  await page.getByRole("button", { name: "Keep it" }).click();
   await page.getByRole("button", { name: "Run the checks" }).click();
   assert.equal(await page.getByTestId("finding").count(), 2);
   await page.screenshot({ path: join(shots, "settings.png"), fullPage: true });

@@ -96,6 +96,9 @@ export const api = {
   saveConnections: (connections: Connections, willoKey: string, atsSecret: string) =>
     call<null>("save_connections", { connections, willoKey, atsSecret }),
   useSandbox: () => call<null>("use_sandbox"),
+  registerWebhooks: () => call<number>("register_webhooks"),
+  /** Deletes this mode's local database and restarts. */
+  clearLocalData: () => call<null>("clear_local_data"),
   /** Opens a link in the system browser (https only). */
   openLink: (url: string) => call<null>("open_link", { url }),
 };

@@ -125,7 +125,6 @@ impl App {
             default_region: Some(SANDBOX_REGION.into()),
             score_field: None,
         };
-        // The sandbox's Willo runs on this machine, so it can reach a loopback receiver directly.
         Self::assemble(
             data_dir,
             parts,
@@ -239,18 +238,36 @@ impl App {
             .with_ats(ats, ats_connection),
         );
         let token = receiver::new_token();
-        let receiver_addr = engine
-            .serve_receiver(
-                SocketAddr::from(([127, 0, 0, 1], 0)),
-                Sensitive::new(token.expose().clone()),
-                None,
-            )
-            .await?;
+        let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
+        let listen = settings
+            .receiver_listen
+            .as_deref()
+            .and_then(|l| l.parse::<SocketAddr>().ok())
+            .unwrap_or(any_port);
+        let receiver_addr = match engine
+            .serve_receiver(listen, Sensitive::new(token.expose().clone()), None)
+            .await
+        {
+            Ok(addr) => addr,
+            Err(error) if listen != any_port => {
+                tracing::warn!(%error, "the configured receiver address is taken; using a free port");
+                engine
+                    .serve_receiver(any_port, Sensitive::new(token.expose().clone()), None)
+                    .await?
+            }
+            Err(error) => return Err(error.into()),
+        };
         crate::settings::remember_receiver(&store, &format!("http://{receiver_addr}")).await?;
         if sandbox.is_some() {
+            // The sandbox's Willo runs on this machine, so it reaches a loopback receiver directly.
             engine
                 .register_webhooks(&format!("http://{receiver_addr}"), token.expose(), None)
                 .await?;
+        } else if let Some(public) = &settings.receiver_public_url {
+            // Each start has a new token: registering repairs Willo's webhooks to it.
+            if let Err(error) = engine.register_webhooks(public, token.expose(), None).await {
+                tracing::warn!(%error, "the webhooks could not be registered with Willo");
+            }
         }
         let background = engine.spawn(schedule);
         tracing::info!(data_dir = %data_dir.display(), ?mode, "ready");
@@ -330,6 +347,34 @@ impl App {
     /// A link the system browser may open (see [`crate::links`]).
     pub fn link(&self, link: &str) -> Result<url::Url, AppError> {
         crate::links::checked(link, self.mode)
+    }
+
+    /// Registers (or repairs) Willo's webhooks at the receiver: its loopback address in the
+    /// sandbox, the public URL from Settings in live mode. Returns how many webhooks Willo has for us.
+    pub async fn register_webhooks(&self) -> Result<u32, AppError> {
+        let (addr, token) = self.receiver();
+        let url = match self.mode {
+            Mode::Sandbox => format!("http://{addr}"),
+            Mode::Live => self.settings().await?.receiver_public_url.ok_or_else(|| {
+                AppError::new(
+                    crate::ErrorCode::Validation,
+                    "public URL: set where Willo can reach the receiver first",
+                )
+            })?,
+        };
+        let registered = self
+            .engine
+            .register_webhooks(&url, token.expose(), None)
+            .await?;
+        Ok(count(registered.len()))
+    }
+
+    /// The database of the mode the app runs in.
+    pub fn database_path(&self) -> PathBuf {
+        match self.mode {
+            Mode::Sandbox => paths::sandbox_database(&self.data_dir),
+            Mode::Live => paths::live_database(&self.data_dir),
+        }
     }
 
     /// The real accounts the app runs on, in live mode (no secrets).

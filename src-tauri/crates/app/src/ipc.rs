@@ -335,8 +335,14 @@ pub struct Settings {
     pub default_region: Option<String>,
     pub ats_poll_seconds: u32,
     pub reconcile_minutes: u32,
-    /// Where the webhook receiver listens (read-only in sandbox mode).
+    /// Where the webhook receiver listens now (read-only: set by the app at start).
     pub receiver_url: Option<String>,
+    /// The address to listen on from the next start, e.g. `127.0.0.1:8787` (empty: any free
+    /// loopback port).
+    pub receiver_listen: Option<String>,
+    /// Where Willo can reach the receiver (a tunnel or reverse proxy), https; webhooks are
+    /// registered there at start and by "Register with Willo".
+    pub receiver_public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]

@@ -35,6 +35,19 @@ pub fn log_dir(data_dir: &std::path::Path) -> PathBuf {
     data_dir.join("logs")
 }
 
+/// Deletes a database with its WAL and shared-memory files (the app must have closed it).
+pub fn remove_database(path: &std::path::Path) -> std::io::Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        match std::fs::remove_file(PathBuf::from(file)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Where CSV exports are written.
 pub fn exports_dir(data_dir: &std::path::Path) -> PathBuf {
     data_dir.join("exports")
@@ -43,6 +56,27 @@ pub fn exports_dir(data_dir: &std::path::Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_database_goes_with_its_wal_and_shm_and_other_files_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("sandbox.db");
+        for name in [
+            "sandbox.db",
+            "sandbox.db-wal",
+            "sandbox.db-shm",
+            "connections.json",
+        ] {
+            std::fs::write(dir.path().join(name), "x").unwrap();
+        }
+        remove_database(&db).unwrap();
+        remove_database(&db).unwrap();
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["connections.json"]);
+    }
 
     #[test]
     fn the_flag_wins() {

@@ -1,6 +1,6 @@
 //! The recruiter's settings, kept in the store: notifications per kind, the default phone
-//! region, the polling and reconcile intervals (taken up at the next start), and where the
-//! webhook receiver listens.
+//! region, the polling and reconcile intervals and the receiver's address (taken up at the next
+//! start), and the public URL webhooks are registered at.
 
 use std::time::Duration;
 
@@ -15,6 +15,8 @@ const REGION: &str = "default_region";
 const POLL: &str = "ats_poll_seconds";
 const RECONCILE: &str = "reconcile_minutes";
 const RECEIVER: &str = "receiver_url";
+const LISTEN: &str = "receiver_listen";
+const PUBLIC_URL: &str = "receiver_public_url";
 
 fn invalid(message: impl Into<String>) -> AppError {
     AppError::new(ErrorCode::Validation, message)
@@ -39,6 +41,8 @@ pub(crate) async fn stored(store: &Store) -> Result<Settings, AppError> {
             .await?
             .unwrap_or(u32::try_from(defaults.reconcile_every.as_secs() / 60).unwrap_or(10)),
         receiver_url: store.setting(RECEIVER).await?,
+        receiver_listen: store.setting::<Option<String>>(LISTEN).await?.flatten(),
+        receiver_public_url: store.setting::<Option<String>>(PUBLIC_URL).await?.flatten(),
     })
 }
 
@@ -84,6 +88,30 @@ fn validate(settings: &Settings) -> Result<(), AppError> {
             )));
         }
     }
+    if let Some(listen) = settings
+        .receiver_listen
+        .as_deref()
+        .filter(|l| !l.trim().is_empty())
+    {
+        if listen.trim().parse::<std::net::SocketAddr>().is_err() {
+            return Err(invalid(format!(
+                "receiver address: “{}” is not an address and port such as 127.0.0.1:8787",
+                listen.chars().take(60).collect::<String>()
+            )));
+        }
+    }
+    if let Some(url) = settings
+        .receiver_public_url
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+    {
+        let parsed = url::Url::parse(url.trim());
+        if !parsed.is_ok_and(|u| u.scheme() == "https" && u.host_str().is_some()) {
+            return Err(invalid(
+                "public URL: an https address where Willo can reach the receiver",
+            ));
+        }
+    }
     if !(30..=3600).contains(&settings.ats_poll_seconds) {
         return Err(invalid("ATS polling interval: from 30 to 3,600 seconds"));
     }
@@ -115,6 +143,18 @@ impl App {
         self.store
             .set_setting(RECONCILE, &settings.reconcile_minutes, now)
             .await?;
+        let trimmed = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        self.store
+            .set_setting(LISTEN, &trimmed(&settings.receiver_listen), now)
+            .await?;
+        self.store
+            .set_setting(PUBLIC_URL, &trimmed(&settings.receiver_public_url), now)
+            .await?;
         self.settings().await
     }
 }
@@ -130,6 +170,8 @@ mod tests {
             ats_poll_seconds: 120,
             reconcile_minutes: 10,
             receiver_url: None,
+            receiver_listen: None,
+            receiver_public_url: None,
         }
     }
 

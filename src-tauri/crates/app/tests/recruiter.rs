@@ -445,6 +445,16 @@ async fn settings_refuse_bad_values_and_the_doctor_checks_the_apps_own_setup() {
         (Some("US"), 300)
     );
 
+    settings.receiver_public_url = Some("http://not-https.example.com".into());
+    let error = app.save_settings(&settings).await.unwrap_err();
+    assert!(error.message.starts_with("public URL"), "{}", error.message);
+    settings.receiver_public_url = None;
+    assert!(
+        app.register_webhooks().await.unwrap() > 0,
+        "the simulated Willo has our webhooks"
+    );
+    assert!(app.database_path().ends_with("sandbox.db"));
+
     let findings = app.doctor().await.unwrap();
     let problems: Vec<_> = findings
         .iter()

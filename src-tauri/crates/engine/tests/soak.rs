@@ -31,10 +31,6 @@ fn faults(prefix: &str) -> Vec<FaultRule> {
     ]
 }
 
-// Not in the default run yet: it stalled once in four runs (one note missing after 90 s) and the
-// cause is not found. Run it with `cargo test -p desk-engine --test soak -- --ignored`; a failure
-// prints the stuck application's timeline.
-#[ignore = "stalled once in four runs; see the comment above"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fifth_of_requests_failing_loses_nothing_and_duplicates_nothing() {
     let mut config = SandboxConfig::for_tests();
@@ -87,7 +83,7 @@ async fn a_fifth_of_requests_failing_loses_nothing_and_duplicates_nothing() {
                 .collect::<Vec<_>>()
         })
     };
-    let deadline = Instant::now() + Duration::from_secs(90);
+    let deadline = Instant::now() + Duration::from_secs(150);
     while (notes_for_load(&w).len() as u64) < APPLICANTS && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

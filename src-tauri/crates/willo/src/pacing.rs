@@ -1,7 +1,8 @@
 //! One pacer shared by every call to a Willo account, so that a bulk send meets at most one 429
 //! and then paces itself. Willo publishes no limits, so the pacer starts at a conservative rate
 //! (a setting) and, when throttled, waits out `Retry-After` and slows to just under the rate the
-//! server had been accepting.
+//! server had been accepting. After a quiet spell it creeps back up, a tenth of the starting rate
+//! at a time, so one bad minute does not leave the app crawling until it restarts.
 
 use std::collections::VecDeque;
 use std::num::NonZeroU32;
@@ -16,12 +17,19 @@ const WINDOW: Duration = Duration::from_secs(1);
 const MIN_RATE: f64 = 0.25;
 
 /// The starting rate for a real account: Willo publishes no limits and says it throttles clients
-/// that poll or call concurrently, so start slow. The pacer only ever slows down from here.
+/// that poll or call concurrently, so start slow. The pacer never goes faster than this.
 pub const DEFAULT_RATE: f64 = 2.0;
+/// How long without a 429 before the rate goes up a step.
+const RECOVER_AFTER: Duration = Duration::from_secs(30);
 
 pub struct Pacer {
     limiter: RwLock<Arc<DefaultDirectRateLimiter>>,
     rate: Mutex<f64>,
+    /// The starting rate: recovery stops here.
+    ceiling: f64,
+    recover_after: Duration,
+    /// When the rate last changed (a throttle or a recovery step).
+    changed_at: Mutex<Instant>,
     paused_until: Mutex<Option<Instant>>,
     sent: Mutex<VecDeque<Instant>>,
 }
@@ -37,10 +45,18 @@ fn limiter(rate: f64) -> Arc<DefaultDirectRateLimiter> {
 impl Pacer {
     /// `per_second` requests per second at most, evenly spaced (no bursts).
     pub fn new(per_second: f64) -> Arc<Self> {
+        Self::recovering_after(per_second, RECOVER_AFTER)
+    }
+
+    /// As [`Pacer::new`], stepping back up after `quiet` without a 429.
+    pub fn recovering_after(per_second: f64, quiet: Duration) -> Arc<Self> {
         let rate = per_second.max(MIN_RATE);
         Arc::new(Self {
             limiter: RwLock::new(limiter(rate)),
             rate: Mutex::new(rate),
+            ceiling: rate,
+            recover_after: quiet,
+            changed_at: Mutex::new(Instant::now()),
             paused_until: Mutex::new(None),
             sent: Mutex::new(VecDeque::new()),
         })
@@ -69,9 +85,28 @@ impl Pacer {
         limiter.until_ready().await;
     }
 
-    /// A request was answered (not throttled).
+    /// A request was answered (not throttled). After a quiet spell below the starting rate, the
+    /// rate goes up a step.
     pub fn record_sent(&self) {
         let now = Instant::now();
+        {
+            let mut changed = self
+                .changed_at
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let mut rate = self.rate.lock().unwrap_or_else(PoisonError::into_inner);
+            if *rate < self.ceiling && now.duration_since(*changed) >= self.recover_after {
+                let raised = (*rate + self.ceiling / 10.0).min(self.ceiling);
+                tracing::debug!(
+                    from = *rate,
+                    to = raised,
+                    "no throttling for a while; speeding up"
+                );
+                *rate = raised;
+                *changed = now;
+                *self.limiter.write().unwrap_or_else(PoisonError::into_inner) = limiter(raised);
+            }
+        }
         let mut sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
         sent.push_back(now);
         while sent
@@ -119,6 +154,10 @@ impl Pacer {
             *rate = new_rate;
             *self.limiter.write().unwrap_or_else(PoisonError::into_inner) = limiter(new_rate);
         }
+        *self
+            .changed_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = now;
     }
 }
 
@@ -160,6 +199,34 @@ mod tests {
             started.elapsed() >= Duration::from_millis(140),
             "waited out Retry-After"
         );
+    }
+
+    #[test]
+    fn after_a_quiet_spell_the_rate_steps_back_up_to_where_it_started_and_no_further() {
+        let pacer = Pacer::recovering_after(10.0, Duration::from_millis(30));
+        pacer.throttled(Some(Duration::ZERO));
+        assert!(
+            (pacer.rate() - 5.0).abs() < 1e-9,
+            "halved: {}",
+            pacer.rate()
+        );
+        pacer.record_sent();
+        assert!(
+            (pacer.rate() - 5.0).abs() < 1e-9,
+            "not yet: the throttle was just now"
+        );
+        for _ in 0..8 {
+            std::thread::sleep(Duration::from_millis(35));
+            pacer.record_sent();
+        }
+        assert!(
+            (pacer.rate() - 10.0).abs() < 1e-9,
+            "back at the start: {}",
+            pacer.rate()
+        );
+        std::thread::sleep(Duration::from_millis(35));
+        pacer.record_sent();
+        assert!((pacer.rate() - 10.0).abs() < 1e-9, "and never above it");
     }
 
     #[test]

@@ -10,6 +10,16 @@ export type Settings = { notifications: NotificationSettings,
  */
 defaultRegion: string | null, atsPollSeconds: number, reconcileMinutes: number, 
 /**
- * Where the webhook receiver listens (read-only in sandbox mode).
+ * Where the webhook receiver listens now (read-only: set by the app at start).
  */
-receiverUrl: string | null, };
+receiverUrl: string | null, 
+/**
+ * The address to listen on from the next start, e.g. `127.0.0.1:8787` (empty: any free
+ * loopback port).
+ */
+receiverListen: string | null, 
+/**
+ * Where Willo can reach the receiver (a tunnel or reverse proxy), https; webhooks are
+ * registered there at start and by "Register with Willo".
+ */
+receiverPublicUrl: string | null, };
