@@ -1,6 +1,6 @@
 //! The promise that matters most: whatever happens to the process, every candidate is invited
 //! exactly once and every completed interview is written back exactly once. `serve` runs the loop
-//! for 100 applicants and is killed with SIGKILL at random moments, ten times, then restarted.
+//! for 100 applicants and is killed with SIGKILL at random moments, twenty times, then restarted.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
@@ -12,7 +12,7 @@ use desk_sandbox::{AtsSettings, Lifecycle, Sandbox, SandboxConfig};
 use serde_json::Value;
 
 const APPLICANTS: usize = 100;
-const KILLS: usize = 10;
+const KILLS: usize = 20;
 const TOKEN: &str = "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf";
 
 fn serve(config: &std::path::Path, sb: &Sandbox) -> Child {
@@ -57,7 +57,7 @@ async fn notes(sb: &Sandbox) -> Vec<Value> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killed_ten_times_mid_run_every_candidate_is_invited_once_and_written_back_once() {
+async fn killed_twenty_times_mid_run_every_candidate_is_invited_once_and_written_back_once() {
     let mut config = SandboxConfig::for_tests();
     config.ats = AtsSettings {
         extra_applicants: APPLICANTS,

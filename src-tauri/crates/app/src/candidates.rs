@@ -84,7 +84,8 @@ fn filter(query: &CandidateQuery) -> CandidateFilter {
 }
 
 impl App {
-    /// A page of the candidate list (one row per application), newest first, with the total.
+    /// A page of the candidate list (one row per application), newest first; the first page of a
+    /// filter (offset 0) comes with the total.
     pub async fn candidates(&self, query: &CandidateQuery) -> Result<CandidatePage, AppError> {
         if query
             .search
@@ -125,12 +126,18 @@ impl App {
                 limit.into(),
             )
             .await?;
-        let total = self
-            .store
-            .candidate_total(self.ats_connection, &filter)
-            .await?;
+        // The total changes with the filter, not with scrolling: counted with the first page only.
+        let total = if query.offset == 0 {
+            Some(count(
+                self.store
+                    .candidate_total(self.ats_connection, &filter)
+                    .await?,
+            ))
+        } else {
+            None
+        };
         Ok(CandidatePage {
-            total: count(total),
+            total,
             offset: query.offset,
             rows: rows
                 .into_iter()

@@ -109,7 +109,8 @@ pub struct CandidateRow {
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct CandidatePage {
-    pub total: u32,
+    /// With the first page (offset 0) only: scrolling does not change it.
+    pub total: Option<u32>,
     pub offset: u32,
     pub rows: Vec<CandidateRow>,
 }

@@ -147,7 +147,7 @@ async fn saved_connections_run_the_app_on_real_accounts_and_can_be_forgotten() {
         })
         .await
         .unwrap();
-    assert_eq!(page.total, 41);
+    assert_eq!(page.total, Some(41));
     let findings = app.doctor().await.unwrap();
     let problems: Vec<_> = findings
         .iter()

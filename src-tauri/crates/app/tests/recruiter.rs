@@ -61,7 +61,7 @@ async fn wait_for_status(app: &App, application_id: u32, status: &str) {
 async fn the_list_pages_searches_and_filters_and_refuses_a_bad_filter() {
     let (app, _dir) = open().await;
     let all = app.candidates(&query(None)).await.unwrap();
-    assert_eq!(all.total, 41, "one row per application");
+    assert_eq!(all.total, Some(41), "one row per application");
     assert!(all.rows.iter().all(|r| r.status == "not_sent"));
     let page = app
         .candidates(&CandidateQuery {
@@ -71,15 +71,20 @@ async fn the_list_pages_searches_and_filters_and_refuses_a_bad_filter() {
         })
         .await
         .unwrap();
-    assert_eq!((page.total, page.rows.len()), (41, 1), "the last page");
+    assert_eq!(
+        (page.total, page.rows.len()),
+        (None, 1),
+        "the last page, without the total (it came with the first)"
+    );
 
     let zoe = app.candidates(&query(Some("zoë"))).await.unwrap();
     assert_eq!(zoe.rows[0].name, "Zoë Müller");
     let by_full_name = app.candidates(&query(Some("Zoë Mü"))).await.unwrap();
-    assert_eq!(by_full_name.total, 1);
+    assert_eq!(by_full_name.total, Some(1));
     let wildcard = app.candidates(&query(Some("%"))).await.unwrap();
     assert_eq!(
-        wildcard.total, 0,
+        wildcard.total,
+        Some(0),
         "a % in the search is a character, not a wildcard"
     );
 
@@ -92,7 +97,7 @@ async fn the_list_pages_searches_and_filters_and_refuses_a_bad_filter() {
         })
         .await
         .unwrap();
-    assert!(in_job.total > 0 && in_job.rows.iter().all(|r| r.job_id == job));
+    assert!(in_job.total > Some(0) && in_job.rows.iter().all(|r| r.job_id == job));
 
     let error = app
         .candidates(&CandidateQuery {

@@ -8,7 +8,7 @@ use crate::{Store, StoreError};
 /// What the list is narrowed to. Empty fields narrow nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CandidateFilter {
-    /// Matched against the start of first name, last name and email, case-insensitively.
+    /// Every word must start a word of the name or email (case and accents ignored).
     pub search: Option<String>,
     pub job_id: Option<i64>,
     pub stage_id: Option<i64>,
@@ -54,20 +54,52 @@ pub struct JobFacts {
     pub language: Option<String>,
 }
 
-/// `LIKE` pattern for "starts with", with the wildcards in the user's text escaped.
-fn prefix_pattern(search: Option<&str>) -> Option<String> {
-    let text = search?.trim();
-    if text.is_empty() {
-        return None;
-    }
-    let escaped: String = text
-        .chars()
-        .flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            other => vec![other],
-        })
+/// The full-text query for what the recruiter typed: every word, as a prefix, must match a word
+/// of the name or email (so "zoë mü" finds Zoë Müller, and "priya.5" finds priya.5@…). `None`
+/// when nothing searchable was typed.
+fn match_query(search: Option<&str>) -> Option<String> {
+    let words: Vec<String> = search?
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .map(|w| format!("\"{}\"*", w.replace('"', "")))
         .collect();
-    Some(format!("{escaped}%"))
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// The applications under `filter`, as SQL built from the filters that are set (so each
+/// combination gets its own plan and index), selecting `what`.
+fn filtered<'a>(
+    what: &str,
+    connection_id: i64,
+    filter: &'a CandidateFilter,
+    search: Option<String>,
+) -> sqlx::QueryBuilder<'a, sqlx::Sqlite> {
+    // A search starts from the full-text index (the matches, found at once; CROSS JOIN keeps
+    // SQLite from running the index once per application instead), else from the applications
+    // in list order.
+    let mut sql = match search {
+        Some(search) => {
+            let mut sql = sqlx::QueryBuilder::new(format!(
+                "SELECT {what} FROM candidate_search f CROSS JOIN applications a ON a.candidate_id = f.rowid WHERE candidate_search MATCH "
+            ));
+            sql.push_bind(search);
+            sql
+        }
+        None => sqlx::QueryBuilder::new(format!("SELECT {what} FROM applications a WHERE 1")),
+    };
+    sql.push(" AND a.connection_id = ").push_bind(connection_id);
+    if let Some(job) = filter.job_id {
+        sql.push(" AND a.job_id = ").push_bind(job);
+    }
+    if let Some(stage) = filter.stage_id {
+        sql.push(" AND a.stage_id = ").push_bind(stage);
+    }
+    if let Some(status) = &filter.status {
+        sql.push(" AND a.invitation_status = ")
+            .push_bind(status.as_str());
+    }
+    sql
 }
 
 impl Store {
@@ -79,32 +111,36 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<CandidateRow>, StoreError> {
-        let pattern = prefix_pattern(filter.search.as_deref());
+        let search = match_query(filter.search.as_deref());
+        if filter
+            .search
+            .as_deref()
+            .is_some_and(|s| !s.trim().is_empty())
+            && search.is_none()
+        {
+            return Ok(Vec::new());
+        }
+        // The page's ids first (an index walk), then the details of just those rows.
+        let mut page = filtered("a.id", connection_id, filter, search);
+        page.push(" ORDER BY a.id DESC LIMIT ")
+            .push_bind(limit)
+            .push(" OFFSET ")
+            .push_bind(offset);
+        let ids: Vec<i64> = page.build_query_scalar().fetch_all(&self.reader).await?;
+        let ids = serde_json::to_string(&ids)?;
         Ok(sqlx::query_as!(
             CandidateRow,
             r#"SELECT a.id AS "application_id!", c.first_name, c.last_name, c.email, c.phone,
                       j.id AS "job_id!", j.title AS job_title, s.name AS "stage_name?",
-                      i.id AS "invitation_id?", COALESCE(i.status, 'not_sent') AS "status!: String", i.refused_reason AS "refused_reason?"
-               FROM applications a
+                      a.invitation_id AS "invitation_id?", a.invitation_status AS status, i.refused_reason AS "refused_reason?"
+               FROM json_each(?) page
+               JOIN applications a ON a.id = page.value
                JOIN candidates c ON c.id = a.candidate_id
                JOIN jobs j ON j.id = a.job_id
                LEFT JOIN stages s ON s.id = a.stage_id
-               LEFT JOIN invitations i ON i.id = (SELECT MAX(x.id) FROM invitations x WHERE x.application_id = a.id)
-               WHERE a.connection_id = ?1
-                 AND (?2 IS NULL OR c.first_name LIKE ?2 ESCAPE '\' OR c.last_name LIKE ?2 ESCAPE '\'
-                      OR c.email LIKE ?2 ESCAPE '\' OR (c.first_name || ' ' || c.last_name) LIKE ?2 ESCAPE '\')
-                 AND (?3 IS NULL OR a.job_id = ?3)
-                 AND (?4 IS NULL OR a.stage_id = ?4)
-                 AND (?5 IS NULL OR COALESCE(i.status, 'not_sent') = ?5)
-               ORDER BY a.id DESC
-               LIMIT ?6 OFFSET ?7"#,
-            connection_id,
-            pattern,
-            filter.job_id,
-            filter.stage_id,
-            filter.status,
-            limit,
-            offset
+               LEFT JOIN invitations i ON i.id = a.invitation_id
+               ORDER BY a.id DESC"#,
+            ids
         )
         .fetch_all(&self.reader)
         .await?)
@@ -116,26 +152,19 @@ impl Store {
         connection_id: i64,
         filter: &CandidateFilter,
     ) -> Result<i64, StoreError> {
-        let pattern = prefix_pattern(filter.search.as_deref());
-        Ok(sqlx::query_scalar!(
-            r#"SELECT COUNT(*) AS "n!: i64"
-               FROM applications a
-               JOIN candidates c ON c.id = a.candidate_id
-               LEFT JOIN invitations i ON i.id = (SELECT MAX(x.id) FROM invitations x WHERE x.application_id = a.id)
-               WHERE a.connection_id = ?1
-                 AND (?2 IS NULL OR c.first_name LIKE ?2 ESCAPE '\' OR c.last_name LIKE ?2 ESCAPE '\'
-                      OR c.email LIKE ?2 ESCAPE '\' OR (c.first_name || ' ' || c.last_name) LIKE ?2 ESCAPE '\')
-                 AND (?3 IS NULL OR a.job_id = ?3)
-                 AND (?4 IS NULL OR a.stage_id = ?4)
-                 AND (?5 IS NULL OR COALESCE(i.status, 'not_sent') = ?5)"#,
-            connection_id,
-            pattern,
-            filter.job_id,
-            filter.stage_id,
-            filter.status
-        )
-        .fetch_one(&self.reader)
-        .await?)
+        let search = match_query(filter.search.as_deref());
+        if filter
+            .search
+            .as_deref()
+            .is_some_and(|s| !s.trim().is_empty())
+            && search.is_none()
+        {
+            return Ok(0);
+        }
+        Ok(filtered("COUNT(*)", connection_id, filter, search)
+            .build_query_scalar()
+            .fetch_one(&self.reader)
+            .await?)
     }
 
     /// Everything that happened to an application, oldest first: the stage it is in, each
