@@ -1,6 +1,7 @@
 //! A fixed-window request limiter, the way the simulated servers throttle.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,8 @@ pub struct Throttle {
     limit: Mutex<u32>,
     window: Duration,
     windows: Mutex<HashMap<String, (Instant, u32)>>,
+    /// How many requests were refused (benchmarks count the 429s a client met).
+    refused: AtomicU64,
 }
 
 /// The outcome of one request against the limiter.
@@ -29,7 +32,13 @@ impl Throttle {
             limit: Mutex::new(limit),
             window,
             windows: Mutex::new(HashMap::new()),
+            refused: AtomicU64::new(0),
         }
+    }
+
+    /// Requests refused so far.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
     }
 
     pub fn set_limit(&self, limit: u32) {
@@ -56,6 +65,7 @@ impl Throttle {
             *count = 0;
         }
         if *count >= limit {
+            self.refused.fetch_add(1, Ordering::Relaxed);
             return Verdict::Throttled {
                 retry_after: self.window.saturating_sub(now.duration_since(*start)),
             };
@@ -93,6 +103,7 @@ mod tests {
             Verdict::Allowed { remaining: 1 },
             "a new window opened"
         );
+        assert_eq!(throttle.refused(), 1, "the one refusal is counted");
     }
 
     #[test]
