@@ -227,9 +227,9 @@ impl App {
     ) -> Result<Vec<PreSendRow>, AppError> {
         let ids = Self::selection(application_ids, interview_key)?;
         let report = self.engine.pre_send_report(&ids, interview_key).await?;
-        let mut rows = Vec::with_capacity(report.len());
-        for entry in report {
-            rows.push(match entry {
+        Ok(report
+            .into_iter()
+            .map(|entry| match entry {
                 PreSend::WillSend {
                     application_id,
                     name,
@@ -245,23 +245,20 @@ impl App {
                 },
                 PreSend::Refused {
                     application_id,
+                    name,
+                    email,
+                    phone,
                     refusals,
-                } => {
-                    let target = self.store.invite_target(application_id).await?;
-                    PreSendRow {
-                        application_id: count(application_id),
-                        name: format!("{} {}", target.first_name, target.last_name)
-                            .trim()
-                            .to_owned(),
-                        will_send: false,
-                        email: target.email,
-                        phone: target.phone,
-                        refusals: refusals.iter().map(ToString::to_string).collect(),
-                    }
-                }
-            });
-        }
-        Ok(rows)
+                } => PreSendRow {
+                    application_id: count(application_id),
+                    name,
+                    will_send: false,
+                    email,
+                    phone,
+                    refusals: refusals.iter().map(ToString::to_string).collect(),
+                },
+            })
+            .collect())
     }
 
     /// Sends to the selection, calling `progress` as it goes. One bulk send at a time; [`App::cancel_send`]

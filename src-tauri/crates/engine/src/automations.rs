@@ -308,35 +308,36 @@ impl Engine {
         let report = self
             .pre_send_for(&ids, interview.as_ref().map(|i| i.id))
             .await?;
-        let mut rows = Vec::with_capacity(report.len());
-        for (entry, (_, stage)) in report.into_iter().zip(waiting) {
-            let (application_id, result) = match entry {
+        let rows: Vec<DryRunRow> = report
+            .into_iter()
+            .zip(waiting)
+            .map(|(entry, (_, stage))| match entry {
                 PreSend::WillSend {
                     application_id,
+                    name,
                     email,
                     phone,
-                    ..
-                } => (application_id, DryRunOutcome::WouldInvite { email, phone }),
+                } => DryRunRow {
+                    application_id,
+                    name,
+                    stage,
+                    result: DryRunOutcome::WouldInvite { email, phone },
+                },
                 PreSend::Refused {
                     application_id,
+                    name,
                     refusals,
-                } => (
+                    ..
+                } => DryRunRow {
                     application_id,
-                    DryRunOutcome::Refused {
+                    name,
+                    stage,
+                    result: DryRunOutcome::Refused {
                         reasons: refusals.iter().map(ToString::to_string).collect(),
                     },
-                ),
-            };
-            let target = self.store.invite_target(application_id).await?;
-            rows.push(DryRunRow {
-                application_id,
-                name: format!("{} {}", target.first_name, target.last_name)
-                    .trim()
-                    .to_owned(),
-                stage,
-                result,
-            });
-        }
+                },
+            })
+            .collect();
         let note = format!(
             "{} candidate(s) are in the trigger stages now. Switching the automation on does not invite them (send to them from Candidates if they should get it); it invites everyone who enters a trigger stage from then on.",
             rows.len()

@@ -20,8 +20,12 @@ pub enum PreSend {
         email: String,
         phone: Option<String>,
     },
+    /// Not sent; who it is (as the ATS has them) and why not.
     Refused {
         application_id: i64,
+        name: String,
+        email: Option<String>,
+        phone: Option<String>,
         refusals: Vec<Refusal>,
     },
 }
@@ -37,6 +41,18 @@ pub struct BulkProgress {
     pub remaining: usize,
 }
 
+fn refused(target: desk_store::InviteTarget, refusals: Vec<Refusal>) -> PreSend {
+    PreSend::Refused {
+        application_id: target.application_id,
+        name: format!("{} {}", target.first_name, target.last_name)
+            .trim()
+            .to_owned(),
+        email: target.email,
+        phone: target.phone,
+        refusals,
+    }
+}
+
 const WITHDRAWN: &str = "Cancelled by the recruiter before it was sent.";
 
 impl Engine {
@@ -49,13 +65,14 @@ impl Engine {
     ) -> Result<Vec<PreSend>, EngineError> {
         match self.resolve_interview(interview_key).await? {
             Some(interview) => self.pre_send_for(application_ids, Some(interview.id)).await,
-            None => Ok(application_ids
-                .iter()
-                .map(|&application_id| PreSend::Refused {
-                    application_id,
-                    refusals: vec![Refusal::InterviewNotVisible],
-                })
-                .collect()),
+            None => {
+                let mut report = Vec::with_capacity(application_ids.len());
+                for &application_id in application_ids {
+                    let target = self.store.invite_target(application_id).await?;
+                    report.push(refused(target, vec![Refusal::InterviewNotVisible]));
+                }
+                Ok(report)
+            }
         }
     }
 
@@ -101,10 +118,7 @@ impl Engine {
                         email: ok.email.as_str().to_owned(),
                         phone: ok.phone.map(|p| p.as_str().to_owned()),
                     },
-                    Err(refusals) => PreSend::Refused {
-                        application_id,
-                        refusals,
-                    },
+                    Err(refusals) => refused(target, refusals),
                 },
             );
         }
