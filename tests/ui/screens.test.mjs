@@ -89,7 +89,7 @@ test("every screen renders with data", async () => {
   await page.getByTestId("automation-card").first().waitFor();
   assert.equal(await page.getByTestId("automation-card").count(), 2);
   await page.getByRole("button", { name: "Set up" }).click();
-  await page.getByRole("button", { name: "Dry run" }).isDisabled();
+  assert.ok(await page.getByRole("button", { name: "Dry run" }).isDisabled(), "no dry run before a trigger stage is chosen");
   await page.getByLabel("Screening").check();
   await page.getByRole("button", { name: "Dry run" }).click();
   await page.getByTestId("dry-run").waitFor();

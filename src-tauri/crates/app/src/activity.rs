@@ -133,7 +133,7 @@ impl App {
             before = Some(last.id);
             rows.extend(page);
         }
-        let dir: PathBuf = crate::paths::exports_dir(self.data_dir());
+        let dir: PathBuf = crate::paths::exports_dir(self.data_path());
         std::fs::create_dir_all(&dir).map_err(|e| {
             AppError::new(
                 ErrorCode::Storage,

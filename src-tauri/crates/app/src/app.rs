@@ -328,10 +328,6 @@ impl App {
         (self.receiver.0, &self.receiver.1)
     }
 
-    pub(crate) fn data_dir(&self) -> &Path {
-        &self.data_dir
-    }
-
     /// The data folder.
     pub fn data_path(&self) -> &Path {
         &self.data_dir

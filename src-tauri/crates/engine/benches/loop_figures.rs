@@ -23,30 +23,6 @@ use std::time::Instant;
 use desk_engine::BulkProgress;
 use desk_sandbox::willo::model::ParticipantStatus;
 use desk_sandbox::SandboxConfig;
-use desk_store::{ApplicationRecord, AtsSnapshot, CandidateRecord};
-use serde_json::json;
-
-/// `n` applicants to job 4001 in its Screening stage, stored as a sync would.
-fn applicants(snap: &mut AtsSnapshot, n: usize) {
-    for i in 0..n {
-        snap.candidates.push(CandidateRecord {
-            remote_id: format!("b{i}"),
-            first_name: format!("Bench{i}"),
-            last_name: "Candidate".into(),
-            email: Some(format!("bench{i}@example.com")),
-            phone: None,
-            raw: json!({}),
-        });
-        snap.applications.push(ApplicationRecord {
-            remote_id: format!("ba{i}"),
-            candidate_remote_id: format!("b{i}"),
-            job_remote_id: "4001".into(),
-            stage_remote_id: Some("4001-1".into()),
-            status: "active".into(),
-            raw: json!({}),
-        });
-    }
-}
 
 async fn bulk_send() {
     const INVITES: usize = 1_000;
@@ -54,12 +30,15 @@ async fn bulk_send() {
     let mut config = SandboxConfig::for_tests();
     config.willo_rate_per_second = R;
     // The pacer starts above the limit it does not know, meets it once, and settles under it.
-    let w = support::world_with(config, f64::from(R) * 2.0, |snap| applicants(snap, INVITES)).await;
+    let w = support::world_with(config, f64::from(R) * 2.0, |snap| {
+        support::applicants(snap, INVITES)
+    })
+    .await;
     let mut ids = Vec::new();
     for i in 0..INVITES {
         ids.push(
             w.store
-                .application_id(w.ats, &format!("ba{i}"))
+                .application_id(w.ats, &format!("a{i}"))
                 .await
                 .unwrap()
                 .unwrap(),
@@ -88,14 +67,14 @@ async fn catch_up() {
     const COMPLETED: usize = 300;
     const R: u32 = 100;
     let w = support::world_with(SandboxConfig::for_tests(), f64::from(R), |snap| {
-        applicants(snap, OPEN)
+        support::applicants(snap, OPEN)
     })
     .await;
     let mut ids = Vec::new();
     for i in 0..OPEN {
         ids.push(
             w.store
-                .application_id(w.ats, &format!("ba{i}"))
+                .application_id(w.ats, &format!("a{i}"))
                 .await
                 .unwrap()
                 .unwrap(),

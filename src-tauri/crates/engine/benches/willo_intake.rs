@@ -25,7 +25,6 @@ use desk_domain::Sensitive;
 use desk_engine::receiver::{self, ReceiverState};
 use desk_engine::{InviteOutcome, SystemClock};
 use desk_store::Store;
-use desk_store::{ApplicationRecord, CandidateRecord};
 use serde_json::json;
 
 const TOKEN: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
@@ -136,24 +135,7 @@ async fn reconcile_ratio() -> (usize, usize, usize) {
     const OPEN: usize = 300;
     const COMPLETED: usize = 100;
     let w = support::world_with(desk_sandbox::SandboxConfig::for_tests(), 2_000.0, |snap| {
-        for n in 0..OPEN {
-            snap.candidates.push(CandidateRecord {
-                remote_id: format!("c{n}"),
-                first_name: format!("C{n}"),
-                last_name: "Bench".into(),
-                email: Some(format!("c{n}@example.com")),
-                phone: None,
-                raw: json!({}),
-            });
-            snap.applications.push(ApplicationRecord {
-                remote_id: format!("a{n}"),
-                candidate_remote_id: format!("c{n}"),
-                job_remote_id: "4001".into(),
-                stage_remote_id: Some("4001-1".into()),
-                status: "active".into(),
-                raw: json!({}),
-            });
-        }
+        support::applicants(snap, OPEN);
     })
     .await;
     for n in 0..OPEN {

@@ -11,8 +11,6 @@ use std::time::Duration;
 use desk_engine::checks::Refusal;
 use desk_engine::{BulkProgress, PreSend};
 use desk_sandbox::SandboxConfig;
-use desk_store::{ApplicationRecord, CandidateRecord};
-use serde_json::json;
 use support::{world, world_with};
 
 #[tokio::test]
@@ -101,27 +99,7 @@ async fn a_selection_is_checked_first_then_sent_with_progress() {
 async fn a_bulk_send_cancelled_halfway_keeps_what_was_sent_and_withdraws_the_rest() {
     let mut config = SandboxConfig::for_tests();
     config.willo_rate_per_second = 50;
-    let w = world_with(config, 6.0, |snap| {
-        for n in 0..30 {
-            snap.candidates.push(CandidateRecord {
-                remote_id: format!("c{n}"),
-                first_name: format!("C{n}"),
-                last_name: "Bulk".into(),
-                email: Some(format!("c{n}@example.com")),
-                phone: None,
-                raw: json!({}),
-            });
-            snap.applications.push(ApplicationRecord {
-                remote_id: format!("a{n}"),
-                candidate_remote_id: format!("c{n}"),
-                job_remote_id: "4001".into(),
-                stage_remote_id: Some("4001-1".into()),
-                status: "active".into(),
-                raw: json!({}),
-            });
-        }
-    })
-    .await;
+    let w = world_with(config, 6.0, |snap| support::applicants(snap, 30)).await;
     let mut selection = Vec::new();
     for n in 0..30 {
         selection.push(

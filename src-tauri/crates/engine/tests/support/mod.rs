@@ -170,6 +170,29 @@ pub async fn world_with(
     }
 }
 
+/// `n` more applicants to job 4001 in its first stage: candidates `c<n>` (email
+/// `c<n>@example.com`) with applications `a<n>`, as a sync would store them.
+pub fn applicants(snap: &mut AtsSnapshot, n: usize) {
+    for i in 0..n {
+        snap.candidates.push(CandidateRecord {
+            remote_id: format!("c{i}"),
+            first_name: format!("C{i}"),
+            last_name: "Applicant".into(),
+            email: Some(format!("c{i}@example.com")),
+            phone: None,
+            raw: json!({}),
+        });
+        snap.applications.push(ApplicationRecord {
+            remote_id: format!("a{i}"),
+            candidate_remote_id: format!("c{i}"),
+            job_remote_id: "4001".into(),
+            stage_remote_id: Some("4001-1".into()),
+            status: "active".into(),
+            raw: json!({}),
+        });
+    }
+}
+
 pub async fn world() -> World {
     world_with(SandboxConfig::for_tests(), 200.0, |_| {}).await
 }
