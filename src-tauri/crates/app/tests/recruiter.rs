@@ -57,6 +57,35 @@ async fn wait_for_status(app: &App, application_id: u32, status: &str) {
     panic!("application {application_id} never became {status}");
 }
 
+/// Sends the first interview to Zoë by hand and has her complete it in the simulated Willo.
+/// Returns her application and invitation.
+async fn zoe_completed(app: &App) -> (u32, u32) {
+    let interview = app.interviews().await.unwrap()[0].key.clone();
+    let zoe = application(app, "Zoë").await;
+    app.send(&[zoe], &interview, &|_| {}).await.unwrap();
+    let invitation = app.candidates(&query(Some("Zoë"))).await.unwrap().rows[0]
+        .invitation_id
+        .unwrap();
+    let key = app
+        .engine()
+        .store()
+        .invitation(invitation.into())
+        .await
+        .unwrap()
+        .participant_key
+        .unwrap();
+    app.sandbox()
+        .unwrap()
+        .willo
+        .advance(
+            &key,
+            Some(desk_sandbox::willo::model::ParticipantStatus::Completed),
+        )
+        .unwrap();
+    wait_for_status(app, zoe, "completed").await;
+    (zoe, invitation)
+}
+
 #[tokio::test]
 async fn the_list_pages_searches_and_filters_and_refuses_a_bad_filter() {
     let (app, _dir) = open().await;
@@ -164,29 +193,7 @@ async fn a_selection_is_reported_then_sent_with_progress_and_the_timeline_follow
 #[tokio::test]
 async fn a_completed_interview_is_reviewed_from_the_inbox_and_its_note_reaches_the_ats() {
     let (app, _dir) = open().await;
-    let interview = app.interviews().await.unwrap()[0].key.clone();
-    let zoe = application(&app, "Zoë").await;
-    app.send(&[zoe], &interview, &|_| {}).await.unwrap();
-    let invitation = app.candidates(&query(Some("Zoë"))).await.unwrap().rows[0]
-        .invitation_id
-        .unwrap();
-    let key = app
-        .engine()
-        .store()
-        .invitation(invitation.into())
-        .await
-        .unwrap()
-        .participant_key
-        .unwrap();
-    app.sandbox()
-        .unwrap()
-        .willo
-        .advance(
-            &key,
-            Some(desk_sandbox::willo::model::ParticipantStatus::Completed),
-        )
-        .unwrap();
-    wait_for_status(&app, zoe, "completed").await;
+    let (zoe, invitation) = zoe_completed(&app).await;
 
     let inbox = app.inbox().await.unwrap();
     assert_eq!(inbox.len(), 1);
@@ -351,29 +358,7 @@ async fn an_automation_is_tried_dry_then_set_listed_and_paused() {
 #[tokio::test]
 async fn work_that_fails_for_good_is_listed_retried_and_the_log_exports_as_csv() {
     let (app, dir) = open().await;
-    let interview = app.interviews().await.unwrap()[0].key.clone();
-    let zoe = application(&app, "Zoë").await;
-    app.send(&[zoe], &interview, &|_| {}).await.unwrap();
-    let invitation = app.candidates(&query(Some("Zoë"))).await.unwrap().rows[0]
-        .invitation_id
-        .unwrap();
-    let key = app
-        .engine()
-        .store()
-        .invitation(invitation.into())
-        .await
-        .unwrap()
-        .participant_key
-        .unwrap();
-    app.sandbox()
-        .unwrap()
-        .willo
-        .advance(
-            &key,
-            Some(desk_sandbox::willo::model::ParticipantStatus::Completed),
-        )
-        .unwrap();
-    wait_for_status(&app, zoe, "completed").await;
+    let (zoe, invitation) = zoe_completed(&app).await;
 
     // The application disappears from the ATS: the write-back is refused for good.
     let removed = app.sandbox().unwrap().ats.with_data(|d| {
