@@ -65,6 +65,11 @@ export async function startDriver({ dataDir } = {}) {
     NO_AT_BRIDGE: "1",
     TAURI_WEBVIEW_AUTOMATION: "true",
     WILLO_DESK_DATA_DIR: dataDir ?? mkdtempSync(join(tmpdir(), "willo-desk-e2e-")),
+    // The webview keeps its storage (the first-run welcome, for one) under the XDG folders: a
+    // fresh set per run, so no run sees what an earlier one left.
+    XDG_DATA_HOME: mkdtempSync(join(tmpdir(), "willo-desk-e2e-data-")),
+    XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), "willo-desk-e2e-config-")),
+    XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), "willo-desk-e2e-cache-")),
     RUST_LOG: "info",
   };
   const driver = spawn("dbus-run-session", ["--", "WebKitWebDriver", `--port=${port}`], {
