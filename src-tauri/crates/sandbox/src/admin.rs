@@ -40,10 +40,12 @@ pub fn router(admin: Admin) -> Router {
             "/_admin/willo/participants/{key}/advance",
             post(advance_participant),
         )
+        .route("/_admin/willo/participants", get(participants))
         .route("/_admin/willo/deliveries", get(deliveries))
         .route("/_admin/willo/rate-limit", put(set_willo_rate))
         .route("/_admin/ats/writes", get(writes))
         .route("/_admin/ats/applications/{id}/move", post(move_application))
+        .route("/_admin/ats/candidates/{id}/name", put(rename_candidate))
         .route("/_admin/ats/advance-one", post(advance_one))
         .route("/_admin/ats/expire-tokens", post(expire_tokens))
         .with_state(admin)
@@ -94,6 +96,17 @@ async fn advance_participant(
         Some(status) => Json(json!({ "key": key, "status": status })).into_response(),
         None => bad_request("no such participant, or it is already at that status"),
     }
+}
+
+/// Who has been invited: each participant's key, email and status.
+async fn participants(State(a): State<Admin>) -> Response {
+    Json(a.willo.with_data(|d| {
+        d.participants
+            .iter()
+            .map(|p| json!({ "key": p.key, "email": p.email, "status": p.status }))
+            .collect::<Vec<_>>()
+    }))
+    .into_response()
 }
 
 async fn deliveries(State(a): State<Admin>) -> Response {
@@ -149,6 +162,31 @@ async fn move_application(
     match a.ats.with_data(|d| d.move_application(id, stage)) {
         Ok(()) => Json(json!({ "application_id": id, "stage": STAGES.get(stage) })).into_response(),
         Err(reason) => bad_request(reason),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct NameBody {
+    first_name: String,
+    last_name: String,
+}
+
+/// Renames a candidate, as a recruiter editing them in the ATS would (any text is kept as given:
+/// tests use it to give a candidate a hostile name).
+async fn rename_candidate(
+    State(a): State<Admin>,
+    Path(id): Path<u64>,
+    Json(body): Json<NameBody>,
+) -> Response {
+    let renamed = a.ats.with_data(|d| {
+        d.candidates.iter_mut().find(|c| c.id == id).map(|c| {
+            c.first_name = body.first_name;
+            c.last_name = body.last_name;
+        })
+    });
+    match renamed {
+        Some(()) => StatusCode::NO_CONTENT.into_response(),
+        None => bad_request("no such candidate"),
     }
 }
 

@@ -11,6 +11,7 @@
 
 mod admin;
 pub mod ats;
+mod busy;
 pub mod faults;
 mod keys;
 mod media;
@@ -26,6 +27,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use ats::{AtsSettings, AtsSim, GREENHOUSE_CLIENT_ID, GREENHOUSE_CLIENT_SECRET, LEVER_API_KEY};
+pub use busy::BusyTime;
 pub use faults::{FaultKind, FaultPhase, FaultRule, Faults};
 pub use willo::{DeliveryPolicy, Lifecycle, WilloSim, ADMIN_API_KEY, STANDARD_API_KEY};
 
@@ -116,6 +118,8 @@ pub struct Sandbox {
     pub willo: Arc<WilloSim>,
     pub ats: Arc<AtsSim>,
     pub faults: Faults,
+    /// How long the simulators have spent answering requests, summed.
+    pub busy: BusyTime,
     tasks: Vec<JoinHandle<()>>,
     _media: tempfile::TempDir,
 }
@@ -159,6 +163,7 @@ impl Sandbox {
             admin_url: format!("{origin}/_admin"),
             origin,
         };
+        let busy = BusyTime::default();
         let info_cell = Arc::new(OnceLock::new());
         let _ = info_cell.set(info.clone());
 
@@ -172,6 +177,10 @@ impl Sandbox {
                 faults: faults.clone(),
                 info: info_cell,
             }))
+            .layer(axum::middleware::from_fn_with_state(
+                busy.clone(),
+                busy::measure,
+            ))
             .layer(axum::middleware::from_fn_with_state(
                 faults.clone(),
                 faults::inject,
@@ -199,6 +208,7 @@ impl Sandbox {
             willo,
             ats,
             faults,
+            busy,
             tasks,
             _media: media,
         })

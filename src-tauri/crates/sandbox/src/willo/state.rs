@@ -208,10 +208,19 @@ fn complete(participant: &mut Participant, interview: &Interview, origin: &str) 
             let spoken = matches!(q.kind.as_str(), "video" | "audio");
             let segments: Vec<TranscriptSegment> = if spoken {
                 (0..3u32)
-                    .map(|i| TranscriptSegment {
-                        start: f64::from(i) * 1.5,
-                        end: f64::from(i + 1) * 1.5,
-                        text: demo::pick(&demo::SPOKEN_LINES, &seed, q.order * 10 + i).to_owned(),
+                    .map(|i| {
+                        let line = demo::pick(&demo::SPOKEN_LINES, &seed, q.order * 10 + i);
+                        TranscriptSegment {
+                            start: f64::from(i) * 1.5,
+                            end: f64::from(i + 1) * 1.5,
+                            // Candidates introduce themselves, so what the ATS holds as their
+                            // name also reaches transcripts (and is shown, escaped, in review).
+                            text: if q.order == 1 && i == 0 {
+                                format!("Hi, I'm {}. {line}", participant.first_name)
+                            } else {
+                                line.to_owned()
+                            },
+                        }
                     })
                     .collect()
             } else {
