@@ -6,10 +6,10 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::checks::{self, Existing, Refusal};
-use crate::{Engine, EngineError, InviteOutcome};
+use crate::{Engine, EngineError, InviteOutcome, OutboxReport};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PreSend {
@@ -128,6 +128,9 @@ impl Engine {
     /// Sends `interview_key` to each application, reporting progress as it goes. When `cancel`
     /// turns true, nothing more is queued and queued invitations no worker has picked up are
     /// withdrawn (they can be sent again later); those already on their way finish.
+    ///
+    /// Checking and queueing overlap with sending: the first invitations go out while the rest
+    /// are still being checked, so a large selection is not held up by its own bookkeeping.
     pub async fn send_many(
         &self,
         application_ids: &[i64],
@@ -135,32 +138,70 @@ impl Engine {
         progress: &(dyn Fn(BulkProgress) + Send + Sync),
         cancel: watch::Receiver<bool>,
     ) -> Result<BulkProgress, EngineError> {
+        // One look at the interview for the whole selection, not one per candidate.
+        let interview = self.resolve_interview(interview_key).await?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let queueing = async {
+            for (n, &application_id) in application_ids.iter().enumerate() {
+                if *cancel.borrow() {
+                    let _ = tx.send(Queueing::NotQueued(application_ids.len() - n));
+                    break;
+                }
+                let outcome = match &interview {
+                    Some(interview) => self.queue_resolved(application_id, interview).await?,
+                    None => InviteOutcome::Refused(vec![Refusal::InterviewNotVisible]),
+                };
+                let _ = tx.send(match outcome {
+                    InviteOutcome::Queued(q) => Queueing::Queued(q.invitation_id),
+                    InviteOutcome::Refused(_) => Queueing::Refused,
+                });
+            }
+            drop(tx);
+            Ok::<_, EngineError>(())
+        };
+        let sending = self.send_as_queued(application_ids.len(), rx, progress, cancel.clone());
+        let ((), state) = tokio::try_join!(queueing, sending)?;
+        Ok(state)
+    }
+
+    /// The sending half of [`Engine::send_many`]: drives the outbox over what the queueing half
+    /// has queued so far, until it is done and every queued invitation has an outcome.
+    async fn send_as_queued(
+        &self,
+        total: usize,
+        mut queued: mpsc::UnboundedReceiver<Queueing>,
+        progress: &(dyn Fn(BulkProgress) + Send + Sync),
+        cancel: watch::Receiver<bool>,
+    ) -> Result<BulkProgress, EngineError> {
         let mut state = BulkProgress {
-            total: application_ids.len(),
-            remaining: application_ids.len(),
+            total,
+            remaining: total,
             ..BulkProgress::default()
         };
         let mut waiting: Vec<i64> = Vec::new();
-        // One look at the interview for the whole selection, not one per candidate.
-        let interview = self.resolve_interview(interview_key).await?;
-        for (queued, &application_id) in application_ids.iter().enumerate() {
-            if *cancel.borrow() {
-                state.cancelled += application_ids.len() - queued;
-                break;
-            }
-            let outcome = match &interview {
-                Some(interview) => self.queue_resolved(application_id, interview).await?,
-                None => InviteOutcome::Refused(vec![Refusal::InterviewNotVisible]),
-            };
-            match outcome {
-                InviteOutcome::Queued(q) => waiting.push(q.invitation_id),
-                InviteOutcome::Refused(_) => state.refused += 1,
-            }
-        }
+        let mut still_queueing = true;
         loop {
-            state.remaining = waiting.len();
+            while still_queueing {
+                // Nothing to drive yet: wait for the queueing half rather than spin.
+                let next = if waiting.is_empty() {
+                    queued.recv().await
+                } else {
+                    match queued.try_recv() {
+                        Ok(next) => Some(next),
+                        Err(mpsc::error::TryRecvError::Empty) => break,
+                        Err(mpsc::error::TryRecvError::Disconnected) => None,
+                    }
+                };
+                match next {
+                    Some(Queueing::Queued(id)) => waiting.push(id),
+                    Some(Queueing::Refused) => state.refused += 1,
+                    Some(Queueing::NotQueued(n)) => state.cancelled += n,
+                    None => still_queueing = false,
+                }
+            }
+            state.remaining = total - state.sent - state.refused - state.failed - state.cancelled;
             progress(state);
-            if waiting.is_empty() {
+            if waiting.is_empty() && !still_queueing {
                 return Ok(state);
             }
             if *cancel.borrow() {
@@ -181,7 +222,7 @@ impl Engine {
                 waiting = still;
             }
             // Drive the outbox here too (leases keep this safe beside the background loop).
-            self.run_outbox_once().await?;
+            let worked = self.run_outbox_once().await?;
             let mut still = Vec::new();
             for id in waiting {
                 match self.store.invitation(id).await?.status.as_str() {
@@ -192,9 +233,18 @@ impl Engine {
                 }
             }
             waiting = still;
-            if !waiting.is_empty() {
+            if worked == OutboxReport::default() && !waiting.is_empty() {
+                // Nothing was due here: the rest is backing off or leased by the background loop.
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
     }
+}
+
+/// What the queueing half of a bulk send tells the sending half.
+enum Queueing {
+    Queued(i64),
+    Refused,
+    /// Cancelled before these were queued.
+    NotQueued(usize),
 }

@@ -452,14 +452,19 @@ impl WilloClient {
     }
 }
 
-/// A key as one path segment: anything that could change the path is refused.
-fn segment(key: &str) -> Result<&str, WilloError> {
-    let ok = !key.is_empty()
+/// Whether `key` can be a Willo key (an interview's, a participant's, ...): 1 to 64 letters,
+/// digits, `-` and `_`.
+pub fn is_key(key: &str) -> bool {
+    !key.is_empty()
         && key.len() <= 64
         && key
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A key as one path segment: anything that could change the path is refused.
+fn segment(key: &str) -> Result<&str, WilloError> {
+    if is_key(key) {
         Ok(key)
     } else {
         Err(WilloError::BadUrl(

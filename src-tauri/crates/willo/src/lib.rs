@@ -18,7 +18,7 @@ mod participant;
 mod retry;
 
 pub use auth::AuthScheme;
-pub use client::{WilloClient, WilloConfig};
+pub use client::{is_key, WilloClient, WilloConfig};
 pub use error::WilloError;
 pub use model::{
     Category, Interview, Language, NewParticipant, Question, Template, Webhook, WebhookSpec,
