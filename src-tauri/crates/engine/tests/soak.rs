@@ -2,6 +2,9 @@
 //! errors, delays, connections dropped after the server acted, and cut-off bodies. Once the faults
 //! stop, every candidate has been invited exactly once and every completion written back exactly
 //! once.
+//!
+//! The default run uses 60 applicants to keep CI short; the full run of 300 is
+//! `SOAK_APPLICANTS=300 cargo test --release -p desk-engine --test soak`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
@@ -15,7 +18,13 @@ use desk_sandbox::{AtsSettings, FaultKind, FaultRule, Lifecycle, SandboxConfig};
 use desk_store::{AtsSnapshot, AutomationSpec};
 use support::world_with;
 
-const APPLICANTS: u64 = 60;
+/// How many applicants go through the loop: `SOAK_APPLICANTS`, or 60.
+fn applicants() -> u64 {
+    std::env::var("SOAK_APPLICANTS").map_or(60, |n| {
+        n.parse()
+            .expect("SOAK_APPLICANTS is a whole number of applicants")
+    })
+}
 
 /// Five kinds of fault at 4% each on every route under `prefix`: about one request in five.
 fn faults(prefix: &str) -> Vec<FaultRule> {
@@ -33,9 +42,10 @@ fn faults(prefix: &str) -> Vec<FaultRule> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fifth_of_requests_failing_loses_nothing_and_duplicates_nothing() {
+    let applicants = applicants();
     let mut config = SandboxConfig::for_tests();
     config.ats = AtsSettings {
-        extra_applicants: APPLICANTS as usize,
+        extra_applicants: usize::try_from(applicants).unwrap(),
         ..config.ats
     };
     config.lifecycle = Lifecycle::Timed {
@@ -59,7 +69,7 @@ async fn a_fifth_of_requests_failing_loses_nothing_and_duplicates_nothing() {
     let mut rules = faults("/api/integrations/v2");
     rules.extend(faults("/greenhouse"));
     w.sandbox.faults.set(rules);
-    let load: Vec<u64> = (0..APPLICANTS).map(|n| 10_001 + n).collect();
+    let load: Vec<u64> = (0..applicants).map(|n| 10_001 + n).collect();
     w.sandbox.ats.with_data(|d| {
         load.iter()
             .for_each(|id| d.move_application(*id, 1).unwrap())
@@ -83,8 +93,9 @@ async fn a_fifth_of_requests_failing_loses_nothing_and_duplicates_nothing() {
                 .collect::<Vec<_>>()
         })
     };
-    let deadline = Instant::now() + Duration::from_secs(150);
-    while (notes_for_load(&w).len() as u64) < APPLICANTS && Instant::now() < deadline {
+    // 150 s for the default 60, and proportionally more for a longer run.
+    let deadline = Instant::now() + Duration::from_secs(60 + 3 * applicants / 2);
+    while (notes_for_load(&w).len() as u64) < applicants && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // A little longer: a duplicate would show up now if one were coming.
@@ -95,7 +106,7 @@ async fn a_fifth_of_requests_failing_loses_nothing_and_duplicates_nothing() {
     for (_, email) in w.participants_in_sandbox() {
         *per_email.entry(email).or_default() += 1;
     }
-    for n in 0..APPLICANTS {
+    for n in 0..applicants {
         let email = format!("load{n}@example.com");
         assert_eq!(per_email.get(&email), Some(&1), "{email} invited once");
     }
@@ -112,19 +123,12 @@ async fn a_fifth_of_requests_failing_loses_nothing_and_duplicates_nothing() {
                 .unwrap()
                 .unwrap();
             panic!(
-                "application {id}: {:?} notes; its timeline: {:?}; failed work: {:?}",
+                "application {id}: {:?} notes, not one; its timeline: {:?}; failed work: {:?}",
                 per_application.get(id),
                 w.store.timeline(app).await.unwrap(),
                 w.store.failed_items().await.unwrap()
             );
         }
-    }
-    for id in &load {
-        assert_eq!(
-            per_application.get(id),
-            Some(&1),
-            "application {id}: one note"
-        );
     }
     assert!(
         w.store.failed_items().await.unwrap().is_empty(),
