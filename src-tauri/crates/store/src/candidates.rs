@@ -68,25 +68,29 @@ fn match_query(search: Option<&str>) -> Option<String> {
 }
 
 /// The applications under `filter`, as SQL built from the filters that are set (so each
-/// combination gets its own plan and index), selecting `what`.
+/// combination gets its own plan and index), selecting `what`, and the column that orders them
+/// newest first.
 fn filtered<'a>(
     what: &str,
     connection_id: i64,
     filter: &'a CandidateFilter,
     search: Option<String>,
-) -> sqlx::QueryBuilder<'a, sqlx::Sqlite> {
-    // A search starts from the full-text index (the matches, found at once; CROSS JOIN keeps
-    // SQLite from running the index once per application instead), else from the applications
-    // in list order.
-    let mut sql = match search {
+) -> (sqlx::QueryBuilder<'a, sqlx::Sqlite>, &'static str) {
+    // A search starts from the full-text index, whose rowids are application ids: ordered by
+    // them, the matches come newest first out of the index itself (CROSS JOIN keeps SQLite from
+    // putting the applications first). Otherwise the applications are walked in list order.
+    let (mut sql, order) = match search {
         Some(search) => {
             let mut sql = sqlx::QueryBuilder::new(format!(
-                "SELECT {what} FROM candidate_search f CROSS JOIN applications a ON a.candidate_id = f.rowid WHERE candidate_search MATCH "
+                "SELECT {what} FROM application_search f CROSS JOIN applications a ON a.id = f.rowid WHERE application_search MATCH "
             ));
             sql.push_bind(search);
-            sql
+            (sql, "f.rowid")
         }
-        None => sqlx::QueryBuilder::new(format!("SELECT {what} FROM applications a WHERE 1")),
+        None => (
+            sqlx::QueryBuilder::new(format!("SELECT {what} FROM applications a WHERE 1")),
+            "a.id",
+        ),
     };
     sql.push(" AND a.connection_id = ").push_bind(connection_id);
     if let Some(job) = filter.job_id {
@@ -99,7 +103,7 @@ fn filtered<'a>(
         sql.push(" AND a.invitation_status = ")
             .push_bind(status.as_str());
     }
-    sql
+    (sql, order)
 }
 
 impl Store {
@@ -121,8 +125,8 @@ impl Store {
             return Ok(Vec::new());
         }
         // The page's ids first (an index walk), then the details of just those rows.
-        let mut page = filtered("a.id", connection_id, filter, search);
-        page.push(" ORDER BY a.id DESC LIMIT ")
+        let (mut page, order) = filtered("a.id", connection_id, filter, search);
+        page.push(format!(" ORDER BY {order} DESC LIMIT "))
             .push_bind(limit)
             .push(" OFFSET ")
             .push_bind(offset);
@@ -161,7 +165,29 @@ impl Store {
         {
             return Ok(0);
         }
+        let search_only =
+            filter.job_id.is_none() && filter.stage_id.is_none() && filter.status.is_none();
+        if let (Some(search), true) = (&search, search_only) {
+            // The usual case, one ATS in the database: the index alone counts the matches,
+            // without visiting each matching application (3 ms rather than 30 for a first
+            // letter that matches every email's "com").
+            let others = sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM applications WHERE connection_id <> ?) AS "others!: bool""#,
+                connection_id
+            )
+            .fetch_one(&self.reader)
+            .await?;
+            if !others {
+                return Ok(sqlx::query_scalar!(
+                    r#"SELECT COUNT(*) AS "n!: i64" FROM application_search WHERE application_search MATCH ?"#,
+                    search
+                )
+                .fetch_one(&self.reader)
+                .await?);
+            }
+        }
         Ok(filtered("COUNT(*)", connection_id, filter, search)
+            .0
             .build_query_scalar()
             .fetch_one(&self.reader)
             .await?)

@@ -543,3 +543,60 @@ async fn a_killed_workers_claim_counts_and_its_lease_is_released_for_the_next_pr
         "taken over at once, knowing an earlier attempt happened"
     );
 }
+
+#[sqlx::test(migrator = "desk_store::MIGRATOR")]
+async fn search_finds_each_application_and_follows_a_rename(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let conn = store
+        .upsert_connection("greenhouse", "Acme", "http://gh", 1)
+        .await
+        .unwrap();
+    let mut snap = snapshot("S-review");
+    // Zoë applied twice: both applications are found, newest first.
+    snap.applications.push(ApplicationRecord {
+        remote_id: "A2".into(),
+        ..snap.applications[0].clone()
+    });
+    store.save_ats_snapshot(conn, &snap, 10).await.unwrap();
+    let search = |text: &str| desk_store::CandidateFilter {
+        search: Some(text.into()),
+        ..desk_store::CandidateFilter::default()
+    };
+    let found = |filter| {
+        let store = store.clone();
+        async move {
+            let rows = store.candidate_rows(conn, &filter, 0, 50).await.unwrap();
+            let total = store.candidate_total(conn, &filter).await.unwrap();
+            assert_eq!(usize::try_from(total).unwrap(), rows.len());
+            rows.into_iter()
+                .map(|r| r.application_id)
+                .collect::<Vec<_>>()
+        }
+    };
+    let both = found(search("zoe mu")).await;
+    assert_eq!(both.len(), 2, "accents folded, prefixes of each word");
+    assert!(both[0] > both[1], "newest application first");
+    assert_eq!(found(search("zoe@example")).await, both, "by email too");
+
+    snap.candidates[0].first_name = "Chloé-Ann".into();
+    snap.candidates[0].email = Some("zann@example.org".into());
+    store.save_ats_snapshot(conn, &snap, 20).await.unwrap();
+    assert!(
+        found(search("zoë")).await.is_empty(),
+        "the old name is gone"
+    );
+    assert!(
+        found(search("example.de")).await.is_empty(),
+        "the old email is gone"
+    );
+    assert_eq!(found(search("ann müller")).await, both);
+    assert_eq!(found(search("zann")).await, both);
+
+    // A second ATS in the same database: its applications are neither listed nor counted here.
+    let other = store
+        .upsert_connection("lever", "Other", "http://lever", 1)
+        .await
+        .unwrap();
+    store.save_ats_snapshot(other, &snap, 30).await.unwrap();
+    assert_eq!(found(search("ann müller")).await, both);
+}
