@@ -10,6 +10,21 @@ use crate::{App, AppError, ErrorCode};
 
 const MAX_PAGE: u32 = 500;
 
+/// Refuses a query the screen could not have sent.
+fn checked(query: &ActivityQuery) -> Result<(), AppError> {
+    if query
+        .search
+        .as_ref()
+        .is_some_and(|s| s.chars().count() > 200)
+    {
+        return Err(AppError::new(
+            ErrorCode::Validation,
+            "search: at most 200 characters",
+        ));
+    }
+    Ok(())
+}
+
 fn item(r: ActivityRow) -> ActivityItem {
     ActivityItem {
         id: count(r.id),
@@ -67,16 +82,7 @@ pub fn to_csv(rows: &[ActivityRow]) -> Result<String, AppError> {
 
 impl App {
     pub async fn activity(&self, query: &ActivityQuery) -> Result<Vec<ActivityItem>, AppError> {
-        if query
-            .search
-            .as_ref()
-            .is_some_and(|s| s.chars().count() > 200)
-        {
-            return Err(AppError::new(
-                ErrorCode::Validation,
-                "search: at most 200 characters",
-            ));
-        }
+        checked(query)?;
         let rows = self
             .store
             .activity_rows(
@@ -117,6 +123,7 @@ impl App {
     /// Writes the whole log (filtered like the screen) as CSV into the exports folder and
     /// returns the file's path.
     pub async fn export_activity(&self, query: &ActivityQuery) -> Result<String, AppError> {
+        checked(query)?;
         let mut rows = Vec::new();
         let mut before = None;
         loop {

@@ -190,8 +190,13 @@ fn yes() -> bool {
 }
 
 fn check_url(field: &str, value: &str) -> Result<(), ConfigError> {
-    let url = url::Url::parse(value)
-        .map_err(|e| invalid(field, format!("`{value}` is not a URL ({e})")))?;
+    if value.len() > 2048 {
+        return Err(invalid(field, "is longer than 2,048 characters"));
+    }
+    let url = url::Url::parse(value).map_err(|e| {
+        let shown: String = value.chars().take(80).collect();
+        invalid(field, format!("`{shown}` is not a URL ({e})"))
+    })?;
     match url.scheme() {
         "https" => Ok(()),
         "http"
@@ -222,7 +227,6 @@ impl ServeConfig {
         Ok(config)
     }
 
-    /// The Willo API's URL, with the `production`/`staging` names resolved.
     /// A configuration built in code (the desktop's connections), checked like a file.
     pub(crate) fn from_value(value: serde_json::Value) -> Result<Self, ConfigError> {
         let config: Self = serde_json::from_value(value).map_err(|e| ConfigError::Syntax {
@@ -233,6 +237,7 @@ impl ServeConfig {
         Ok(config)
     }
 
+    /// The Willo API's URL, with the `production`/`staging` names resolved.
     pub fn willo_url(&self) -> String {
         match self.willo.base_url.as_str() {
             "production" => desk_willo::PRODUCTION_URL.to_owned(),
@@ -241,8 +246,35 @@ impl ServeConfig {
         }
     }
 
+    /// Where each secret is looked up: (field, environment variable or keychain entry name).
+    fn secret_names(&self) -> Vec<(&'static str, &str)> {
+        let mut names = vec![("willo.api_key_env", self.willo.api_key_env.as_str())];
+        names.push(match &self.ats {
+            AtsSection::Greenhouse {
+                client_secret_env, ..
+            } => ("ats.client_secret_env", client_secret_env.as_str()),
+            AtsSection::Lever { api_key_env, .. } => ("ats.api_key_env", api_key_env.as_str()),
+        });
+        if let Some(receiver) = &self.receiver {
+            names.push(("receiver.token_env", receiver.token_env.as_str()));
+        }
+        names
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         check_url("willo.base_url", &self.willo_url())?;
+        for (field, name) in self.secret_names() {
+            let ok = (1..=128).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+            if !ok {
+                return Err(invalid(
+                    field,
+                    "must name an environment variable or keychain entry: 1 to 128 letters, digits, _, - and .",
+                ));
+            }
+        }
         if !(self.willo.rate_per_second > 0.0 && self.willo.rate_per_second <= 50.0) {
             return Err(invalid(
                 "willo.rate_per_second",
@@ -297,6 +329,9 @@ impl ServeConfig {
         let mut jobs = std::collections::HashSet::new();
         for (i, a) in self.automations.iter().enumerate() {
             let at = |field: &str| format!("automations[{i}].{field}");
+            if a.job.trim().is_empty() {
+                return Err(invalid(&at("job"), "is empty"));
+            }
             if WilloKey::parse(&a.interview).is_err() {
                 return Err(invalid(
                     &at("interview"),
@@ -386,10 +421,33 @@ mod tests {
             ("[willo]\n[ats]\nkind = \"lever\"\n[[automations]]\njob = \"1\"\ninterview = \"abc\"\ntrigger_stages = [\"s\"]\n", "automations[0].interview"),
             ("[willo]\n[ats]\nkind = \"lever\"\n[[automations]]\njob = \"1\"\ninterview = \"0123456789abcdef0123456789abcdef\"\ntrigger_stages = []\n", "automations[0].trigger_stages"),
             ("[willo]\n[ats]\nkind = \"lever\"\n[receiver]\npublic_url = \"ftp://x\"\n", "receiver.public_url"),
+            ("[willo]\napi_key_env = \"\"\n[ats]\nkind = \"lever\"\n", "willo.api_key_env"),
+            ("[willo]\n[ats]\nkind = \"lever\"\napi_key_env = \"$(rm -rf ~)\"\n", "ats.api_key_env"),
+            ("[willo]\n[ats]\nkind = \"greenhouse\"\nclient_id = \"x\"\nclient_secret_env = 7\n", "invalid type: integer `7`, expected a string"),
+            ("[willo]\n[ats]\nkind = \"lever\"\n[[automations]]\njob = \" \"\ninterview = \"0123456789abcdef0123456789abcdef\"\ntrigger_stages = [\"s\"]\n", "automations[0].job"),
         ] {
             let error = parse(text).unwrap_err().to_string();
             assert!(error.contains(field), "expected {field:?} in: {error}");
         }
+    }
+
+    #[test]
+    fn a_huge_url_is_refused_without_being_repeated() {
+        let text = format!(
+            "[willo]\nbase_url = \"{}\"\n[ats]\nkind = \"lever\"\n",
+            "x".repeat(100_000)
+        );
+        let error = parse(&text).unwrap_err().to_string();
+        assert!(
+            error.contains("willo.base_url") && error.len() < 200,
+            "{error}"
+        );
+        let text = "[willo]\nbase_url = \"not a url at all, and a long one too: 0123456789012345678901234567890123456789012345678901234567890123456789\"\n[ats]\nkind = \"lever\"\n";
+        let error = parse(text).unwrap_err().to_string();
+        assert!(
+            error.contains("willo.base_url") && error.len() < 250,
+            "{error}"
+        );
     }
 
     #[test]

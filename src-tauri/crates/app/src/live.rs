@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use ts_rs::TS;
 
-use crate::config::ServeConfig;
+use crate::config::{ConfigError, ServeConfig};
 use crate::secrets::SecretStore;
 use crate::{AppError, ErrorCode};
 
@@ -78,17 +78,54 @@ fn invalid(message: impl Into<String>) -> AppError {
     AppError::new(ErrorCode::Validation, message)
 }
 
+/// A secret as pasted, trimmed; refused (without repeating it) when it cannot be one, before it
+/// is sent anywhere.
+fn secret<'a>(field: &str, value: &'a str, when_empty: &str) -> Result<&'a str, AppError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(invalid(format!("{field}: {when_empty}")));
+    }
+    if value.len() > 512 {
+        return Err(invalid(format!("{field}: at most 512 characters")));
+    }
+    if !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(invalid(format!(
+            "{field}: only letters, digits and punctuation, with no spaces or line breaks"
+        )));
+    }
+    Ok(value)
+}
+
+/// The connections form's label for a field of the configuration.
+fn form_label(field: &str) -> &str {
+    match field {
+        "willo.base_url" => "Willo URL",
+        "ats.base_url" => "ATS URL",
+        "ats.token_url" => "ATS token URL",
+        "ats.client_id" => "Greenhouse client id",
+        "ats.acting_user" => "acting user",
+        other => other,
+    }
+}
+
 fn text(value: Option<&String>) -> Option<&str> {
     value.map(|v| v.trim()).filter(|v| !v.is_empty())
 }
 
 impl Connections {
     /// The same connections as a `serve` configuration whose secrets are the keychain entries.
+    /// A problem is reported with the label of the form's field, not the configuration's.
     pub fn to_config(&self) -> Result<ServeConfig, AppError> {
-        Ok(ServeConfig::from_value(json!({
+        ServeConfig::from_value(json!({
             "willo": { "base_url": self.willo_base()?, "api_key_env": WILLO_KEY },
             "ats": self.ats_section()?,
-        }))?)
+        }))
+        .map_err(|e| match e {
+            ConfigError::Invalid { field, message } => {
+                invalid(format!("{}: {message}", form_label(&field)))
+            }
+            other => other.into(),
+        })
     }
 
     /// `production`, `staging`, or the custom URL.
@@ -151,12 +188,11 @@ pub fn saved(data_dir: &Path) -> Result<Option<Connections>, AppError> {
 
 /// Asks Willo whether it takes the key, and which interviews it sees. Stores nothing.
 pub async fn test_willo(connections: &Connections, api_key: &str) -> Result<WilloCheck, AppError> {
-    let key = api_key.trim();
-    if key.is_empty() {
-        return Err(invalid(
-            "Willo API key: paste the key from Willo's Integrations page",
-        ));
-    }
+    let key = secret(
+        "Willo API key",
+        api_key,
+        "paste the key from Willo's Integrations page",
+    )?;
     let config = connections.to_config()?;
     let client = WilloClient::new(
         crate::http::client()?,
@@ -184,10 +220,8 @@ pub async fn test_willo(connections: &Connections, api_key: &str) -> Result<Will
 /// Asks the ATS whether it takes the credentials, how many jobs it sees, and who the acting
 /// user is. Stores nothing.
 pub async fn test_ats(connections: &Connections, secret: &str) -> Result<AtsCheck, AppError> {
-    let secret = secret.trim().to_owned();
-    if secret.is_empty() {
-        return Err(invalid("ATS secret: enter the client secret or API key"));
-    }
+    let secret =
+        self::secret("ATS secret", secret, "enter the client secret or API key")?.to_owned();
     let config = connections.to_config()?;
     let lookup = move |name: &str| (name == ATS_SECRET).then(|| secret.clone());
     let (ats, _, _) = crate::serve::connector(&config.ats, crate::http::client()?, &lookup)?;

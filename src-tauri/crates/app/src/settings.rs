@@ -105,6 +105,9 @@ fn validate(settings: &Settings) -> Result<(), AppError> {
         .as_deref()
         .filter(|u| !u.trim().is_empty())
     {
+        if url.len() > 2048 {
+            return Err(invalid("public URL: at most 2,048 characters"));
+        }
         let parsed = url::Url::parse(url.trim());
         if !parsed.is_ok_and(|u| u.scheme() == "https" && u.host_str().is_some()) {
             return Err(invalid(

@@ -149,6 +149,23 @@ fn pick(choice: &InterviewChoice, job: &JobFacts) -> Result<(Option<String>, Str
     }
 }
 
+/// [`pick`], refusing a picked key that cannot be a Willo interview's.
+fn choose(
+    choice: &InterviewChoice,
+    job: &JobFacts,
+) -> Result<(Option<String>, String), EngineError> {
+    let (picked, reason) = pick(choice, job).map_err(EngineError::Invalid)?;
+    if picked
+        .as_deref()
+        .is_some_and(|key| !desk_willo::is_key(key))
+    {
+        return Err(EngineError::Invalid(
+            "interview: not a Willo interview key (up to 64 letters, digits, - and _)".into(),
+        ));
+    }
+    Ok((picked, reason))
+}
+
 fn title_for(template_name: &str, job: &JobFacts) -> String {
     format!("{template_name} — {}", job.title)
 }
@@ -170,16 +187,24 @@ impl Engine {
             .filter(|j| j.id == request.job_id)
             .flat_map(|j| j.stages.into_iter().map(|s| s.stage_id))
             .collect();
-        for stage in request
+        let named = request
             .trigger_stage_ids
             .iter()
-            .chain(request.move_to_stage_id.iter())
-        {
+            .map(|s| ("trigger stages", s))
+            .chain(request.move_to_stage_id.iter().map(|s| ("move to", s)));
+        for (field, stage) in named {
             if !stages.contains(stage) {
                 return Err(EngineError::Invalid(format!(
-                    "stage {stage} is not a stage of the job “{}”",
+                    "{field}: stage {stage} is not a stage of the job “{}”",
                     job.title
                 )));
+            }
+        }
+        if let InterviewChoice::Template { template_key } = &request.choice {
+            if !desk_willo::is_key(template_key) {
+                return Err(EngineError::Invalid(
+                    "template: not a Willo template key (up to 64 letters, digits, - and _)".into(),
+                ));
             }
         }
         if let Some(score) = request.move_min_score {
@@ -238,7 +263,7 @@ impl Engine {
         request: &AutomationRequest,
     ) -> Result<Automation, EngineError> {
         let job = self.validate(request).await?;
-        let (picked, reason) = pick(&request.choice, &job).map_err(EngineError::Invalid)?;
+        let (picked, reason) = choose(&request.choice, &job)?;
         let key = match (picked, &request.choice) {
             (Some(key), _) => key,
             (None, InterviewChoice::Template { template_key }) => {
@@ -252,7 +277,7 @@ impl Engine {
         };
         let interview = self.resolve_interview(&key).await?.ok_or_else(|| {
             EngineError::Invalid(format!(
-                "the Willo interview {key} does not exist or this API key cannot see it"
+                "interview: the Willo interview {key} does not exist or this API key cannot see it"
             ))
         })?;
         let spec = AutomationSpec {
@@ -289,14 +314,14 @@ impl Engine {
     /// Nothing is created, recorded or sent.
     pub async fn dry_run(&self, request: &AutomationRequest) -> Result<DryRun, EngineError> {
         let job = self.validate(request).await?;
-        let (picked, reason) = pick(&request.choice, &job).map_err(EngineError::Invalid)?;
+        let (picked, reason) = choose(&request.choice, &job)?;
         let interview = match &picked {
             Some(key) => self.resolve_interview(key).await?,
             None => None,
         };
         if picked.is_some() && interview.is_none() {
             return Err(EngineError::Invalid(format!(
-                "the Willo interview {} does not exist or this API key cannot see it",
+                "interview: the Willo interview {} does not exist or this API key cannot see it",
                 picked.unwrap_or_default()
             )));
         }
