@@ -4,6 +4,10 @@
 #   ./tests/dev.sh app    install what is missing, build, and open Willo Desk in sandbox mode
 #   ./tests/dev.sh test   install what is missing, then run every check and test CI runs
 #
+# and one for the app's own figures (not part of the test run: it idles a minute per run):
+#
+#   ./tests/dev.sh bench-app   build the release app, then time its launch and weigh its memory
+#
 # System packages are installed with apt-get only when absent (needs root or sudo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,14 +49,24 @@ build_ui() {
   (cd ui && npm run --silent build)
 }
 
-run_app() {
+build_release() {
   install_system_packages
   install_ui
   build_ui
   say "Building Willo Desk (release; the first build takes a few minutes)"
   cargo build --release --locked -p willo-desk
+}
+
+run_app() {
+  build_release
   say "Starting Willo Desk in sandbox mode"
   exec ./target/release/willo-desk "$@"
+}
+
+bench_app() {
+  build_release
+  say "Launch time and memory of the release app under Xvfb"
+  node tests/e2e/launch-figures.mjs
 }
 
 run_tests() {
@@ -82,8 +96,9 @@ run_tests() {
 case "${1:-}" in
   app) shift; run_app "$@" ;;
   test) run_tests ;;
+  bench-app) bench_app ;;
   *)
-    echo "usage: $0 app|test" >&2
+    echo "usage: $0 app|test|bench-app" >&2
     exit 2
     ;;
 esac

@@ -147,3 +147,87 @@ test("a recruiter sends from the candidate list, sees it complete, approves it, 
     await shot(name === "dashboard" ? "dashboard-after" : name);
   }
 });
+
+test("a candidate whose name and transcript hold markup is shown as text and runs nothing", async () => {
+  const { sandboxOrigin } = await invoke("app_info");
+  const admin = `${sandboxOrigin}/_admin`;
+  // José Álvarez, renamed in the simulated Greenhouse; simulated candidates say their name in
+  // their first answer, so the markup reaches the transcript too.
+  const first = `<img src=x onerror="window.__xss = 1">José`;
+  const last = `<script>window.__xss = 2</script>Álvarez`;
+  const renamed = await fetch(`${admin}/ats/candidates/7003/name`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ first_name: first, last_name: last }),
+  });
+  assert.equal(renamed.status, 204);
+  const synced = await invoke("sync_ats");
+  assert.equal(synced.error, undefined, JSON.stringify(synced.error));
+
+  await key("1", true);
+  await waitFor("the candidate list", async () => (await session.count("input[type=search]")) === 1);
+  await session.execute(
+    "const s = document.querySelector('input[type=search]'); s.value = 'José'; s.dispatchEvent(new Event('input', {bubbles: true}));",
+  );
+  await waitFor("the renamed candidate", async () => (await session.text("[data-testid=candidate-row] button.name"))?.includes("<img"));
+  await click("[data-testid=candidate-row] input[type=checkbox]");
+  await click("button", "Send interview to 1");
+  await waitFor("the pre-send report", async () => (await session.count("[data-testid=pre-send] tbody tr")) === 1);
+  await click("dialog button.primary", "Send to 1");
+  await waitFor("the send", async () => /1 sent/.test((await session.text("[data-testid=send-progress]")) ?? ""), 30_000);
+  await click("dialog button", "Done");
+
+  const participant = await waitFor("the participant in the simulated Willo", async () => {
+    const all = await (await fetch(`${admin}/willo/participants`)).json();
+    return all.find((p) => p.email === "jose.alvarez@example.es");
+  });
+  const advanced = await fetch(`${admin}/willo/participants/${participant.key}/advance`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ to: "completed" }),
+  });
+  assert.ok(advanced.ok);
+
+  await key("2", true);
+  await waitFor("the completion in the inbox", async () => (await session.count("[data-testid=inbox-item]")) === 1, 60_000, 500);
+  await click("[data-testid=inbox-item]");
+  await waitFor("the review", async () => (await session.text("[data-testid=review-name]"))?.includes("José"));
+  await waitFor("the transcript", async () => (await session.count(".transcript .line")) > 0);
+  await shot("hostile-review");
+
+  const page = await session.execute(`return {
+    name: document.querySelector('[data-testid=review-name]').textContent,
+    transcripts: [...document.querySelectorAll('.transcript')].map((t) => t.textContent).join(' '),
+    xss: window.__xss ?? null,
+    images: document.querySelectorAll('img[src="x"]').length,
+    inlineScripts: [...document.querySelectorAll('script')].filter((s) => !s.src).length,
+  };`);
+  assert.equal(page.name.trim(), `${first} ${last}`, "the name is shown as the text it is");
+  assert.ok(page.transcripts.includes(`Hi, I'm ${first}.`), "the transcript shows the markup as text");
+  assert.deepEqual({ xss: page.xss, images: page.images, inlineScripts: page.inlineScripts }, { xss: null, images: 0, inlineScripts: 0 });
+});
+
+test("commands given the wrong types, empty, too long or hostile values answer with a clear error and change nothing", async () => {
+  const before = await invoke("candidates", { query: { search: null, jobId: null, stageId: null, status: null, offset: 0, limit: 1 } });
+  const cases = [
+    ["candidates", { query: "everyone" }, /query/],
+    ["candidates", { query: { search: "x".repeat(5_000), jobId: null, stageId: null, status: null, offset: 0, limit: 50 } }, /search: at most 200/],
+    ["candidates", { query: { search: null, jobId: null, stageId: null, status: "'; DROP TABLE candidates; --", offset: 0, limit: 50 } }, /status/],
+    ["timeline", { applicationId: "one" }, /applicationId/],
+    ["timeline", { applicationId: 987654 }, /application/],
+    ["pre_send", { applicationIds: [], interviewKey: "" }, /selection/],
+    ["approve", { invitationId: -1, review: {} }, /invitationId/],
+    ["open_link", { url: "javascript:alert(1)" }, /link: javascript: links are not opened/],
+    ["open_link", { url: 42 }, /url/],
+    ["save_settings", { settings: "loud" }, /settings/],
+  ];
+  for (const [command, args, expected] of cases) {
+    const answer = await invoke(command, args);
+    assert.ok(answer?.error, `${command} ${JSON.stringify(args).slice(0, 80)} was accepted: ${JSON.stringify(answer).slice(0, 200)}`);
+    const message = typeof answer.error === "string" ? answer.error : answer.error.message;
+    assert.match(message, expected, `${command}: ${message}`);
+    assert.ok(message.length < 400, `${command}: the message is short enough to read: ${message.length} characters`);
+  }
+  const after = await invoke("candidates", { query: { search: null, jobId: null, stageId: null, status: null, offset: 0, limit: 1 } });
+  assert.equal(after.total, before.total, "the list is as it was");
+});

@@ -102,12 +102,13 @@ export class Session {
     this.id = id;
   }
 
-  static async start(driverUrl, binary) {
+  /** Starts `binary` (with `args`) under the driver. */
+  static async start(driverUrl, binary, args = []) {
     const response = await fetch(`${driverUrl}/session`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
-        capabilities: { alwaysMatch: { "webkitgtk:browserOptions": { binary, args: [] } } },
+        capabilities: { alwaysMatch: { "webkitgtk:browserOptions": { binary, args } } },
       }),
     });
     const body = await response.json();

@@ -1,0 +1,137 @@
+// The app's launch figures: the release build in sandbox mode under Xvfb, next to WebKitGTK's own
+// MiniBrowser showing a one-line page (the floor any app on this engine starts from), measured
+// the same way in the same run:
+//   - time from launch to the first data on screen (the dashboard's job count; the reference's
+//     one line), with the part until the webview answered WebDriver shown apart;
+//   - memory of the whole process tree (the program and its WebKit helpers) after a minute idle,
+//     as resident set (shared pages counted in each process) and as proportional set (shared
+//     pages split between the processes).
+// Run: ./tests/dev.sh bench-app (it builds first). Prints; asserts nothing. LAUNCHES (5) and
+// IDLE_SECONDS (60) change the run.
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { Session, startDriver, waitFor } from "./webdriver.mjs";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const LAUNCHES = Number(process.env.LAUNCHES ?? 5);
+const IDLE_MS = Number(process.env.IDLE_SECONDS ?? 60) * 1000;
+
+const app = {
+  name: "Willo Desk",
+  binary: resolve(process.env.WILLO_DESK_BIN ?? join(root, "target/release/willo-desk")),
+  args: [],
+  open: async () => {},
+  shown: async (session) => (await session.text("[data-testid=jobs-count]")) === "3",
+};
+const floor = {
+  name: "MiniBrowser",
+  binary: "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
+  args: ["--automation"],
+  open: (session) => session.command("POST", "/url", { url: "data:text/html,<p id=line>3</p>" }),
+  shown: async (session) => (await session.text("#line")) === "3",
+};
+
+/** Every process as { pid, ppid }, read from /proc. */
+function processes() {
+  const all = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // The command name may hold spaces and parentheses: the fields after it start at the last ")".
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      all.push({ pid: Number(name), ppid });
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return all;
+}
+
+/** The process running `binary` and everything it started. */
+function tree(binary) {
+  const all = processes();
+  const pids = all
+    .filter(({ pid }) => {
+      try {
+        return readlinkSync(`/proc/${pid}/exe`) === binary;
+      } catch {
+        return false;
+      }
+    })
+    .map((p) => p.pid);
+  for (let i = 0; i < pids.length; i++) {
+    for (const child of all) if (child.ppid === pids[i]) pids.push(child.pid);
+  }
+  return pids;
+}
+
+/** A field of /proc/<pid>/<file> in kB (0 if the process is gone). */
+function kib(pid, file, field) {
+  try {
+    const line = readFileSync(`/proc/${pid}/${file}`, "utf8").split("\n").find((l) => l.startsWith(`${field}:`));
+    return line ? Number(line.split(/\s+/)[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Launches `subject` LAUNCHES times; weighs the last one after IDLE_MS. */
+async function measure(subject) {
+  const webviews = [];
+  const firsts = [];
+  let memory;
+  for (let i = 0; i < LAUNCHES; i++) {
+    const driver = await startDriver();
+    try {
+      const started = performance.now();
+      const session = await Session.start(driver.url, subject.binary, subject.args);
+      webviews.push(performance.now() - started);
+      await subject.open(session);
+      await waitFor(`${subject.name}'s first data`, () => subject.shown(session), 30_000, 5);
+      firsts.push(performance.now() - started);
+      if (i === LAUNCHES - 1) {
+        await sleep(IDLE_MS);
+        const pids = tree(subject.binary);
+        memory = {
+          processes: pids.length,
+          rss: pids.reduce((sum, pid) => sum + kib(pid, "status", "VmRSS"), 0) / 1024,
+          pss: pids.reduce((sum, pid) => sum + kib(pid, "smaps_rollup", "Pss"), 0) / 1024,
+        };
+      }
+      await session.end();
+    } finally {
+      await driver.stop();
+    }
+  }
+  return { webview: median(webviews), first: median(firsts), worst: Math.max(...firsts), ...memory };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+for (const subject of [app, floor]) {
+  if (!existsSync(subject.binary)) {
+    console.error(`${subject.binary} is missing${subject === app ? ": build the release app first" : ""}`);
+    process.exit(2);
+  }
+}
+const ours = await measure(app);
+const base = await measure(floor);
+const ms = (x) => `${x.toFixed(0)} ms`;
+const mb = (x) => `${x.toFixed(0)} MB`;
+console.log(`\nthe app (${app.binary.replace(`${root}/`, "")}, sandbox mode), ${LAUNCHES} launches each, next to ${floor.name} (WebKitGTK alone):`);
+console.log(`                                   Willo Desk   MiniBrowser   ratio   target`);
+console.log(
+  `  launch to first data (median)    ${ms(ours.first).padStart(10)}   ${ms(base.first).padStart(11)}   ${(ours.first / base.first).toFixed(2).padStart(5)}   < 1500 ms: ${(ours.first / 1500).toFixed(2)} of it`,
+);
+console.log(`  launch to first data (worst)     ${ms(ours.worst).padStart(10)}   ${ms(base.worst).padStart(11)}`);
+console.log(`  until the webview answered       ${ms(ours.webview).padStart(10)}   ${ms(base.webview).padStart(11)}`);
+console.log(
+  `  resident, after ${IDLE_MS / 1000} s idle         ${mb(ours.rss).padStart(10)}   ${mb(base.rss).padStart(11)}   ${(ours.rss / base.rss).toFixed(2).padStart(5)}   < 250 MB: ${(ours.rss / 250).toFixed(2)} of it`,
+);
+console.log(
+  `  proportional, after ${IDLE_MS / 1000} s idle     ${mb(ours.pss).padStart(10)}   ${mb(base.pss).padStart(11)}   ${(ours.pss / base.pss).toFixed(2).padStart(5)}   < 250 MB: ${(ours.pss / 250).toFixed(2)} of it`,
+);
+console.log(`  processes                        ${String(ours.processes).padStart(10)}   ${String(base.processes).padStart(11)}`);
