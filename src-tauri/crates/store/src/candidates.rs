@@ -1,9 +1,23 @@
 //! The candidate list (one row per application, with its latest invitation's status), the
 //! candidate's timeline, and the job facts automations' rules read.
 
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
 use serde::Serialize;
 
 use crate::{Store, StoreError};
+
+/// The ids of the candidate list under one filter, in list order.
+#[derive(Debug)]
+pub(crate) struct ListIds {
+    connection_id: i64,
+    filter: CandidateFilter,
+    ids: Arc<Vec<i64>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// What the list is narrowed to. Empty fields narrow nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -124,13 +138,24 @@ impl Store {
         {
             return Ok(Vec::new());
         }
-        // The page's ids first (an index walk), then the details of just those rows.
-        let (mut page, order) = filtered("a.id", connection_id, filter, search);
-        page.push(format!(" ORDER BY {order} DESC LIMIT "))
-            .push_bind(limit)
-            .push(" OFFSET ")
-            .push_bind(offset);
-        let ids: Vec<i64> = page.build_query_scalar().fetch_all(&self.reader).await?;
+        // The page's ids first, then the details of just those rows. The first page is an index
+        // walk. Later pages are cut from the list's ids, read once per filter: an index walk to
+        // a deep offset costs more than the whole list of ids does once, and the rows do not
+        // shift under a recruiter who is scrolling. A first page starts the list afresh.
+        let ids: Vec<i64> = if offset == 0 {
+            *lock(&self.list) = None;
+            let (mut page, order) = filtered("a.id", connection_id, filter, search);
+            page.push(format!(" ORDER BY {order} DESC LIMIT "))
+                .push_bind(limit);
+            page.build_query_scalar().fetch_all(&self.reader).await?
+        } else {
+            let all = self.list_ids(connection_id, filter, search).await?;
+            let from = usize::try_from(offset).unwrap_or(usize::MAX).min(all.len());
+            let to = from
+                .saturating_add(usize::try_from(limit).unwrap_or(0))
+                .min(all.len());
+            all[from..to].to_vec()
+        };
         let ids = serde_json::to_string(&ids)?;
         Ok(sqlx::query_as!(
             CandidateRow,
@@ -148,6 +173,38 @@ impl Store {
         )
         .fetch_all(&self.reader)
         .await?)
+    }
+
+    /// Every id of the list under `filter`, in list order: kept from the last call with the same
+    /// filter, else read (as one JSON array, not 100,000 rows).
+    async fn list_ids(
+        &self,
+        connection_id: i64,
+        filter: &CandidateFilter,
+        search: Option<String>,
+    ) -> Result<Arc<Vec<i64>>, StoreError> {
+        if let Some(list) = lock(&self.list)
+            .as_ref()
+            .filter(|l| l.connection_id == connection_id && &l.filter == filter)
+        {
+            return Ok(Arc::clone(&list.ids));
+        }
+        let json: String = filtered("json_group_array(a.id)", connection_id, filter, search)
+            .0
+            .build_query_scalar()
+            .fetch_one(&self.reader)
+            .await?;
+        let mut ids: Vec<i64> = serde_json::from_str(&json)?;
+        // List order is newest (highest id) first, for searches too: sorting here is cheaper
+        // than having SQLite sort before it aggregates.
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        let ids = Arc::new(ids);
+        *lock(&self.list) = Some(ListIds {
+            connection_id,
+            filter: filter.clone(),
+            ids: Arc::clone(&ids),
+        });
+        Ok(ids)
     }
 
     /// How many rows the list has under `filter`.
@@ -171,13 +228,15 @@ impl Store {
             // The usual case, one ATS in the database: the index alone counts the matches,
             // without visiting each matching application (3 ms rather than 30 for a first
             // letter that matches every email's "com").
-            let others = sqlx::query_scalar!(
-                r#"SELECT EXISTS (SELECT 1 FROM applications WHERE connection_id <> ?) AS "others!: bool""#,
+            // (The lowest and highest connection are two index look-ups; a `<>` would scan.)
+            let only_this = sqlx::query_scalar!(
+                r#"SELECT COALESCE((SELECT MIN(connection_id) FROM applications) = ?1
+                      AND (SELECT MAX(connection_id) FROM applications) = ?1, 1) AS "only!: bool""#,
                 connection_id
             )
             .fetch_one(&self.reader)
             .await?;
-            if !others {
+            if only_this {
                 return Ok(sqlx::query_scalar!(
                     r#"SELECT COUNT(*) AS "n!: i64" FROM application_search WHERE application_search MATCH ?"#,
                     search

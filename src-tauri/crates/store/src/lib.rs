@@ -36,6 +36,8 @@ pub use participants::{ParticipantRecord, ResponseRecord, SavedParticipant};
 pub use reviews::{InboxEntry, Review};
 pub use stats::{DayCount, FunnelRow, InterviewRate};
 
+use std::sync::{Arc, Mutex};
+
 use sqlx::SqlitePool;
 
 /// The database behind Willo Desk. Cloning shares the pools.
@@ -43,6 +45,8 @@ use sqlx::SqlitePool;
 pub struct Store {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// The candidate list's ids under the filter being scrolled (see [`Store::candidate_rows`]).
+    list: Arc<Mutex<Option<candidates::ListIds>>>,
 }
 
 impl Store {
@@ -51,6 +55,7 @@ impl Store {
         Self {
             writer: pool.clone(),
             reader: pool,
+            list: Arc::default(),
         }
     }
 

@@ -577,6 +577,15 @@ async fn search_finds_each_application_and_follows_a_rename(pool: SqlitePool) {
     assert_eq!(both.len(), 2, "accents folded, prefixes of each word");
     assert!(both[0] > both[1], "newest application first");
     assert_eq!(found(search("zoe@example")).await, both, "by email too");
+    let second = store
+        .candidate_rows(conn, &search("zoe"), 1, 50)
+        .await
+        .unwrap();
+    assert_eq!(
+        second.iter().map(|r| r.application_id).collect::<Vec<_>>(),
+        both[1..],
+        "a later page continues the list"
+    );
 
     snap.candidates[0].first_name = "Chloé-Ann".into();
     snap.candidates[0].email = Some("zann@example.org".into());
