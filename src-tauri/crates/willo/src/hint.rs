@@ -223,8 +223,17 @@ mod tests {
         })
     }
 
+    /// 2,000 cases a property in the normal run; `PROPTEST_CASES` sets more for a long fuzz
+    /// (`PROPTEST_CASES=1000000 cargo test --release -p desk-willo hint`).
+    fn cases() -> u32 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(2_000)
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2_000))]
+        #![proptest_config(ProptestConfig::with_cases(cases()))]
 
         #[test]
         fn any_bytes_parse_without_panic(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
