@@ -137,11 +137,17 @@ async fn forward_notices(handle: AppHandle) {
         }
     });
     while let Some(notice) = notices.recv().await {
+        // Linux notification servers read the body as markup; candidate names are plain text.
+        let body = if cfg!(target_os = "linux") {
+            desk_app::notify::escape_markup(&notice.body)
+        } else {
+            notice.body.clone()
+        };
         if let Err(error) = handle
             .notification()
             .builder()
             .title(&notice.title)
-            .body(&notice.body)
+            .body(body)
             .show()
         {
             tracing::warn!(%error, "a desktop notification could not be shown");
