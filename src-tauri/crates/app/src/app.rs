@@ -258,15 +258,17 @@ impl App {
             Err(error) => return Err(error.into()),
         };
         crate::settings::remember_receiver(&store, &format!("http://{receiver_addr}")).await?;
-        if sandbox.is_some() {
-            // The sandbox's Willo runs on this machine, so it reaches a loopback receiver directly.
-            engine
-                .register_webhooks(&format!("http://{receiver_addr}"), token.expose(), None)
-                .await?;
-        } else if let Some(public) = &settings.receiver_public_url {
-            // Each start has a new token: registering repairs Willo's webhooks to it.
-            if let Err(error) = engine.register_webhooks(public, token.expose(), None).await {
-                tracing::warn!(%error, "the webhooks could not be registered with Willo");
+        // Each start has a new token: registering repairs Willo's webhooks to it.
+        if let Some(url) =
+            registration_url(mode, receiver_addr, settings.receiver_public_url.clone())
+        {
+            match engine.register_webhooks(&url, token.expose(), None).await {
+                Ok(_) => {}
+                // The simulated Willo is on this machine: failing to reach it is a fault.
+                Err(error) if mode == Mode::Sandbox => return Err(error.into()),
+                Err(error) => {
+                    tracing::warn!(%error, "the webhooks could not be registered with Willo")
+                }
             }
         }
         let background = engine.spawn(schedule);
@@ -349,15 +351,13 @@ impl App {
     /// sandbox, the public URL from Settings in live mode. Returns how many webhooks Willo has for us.
     pub async fn register_webhooks(&self) -> Result<u32, AppError> {
         let (addr, token) = self.receiver();
-        let url = match self.mode {
-            Mode::Sandbox => format!("http://{addr}"),
-            Mode::Live => self.settings().await?.receiver_public_url.ok_or_else(|| {
-                AppError::new(
-                    crate::ErrorCode::Validation,
-                    "public URL: set where Willo can reach the receiver first",
-                )
-            })?,
-        };
+        let public = self.settings().await?.receiver_public_url;
+        let url = registration_url(self.mode, addr, public).ok_or_else(|| {
+            AppError::new(
+                crate::ErrorCode::Validation,
+                "public URL: set where Willo can reach the receiver first",
+            )
+        })?;
         let registered = self
             .engine
             .register_webhooks(&url, token.expose(), None)
@@ -456,5 +456,14 @@ impl App {
             background.stop().await;
         }
         self.store.close().await;
+    }
+}
+
+/// Where Willo is told to deliver webhooks: the receiver's loopback address in the sandbox (the
+/// simulated Willo runs on this machine), the public URL in live mode, if one is set.
+fn registration_url(mode: Mode, receiver: SocketAddr, public: Option<String>) -> Option<String> {
+    match mode {
+        Mode::Sandbox => Some(format!("http://{receiver}")),
+        Mode::Live => public,
     }
 }

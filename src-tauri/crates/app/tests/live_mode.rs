@@ -154,6 +154,22 @@ async fn saved_connections_run_the_app_on_real_accounts_and_can_be_forgotten() {
         .filter(|f| f.severity == Severity::Problem)
         .collect();
     assert!(problems.is_empty(), "{problems:?}");
+
+    // Live mode registers webhooks at the public URL, and only once there is one.
+    let error = app.register_webhooks().await.unwrap_err();
+    assert!(error.message.starts_with("public URL"), "{}", error.message);
+    let mut settings = app.settings().await.unwrap();
+    settings.receiver_public_url = Some("https://desk-tunnel.example.com".into());
+    app.save_settings(&settings).await.unwrap();
+    assert!(app.register_webhooks().await.unwrap() > 0);
+    let hooks = sb.willo.with_data(|d| d.webhooks.clone());
+    assert!(
+        !hooks.is_empty()
+            && hooks
+                .iter()
+                .all(|h| h.url.starts_with("https://desk-tunnel.example.com")),
+        "{hooks:?}"
+    );
     app.shutdown().await;
 
     live::forget(dir.path(), secrets.as_ref()).unwrap();
