@@ -139,7 +139,7 @@ async fn forward_notices(handle: AppHandle) {
     while let Some(notice) = notices.recv().await {
         // Linux notification servers read the body as markup; candidate names are plain text.
         let body = if cfg!(target_os = "linux") {
-            desk_app::notify::escape_markup(&notice.body)
+            desk_engine::note::escape_html(&notice.body)
         } else {
             notice.body.clone()
         };

@@ -14,7 +14,7 @@ mod http;
 pub mod ipc;
 pub mod links;
 pub mod live;
-pub mod notify;
+mod notify;
 pub mod paths;
 mod reviews;
 pub mod secrets;

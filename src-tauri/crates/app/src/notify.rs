@@ -240,33 +240,3 @@ pub async fn forward(
         let _ = out.send(grouped(&completions, &names));
     }
 }
-
-/// `text` as a freedesktop notification body, which servers read as markup: `&`, `<` and `>`
-/// escaped, so a name such as `<b>Zoë</b>` shows as typed and no tag in candidate data reaches
-/// the notification server.
-pub fn escape_markup(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape_markup;
-
-    #[test]
-    fn markup_in_a_notification_body_is_escaped() {
-        assert_eq!(
-            escape_markup(r#"<img src=x onerror="a()">Zoë & <script>b()</script>"#),
-            r#"&lt;img src=x onerror="a()"&gt;Zoë &amp; &lt;script&gt;b()&lt;/script&gt;"#
-        );
-        assert_eq!(escape_markup("Zoë Müller"), "Zoë Müller");
-    }
-}
