@@ -149,23 +149,6 @@ fn pick(choice: &InterviewChoice, job: &JobFacts) -> Result<(Option<String>, Str
     }
 }
 
-/// [`pick`], refusing a picked key that cannot be a Willo interview's.
-fn choose(
-    choice: &InterviewChoice,
-    job: &JobFacts,
-) -> Result<(Option<String>, String), EngineError> {
-    let (picked, reason) = pick(choice, job).map_err(EngineError::Invalid)?;
-    if picked
-        .as_deref()
-        .is_some_and(|key| !desk_willo::is_key(key))
-    {
-        return Err(EngineError::Invalid(
-            "interview: not a Willo interview key (up to 64 letters, digits, - and _)".into(),
-        ));
-    }
-    Ok((picked, reason))
-}
-
 fn title_for(template_name: &str, job: &JobFacts) -> String {
     format!("{template_name} — {}", job.title)
 }
@@ -263,7 +246,7 @@ impl Engine {
         request: &AutomationRequest,
     ) -> Result<Automation, EngineError> {
         let job = self.validate(request).await?;
-        let (picked, reason) = choose(&request.choice, &job)?;
+        let (picked, reason) = pick(&request.choice, &job).map_err(EngineError::Invalid)?;
         let key = match (picked, &request.choice) {
             (Some(key), _) => key,
             (None, InterviewChoice::Template { template_key }) => {
@@ -314,7 +297,7 @@ impl Engine {
     /// Nothing is created, recorded or sent.
     pub async fn dry_run(&self, request: &AutomationRequest) -> Result<DryRun, EngineError> {
         let job = self.validate(request).await?;
-        let (picked, reason) = choose(&request.choice, &job)?;
+        let (picked, reason) = pick(&request.choice, &job).map_err(EngineError::Invalid)?;
         let interview = match &picked {
             Some(key) => self.resolve_interview(key).await?,
             None => None,

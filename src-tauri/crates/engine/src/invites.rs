@@ -80,6 +80,13 @@ impl Engine {
         &self,
         key: &str,
     ) -> Result<Option<ResolvedInterview>, EngineError> {
+        // Refused here, naming the field, for every caller (a send, a pre-send report, an
+        // automation), rather than as the URL the client would refuse to build.
+        if !desk_willo::is_key(key) {
+            return Err(EngineError::Invalid(
+                "interview: not a Willo interview key (up to 64 letters, digits, - and _)".into(),
+            ));
+        }
         let interview = match self.willo.interview(key).await {
             Ok(interview) => interview,
             Err(WilloError::NotFound | WilloError::Permission(_)) => return Ok(None),
