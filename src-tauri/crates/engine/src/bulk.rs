@@ -223,16 +223,16 @@ impl Engine {
             }
             // Drive the outbox here too (leases keep this safe beside the background loop).
             let worked = self.run_outbox_once().await?;
-            let mut still = Vec::new();
-            for id in waiting {
-                match self.store.invitation(id).await?.status.as_str() {
-                    "queued" => still.push(id),
+            let settled = self.store.settled_invitations(&waiting).await?;
+            for (_, status) in &settled {
+                match status.as_str() {
                     "failed" => state.failed += 1,
                     "refused" => state.cancelled += 1,
                     _ => state.sent += 1,
                 }
             }
-            waiting = still;
+            let settled: HashSet<i64> = settled.into_iter().map(|(id, _)| id).collect();
+            waiting.retain(|id| !settled.contains(id));
             if worked == OutboxReport::default() && !waiting.is_empty() {
                 // Nothing was due here: the rest is backing off or leased by the background loop.
                 tokio::time::sleep(Duration::from_millis(50)).await;

@@ -246,6 +246,21 @@ impl Store {
         .ok_or(StoreError::NotFound { what: "invitation", id })
     }
 
+    /// The status of each of `ids` that is no longer `queued` (one query for a whole bulk send).
+    pub async fn settled_invitations(&self, ids: &[i64]) -> Result<Vec<(i64, String)>, StoreError> {
+        let ids = serde_json::to_string(ids)?;
+        Ok(sqlx::query!(
+            r#"SELECT id AS "id!", status FROM invitations
+               WHERE id IN (SELECT value FROM json_each(?)) AND status <> 'queued'"#,
+            ids
+        )
+        .fetch_all(&self.reader)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.status))
+        .collect())
+    }
+
     pub async fn invitation_by_participant(
         &self,
         participant_key: &str,
