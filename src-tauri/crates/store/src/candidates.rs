@@ -81,6 +81,16 @@ fn match_query(search: Option<&str>) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
+/// The full-text query for the filter's search (`Some(None)`: no search), or `None` when what was
+/// typed holds nothing searchable, so nothing can match.
+fn search_of(filter: &CandidateFilter) -> Option<Option<String>> {
+    let typed = filter.search.as_deref().filter(|s| !s.trim().is_empty());
+    match (typed, match_query(typed)) {
+        (Some(_), None) => None,
+        (_, query) => Some(query),
+    }
+}
+
 /// The applications under `filter`, as SQL built from the filters that are set (so each
 /// combination gets its own plan and index), selecting `what`, and the column that orders them
 /// newest first.
@@ -129,15 +139,9 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<CandidateRow>, StoreError> {
-        let search = match_query(filter.search.as_deref());
-        if filter
-            .search
-            .as_deref()
-            .is_some_and(|s| !s.trim().is_empty())
-            && search.is_none()
-        {
+        let Some(search) = search_of(filter) else {
             return Ok(Vec::new());
-        }
+        };
         // The page's ids first, then the details of just those rows. The first page is an index
         // walk. Later pages are cut from the list's ids, read once per filter: an index walk to
         // a deep offset costs more than the whole list of ids does once, and the rows do not
@@ -213,15 +217,9 @@ impl Store {
         connection_id: i64,
         filter: &CandidateFilter,
     ) -> Result<i64, StoreError> {
-        let search = match_query(filter.search.as_deref());
-        if filter
-            .search
-            .as_deref()
-            .is_some_and(|s| !s.trim().is_empty())
-            && search.is_none()
-        {
+        let Some(search) = search_of(filter) else {
             return Ok(0);
-        }
+        };
         let search_only =
             filter.job_id.is_none() && filter.stage_id.is_none() && filter.status.is_none();
         if let (Some(search), true) = (&search, search_only) {
