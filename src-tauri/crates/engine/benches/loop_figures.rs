@@ -39,16 +39,7 @@ async fn bulk_send() {
         support::applicants(snap, INVITES)
     })
     .await;
-    let mut ids = Vec::new();
-    for i in 0..INVITES {
-        ids.push(
-            w.store
-                .application_id(w.ats, &format!("a{i}"))
-                .await
-                .unwrap()
-                .unwrap(),
-        );
-    }
+    let ids = w.applicant_ids(INVITES).await;
     let (_cancel_tx, cancel) = tokio::sync::watch::channel(false);
     let started = Instant::now();
     let done: BulkProgress = w
@@ -75,16 +66,7 @@ async fn catch_up() {
         support::applicants(snap, OPEN)
     })
     .await;
-    let mut ids = Vec::new();
-    for i in 0..OPEN {
-        ids.push(
-            w.store
-                .application_id(w.ats, &format!("a{i}"))
-                .await
-                .unwrap()
-                .unwrap(),
-        );
-    }
+    let ids = w.applicant_ids(OPEN).await;
     let (_cancel_tx, cancel) = tokio::sync::watch::channel(false);
     w.engine
         .send_many(&ids, &w.interview, &|_| {}, cancel)

@@ -138,13 +138,7 @@ async fn reconcile_ratio() -> (usize, usize, usize) {
         support::applicants(snap, OPEN);
     })
     .await;
-    for n in 0..OPEN {
-        let app = w
-            .store
-            .application_id(w.ats, &format!("a{n}"))
-            .await
-            .unwrap()
-            .unwrap();
+    for app in w.applicant_ids(OPEN).await {
         assert!(matches!(
             w.engine.queue_invite(app, &w.interview).await.unwrap(),
             InviteOutcome::Queued(_)

@@ -100,16 +100,7 @@ async fn a_bulk_send_cancelled_halfway_keeps_what_was_sent_and_withdraws_the_res
     let mut config = SandboxConfig::for_tests();
     config.willo_rate_per_second = 50;
     let w = world_with(config, 6.0, |snap| support::applicants(snap, 30)).await;
-    let mut selection = Vec::new();
-    for n in 0..30 {
-        selection.push(
-            w.store
-                .application_id(w.ats, &format!("a{n}"))
-                .await
-                .unwrap()
-                .unwrap(),
-        );
-    }
+    let selection = w.applicant_ids(30).await;
     let (cancel, cancelled) = tokio::sync::watch::channel(false);
     let trigger = Arc::new(cancel);
     // The recruiter presses Cancel once five are out (Willo paced at six a second here).

@@ -219,6 +219,21 @@ impl World {
         }
     }
 
+    /// The store's ids of the first `n` applications [`applicants`] added, in order.
+    pub async fn applicant_ids(&self, n: usize) -> Vec<i64> {
+        let mut ids = Vec::with_capacity(n);
+        for i in 0..n {
+            ids.push(
+                self.store
+                    .application_id(self.ats, &format!("a{i}"))
+                    .await
+                    .unwrap()
+                    .unwrap(),
+            );
+        }
+        ids
+    }
+
     pub fn participants_in_sandbox(&self) -> Vec<(String, String)> {
         self.sandbox.willo.with_data(|d| {
             d.participants
