@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
+mod support;
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -76,15 +78,7 @@ async fn no_secret_reaches_the_database_the_log_or_any_answer() {
     };
     answers.push(json(&app.dry_run(&request).await.unwrap()));
     answers.push(json(&app.set_automation(&request).await.unwrap()));
-    let zoe = app
-        .candidates(&CandidateQuery {
-            search: Some("Zoë".into()),
-            limit: 5,
-            ..CandidateQuery::default()
-        })
-        .await
-        .unwrap();
-    let application = zoe.rows[0].application_id;
+    let application = support::application(&app, "Zoë").await;
     answers.push(json(
         &app.pre_send(&[application], &interviews[0].key)
             .await
@@ -95,40 +89,9 @@ async fn no_secret_reaches_the_database_the_log_or_any_answer() {
             .await
             .unwrap(),
     ));
-    let invitation = app
-        .candidates(&CandidateQuery {
-            search: Some("Zoë".into()),
-            limit: 5,
-            ..CandidateQuery::default()
-        })
-        .await
-        .unwrap()
-        .rows[0]
-        .invitation_id
-        .unwrap();
-    let key = app
-        .engine()
-        .store()
-        .invitation(invitation.into())
-        .await
-        .unwrap()
-        .participant_key
-        .unwrap();
-    app.sandbox()
-        .unwrap()
-        .willo
-        .advance(
-            &key,
-            Some(desk_sandbox::willo::model::ParticipantStatus::Completed),
-        )
-        .unwrap();
-    let inbox = loop {
-        let inbox = app.inbox().await.unwrap();
-        if !inbox.is_empty() {
-            break inbox;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let invitation = support::complete_latest(&app, application).await;
+    let inbox = app.inbox().await.unwrap();
+    assert_eq!(inbox.len(), 1, "the completed interview waits for review");
     answers.push(json(&inbox));
     answers.push(json(&app.review_detail(invitation).await.unwrap()));
     app.approve(
@@ -140,18 +103,8 @@ async fn no_secret_reaches_the_database_the_log_or_any_answer() {
     )
     .await
     .unwrap();
-    for _ in 0..200 {
-        if app
-            .timeline(application)
-            .await
-            .unwrap()
-            .iter()
-            .any(|s| s.step == "synced")
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // The write-back ran too: the note is one more place a secret could have gone.
+    support::wait_for_status(&app, application, "synced").await;
     answers.push(json(&app.timeline(application).await.unwrap()));
     answers.push(json(
         &app.candidates(&CandidateQuery {

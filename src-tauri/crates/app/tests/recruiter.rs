@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,6 +13,7 @@ use desk_app::ipc::{ActivityQuery, CandidateQuery, Severity};
 use desk_app::{App, ErrorCode};
 use desk_engine::{AutomationRequest, BulkProgress, InterviewChoice, ReviewInput, Schedule};
 use desk_sandbox::SandboxConfig;
+use support::{application, complete_latest, query, wait_for_status};
 
 fn fast() -> Schedule {
     Schedule {
@@ -29,61 +32,13 @@ async fn open() -> (App, tempfile::TempDir) {
     (app, dir)
 }
 
-fn query(search: Option<&str>) -> CandidateQuery {
-    CandidateQuery {
-        search: search.map(Into::into),
-        limit: 100,
-        ..CandidateQuery::default()
-    }
-}
-
-async fn application(app: &App, name: &str) -> u32 {
-    let page = app.candidates(&query(Some(name))).await.unwrap();
-    assert_eq!(page.rows.len(), 1, "one {name}");
-    page.rows[0].application_id
-}
-
-async fn wait_for_status(app: &App, application_id: u32, status: &str) {
-    for _ in 0..200 {
-        let rows = app.candidates(&query(None)).await.unwrap().rows;
-        if rows
-            .iter()
-            .any(|r| r.application_id == application_id && r.status == status)
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("application {application_id} never became {status}");
-}
-
 /// Sends the first interview to Zoë by hand and has her complete it in the simulated Willo.
 /// Returns her application and invitation.
 async fn zoe_completed(app: &App) -> (u32, u32) {
     let interview = app.interviews().await.unwrap()[0].key.clone();
     let zoe = application(app, "Zoë").await;
     app.send(&[zoe], &interview, &|_| {}).await.unwrap();
-    let invitation = app.candidates(&query(Some("Zoë"))).await.unwrap().rows[0]
-        .invitation_id
-        .unwrap();
-    let key = app
-        .engine()
-        .store()
-        .invitation(invitation.into())
-        .await
-        .unwrap()
-        .participant_key
-        .unwrap();
-    app.sandbox()
-        .unwrap()
-        .willo
-        .advance(
-            &key,
-            Some(desk_sandbox::willo::model::ParticipantStatus::Completed),
-        )
-        .unwrap();
-    wait_for_status(app, zoe, "completed").await;
-    (zoe, invitation)
+    (zoe, complete_latest(app, zoe).await)
 }
 
 #[tokio::test]

@@ -50,11 +50,7 @@ fn snapshot(stage_of_app: &str) -> AtsSnapshot {
 
 #[sqlx::test(migrator = "desk_store::MIGRATOR")]
 async fn a_snapshot_is_stored_and_counted_per_stage(pool: SqlitePool) {
-    let store = Store::from_pool(pool);
-    let conn = store
-        .upsert_connection("greenhouse", "Acme", "http://gh", 1)
-        .await
-        .unwrap();
+    let (store, conn) = connected(pool).await;
     let counts = store
         .save_ats_snapshot(conn, &snapshot("S-review"), 10)
         .await
@@ -132,11 +128,7 @@ async fn a_resync_detects_only_real_stage_changes(pool: SqlitePool) {
 
 #[sqlx::test(migrator = "desk_store::MIGRATOR")]
 async fn applications_whose_job_is_missing_are_skipped_not_half_written(pool: SqlitePool) {
-    let store = Store::from_pool(pool);
-    let conn = store
-        .upsert_connection("greenhouse", "Acme", "http://gh", 1)
-        .await
-        .unwrap();
+    let (store, conn) = connected(pool).await;
     let mut snap = snapshot("S-review");
     snap.applications[0].job_remote_id = "unknown".into();
     let counts = store.save_ats_snapshot(conn, &snap, 10).await.unwrap();
@@ -417,14 +409,20 @@ async fn another_programs_database_is_refused_and_left_untouched() {
     );
 }
 
-/// A store with the test snapshot synced at time 10 (the application in `stage`), and the ids of
-/// its connection, its job and its screening stage.
-async fn synced(pool: SqlitePool, stage: &str) -> (Store, i64, i64, i64) {
+/// A store over `pool` with the test's Greenhouse connection, and that connection's id.
+async fn connected(pool: SqlitePool) -> (Store, i64) {
     let store = Store::from_pool(pool);
     let conn = store
         .upsert_connection("greenhouse", "Acme", "http://gh", 1)
         .await
         .unwrap();
+    (store, conn)
+}
+
+/// A store with the test snapshot synced at time 10 (the application in `stage`), and the ids of
+/// its connection, its job and its screening stage.
+async fn synced(pool: SqlitePool, stage: &str) -> (Store, i64, i64, i64) {
+    let (store, conn) = connected(pool).await;
     store
         .save_ats_snapshot(conn, &snapshot(stage), 10)
         .await
@@ -546,11 +544,7 @@ async fn a_killed_workers_claim_counts_and_its_lease_is_released_for_the_next_pr
 
 #[sqlx::test(migrator = "desk_store::MIGRATOR")]
 async fn search_finds_each_application_and_follows_a_rename(pool: SqlitePool) {
-    let store = Store::from_pool(pool);
-    let conn = store
-        .upsert_connection("greenhouse", "Acme", "http://gh", 1)
-        .await
-        .unwrap();
+    let (store, conn) = connected(pool).await;
     let mut snap = snapshot("S-review");
     // Zoë applied twice: both applications are found, newest first.
     snap.applications.push(ApplicationRecord {
