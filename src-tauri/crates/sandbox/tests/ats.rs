@@ -393,6 +393,28 @@ async fn a_test_can_move_candidates_between_stages() {
 }
 
 #[tokio::test]
+async fn a_test_can_rename_a_candidate_and_the_ats_shows_the_name_as_given() {
+    let sb = start().await;
+    let rename = |id: u64| {
+        Client::new()
+            .put(format!("{}/ats/candidates/{id}/name", sb.info.admin_url))
+            .json(&json!({"first_name": "<b>José</b>", "last_name": "Álvarez & Co"}))
+            .send()
+    };
+    assert_eq!(rename(7003).await.unwrap().status(), StatusCode::NO_CONTENT);
+    let candidate = sb.ats.with_data(|d| d.candidate(7003).cloned().unwrap());
+    assert_eq!(
+        (candidate.first_name.as_str(), candidate.last_name.as_str()),
+        ("<b>José</b>", "Álvarez & Co")
+    );
+    assert_eq!(
+        rename(1).await.unwrap().status(),
+        StatusCode::BAD_REQUEST,
+        "no such candidate"
+    );
+}
+
+#[tokio::test]
 async fn applicants_reach_screening_on_a_timer_when_asked() {
     let mut config = SandboxConfig::for_tests();
     config.ats_advance_every = Some(std::time::Duration::from_millis(30));

@@ -227,3 +227,28 @@ async fn admin_routes_and_media_are_never_faulted() {
         .unwrap();
     assert_eq!(media.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_time_spent_answering_counts_requests_but_not_an_injected_delay() {
+    let sb = start().await;
+    assert_eq!(sb.busy.total(), Duration::ZERO);
+    languages(&sb).await.unwrap();
+    let one = sb.busy.total();
+    assert!(one > Duration::ZERO, "an answered request counts");
+    set_faults(
+        &sb,
+        json!([{"kind": "delay", "millis": 300, "path_prefix": "/api/", "times": 1}]),
+    )
+    .await;
+    let started = Instant::now();
+    languages(&sb).await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "the delay ran"
+    );
+    let delayed = sb.busy.total() - one;
+    assert!(
+        delayed < Duration::from_millis(150),
+        "the injected delay is not the simulator's own time: {delayed:?}"
+    );
+}
