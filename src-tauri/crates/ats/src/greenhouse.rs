@@ -446,7 +446,11 @@ impl AtsConnector for Greenhouse {
             .await?;
         Ok(notes
             .into_iter()
-            .find(|(n, _)| n.body.as_deref().is_some_and(|b| b.contains(marker)))
+            .find(|(n, _)| {
+                n.body
+                    .as_deref()
+                    .is_some_and(|b| crate::holds_marker(b, marker))
+            })
             .map(|(n, _)| id(&n.id)))
     }
 

@@ -55,6 +55,20 @@ fn text(value: &Value, key: &str) -> Option<String> {
     value.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
+/// Every place a Lever note may keep its body: `text`, `value`, and each `fields[].value`.
+fn note_texts(note: &Value) -> impl Iterator<Item = &str> {
+    let top = ["text", "value"]
+        .into_iter()
+        .filter_map(|k| note.get(k).and_then(Value::as_str));
+    let fields = note
+        .get("fields")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f.get("value").and_then(Value::as_str));
+    top.chain(fields)
+}
+
 impl Lever {
     pub fn new(http: reqwest::Client, config: LeverConfig) -> Self {
         Self {
@@ -318,11 +332,7 @@ impl AtsConnector for Lever {
             .await?;
         Ok(notes
             .into_iter()
-            .find(|n| {
-                ["text", "value"]
-                    .iter()
-                    .any(|k| text(n, k).is_some_and(|t| t.contains(marker)))
-            })
+            .find(|n| note_texts(n).any(|t| crate::holds_marker(t, marker)))
             .and_then(|n| text(&n, "id")))
     }
 

@@ -7,10 +7,12 @@ pub mod greenhouse;
 mod http;
 pub mod lever;
 mod link;
+mod marker;
 mod records;
 
 pub use connector::{
     AtsConnector, Capabilities, FileSource, NewAttachment, NewNote, StageChange, User,
 };
 pub use error::AtsError;
+pub use marker::holds_marker;
 pub use records::{Application, Candidate, Job, Stage};

@@ -255,6 +255,13 @@ async fn every_write_sends_harvests_body() {
         gh.find_note(&app, "willo-desk:nothing").await.unwrap(),
         None
     );
+    assert_eq!(
+        gh.find_note(&app, "willo-desk:0123456789abcdef0123456789abcdef")
+            .await
+            .unwrap(),
+        None,
+        "a marker's prefix is not the marker"
+    );
 }
 
 #[tokio::test]

@@ -456,3 +456,29 @@ async fn an_uploaded_file_is_found_by_its_name() {
         None
     );
 }
+
+#[tokio::test]
+async fn a_marker_is_found_exactly_and_in_every_field_a_note_keeps_its_body_in() {
+    let server = MockServer::start().await;
+    get(
+        &server,
+        "/opportunities/opp-1/notes",
+        ResponseTemplate::new(200).set_body_json(fixture("notes_fields")),
+    )
+    .await;
+    let lever = connector(&server);
+    let opp = opportunity("opp-1");
+    let find = |revision: &str| {
+        let marker = format!("willo-desk:0123456789abcdef0123456789abcdef:{revision}");
+        let lever = &lever;
+        let opp = &opp;
+        async move { lever.find_note(opp, &marker).await.unwrap() }
+    };
+    assert_eq!(
+        find("1").await.as_deref(),
+        Some("note-4"),
+        "revision 1 lives in fields[].value, and revision 10's note is not it"
+    );
+    assert_eq!(find("10").await.as_deref(), Some("note-3"));
+    assert_eq!(find("2").await, None, "no note of revision 2");
+}

@@ -71,9 +71,11 @@ impl WilloClient {
     }
 
     /// Finds the authorization scheme the server accepts (bare, then Bearer, then Token),
-    /// remembers it, and returns it. Refused by all: `WilloError::Auth`.
+    /// remembers it, and returns it. Refused by all: `WilloError::Auth`. It asks for the
+    /// interviews (one page of one), which any key Willo Desk can use must be able to read.
     pub async fn detect_auth_scheme(&self) -> Result<AuthScheme, WilloError> {
-        let url = self.url("languages/")?;
+        let mut url = self.url("interviews/")?;
+        url.query_pairs_mut().append_pair("page_size", "1");
         for scheme in AuthScheme::DETECTION_ORDER {
             match self
                 .request_once(&Method::GET, url.clone(), None, scheme)

@@ -742,17 +742,19 @@ async fn an_invite_refused_with_429_is_sent_again_after_retry_after() {
 async fn the_auth_scheme_is_detected_and_remembered() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/api/integrations/v2/languages/"))
+        .and(path("/api/integrations/v2/interviews/"))
         .and(header("authorization", format!("Bearer {KEY}").as_str()))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
-        .and(path("/api/integrations/v2/languages/"))
+        .and(path("/api/integrations/v2/interviews/"))
         .respond_with(ResponseTemplate::new(401))
         .with_priority(10)
         .mount(&server)
         .await;
+    // An endpoint some keys cannot read plays no part.
+    on(&server, "GET", "/languages/", ResponseTemplate::new(404)).await;
     let c = client(&server);
     assert_eq!(c.detect_auth_scheme().await.unwrap(), AuthScheme::Bearer);
     assert_eq!(c.auth_scheme(), AuthScheme::Bearer);
@@ -773,7 +775,7 @@ async fn the_auth_scheme_is_detected_and_remembered() {
 #[tokio::test]
 async fn a_key_refused_by_every_scheme_is_an_auth_error() {
     let server = MockServer::start().await;
-    on(&server, "GET", "/languages/", ResponseTemplate::new(401)).await;
+    on(&server, "GET", "/interviews/", ResponseTemplate::new(401)).await;
     assert_eq!(
         client(&server).detect_auth_scheme().await.unwrap_err(),
         WilloError::Auth
