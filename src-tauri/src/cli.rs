@@ -76,9 +76,15 @@ pub fn run_secret(command: &SecretCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Environment variables first, then the keychain.
-fn read_env(name: &str) -> Option<String> {
-    std::env::var(name).ok()
+/// The secrets a configuration names: each from the environment, else from the keychain.
+fn config_secrets(
+    config: &desk_app::config::ServeConfig,
+) -> Result<std::collections::HashMap<String, String>, desk_app::AppError> {
+    desk_app::secrets::resolve(
+        &config.secret_names(),
+        &|name| std::env::var(name).ok(),
+        &desk_app::secrets::Keychain,
+    )
 }
 
 #[derive(Debug, Args)]
@@ -91,12 +97,24 @@ pub struct ServeArgs {
 /// Runs the doctor's checks and prints each finding with what to do. `Ok(false)`: a problem was found.
 pub fn run_doctor(config: &desk_app::config::ServeConfig) -> anyhow::Result<bool> {
     use desk_app::doctor::Severity;
-    let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
-    let secrets = desk_app::secrets::lookup(&read_env, &desk_app::secrets::Keychain);
-    let findings = runtime
-        .block_on(desk_app::doctor::check(config, &secrets))
-        .map_err(|e| anyhow::anyhow!(e.message))?;
     let mut out = String::new();
+    let secrets = match config_secrets(config) {
+        Ok(secrets) => secrets,
+        Err(error) => {
+            // Nothing else can be checked without the secrets; say what stops it.
+            #[allow(clippy::print_stdout)]
+            {
+                println!("PROBLEM  {}", error.message);
+            }
+            return Ok(false);
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
+    let findings = runtime
+        .block_on(desk_app::doctor::check(config, &|name| {
+            secrets.get(name).cloned()
+        }))
+        .map_err(|e| anyhow::anyhow!(e.message))?;
     for f in &findings {
         let mark = match f.severity {
             Severity::Ok => "ok     ",
@@ -124,10 +142,11 @@ pub fn run_serve(
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
     runtime.block_on(async {
-        let secrets = desk_app::secrets::lookup(&read_env, &desk_app::secrets::Keychain);
-        let server = desk_app::serve::Server::start(config, data_dir, &secrets)
-            .await
-            .map_err(|e| anyhow::anyhow!(e.message))?;
+        let secrets = config_secrets(config).map_err(|e| anyhow::anyhow!(e.message))?;
+        let server =
+            desk_app::serve::Server::start(config, data_dir, &|name| secrets.get(name).cloned())
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?;
         let mut terminate =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
                 .context("could not listen for SIGTERM")?;

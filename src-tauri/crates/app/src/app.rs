@@ -146,10 +146,9 @@ impl App {
         schedule: Schedule,
     ) -> Result<Self, AppError> {
         let config = connections.to_config()?;
-        let no_env = |_: &str| None;
-        let keychain = Arc::clone(&secrets);
-        let secrets_lookup = crate::secrets::lookup(&no_env, keychain.as_ref());
-        let secrets_fn: &(dyn Fn(&str) -> Option<String> + Sync) = &secrets_lookup;
+        let found = crate::secrets::resolve(&config.secret_names(), &|_| None, secrets.as_ref())?;
+        let secrets_fn = |name: &str| found.get(name).cloned();
+        let secrets_fn: &(dyn Fn(&str) -> Option<String> + Sync) = &secrets_fn;
         let http = crate::http::client()?;
         let key = crate::config::secret(secrets_fn, &config.willo.api_key_env)?;
         let (ats, ats_kind, ats_url) =
