@@ -25,6 +25,11 @@ pub enum ConfigError {
     MissingSecret(String),
 }
 
+/// A week: a slower catch-up would leave completions unseen for too long to be useful.
+const MAX_RECONCILE_MINUTES: u64 = 7 * 24 * 60;
+/// A day.
+const MAX_POLL_SECONDS: u64 = 24 * 60 * 60;
+
 fn invalid(field: &str, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         field: field.to_owned(),
@@ -246,8 +251,17 @@ impl ServeConfig {
         }
     }
 
+    /// The names of the secrets this configuration needs (environment variables or keychain
+    /// entries), to read them all before anything starts.
+    pub fn secret_names(&self) -> Vec<&str> {
+        self.secret_fields()
+            .into_iter()
+            .map(|(_, name)| name)
+            .collect()
+    }
+
     /// Where each secret is looked up: (field, environment variable or keychain entry name).
-    fn secret_names(&self) -> Vec<(&'static str, &str)> {
+    fn secret_fields(&self) -> Vec<(&'static str, &str)> {
         let mut names = vec![("willo.api_key_env", self.willo.api_key_env.as_str())];
         names.push(match &self.ats {
             AtsSection::Greenhouse {
@@ -262,8 +276,19 @@ impl ServeConfig {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        // An empty path would silently mean the current folder.
+        if self
+            .data_dir
+            .as_ref()
+            .is_some_and(|d| d.as_os_str().to_string_lossy().trim().is_empty())
+        {
+            return Err(invalid(
+                "data_dir",
+                "is empty: leave it out for the default folder, or give a path",
+            ));
+        }
         check_url("willo.base_url", &self.willo_url())?;
-        for (field, name) in self.secret_names() {
+        for (field, name) in self.secret_fields() {
             let ok = (1..=128).contains(&name.len())
                 && name
                     .bytes()
@@ -320,10 +345,17 @@ impl ServeConfig {
                 ));
             }
         }
-        if self.engine.reconcile_every_minutes == 0 || self.engine.ats_poll_every_seconds < 10 {
+        // Bounded above too: the schedule multiplies them into milliseconds.
+        if !(1..=MAX_RECONCILE_MINUTES).contains(&self.engine.reconcile_every_minutes) {
             return Err(invalid(
-                "engine",
-                "reconcile_every_minutes must be at least 1 and ats_poll_every_seconds at least 10",
+                "engine.reconcile_every_minutes",
+                format!("must be from 1 to {MAX_RECONCILE_MINUTES} (a week)"),
+            ));
+        }
+        if !(10..=MAX_POLL_SECONDS).contains(&self.engine.ats_poll_every_seconds) {
+            return Err(invalid(
+                "engine.ats_poll_every_seconds",
+                format!("must be from 10 to {MAX_POLL_SECONDS} (a day)"),
             ));
         }
         let mut jobs = std::collections::HashSet::new();
@@ -366,7 +398,7 @@ impl ServeConfig {
     }
 }
 
-/// Reads a secret the configuration names (see [`crate::secrets::lookup`]).
+/// Reads a secret the configuration names (see [`crate::secrets::resolve`]).
 pub fn secret(
     env: &dyn Fn(&str) -> Option<String>,
     variable: &str,
@@ -424,6 +456,11 @@ mod tests {
             ("[willo]\napi_key_env = \"\"\n[ats]\nkind = \"lever\"\n", "willo.api_key_env"),
             ("[willo]\n[ats]\nkind = \"lever\"\napi_key_env = \"$(rm -rf ~)\"\n", "ats.api_key_env"),
             ("[willo]\n[ats]\nkind = \"greenhouse\"\nclient_id = \"x\"\nclient_secret_env = 7\n", "invalid type: integer `7`, expected a string"),
+            ("[willo]\n[ats]\nkind = \"lever\"\n[engine]\nreconcile_every_minutes = 9223372036854775807\n", "engine.reconcile_every_minutes"),
+            ("[willo]\n[ats]\nkind = \"lever\"\n[engine]\nreconcile_every_minutes = 0\n", "engine.reconcile_every_minutes"),
+            ("[willo]\n[ats]\nkind = \"lever\"\n[engine]\nats_poll_every_seconds = 18446744073709551615\n", "engine.ats_poll_every_seconds"),
+            ("data_dir = \"\"\n[willo]\n[ats]\nkind = \"lever\"\n", "data_dir"),
+            ("data_dir = \"  \"\n[willo]\n[ats]\nkind = \"lever\"\n", "data_dir"),
             ("[willo]\n[ats]\nkind = \"lever\"\n[[automations]]\njob = \" \"\ninterview = \"0123456789abcdef0123456789abcdef\"\ntrigger_stages = [\"s\"]\n", "automations[0].job"),
         ] {
             let error = parse(text).unwrap_err().to_string();

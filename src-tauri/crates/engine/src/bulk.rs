@@ -8,7 +8,10 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
+use desk_store::Withdrawal;
+
 use crate::checks::{self, Existing, Refusal};
+use crate::worker::WITHDRAWN;
 use crate::{Engine, EngineError, InviteOutcome, OutboxReport};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,8 +55,6 @@ fn refused(target: desk_store::InviteTarget, refusals: Vec<Refusal>) -> PreSend 
         refusals,
     }
 }
-
-const WITHDRAWN: &str = "Cancelled by the recruiter before it was sent.";
 
 impl Engine {
     /// What sending `interview_key` to each application would do, without sending or recording
@@ -180,6 +181,8 @@ impl Engine {
         };
         let mut waiting: Vec<i64> = Vec::new();
         let mut still_queueing = true;
+        // Invitations whose withdrawal was asked for already.
+        let mut asked = HashSet::new();
         loop {
             while still_queueing {
                 // Nothing to drive yet: wait for the queueing half rather than spin.
@@ -208,21 +211,29 @@ impl Engine {
                 let now = self.now();
                 let mut still = Vec::new();
                 for id in waiting.drain(..) {
-                    if self
+                    if !asked.insert(id) {
+                        still.push(id);
+                        continue;
+                    }
+                    // One that was attempted settles later: the worker looks for what that
+                    // attempt did, then links it (sent) or withdraws it (cancelled).
+                    match self
                         .store
                         .withdraw_outbox(&format!("invite:{id}"), WITHDRAWN, now)
                         .await?
                     {
-                        self.store.withdraw_invitation(id, WITHDRAWN, now).await?;
-                        state.cancelled += 1;
-                    } else {
-                        still.push(id);
+                        Withdrawal::Withdrawn => {
+                            self.store.withdraw_invitation(id, WITHDRAWN, now).await?;
+                            state.cancelled += 1;
+                        }
+                        Withdrawal::AfterLooking | Withdrawal::TooLate => still.push(id),
                     }
                 }
                 waiting = still;
             }
-            // Drive the outbox here too (leases keep this safe beside the background loop).
-            let worked = self.run_outbox_once().await?;
+            // Drive the outbox here too, one driver at a time; where another process holds the
+            // engine's lock, this does nothing and the holder sends what was queued here.
+            let worked = self.run_outbox(1).await?;
             let settled = self.store.settled_invitations(&waiting).await?;
             for (_, status) in &settled {
                 match status.as_str() {
@@ -234,8 +245,13 @@ impl Engine {
             let settled: HashSet<i64> = settled.into_iter().map(|(id, _)| id).collect();
             waiting.retain(|id| !settled.contains(id));
             if worked == OutboxReport::default() && !waiting.is_empty() {
-                // Nothing was due here: the rest is backing off or leased by the background loop.
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                // Nothing was due here: the rest is backing off, or another driver has it.
+                tokio::time::sleep(if self.is_acting() {
+                    Duration::from_millis(50)
+                } else {
+                    Duration::from_millis(500)
+                })
+                .await;
             }
         }
     }

@@ -1,5 +1,6 @@
 //! The engine's shared parts.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,9 +15,11 @@ use crate::{Clock, EventSink};
 pub struct EngineConfig {
     /// Region for phone numbers written without a country code (ISO 3166 alpha-2, e.g. "GB").
     pub default_region: Option<String>,
-    /// Names this worker's outbox leases.
+    /// Names this worker's outbox leases (each claim adds a number of its own).
     pub worker_id: String,
-    /// How long a claimed outbox item belongs to this worker before another may take it.
+    /// How long a claimed outbox item belongs to its claim. An item is claimed (and its lease
+    /// renewed) just before each side effect, so this only needs to cover one request with its
+    /// retries; a process that dies has its leases released by the next one to take the lock.
     pub lease: Duration,
     /// Attempts before an outbox item is marked failed for a person to look at.
     pub max_attempts: i64,
@@ -25,6 +28,10 @@ pub struct EngineConfig {
     pub max_backoff: Duration,
     /// The ATS custom field that receives Willo's score, where the ATS has custom fields.
     pub score_field: Option<String>,
+    /// How long after completion an interview is still re-read by the catch-up (hourly, within
+    /// its budget): a score or summary that Willo adds later becomes a follow-up note even
+    /// without webhooks. Zero: never.
+    pub recheck_completed_for: Duration,
 }
 
 impl Default for EngineConfig {
@@ -32,11 +39,12 @@ impl Default for EngineConfig {
         Self {
             default_region: None,
             worker_id: format!("worker-{}", std::process::id()),
-            lease: Duration::from_secs(60),
+            lease: Duration::from_secs(5 * 60),
             max_attempts: 8,
             first_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(300),
             score_field: None,
+            recheck_completed_for: Duration::from_secs(3 * 24 * 60 * 60),
         }
     }
 }
@@ -59,6 +67,16 @@ pub struct Engine {
     /// One ATS poll at a time, whoever asks (the loop, a click): a second waits for the first.
     pub(crate) polling: tokio::sync::Mutex<()>,
     pub(crate) health: crate::health::Health,
+    /// One outbox driver at a time in this process (the background loop, a bulk send).
+    pub(crate) outbox_turn: tokio::sync::Mutex<()>,
+    /// Numbers each claim, so that no two claims share a lease owner.
+    pub(crate) claims: AtomicU64,
+    /// Whether this process carries out side effects on Willo and the ATS: true where it holds
+    /// the engine's lock on the database; false in a process that only records what a recruiter
+    /// does, for the lock's holder to carry out.
+    pub(crate) acting: AtomicBool,
+    /// Set when the engine is asked to stop: the outbox finishes the item in flight, no more.
+    pub(crate) stopping: Arc<AtomicBool>,
 }
 
 impl Engine {
@@ -83,7 +101,27 @@ impl Engine {
             poll_now: Arc::new(Notify::new()),
             polling: tokio::sync::Mutex::new(()),
             health: crate::health::Health::default(),
+            outbox_turn: tokio::sync::Mutex::new(()),
+            claims: AtomicU64::new(0),
+            acting: AtomicBool::new(true),
+            stopping: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Whether this process carries out side effects (see [`Engine::set_acting`]).
+    pub fn is_acting(&self) -> bool {
+        self.acting.load(Ordering::SeqCst)
+    }
+
+    /// Switches side effects on (this process holds the engine's lock) or off (another process
+    /// does: what is recorded here is carried out there). On by default.
+    pub fn set_acting(&self, acting: bool) {
+        self.acting.store(acting, Ordering::SeqCst);
+    }
+
+    /// Whether the engine was asked to stop.
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
     }
 
     /// Connects the ATS (the store's `connection` id for it): enables stage triggers and write-back.

@@ -14,6 +14,9 @@ impl Engine {
         let items = self.store.unprocessed_inbox(BATCH).await?;
         let count = items.len();
         for item in items {
+            if self.is_stopping() {
+                break;
+            }
             let found = hint::parse(item.body.as_bytes());
             let error = match &found.participant {
                 None => Some("the delivery names no participant".to_owned()),

@@ -59,9 +59,20 @@ pub fn transcripts(c: &NoteContent<'_>) -> String {
     parts.join("\n\n")
 }
 
-/// The marker that identifies one revision of one participant's results in an ATS note.
-pub fn marker(participant_key: &str, revision: i64) -> String {
-    format!("willo-desk:{participant_key}:{revision}")
+/// Which results a write-back carries: the participant's revision, and the review's version where
+/// a recruiter reviewed it again with something new (`3`, or `3.r2` for the second review).
+pub fn revision_tag(revision: i64, review_version: i64) -> String {
+    if review_version > 1 {
+        format!("{revision}.r{review_version}")
+    } else {
+        revision.to_string()
+    }
+}
+
+/// The marker that identifies one write-back of one participant's results in an ATS note
+/// (`tag` from [`revision_tag`]).
+pub fn marker(participant_key: &str, tag: &str) -> String {
+    format!("willo-desk:{participant_key}:{tag}")
 }
 
 /// Candidate-written text, made safe for an ATS that renders HTML.
@@ -334,6 +345,7 @@ mod tests {
             comment: Some("Good <b>fit</b>.".into()),
             redactions: vec!["q".into()],
             reviewed_at: 0,
+            version: 1,
         };
         let mut c = content(&responses, 1, "m");
         c.review = Some(&review);

@@ -27,6 +27,9 @@ pub struct CatchUpReport {
     pub throttled: bool,
 }
 
+/// A completed interview is re-read at most this often while it is recent.
+const RECHECK_EVERY_MS: i64 = 60 * 60 * 1000;
+
 fn status_name(status: &ParticipantStatus) -> Option<&'static str> {
     match status {
         ParticipantStatus::Opened => Some("opened"),
@@ -80,29 +83,39 @@ fn record(p: &Participant, invitation_id: Option<i64>, interview_key: &str) -> P
     }
 }
 
+/// How far a participant got, to tell which of a candidate's two invitations to follow.
+fn progress(status: &str) -> u8 {
+    match status {
+        "opened" => 1,
+        "started" => 2,
+        "completed" => 3,
+        _ => 0,
+    }
+}
+
 impl Engine {
     /// Fetches one participant and brings the local record up to date.
     pub async fn reconcile_participant(&self, key: &str) -> Result<Reconciled, EngineError> {
         let participant = self.willo.participant(key).await?;
-        let invitation = self.store.invitation_by_participant(key).await?;
+        let (invitation, belongs_to) = match self.store.invitation_by_participant(key).await? {
+            Some(invitation) => {
+                let id = invitation.id;
+                (Some(invitation), Some(id))
+            }
+            None => self.adopt(&participant).await?,
+        };
         let now = self.now();
         let interview_key = invitation
             .as_ref()
             .map(|i| i.interview_key.clone())
             .unwrap_or_default();
         self.store
-            .save_participant(
-                &record(
-                    &participant,
-                    invitation.as_ref().map(|i| i.id),
-                    &interview_key,
-                ),
-                now,
-            )
+            .save_participant(&record(&participant, belongs_to, &interview_key), now)
             .await?;
         let Some(invitation) = invitation else {
-            // Not one of ours (invited from Willo directly, or by another tool): stored, not linked.
-            tracing::info!("reconciled a participant that Willo Desk did not invite");
+            // Not one we follow (invited from Willo directly, by another tool, or a candidate's
+            // other invitation that got less far): stored, not acted on.
+            tracing::info!("reconciled a participant that no invitation follows");
             return Ok(Reconciled {
                 invitation_id: None,
                 status: status_name(&participant.status).unwrap_or("invited").into(),
@@ -149,20 +162,120 @@ impl Engine {
         })
     }
 
-    /// Reconciles up to `budget` open invitations, least recently checked first; one request each.
+    /// Matches a participant that no invitation links to one of ours by interview and email:
+    /// one an invite made whose answer was lost (or that was cancelled after it went out) is
+    /// linked to its invitation; a candidate's second participant (invited twice in the past) is
+    /// followed instead of the first when it got further, so the answers they gave are the ones
+    /// reviewed and written back. Returns the invitation to act on, and the one it belongs to.
+    async fn adopt(
+        &self,
+        participant: &Participant,
+    ) -> Result<(Option<desk_store::Invitation>, Option<i64>), EngineError> {
+        let (Some(email), Some(interview)) = (
+            participant.email.as_deref(),
+            participant.interview_key.as_deref(),
+        ) else {
+            return Ok((None, None));
+        };
+        let Some(invitation) = self.store.invitation_by_email(interview, email).await? else {
+            return Ok((None, None));
+        };
+        let now = self.now();
+        let status = status_name(&participant.status).unwrap_or("invited");
+        let follow = match &invitation.participant_key {
+            None => {
+                if self
+                    .store
+                    .mark_invited(invitation.id, &participant.key, "found in Willo later", now)
+                    .await?
+                {
+                    self.store
+                        .log_activity(
+                            "invite_linked",
+                            "Found the candidate's Willo invitation, made by an attempt whose answer was lost, and linked it",
+                            Some(invitation.id),
+                            Some(invitation.application_id),
+                            now,
+                        )
+                        .await?;
+                }
+                true
+            }
+            Some(_) => {
+                let followed = self
+                    .store
+                    .participant_of(invitation.id)
+                    .await?
+                    .map(|p| p.status)
+                    .unwrap_or_default();
+                let further = progress(status) > progress(&followed);
+                if further {
+                    self.store
+                        .follow_participant(invitation.id, &participant.key, now)
+                        .await?;
+                    self.store
+                        .log_activity(
+                            "participant_followed",
+                            "This candidate has two Willo invitations to the interview; the one they answered is followed now",
+                            Some(invitation.id),
+                            Some(invitation.application_id),
+                            now,
+                        )
+                        .await?;
+                }
+                further
+            }
+        };
+        let id = invitation.id;
+        Ok(if follow {
+            (Some(self.store.invitation(id).await?), Some(id))
+        } else {
+            (None, Some(id))
+        })
+    }
+
+    /// Reconciles what may have changed in Willo, within `budget` requests (one each): the open
+    /// invitations, least recently checked first; then, with budget left, a candidate's other
+    /// participant that no invitation follows (invited twice), and interviews completed in the
+    /// last days (`EngineConfig::recheck_completed_for`), each at most hourly, since Willo's
+    /// score or summary may come after the completion and a changed result is a follow-up note.
     /// Stops at the first 429 (the pacer then holds every call back until Willo's Retry-After).
     pub async fn catch_up(&self, budget: usize) -> Result<CatchUpReport, EngineError> {
-        let open = self
+        let limit = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        let mut keys: Vec<(Option<i64>, String)> = self
             .store
-            .open_invitations(i64::try_from(budget).unwrap_or(i64::MAX))
-            .await?;
+            .open_invitations(limit(budget))
+            .await?
+            .into_iter()
+            .map(|i| (Some(i.id), i.participant_key))
+            .collect();
+        if keys.len() < budget {
+            let strays = self
+                .store
+                .stray_participants(limit(budget - keys.len()))
+                .await?;
+            keys.extend(strays.into_iter().map(|key| (None, key)));
+        }
+        let window = i64::try_from(self.config.recheck_completed_for.as_millis()).unwrap_or(0);
+        if keys.len() < budget && window > 0 {
+            let now = self.now();
+            let recent = self
+                .store
+                .recently_completed(
+                    now - window,
+                    now - RECHECK_EVERY_MS,
+                    limit(budget - keys.len()),
+                )
+                .await?;
+            keys.extend(recent.into_iter().map(|i| (Some(i.id), i.participant_key)));
+        }
         let mut report = CatchUpReport::default();
-        for invitation in open {
+        for (invitation_id, key) in keys {
+            if self.is_stopping() {
+                break;
+            }
             report.requests += 1;
-            match self
-                .reconcile_participant(&invitation.participant_key)
-                .await
-            {
+            match self.reconcile_participant(&key).await {
                 Ok(done) => {
                     report.checked += 1;
                     report.completed += usize::from(done.newly_completed);
@@ -173,8 +286,10 @@ impl Engine {
                 }
                 Err(EngineError::Willo(error)) => {
                     // One participant's trouble (deleted in Willo, a bad body) must not stop the rest.
-                    tracing::warn!(%error, invitation = invitation.id, "could not reconcile an invitation");
-                    self.store.mark_checked(invitation.id, self.now()).await?;
+                    tracing::warn!(%error, invitation = ?invitation_id, "could not reconcile a participant");
+                    if let Some(id) = invitation_id {
+                        self.store.mark_checked(id, self.now()).await?;
+                    }
                     report.errors += 1;
                 }
                 Err(other) => return Err(other),

@@ -33,7 +33,11 @@ fn invalid(message: impl Into<String>) -> EngineError {
 impl Engine {
     async fn reviewable(&self, invitation_id: i64) -> Result<Vec<String>, EngineError> {
         let invitation = self.store.invitation(invitation_id).await?;
-        if !matches!(invitation.status.as_str(), "completed" | "reviewed") {
+        // A synced one too: a new rating or comment is written as a follow-up note.
+        if !matches!(
+            invitation.status.as_str(),
+            "completed" | "reviewed" | "synced"
+        ) {
             return Err(invalid(format!(
                 "only a completed interview can be reviewed; this one is {}",
                 invitation.status
@@ -104,6 +108,7 @@ impl Engine {
             comment,
             redactions: input.redactions,
             reviewed_at: now,
+            version: 0,
         };
         self.store.save_review(&review).await?;
         self.store
@@ -133,6 +138,7 @@ impl Engine {
             comment: None,
             redactions: Vec::new(),
             reviewed_at: now,
+            version: 0,
         };
         self.store.save_review(&review).await?;
         self.store

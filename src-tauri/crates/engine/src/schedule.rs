@@ -2,6 +2,7 @@
 //! reconcile on start, after the machine wakes, and on a slow schedule that is slower still while
 //! webhooks are known to arrive (Willo asks integrators not to poll hard).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -71,21 +72,24 @@ impl Schedule {
     }
 }
 
+/// How long a stop waits for the request in flight (HTTP timeouts are 30 s).
+const STOP_GRACE: Duration = Duration::from_secs(35);
+
 /// The engine's loop running in the background, and how to stop it.
 pub struct Background {
     stop: watch::Sender<bool>,
+    stopping: Arc<AtomicBool>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Background {
-    /// Stops the loop after the step it is in (all state is in the store), waiting up to 20 s.
+    /// Stops the loop: the outbox finishes the one item in flight and takes no other; every
+    /// other step ends where it is (all state is in the store).
     pub async fn stop(self) {
+        self.stopping.store(true, Ordering::SeqCst);
         let _ = self.stop.send(true);
-        if tokio::time::timeout(Duration::from_secs(20), self.task)
-            .await
-            .is_err()
-        {
-            tracing::warn!("the engine did not stop within 20 s");
+        if tokio::time::timeout(STOP_GRACE, self.task).await.is_err() {
+            tracing::warn!("the engine did not stop within {} s", STOP_GRACE.as_secs());
         }
     }
 }
@@ -94,8 +98,13 @@ impl Engine {
     /// Starts [`Engine::run`] on its own task.
     pub fn spawn(self: &Arc<Self>, schedule: Schedule) -> Background {
         let (stop, stopped) = watch::channel(false);
+        self.stopping.store(false, Ordering::SeqCst);
         let task = tokio::spawn(Arc::clone(self).run(schedule, stopped));
-        Background { stop, task }
+        Background {
+            stop,
+            stopping: Arc::clone(&self.stopping),
+            task,
+        }
     }
 
     /// Runs until `shutdown` turns true: outbox and inbox on every wake or tick, the catch-up as
@@ -147,8 +156,14 @@ impl Engine {
             if let Err(error) = self.run_outbox_once().await {
                 tracing::warn!(%error, "the outbox run failed");
             }
+            if *shutdown.borrow() {
+                break;
+            }
             if let Err(error) = self.process_inbox_once().await {
                 tracing::warn!(%error, "the inbox run failed");
+            }
+            if *shutdown.borrow() {
+                break;
             }
             let last_webhook = self.store.last_inbox_at().await.unwrap_or(None);
             if slept || schedule.catch_up_due(last_catch_up, last_webhook, now) {

@@ -3,14 +3,17 @@
 //! is tried again after an uncertain outcome; a field write is harmless to repeat; a move that the
 //! ATS refuses after an uncertain attempt has already happened. The ledger says what was written,
 //! with the ATS's ids.
+//!
+//! The candidate moves on only once everything else is written: the move is queued when the last
+//! other item is done, so a note the ATS refuses holds the move back. An invitation is "synced"
+//! only when every item is done; a failed one waits, with its error, for a retry.
 
 use desk_ats::{Application, AtsError, FileSource, NewAttachment, NewNote};
-use desk_store::OutboxItem;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::note::{self, NoteContent};
-use crate::worker::Step;
+use crate::worker::{Claim, Step};
 use crate::{Engine, EngineError};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,8 +42,22 @@ struct Payload {
     invitation_id: i64,
     application_id: i64,
     revision: i64,
+    /// The review's version when a recruiter reviewed again with something new (see
+    /// [`note::revision_tag`]); 0 or 1 otherwise.
+    #[serde(default)]
+    review_version: i64,
     #[serde(flatten)]
     target: Target,
+}
+
+/// What the automation says about moving a candidate whose results are written.
+enum PlannedMove {
+    /// No move is configured.
+    None,
+    /// A move is configured, but the score does not allow it (why).
+    Held(String),
+    /// Move to this stage (the ATS's id).
+    To(String),
 }
 
 impl Target {
@@ -54,11 +71,39 @@ impl Target {
     }
 }
 
+impl Payload {
+    /// The outbox key: a move happens once, whatever the revision; everything else once per
+    /// revision and review.
+    fn key(&self) -> String {
+        match &self.target {
+            Target::Move { .. } => format!("writeback:{}:move", self.invitation_id),
+            other => format!(
+                "writeback:{}:{}:{}",
+                self.invitation_id,
+                other.ledger_name(),
+                note::revision_tag(self.revision, self.review_version)
+            ),
+        }
+    }
+
+    /// The name this write goes by in the ledger (a second review's note is a note of its own).
+    fn ledger_target(&self) -> String {
+        match &self.target {
+            Target::Move { .. } => "move".into(),
+            other if self.review_version > 1 => {
+                format!("{}.r{}", other.ledger_name(), self.review_version)
+            }
+            other => other.ledger_name(),
+        }
+    }
+}
+
 impl Engine {
     /// Queues the write-back of an invitation's current results: a note (a follow-up note when an
-    /// earlier revision was written), the score in a custom field where the ATS has them and one
-    /// is configured, and the move to the automation's next stage if it has one. Queueing the
-    /// same revision again queues nothing new. Returns the outbox ids.
+    /// earlier revision or review was written), the transcripts file where they are long, and the
+    /// score in a custom field where the ATS has them and one is configured. The move to the
+    /// automation's next stage is queued once these are written. Queueing the same results again
+    /// queues nothing new. Returns the outbox ids.
     pub async fn queue_writeback(&self, invitation_id: i64) -> Result<Vec<i64>, EngineError> {
         let Some(ats) = &self.ats else {
             return Err(EngineError::Invalid("no ATS is connected".into()));
@@ -79,14 +124,16 @@ impl Engine {
                 .map(str::to_owned)
         };
         let (completed_at, share_url) = (text("completed_at"), text("share_url"));
-        let marker = note::marker(&participant.key, participant.revision);
-        let short_key: String = participant.key.chars().take(8).collect();
         let review = self.store.review(invitation_id).await?;
         if review.as_ref().is_some_and(|r| r.decision != "approved") {
             return Err(EngineError::Invalid(
                 "the reviewer chose not to send these results".into(),
             ));
         }
+        let review_version = review.as_ref().map_or(0, |r| r.version);
+        let tag = note::revision_tag(participant.revision, review_version);
+        let marker = note::marker(&participant.key, &tag);
+        let short_key: String = participant.key.chars().take(8).collect();
         let content = NoteContent {
             interview_title: &subject.interview_title,
             completed_at: completed_at.as_deref(),
@@ -99,12 +146,8 @@ impl Engine {
             transcripts_file: None,
             review: review.as_ref(),
         };
-        let transcripts_file = note::has_long_transcript(&content).then(|| {
-            format!(
-                "willo-transcripts-{short_key}-r{}.txt",
-                participant.revision
-            )
-        });
+        let transcripts_file = note::has_long_transcript(&content)
+            .then(|| format!("willo-transcripts-{short_key}-r{tag}.txt"));
         let content = NoteContent {
             transcripts_file: transcripts_file.as_deref(),
             ..content
@@ -130,72 +173,152 @@ impl Engine {
                 value: score.to_string(),
             });
         }
-        let job = self
-            .store
-            .ats_application(invitation.application_id)
-            .await?;
-        if let Some(job_id) = self
-            .store
-            .job_id(self.ats_connection, &job.job_remote_id)
+        if let PlannedMove::Held(why) = self
+            .planned_move(invitation.application_id, participant.score)
             .await?
         {
-            if let Some(automation) = self.store.automation_for_job(job_id).await? {
-                if let Some(stage) = automation.move_to_stage_id {
-                    match (automation.move_min_score, participant.score) {
-                        (Some(min), score) if score.is_none_or(|s| s < min) => {
-                            // A later score is a new revision, queued again: the move waits for it.
-                            let why = score.map_or_else(
-                                || format!("no score from Willo yet (the move needs {min})"),
-                                |s| format!("score {s} is below {min}"),
-                            );
-                            self.store
-                                .log_activity(
-                                    "move_held",
-                                    &format!("Not moved to the next stage: {why}"),
-                                    Some(invitation_id),
-                                    Some(invitation.application_id),
-                                    self.now(),
-                                )
-                                .await?;
-                        }
-                        _ => targets.push(Target::Move {
-                            stage: self.store.stage_remote_id(stage).await?,
-                        }),
-                    }
-                }
-            }
+            // A later score is a new revision, queued again: the move waits for it.
+            self.store
+                .log_activity(
+                    "move_held",
+                    &format!("Not moved to the next stage: {why}"),
+                    Some(invitation_id),
+                    Some(invitation.application_id),
+                    self.now(),
+                )
+                .await?;
         }
         let now = self.now();
         let mut ids = Vec::new();
+        let mut queued_new = false;
         for target in targets {
-            // A move happens once, whatever the revision; everything else once per revision.
-            let key = match &target {
-                Target::Move { .. } => format!("writeback:{invitation_id}:move"),
-                other => format!(
-                    "writeback:{invitation_id}:{}:{}",
-                    other.ledger_name(),
-                    participant.revision
-                ),
-            };
             let payload = Payload {
                 invitation_id,
                 application_id: invitation.application_id,
                 revision: participant.revision,
+                review_version,
                 target,
             };
-            let (id, _) = self
+            let (id, created) = self
                 .store
                 .enqueue(
                     "writeback",
-                    &key,
+                    &payload.key(),
                     &serde_json::to_value(&payload).unwrap_or_else(|_| json!({})),
                     now,
                 )
                 .await?;
+            queued_new |= created;
             ids.push(id);
+        }
+        if queued_new && invitation.status == "synced" {
+            // New results are on their way: not "written back" until they are.
+            let back_to = if review.is_some() {
+                "reviewed"
+            } else {
+                "completed"
+            };
+            self.store
+                .reopen_invitation(
+                    invitation_id,
+                    back_to,
+                    "new results queued for the ATS",
+                    now,
+                )
+                .await?;
         }
         self.wake.notify_one();
         Ok(ids)
+    }
+
+    /// Where the automation of an application's job moves the candidate once results are written.
+    async fn planned_move(
+        &self,
+        application_id: i64,
+        score: Option<f64>,
+    ) -> Result<PlannedMove, EngineError> {
+        let job = self.store.ats_application(application_id).await?;
+        let Some(job_id) = self
+            .store
+            .job_id(self.ats_connection, &job.job_remote_id)
+            .await?
+        else {
+            return Ok(PlannedMove::None);
+        };
+        let Some(automation) = self.store.automation_for_job(job_id).await? else {
+            return Ok(PlannedMove::None);
+        };
+        let Some(stage) = automation.move_to_stage_id else {
+            return Ok(PlannedMove::None);
+        };
+        Ok(match (automation.move_min_score, score) {
+            (Some(min), score) if score.is_none_or(|s| s < min) => {
+                PlannedMove::Held(score.map_or_else(
+                    || format!("no score from Willo yet (the move needs {min})"),
+                    |s| format!("score {s} is below {min}"),
+                ))
+            }
+            _ => PlannedMove::To(self.store.stage_remote_id(stage).await?),
+        })
+    }
+
+    /// After one write-back item is done: when it was the last one outstanding, queue the move
+    /// the automation asks for (once), or, with nothing left to do, mark the invitation synced.
+    async fn after_writeback(&self, payload: &Payload) -> Result<(), EngineError> {
+        let invitation_id = payload.invitation_id;
+        if self
+            .store
+            .outbox_unfinished_with_prefix(&format!("writeback:{invitation_id}:"))
+            .await?
+            > 0
+        {
+            return Ok(());
+        }
+        let score = self
+            .store
+            .participant_of(invitation_id)
+            .await?
+            .and_then(|p| p.score);
+        if let PlannedMove::To(stage) = self.planned_move(payload.application_id, score).await? {
+            let to_move = Payload {
+                target: Target::Move { stage },
+                ..payload.clone()
+            };
+            let (_, created) = self
+                .store
+                .enqueue(
+                    "writeback",
+                    &to_move.key(),
+                    &serde_json::to_value(&to_move).unwrap_or_else(|_| json!({})),
+                    self.now(),
+                )
+                .await?;
+            if created {
+                self.wake.notify_one();
+                return Ok(());
+            }
+        }
+        let now = self.now();
+        self.store
+            .advance_invitation(
+                invitation_id,
+                "synced",
+                Some("written back to the ATS"),
+                now,
+            )
+            .await?;
+        self.store
+            .log_activity(
+                "written_back",
+                "Wrote the interview results to the ATS",
+                Some(invitation_id),
+                Some(payload.application_id),
+                now,
+            )
+            .await?;
+        self.events
+            .emit(crate::EngineEvent::WrittenBack { invitation_id });
+        Ok(())
     }
 
     /// Queues every write-back that is due (see `Store::writebacks_due`): runs after each
@@ -228,7 +351,8 @@ impl Engine {
         Ok(due.len())
     }
 
-    pub(crate) async fn write_back(&self, item: &OutboxItem) -> Result<Step, EngineError> {
+    pub(crate) async fn write_back(&self, claim: &Claim) -> Result<Step, EngineError> {
+        let item = &claim.item;
         let payload: Payload = match serde_json::from_value(item.payload.clone()) {
             Ok(p) => p,
             Err(e) => return Ok(Step::Fail(format!("the queued write-back is damaged: {e}"))),
@@ -257,6 +381,9 @@ impl Engine {
                 match existing {
                     Ok(Some(id)) => Ok(Some(id)),
                     Ok(None) => {
+                        if !self.hold(claim).await? {
+                            return Ok(Step::Lost);
+                        }
                         let html = ats.capabilities().html_notes.then(|| html.clone());
                         ats.add_note(
                             &application,
@@ -280,6 +407,9 @@ impl Engine {
                 match existing {
                     Ok(Some(id)) => Ok(Some(id)),
                     Ok(None) => {
+                        if !self.hold(claim).await? {
+                            return Ok(Step::Lost);
+                        }
                         let file = NewAttachment {
                             filename: filename.clone(),
                             source: FileSource::Bytes {
@@ -292,15 +422,24 @@ impl Engine {
                     Err(e) => Err(e),
                 }
             }
-            Target::Field { name, value } => ats
-                .set_field(&application, name, value)
-                .await
-                .map(|()| None),
-            Target::Move { stage } => match ats.move_application(&application, stage).await {
-                // Refused after an attempt whose answer was lost: the first attempt moved it.
-                Err(AtsError::Rejected { .. }) if uncertain_before => Ok(None),
-                other => other.map(|()| None),
-            },
+            Target::Field { name, value } => {
+                if !self.hold(claim).await? {
+                    return Ok(Step::Lost);
+                }
+                ats.set_field(&application, name, value)
+                    .await
+                    .map(|()| None)
+            }
+            Target::Move { stage } => {
+                if !self.hold(claim).await? {
+                    return Ok(Step::Lost);
+                }
+                match ats.move_application(&application, stage).await {
+                    // Refused after an attempt whose answer was lost: the first attempt moved it.
+                    Err(AtsError::Rejected { .. }) if uncertain_before => Ok(None),
+                    other => other.map(|()| None),
+                }
+            }
         };
         let remote_id = match outcome {
             Ok(id) => id,
@@ -314,43 +453,20 @@ impl Engine {
         self.store
             .record_writeback(
                 payload.invitation_id,
-                &payload.target.ledger_name(),
+                &payload.ledger_target(),
                 payload.revision,
                 remote_id.as_deref(),
                 now,
             )
             .await?;
-        if self
+        if !self
             .store
-            .complete_outbox(item.id, &self.config.worker_id, remote_id.as_deref(), now)
+            .complete_outbox(item.id, &claim.owner, remote_id.as_deref(), now)
             .await?
-            && self
-                .store
-                .outbox_pending_with_prefix(&format!("writeback:{}:", payload.invitation_id))
-                .await?
-                == 0
         {
-            self.store
-                .advance_invitation(
-                    payload.invitation_id,
-                    "synced",
-                    Some("written back to the ATS"),
-                    now,
-                )
-                .await?;
-            self.store
-                .log_activity(
-                    "written_back",
-                    "Wrote the interview results to the ATS",
-                    Some(payload.invitation_id),
-                    Some(payload.application_id),
-                    now,
-                )
-                .await?;
-            self.events.emit(crate::EngineEvent::WrittenBack {
-                invitation_id: payload.invitation_id,
-            });
+            return Ok(Step::Lost);
         }
+        self.after_writeback(&payload).await?;
         Ok(Step::Done)
     }
 }

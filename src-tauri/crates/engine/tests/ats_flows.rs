@@ -229,7 +229,6 @@ async fn a_later_change_adds_a_follow_up_note_not_a_duplicate() {
         "...but the same revision is not written twice"
     );
 
-    // The recruiter moves the participant to another stage in Willo: the results changed.
     let key = w
         .store
         .invitation(invitation)
@@ -237,18 +236,38 @@ async fn a_later_change_adds_a_follow_up_note_not_a_duplicate() {
         .unwrap()
         .participant_key
         .unwrap();
-    w.sandbox.willo.with_data(|d| {
-        d.participants
-            .iter_mut()
-            .find(|p| p.key == key)
-            .unwrap()
-            .stage = Some("Accepted".into())
+    let edit = |change: &dyn Fn(&mut desk_sandbox::willo::model::Participant)| {
+        w.sandbox
+            .willo
+            .with_data(|d| change(d.participants.iter_mut().find(|p| p.key == key).unwrap()))
+    };
+
+    // What a recruiter does not care about changes: a re-signed media link, a Kanban column.
+    edit(&|p| {
+        for r in &mut p.responses {
+            r.media_url = r
+                .media_url
+                .as_ref()
+                .map(|u| format!("{u}?signature=renewed"));
+        }
+        p.stage = Some("Accepted".into());
     });
     w.engine.reconcile_participant(&key).await.unwrap();
     w.engine.queue_writeback(invitation).await.unwrap();
     w.drain_outbox(Duration::from_secs(10)).await;
+    assert_eq!(
+        writes(&w, "note").await.len(),
+        1,
+        "no follow-up note for a new media signature or a Willo stage"
+    );
+
+    // Willo's score arrives later: the results changed.
+    edit(&|p| p.score = Some(91.0));
+    w.engine.reconcile_participant(&key).await.unwrap();
+    w.engine.queue_writeback(invitation).await.unwrap();
+    w.drain_outbox(Duration::from_secs(10)).await;
     let notes = writes(&w, "note").await;
-    assert_eq!(notes.len(), 2);
+    assert_eq!(notes.len(), 2, "one follow-up note for the new score");
     assert!(notes[1]["body"]["body"]
         .as_str()
         .unwrap()
@@ -1075,4 +1094,184 @@ impl AutomationRequestExt for desk_engine::AutomationRequest {
             ..self
         }
     }
+}
+
+/// The kinds of activity logged about an invitation, oldest first.
+async fn activity_kinds(w: &World, invitation: i64) -> Vec<String> {
+    let mut kinds: Vec<_> = w
+        .store
+        .recent_activity(1_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.invitation_id == Some(invitation))
+        .map(|a| a.kind)
+        .collect();
+    kinds.reverse();
+    kinds
+}
+
+#[tokio::test]
+async fn while_the_ats_answers_the_note_with_503_the_candidate_is_not_moved() {
+    let w = world().await;
+    enable(&w, Some("400102")).await;
+    let invitation = completed_invitation(&w).await;
+    w.sandbox.faults.add(
+        FaultRule::new(FaultKind::Status { status: 503 })
+            .times(4)
+            .on_path("/greenhouse/v3/notes")
+            .on_method("POST"),
+    );
+    w.engine.queue_writeback(invitation).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while writes(&w, "note").await.is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the note was never written"
+        );
+        w.engine.run_outbox_once().await.unwrap();
+        let note_written = !writes(&w, "note").await.is_empty();
+        assert!(
+            note_written || writes(&w, "move").await.is_empty(),
+            "the candidate moved before the note existed"
+        );
+        assert!(
+            note_written || w.store.invitation(invitation).await.unwrap().status != "synced",
+            "synced without a note"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    w.drain_outbox(Duration::from_secs(10)).await;
+    let (notes, moves) = (writes(&w, "note").await, writes(&w, "move").await);
+    assert_eq!((notes.len(), moves.len()), (1, 1));
+    assert!(
+        notes[0]["id"].as_u64() < moves[0]["id"].as_u64(),
+        "the move came after the note"
+    );
+    assert_eq!(
+        w.store.invitation(invitation).await.unwrap().status,
+        "synced"
+    );
+}
+
+#[tokio::test]
+async fn a_note_the_ats_refuses_for_good_holds_the_move_and_shows_as_failed_until_retried() {
+    let mut w = world().await;
+    enable(&w, Some("400102")).await;
+    let invitation = completed_invitation(&w).await;
+    w.drain_events();
+    w.sandbox.faults.add(
+        FaultRule::new(FaultKind::Status { status: 400 })
+            .on_path("/greenhouse/v3/notes")
+            .on_method("POST"),
+    );
+    w.engine.queue_writeback(invitation).await.unwrap();
+    w.drain_outbox(Duration::from_secs(10)).await;
+
+    assert!(writes(&w, "note").await.is_empty());
+    assert!(
+        writes(&w, "move").await.is_empty(),
+        "no move without the note"
+    );
+    assert_eq!(
+        w.store.invitation(invitation).await.unwrap().status,
+        "completed",
+        "not synced: the note is missing"
+    );
+    let kinds = activity_kinds(&w, invitation).await;
+    assert!(kinds.contains(&"writeback_failed".to_owned()), "{kinds:?}");
+    assert!(
+        !kinds.contains(&"written_back".to_owned()),
+        "the log does not claim the results were written: {kinds:?}"
+    );
+    let failed = w.store.failed_items().await.unwrap();
+    let note = failed
+        .iter()
+        .find(|f| f.invitation_id == Some(invitation))
+        .expect("the refused note is listed as failed work");
+    assert!(
+        note.error.as_deref().is_some_and(|e| e.contains("400")),
+        "{note:?}"
+    );
+    assert!(
+        w.drain_events().iter().any(|e| matches!(
+            e,
+            desk_engine::EngineEvent::WritebackFailed { invitation_id, .. } if *invitation_id == invitation
+        )),
+        "a notification is raised"
+    );
+
+    // The recruiter fixes it in the ATS and presses Retry: the note, then the move.
+    w.sandbox.faults.clear();
+    w.engine.retry_failed(note.outbox_id).await.unwrap();
+    w.drain_outbox(Duration::from_secs(10)).await;
+    let (notes, moves) = (writes(&w, "note").await, writes(&w, "move").await);
+    assert_eq!((notes.len(), moves.len()), (1, 1));
+    assert!(notes[0]["id"].as_u64() < moves[0]["id"].as_u64());
+    assert_eq!(
+        w.store.invitation(invitation).await.unwrap().status,
+        "synced"
+    );
+    assert!(activity_kinds(&w, invitation)
+        .await
+        .contains(&"written_back".to_owned()));
+}
+
+#[tokio::test]
+async fn re_approving_with_a_new_review_writes_the_new_review_once() {
+    let w = world().await;
+    automate(&w, true, None, chrono_now()).await;
+    let invitation = completed_invitation(&w).await;
+    let review = |rating: i64, comment: &str| desk_engine::ReviewInput {
+        rating: Some(rating),
+        comment: Some(comment.into()),
+        ..desk_engine::ReviewInput::default()
+    };
+    w.engine
+        .approve(invitation, review(3, "Solid."))
+        .await
+        .unwrap();
+    w.drain_outbox(Duration::from_secs(10)).await;
+    assert_eq!(
+        w.store.invitation(invitation).await.unwrap().status,
+        "synced"
+    );
+
+    w.engine
+        .approve(invitation, review(5, "Outstanding on second look."))
+        .await
+        .unwrap();
+    assert_ne!(
+        w.store.invitation(invitation).await.unwrap().status,
+        "synced",
+        "not synced while the new review is on its way"
+    );
+    w.drain_outbox(Duration::from_secs(10)).await;
+    let notes = writes(&w, "note").await;
+    assert_eq!(notes.len(), 2, "the new review is written");
+    let body = notes[1]["body"]["body"].as_str().unwrap();
+    assert!(
+        body.contains("Outstanding on second look.") && !body.contains("Solid."),
+        "{body}"
+    );
+    let key = w
+        .store
+        .invitation(invitation)
+        .await
+        .unwrap()
+        .participant_key
+        .unwrap();
+    assert!(body.ends_with(&format!("willo-desk:{key}:1.r2")), "{body}");
+    assert_eq!(
+        w.store.invitation(invitation).await.unwrap().status,
+        "synced"
+    );
+
+    // The same review again is not a new one.
+    w.engine
+        .approve(invitation, review(5, "Outstanding on second look."))
+        .await
+        .unwrap();
+    w.drain_outbox(Duration::from_secs(10)).await;
+    assert_eq!(writes(&w, "note").await.len(), 2);
 }

@@ -32,8 +32,9 @@ impl Store {
             invitation_id,
             application_id
         )
-        .fetch_one(&self.writer)
-        .await?;
+        .fetch_all(&self.writer)
+        .await
+        .and_then(crate::first_row)?;
         Ok(id)
     }
 

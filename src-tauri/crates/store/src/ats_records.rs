@@ -118,8 +118,9 @@ impl Store {
                 raw,
                 now
             )
-            .fetch_one(&mut *tx)
-            .await?;
+            .fetch_all(&mut *tx)
+            .await
+            .and_then(crate::first_row)?;
             jobs.insert(job.remote_id.as_str(), id);
             counts.jobs += 1;
         }
@@ -141,8 +142,9 @@ impl Store {
                 stage.name,
                 stage.position
             )
-            .fetch_one(&mut *tx)
-            .await?;
+            .fetch_all(&mut *tx)
+            .await
+            .and_then(crate::first_row)?;
             stages.insert(stage.remote_id.as_str(), id);
             counts.stages += 1;
         }
@@ -166,8 +168,9 @@ impl Store {
                 raw,
                 now
             )
-            .fetch_one(&mut *tx)
-            .await?;
+            .fetch_all(&mut *tx)
+            .await
+            .and_then(crate::first_row)?;
             candidates.insert(candidate.remote_id.as_str(), id);
             counts.candidates += 1;
         }

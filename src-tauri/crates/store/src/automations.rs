@@ -132,8 +132,9 @@ impl Store {
             now,
             now
         )
-        .fetch_one(&self.writer)
-        .await?)
+        .fetch_all(&self.writer)
+        .await
+        .and_then(crate::first_row)?)
     }
 
     pub async fn set_automation_paused(
@@ -289,21 +290,23 @@ impl Store {
 
     /// Invitations whose current results are due for the ATS and have no note queued for them:
     /// completed under an automation that skips review, or approved by a reviewer, and not yet
-    /// queued at the participant's current revision. This covers the first write-back, one a crash
-    /// cut off between marking the interview completed and queueing it, and a follow-up after Willo's
-    /// results changed.
+    /// queued at the participant's current revision and the review's version. This covers the
+    /// first write-back, one a crash cut off between marking the interview completed (or
+    /// approved) and queueing it, a follow-up after Willo's results changed, and a re-review.
     pub async fn writebacks_due(&self) -> Result<Vec<i64>, StoreError> {
         Ok(sqlx::query_scalar!(
             r#"SELECT i.id AS "id!: i64"
                FROM invitations i
-               JOIN participants p ON p.invitation_id = i.id
+               JOIN participants p ON p.key = i.participant_key
                JOIN applications a ON a.id = i.application_id
+               LEFT JOIN reviews r ON r.invitation_id = i.id
                WHERE i.status IN ('completed', 'reviewed', 'synced')
                  AND p.status = 'completed'
-                 AND (EXISTS (SELECT 1 FROM automations au WHERE au.job_id = a.job_id AND au.review_required = 0)
-                      OR EXISTS (SELECT 1 FROM reviews r WHERE r.invitation_id = i.id AND r.decision = 'approved'))
-                 AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.invitation_id = i.id AND r.decision = 'skipped')
-                 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.key = 'writeback:' || i.id || ':note:' || p.revision)
+                 AND (r.decision = 'approved'
+                      OR (r.invitation_id IS NULL
+                          AND EXISTS (SELECT 1 FROM automations au WHERE au.job_id = a.job_id AND au.review_required = 0)))
+                 AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.key = 'writeback:' || i.id || ':note:' || p.revision
+                                   || CASE WHEN r.version > 1 THEN '.r' || r.version ELSE '' END)
                ORDER BY i.id"#
         )
         .fetch_all(&self.reader)
@@ -347,14 +350,15 @@ impl Store {
             .collect())
     }
 
-    /// The participant of an invitation as stored: (key, revision, summary, score, raw JSON).
+    /// The participant an invitation follows, as stored.
     pub async fn participant_of(
         &self,
         invitation_id: i64,
     ) -> Result<Option<StoredParticipant>, StoreError> {
         Ok(sqlx::query_as!(
             StoredParticipant,
-            r#"SELECT key AS "key!", revision AS "revision!: i64", status, summary, score, fetched_at FROM participants WHERE invitation_id = ?"#,
+            r#"SELECT p.key AS "key!", p.revision AS "revision!: i64", p.status, p.summary, p.score, p.fetched_at
+               FROM participants p JOIN invitations i ON i.participant_key = p.key WHERE i.id = ?"#,
             invitation_id
         )
         .fetch_optional(&self.reader)

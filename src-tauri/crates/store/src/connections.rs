@@ -31,8 +31,9 @@ impl Store {
             now,
             now
         )
-        .fetch_one(&self.writer)
-        .await?;
+        .fetch_all(&self.writer)
+        .await
+        .and_then(crate::first_row)?;
         Ok(id)
     }
 

@@ -9,6 +9,8 @@ pub enum StoreError {
     NotADatabase { path: PathBuf },
     #[error("{path} is an SQLite database of another program; it was left untouched")]
     Foreign { path: PathBuf },
+    #[error("{path} is damaged ({detail}); it was left untouched. Restore it from a backup, or move it aside to start with an empty database")]
+    Damaged { path: PathBuf, detail: String },
     #[error("could not create the data folder {path}: {source}")]
     DataDir {
         path: PathBuf,

@@ -38,8 +38,10 @@ impl Store {
             body,
             now
         )
-        .fetch_optional(&self.writer)
-        .await?;
+        .fetch_all(&self.writer)
+        .await?
+        .into_iter()
+        .next();
         Ok(id.map_or(InboxInsert::Duplicate, InboxInsert::New))
     }
 

@@ -91,8 +91,9 @@ impl Store {
             raw,
             now
         )
-        .fetch_one(&self.writer)
-        .await?)
+        .fetch_all(&self.writer)
+        .await
+        .and_then(crate::first_row)?)
     }
 
     pub async fn invite_target(&self, application_id: i64) -> Result<InviteTarget, StoreError> {
@@ -149,7 +150,9 @@ impl Store {
     }
 
     /// Queues an invitation and its outbox item in one transaction: both or neither. A refused
-    /// invitation for the same pair is reused (the recruiter fixed the data and tries again).
+    /// invitation for the same pair is reused (the recruiter fixed the data and tries again); its
+    /// outbox item keeps the count of earlier attempts, so one that may have reached Willo is
+    /// looked for before anything is sent again.
     pub async fn queue_invitation(
         &self,
         application_id: i64,
@@ -174,8 +177,10 @@ impl Store {
             now,
             now
         )
-        .fetch_optional(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?
+        .into_iter()
+        .next()
         .ok_or(StoreError::NotFound { what: "invitable application (it is already invited)", id: application_id })?;
         sqlx::query!("INSERT INTO invitation_events (invitation_id, status, detail, at) VALUES (?, 'queued', NULL, ?)", invitation_id, now)
             .execute(&mut *tx)
@@ -187,7 +192,7 @@ impl Store {
         let outbox_id = sqlx::query_scalar!(
             r#"INSERT INTO outbox (kind, key, payload, next_attempt_at, created_at, updated_at) VALUES ('invite', ?, ?, ?, ?, ?)
                ON CONFLICT (key) DO UPDATE SET status = 'pending', payload = excluded.payload, next_attempt_at = excluded.next_attempt_at,
-                 attempts = 0, last_error = NULL, updated_at = excluded.updated_at
+                 withdraw_requested = 0, last_error = NULL, updated_at = excluded.updated_at
                RETURNING id AS "id!: i64""#,
             key,
             payload,
@@ -195,8 +200,9 @@ impl Store {
             now,
             now
         )
-        .fetch_one(&mut *tx)
-        .await?;
+        .fetch_all(&mut *tx)
+        .await
+        .and_then(crate::first_row)?;
         tx.commit().await?;
         Ok((invitation_id, outbox_id))
     }
@@ -223,8 +229,10 @@ impl Store {
             now,
             now
         )
-        .fetch_optional(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?
+        .into_iter()
+        .next()
         .ok_or(StoreError::NotFound { what: "refusable invitation (it is already invited)", id: application_id })?;
         sqlx::query!("INSERT INTO invitation_events (invitation_id, status, detail, at) VALUES (?, 'refused', ?, ?)", id, reason, now)
             .execute(&mut *tx)
@@ -276,17 +284,44 @@ impl Store {
         .await?)
     }
 
-    /// Links the participant Willo created (the link is what dedupe and reconcile rely on).
+    /// The newest invitation to an interview for an email: how a participant that no invitation
+    /// links yet (found after an invite whose answer was lost, or invited twice in the past) is
+    /// matched to its application.
+    pub async fn invitation_by_email(
+        &self,
+        interview_key: &str,
+        email: &str,
+    ) -> Result<Option<Invitation>, StoreError> {
+        Ok(sqlx::query_as!(
+            Invitation,
+            r#"SELECT i.id AS "id!", i.application_id, i.interview_id, iv.key AS interview_key, i.participant_key, i.status,
+                      i.email, i.refused_reason, i.created_at, i.updated_at
+               FROM invitations i JOIN interviews iv ON iv.id = i.interview_id
+               WHERE iv.key = ? AND i.email = ? COLLATE NOCASE
+               ORDER BY i.id DESC LIMIT 1"#,
+            interview_key,
+            email
+        )
+        .fetch_optional(&self.reader)
+        .await?)
+    }
+
+    /// Links the participant Willo created to an invitation that has none yet (the link is what
+    /// dedupe and reconcile rely on). Also for one found after the fact: Willo acted on an invite
+    /// whose answer was lost, or on one withdrawn after it went out. Either way the candidate was
+    /// invited, so the invitation says so. False when the invitation has a participant already.
     pub async fn mark_invited(
         &self,
         invitation_id: i64,
         participant_key: &str,
         detail: &str,
         now: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut tx = self.writer.begin().await?;
         let done = sqlx::query!(
-            "UPDATE invitations SET participant_key = ?, status = 'invited', updated_at = ? WHERE id = ? AND status = 'queued'",
+            r#"UPDATE invitations SET participant_key = ?, refused_reason = NULL, updated_at = ?,
+                 status = CASE WHEN status IN ('queued', 'refused', 'failed') THEN 'invited' ELSE status END
+               WHERE id = ? AND participant_key IS NULL"#,
             participant_key,
             now,
             invitation_id
@@ -298,6 +333,35 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Makes an invitation follow another of its candidate's participants (one invited twice in
+    /// the past, who answered the second invitation): its answers are the ones reviewed and
+    /// written back.
+    pub async fn follow_participant(
+        &self,
+        invitation_id: i64,
+        participant_key: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query!(
+            "UPDATE invitations SET participant_key = ?, updated_at = ? WHERE id = ?",
+            participant_key,
+            now,
+            invitation_id
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "UPDATE participants SET invitation_id = ? WHERE key = ?",
+            invitation_id,
+            participant_key
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -332,6 +396,33 @@ impl Store {
         }
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Takes a synced invitation back to `status` (completed or reviewed) because new results
+    /// are on their way to the ATS: it is synced again once they are written.
+    pub async fn reopen_invitation(
+        &self,
+        invitation_id: i64,
+        status: &str,
+        detail: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query!(
+            "UPDATE invitations SET status = ?, updated_at = ? WHERE id = ? AND status = 'synced'",
+            status,
+            now,
+            invitation_id
+        )
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            sqlx::query!("INSERT INTO invitation_events (invitation_id, status, detail, at) VALUES (?, ?, ?, ?)", invitation_id, status, detail, now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Takes back a queued invitation that was never sent: it becomes refused with the reason,
@@ -385,6 +476,45 @@ impl Store {
             r#"SELECT id AS "id!", participant_key AS "participant_key!", status FROM invitations
                WHERE status IN ('invited', 'opened', 'started') AND participant_key IS NOT NULL
                ORDER BY checked_at IS NOT NULL, checked_at, created_at, id LIMIT ?"#,
+            limit
+        )
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    /// Participants linked to an open invitation that follows another of the candidate's
+    /// participants (invited twice), not completed, least recently fetched first: the candidate
+    /// may answer this one, so the catch-up looks at it too.
+    pub async fn stray_participants(&self, limit: i64) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar!(
+            r#"SELECT p.key AS "key!" FROM participants p JOIN invitations i ON i.id = p.invitation_id
+               WHERE p.key <> i.participant_key AND p.status <> 'completed'
+                 AND i.status IN ('invited', 'opened', 'started')
+               ORDER BY p.fetched_at LIMIT ?"#,
+            limit
+        )
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    /// Invitations whose interview was completed at or after `completed_since` and not checked
+    /// since `checked_before`, least recently checked first.
+    pub async fn recently_completed(
+        &self,
+        completed_since: i64,
+        checked_before: i64,
+        limit: i64,
+    ) -> Result<Vec<OpenInvitation>, StoreError> {
+        Ok(sqlx::query_as!(
+            OpenInvitation,
+            r#"SELECT i.id AS "id!", i.participant_key AS "participant_key!", i.status FROM invitations i
+               WHERE i.status IN ('completed', 'reviewed', 'synced') AND i.participant_key IS NOT NULL
+                 AND (i.checked_at IS NULL OR i.checked_at < ?)
+                 AND EXISTS (SELECT 1 FROM invitation_events e
+                             WHERE e.invitation_id = i.id AND e.status = 'completed' AND e.at >= ?)
+               ORDER BY i.checked_at IS NOT NULL, i.checked_at, i.id LIMIT ?"#,
+            checked_before,
+            completed_since,
             limit
         )
         .fetch_all(&self.reader)

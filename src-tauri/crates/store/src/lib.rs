@@ -31,7 +31,7 @@ pub use connections::Connection;
 pub use error::StoreError;
 pub use inbox::{InboxInsert, InboxItem};
 pub use invitations::{Invitation, InviteTarget, OpenInvitation};
-pub use outbox::{OutboxItem, OutboxStatus};
+pub use outbox::{OutboxItem, OutboxStatus, Withdrawal};
 pub use participants::{ParticipantRecord, ResponseRecord, SavedParticipant};
 pub use reviews::{InboxEntry, Review};
 pub use stats::{DayCount, FunnelRow, InterviewRate};
@@ -67,3 +67,11 @@ impl Store {
 
 /// The embedded migrations, for `#[sqlx::test(migrator = ...)]` in other crates.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The row an `INSERT … RETURNING` gave. Such statements are read with `fetch_all`, never
+/// `fetch_one` or `fetch_optional`: SQLite commits an autocommit statement when it is stepped
+/// to its end, so a read that stops at the first row drops the commit's error (a full disk
+/// answered as success) and can leave the write transaction open.
+fn first_row<T>(rows: Vec<T>) -> Result<T, sqlx::Error> {
+    rows.into_iter().next().ok_or(sqlx::Error::RowNotFound)
+}

@@ -1,4 +1,4 @@
-//! Opening the database file: refuse what is not ours, then migrate.
+//! Opening the database file: refuse what is not ours or is damaged, then migrate.
 
 use std::io::Read;
 use std::path::Path;
@@ -25,7 +25,7 @@ impl Store {
         }
         refuse_non_sqlite(path)?;
         if path.exists() {
-            refuse_foreign_schema(path).await?;
+            refuse_foreign_or_damaged(path).await?;
         }
         let options = SqliteConnectOptions::from_str("sqlite://")?
             .filename(path)
@@ -77,22 +77,38 @@ fn refuse_non_sqlite(path: &Path) -> Result<(), StoreError> {
 }
 
 /// Looks at an existing file through a read-only connection, which changes nothing in it (a
-/// writable connection would already switch its journal mode).
-async fn refuse_foreign_schema(path: &Path) -> Result<(), StoreError> {
+/// writable connection would already switch its journal mode): another program's database is
+/// refused, and so is a damaged one (SQLite's `quick_check`), before anything writes to it.
+async fn refuse_foreign_or_damaged(path: &Path) -> Result<(), StoreError> {
+    let damaged = |detail: String| StoreError::Damaged {
+        path: path.to_owned(),
+        detail,
+    };
     let mut conn = SqliteConnectOptions::new()
         .filename(path)
         .read_only(true)
         .connect()
-        .await?;
+        .await
+        .map_err(|e| damaged(e.to_string()))?;
     let tables: Vec<String> =
         sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
             .fetch_all(&mut conn)
-            .await?;
-    conn.close().await?;
+            .await
+            .map_err(|e| damaged(e.to_string()))?;
     if !tables.is_empty() && !tables.iter().any(|t| t == "_sqlx_migrations") {
+        conn.close().await?;
         return Err(StoreError::Foreign {
             path: path.to_owned(),
         });
     }
-    Ok(())
+    // The first problem is enough to name; the rest would only repeat it.
+    let check: Result<Vec<String>, _> = sqlx::query_scalar("PRAGMA quick_check(1)")
+        .fetch_all(&mut conn)
+        .await;
+    conn.close().await?;
+    match check {
+        Ok(lines) if lines.iter().all(|l| l == "ok") => Ok(()),
+        Ok(lines) => Err(damaged(lines.join("; "))),
+        Err(e) => Err(damaged(e.to_string())),
+    }
 }

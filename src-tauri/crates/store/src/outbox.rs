@@ -1,8 +1,8 @@
 //! The durable queue of side effects on Willo and the ATS.
 //!
-//! A worker claims due rows with a lease; only the lease holder may finish a row. A worker that
-//! dies leaves its lease to expire (or to be released when the next process opens the database),
-//! and the row is claimed again: nothing is lost. An attempt is counted when it is claimed, so a
+//! A worker claims a due row with a lease just before it acts on it; only the lease holder may
+//! finish a row. A worker that dies leaves its lease to expire (or to be released by the next
+//! process that takes the engine's lock), and the row is claimed again: nothing is lost. An attempt is counted when it is claimed, so a
 //! worker that takes a row knows an earlier attempt may have acted even if that worker was killed
 //! mid-request. Enqueueing the same `key` twice is a no-op.
 
@@ -39,6 +39,9 @@ pub struct OutboxItem {
     pub next_attempt_at: i64,
     pub last_error: Option<String>,
     pub result: Option<String>,
+    /// The recruiter cancelled it after an attempt: look for what that attempt did, then either
+    /// link what it made or withdraw it.
+    pub withdraw_requested: bool,
 }
 
 struct Row {
@@ -51,6 +54,7 @@ struct Row {
     next_attempt_at: i64,
     last_error: Option<String>,
     result: Option<String>,
+    withdraw_requested: i64,
 }
 
 impl TryFrom<Row> for OutboxItem {
@@ -66,6 +70,7 @@ impl TryFrom<Row> for OutboxItem {
             next_attempt_at: r.next_attempt_at,
             last_error: r.last_error,
             result: r.result,
+            withdraw_requested: r.withdraw_requested != 0,
         })
     }
 }
@@ -90,8 +95,10 @@ impl Store {
             now,
             now
         )
-        .fetch_optional(&self.writer)
-        .await?;
+        .fetch_all(&self.writer)
+        .await?
+        .into_iter()
+        .next();
         if let Some(id) = created {
             return Ok((id, true));
         }
@@ -117,7 +124,7 @@ impl Store {
                             WHERE status = 'pending' AND next_attempt_at <= ?
                               AND (lease_until IS NULL OR lease_until <= ?)
                             ORDER BY next_attempt_at, id LIMIT ?)
-               RETURNING id AS "id!: i64", kind, key, payload, status, attempts, next_attempt_at, last_error, result"#,
+               RETURNING id AS "id!: i64", kind, key, payload, status, attempts, next_attempt_at, last_error, result, withdraw_requested"#,
             owner,
             until,
             now,
@@ -133,6 +140,28 @@ impl Store {
             .collect::<Result<_, _>>()?;
         items.sort_by_key(|i| (i.next_attempt_at, i.id));
         Ok(items)
+    }
+
+    /// Extends the lease on a row just before acting on it. False when the row is no longer this
+    /// owner's to act on (another claim took it, or it was finished): then nothing may be done.
+    pub async fn renew_outbox_lease(
+        &self,
+        id: i64,
+        owner: &str,
+        now: i64,
+        lease_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let until = now + lease_ms;
+        let done = sqlx::query!(
+            "UPDATE outbox SET lease_until = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'pending'",
+            until,
+            now,
+            id,
+            owner
+        )
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Marks a leased row done with what the remote side returned. False if the lease was lost
@@ -204,8 +233,9 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Sends a failed row back to the queue (the "retry" button). A failed invite's invitation
-    /// goes back to `queued` with it, in the same transaction.
+    /// Sends a failed row back to the queue (the "retry" button). A failed or withdrawn invite's
+    /// invitation goes back to `queued` with it, in the same transaction. The row keeps its count
+    /// of attempts, so an invite that may have reached Willo is looked for before it is sent.
     pub async fn requeue_failed_outbox(&self, id: i64, now: i64) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
         let row = sqlx::query!(
@@ -215,15 +245,17 @@ impl Store {
             now,
             id
         )
-        .fetch_optional(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?
+        .into_iter()
+        .next()
         .ok_or(StoreError::NotFound {
             what: "failed outbox item",
             id,
         })?;
         if let (Some(invitation_id), "invite") = (row.invitation_id, row.kind.as_str()) {
             let back = sqlx::query!(
-                "UPDATE invitations SET status = 'queued', updated_at = ? WHERE id = ? AND status = 'failed'",
+                "UPDATE invitations SET status = 'queued', refused_reason = NULL, updated_at = ? WHERE id = ? AND status IN ('failed', 'refused') AND participant_key IS NULL",
                 now,
                 invitation_id
             )
@@ -246,7 +278,7 @@ impl Store {
     pub async fn outbox_item(&self, id: i64) -> Result<OutboxItem, StoreError> {
         let row = sqlx::query_as!(
             Row,
-            r#"SELECT id AS "id!: i64", kind, key, payload, status, attempts, next_attempt_at, last_error, result
+            r#"SELECT id AS "id!: i64", kind, key, payload, status, attempts, next_attempt_at, last_error, result, withdraw_requested
                FROM outbox WHERE id = ?"#,
             id
         )
@@ -269,20 +301,32 @@ impl Store {
 }
 
 impl Store {
-    /// How many items whose key starts with `prefix` wait to be sent (e.g. one invitation's write-back).
-    pub async fn outbox_pending_with_prefix(&self, prefix: &str) -> Result<i64, StoreError> {
+    /// How many items whose key starts with `prefix` are not done (waiting, or failed for good):
+    /// e.g. what stands between an invitation and "written back".
+    pub async fn outbox_unfinished_with_prefix(&self, prefix: &str) -> Result<i64, StoreError> {
         let pattern = format!("{}%", prefix.replace('%', "\\%").replace('_', "\\_"));
-        Ok(sqlx::query_scalar!(r#"SELECT COUNT(*) AS "n!: i64" FROM outbox WHERE status = 'pending' AND key LIKE ? ESCAPE '\'"#, pattern)
+        Ok(sqlx::query_scalar!(r#"SELECT COUNT(*) AS "n!: i64" FROM outbox WHERE status <> 'done' AND key LIKE ? ESCAPE '\'"#, pattern)
             .fetch_one(&self.reader)
             .await?)
+    }
+
+    /// Whether an item with this key was ever queued (whatever became of it).
+    pub async fn outbox_has(&self, key: &str) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "n!: i64" FROM outbox WHERE key = ?"#,
+            key
+        )
+        .fetch_one(&self.reader)
+        .await?
+            > 0)
     }
 }
 
 impl Store {
-    /// Releases the leases other workers hold. Only one process works a database at a time (the
-    /// single-writer design), so leases found when a process starts belong to one that died;
-    /// releasing them lets its unfinished items go on at once instead of after the lease expires.
-    /// Their attempt was counted, so whoever takes them checks before acting again.
+    /// Releases the leases other workers hold. Only the process holding the engine's lock on the
+    /// database calls this, when it starts: any lease it finds belongs to a process that died
+    /// (the lock was released with it), so its unfinished items go on at once instead of after
+    /// the lease expires. Their attempt was counted, so whoever takes them checks before acting.
     pub async fn release_leases_of_others(&self, owner: &str) -> Result<u64, StoreError> {
         let done = sqlx::query!(
             "UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE status = 'pending' AND lease_owner IS NOT NULL AND lease_owner != ?",
@@ -293,24 +337,55 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Withdraws a queued item no worker holds: true if withdrawn, false if it is being sent or
-    /// was sent already (then it completes as usual; nothing is half-cancelled).
+    /// Withdraws a queued item (a cancelled send). An item never attempted is withdrawn at once.
+    /// One that was attempted may have reached the other side, so it is only marked: the worker
+    /// looks for what that attempt did, then links it or withdraws it. A finished one stays.
     pub async fn withdraw_outbox(
         &self,
         key: &str,
         reason: &str,
         now: i64,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query!(
+    ) -> Result<Withdrawal, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let untried = sqlx::query!(
             r#"UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ?
-               WHERE key = ? AND status = 'pending' AND (lease_until IS NULL OR lease_until <= ?)"#,
+               WHERE key = ? AND status = 'pending' AND attempts = 0"#,
             reason,
             now,
-            key,
-            now
+            key
         )
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        let outcome = if untried.rows_affected() == 1 {
+            Withdrawal::Withdrawn
+        } else {
+            let marked = sqlx::query!(
+                r#"UPDATE outbox SET withdraw_requested = 1, next_attempt_at = MIN(next_attempt_at, ?), updated_at = ?
+                   WHERE key = ? AND status = 'pending'"#,
+                now,
+                now,
+                key
+            )
+            .execute(&mut *tx)
+            .await?;
+            if marked.rows_affected() == 1 {
+                Withdrawal::AfterLooking
+            } else {
+                Withdrawal::TooLate
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
     }
+}
+
+/// What cancelling a queued item did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Withdrawal {
+    /// It was never attempted: withdrawn.
+    Withdrawn,
+    /// It was attempted before: the worker looks for what that attempt did first.
+    AfterLooking,
+    /// It is finished already (sent, or failed for good).
+    TooLate,
 }

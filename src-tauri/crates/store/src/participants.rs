@@ -32,46 +32,71 @@ pub struct ParticipantRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SavedParticipant {
     pub revision: i64,
-    /// False when Willo returned exactly what was stored already.
+    /// False when nothing a recruiter cares about changed since the last fetch.
     pub changed: bool,
+}
+
+/// What a recruiter cares about in a participant, as canonical JSON: status, summary, score and
+/// each answer (its media without the URL's query, which carries a signature that changes on
+/// every fetch). The revision follows this, not the raw JSON.
+fn content(p: &ParticipantRecord) -> String {
+    let media = |url: &str| url.split(['?', '#']).next().unwrap_or_default().to_owned();
+    serde_json::json!({
+        "status": p.status,
+        "summary": p.summary,
+        "score": p.score,
+        "responses": p.responses.iter().map(|r| serde_json::json!({
+            "question": r.question_key,
+            "position": r.position,
+            "kind": r.kind,
+            "media": r.media_url.as_deref().map(media),
+            "text": r.text_answer,
+            "transcript": r.transcript,
+            "segments": r.segments,
+            "score": r.score,
+        })).collect::<Vec<_>>(),
+    })
+    .to_string()
 }
 
 impl Store {
     /// Stores a fetched participant and replaces its answers, in one transaction. The revision
-    /// goes up only when the content changed.
+    /// goes up only when what a recruiter cares about changed (see [`content`]); the raw JSON and
+    /// the media links are kept current either way.
     pub async fn save_participant(
         &self,
         p: &ParticipantRecord,
         now: i64,
     ) -> Result<SavedParticipant, StoreError> {
         let raw = p.raw.to_string();
+        let content = content(p);
         let mut tx = self.writer.begin().await?;
         let previous = sqlx::query!(
-            r#"SELECT raw, revision AS "revision!: i64" FROM participants WHERE key = ?"#,
+            r#"SELECT raw, content, revision AS "revision!: i64" FROM participants WHERE key = ?"#,
             p.key
         )
         .fetch_optional(&mut *tx)
         .await?;
-        if let Some(prev) = &previous {
-            if prev.raw == raw {
-                sqlx::query!("UPDATE participants SET fetched_at = ?, invitation_id = COALESCE(invitation_id, ?) WHERE key = ?", now, p.invitation_id, p.key)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                return Ok(SavedParticipant {
-                    revision: prev.revision,
-                    changed: false,
-                });
-            }
-        }
-        let revision = previous.map_or(1, |prev| prev.revision + 1);
+        let changed = match &previous {
+            None => true,
+            Some(prev) => match &prev.content {
+                Some(before) => *before != content,
+                // Stored before contents were kept: the raw JSON is all there is to compare.
+                None => prev.raw != raw,
+            },
+        };
+        let revision = match &previous {
+            Some(prev) if !changed => prev.revision,
+            Some(prev) => prev.revision + 1,
+            None => 1,
+        };
         sqlx::query!(
-            r#"INSERT INTO participants (key, interview_key, invitation_id, status, summary, score, revision, raw, fetched_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            r#"INSERT INTO participants (key, interview_key, invitation_id, status, summary, score, revision, raw, content, fetched_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (key) DO UPDATE SET interview_key = excluded.interview_key,
                  invitation_id = COALESCE(excluded.invitation_id, participants.invitation_id), status = excluded.status,
                  summary = excluded.summary, score = excluded.score, revision = excluded.revision, raw = excluded.raw,
-                 fetched_at = excluded.fetched_at"#,
+                 content = excluded.content, fetched_at = excluded.fetched_at"#,
             p.key,
             p.interview_key,
             p.invitation_id,
@@ -80,6 +105,7 @@ impl Store {
             p.score,
             revision,
             raw,
+            content,
             now
         )
         .execute(&mut *tx)
@@ -109,10 +135,7 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
-        Ok(SavedParticipant {
-            revision,
-            changed: true,
-        })
+        Ok(SavedParticipant { revision, changed })
     }
 
     /// The stored answers of a participant, in question order.

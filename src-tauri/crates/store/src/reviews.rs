@@ -19,6 +19,8 @@ pub struct Review {
     /// Question keys whose transcripts are withheld from the ATS.
     pub redactions: Vec<String>,
     pub reviewed_at: i64,
+    /// 1 for the first review; one more for each later review that said something new.
+    pub version: i64,
 }
 
 /// A completed interview waiting for review.
@@ -36,16 +38,23 @@ pub struct InboxEntry {
 }
 
 impl Store {
-    /// Records a review (replacing an earlier one for the same invitation).
-    pub async fn save_review(&self, review: &Review) -> Result<(), StoreError> {
+    /// Records a review, replacing an earlier one for the same invitation. Returns its version:
+    /// it goes up when the new review differs from the stored one (a re-approval that changes
+    /// nothing is the same review).
+    pub async fn save_review(&self, review: &Review) -> Result<i64, StoreError> {
         let ratings = serde_json::to_string(&review.question_ratings)?;
         let redactions = serde_json::to_string(&review.redactions)?;
-        sqlx::query!(
+        sqlx::query_scalar!(
             r#"INSERT INTO reviews (invitation_id, decision, rating, question_ratings, comment, redactions, reviewed_at)
                VALUES (?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (invitation_id) DO UPDATE SET decision = excluded.decision, rating = excluded.rating,
+               ON CONFLICT (invitation_id) DO UPDATE SET
+                 version = reviews.version + (reviews.decision IS NOT excluded.decision OR reviews.rating IS NOT excluded.rating
+                   OR reviews.question_ratings IS NOT excluded.question_ratings OR reviews.comment IS NOT excluded.comment
+                   OR reviews.redactions IS NOT excluded.redactions),
+                 decision = excluded.decision, rating = excluded.rating,
                  question_ratings = excluded.question_ratings, comment = excluded.comment, redactions = excluded.redactions,
-                 reviewed_at = excluded.reviewed_at"#,
+                 reviewed_at = excluded.reviewed_at
+               RETURNING version AS "version!: i64""#,
             review.invitation_id,
             review.decision,
             review.rating,
@@ -54,14 +63,15 @@ impl Store {
             redactions,
             review.reviewed_at
         )
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        .fetch_all(&self.writer)
+        .await
+        .and_then(crate::first_row)
+        .map_err(Into::into)
     }
 
     pub async fn review(&self, invitation_id: i64) -> Result<Option<Review>, StoreError> {
         let row = sqlx::query!(
-            r#"SELECT invitation_id, decision, rating, question_ratings, comment, redactions, reviewed_at
+            r#"SELECT invitation_id, decision, rating, question_ratings, comment, redactions, reviewed_at, version
                FROM reviews WHERE invitation_id = ?"#,
             invitation_id
         )
@@ -76,6 +86,7 @@ impl Store {
                 comment: r.comment,
                 redactions: serde_json::from_str(&r.redactions)?,
                 reviewed_at: r.reviewed_at,
+                version: r.version,
             })
         })
         .transpose()
@@ -89,7 +100,7 @@ impl Store {
                       iv.title AS interview_title, j.title AS job_title, p.score,
                       (SELECT MAX(e.at) FROM invitation_events e WHERE e.invitation_id = i.id AND e.status = 'completed') AS "completed_at!: i64"
                FROM invitations i
-               JOIN participants p ON p.invitation_id = i.id
+               JOIN participants p ON p.key = i.participant_key
                JOIN applications a ON a.id = i.application_id
                JOIN candidates c ON c.id = a.candidate_id
                JOIN jobs j ON j.id = a.job_id

@@ -409,6 +409,49 @@ async fn another_programs_database_is_refused_and_left_untouched() {
     );
 }
 
+#[tokio::test]
+async fn a_damaged_database_is_refused_by_name_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("willo-desk.db");
+    {
+        let store = Store::open(&path).await.unwrap();
+        for n in 0..3_000 {
+            store
+                .log_activity(
+                    "ats_sync",
+                    &format!("entry {n} {}", "x".repeat(200)),
+                    None,
+                    None,
+                    n,
+                )
+                .await
+                .unwrap();
+        }
+        store.close().await;
+    }
+    // Two whole pages in the middle of the file overwritten, as a failing disk would.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let page = 4096;
+    let start = (bytes.len() / 2) / page * page;
+    assert!(start > page, "the file has interior pages");
+    for (i, b) in bytes[start..start + 2 * page].iter_mut().enumerate() {
+        *b = u8::try_from((i * 7 + 13) % 251).unwrap();
+    }
+    std::fs::write(&path, &bytes).unwrap();
+
+    let error = Store::open(&path).await.unwrap_err();
+    assert!(matches!(error, StoreError::Damaged { .. }), "got {error}");
+    let message = error.to_string();
+    assert!(
+        message.contains("willo-desk.db") && message.contains("left untouched"),
+        "the message names the file and says it was not changed: {message}"
+    );
+    assert!(
+        std::fs::read(&path).unwrap() == bytes,
+        "the damaged file is not modified"
+    );
+}
+
 /// A store over `pool` with the test's Greenhouse connection, and that connection's id.
 async fn connected(pool: SqlitePool) -> (Store, i64) {
     let store = Store::from_pool(pool);

@@ -107,6 +107,7 @@ pub fn quick_config() -> EngineConfig {
         first_backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(200),
         score_field: Some("willo_score".into()),
+        ..EngineConfig::default()
     }
 }
 
@@ -114,6 +115,16 @@ pub fn quick_config() -> EngineConfig {
 pub async fn world_with(
     config: SandboxConfig,
     pacer_rate: f64,
+    edit: impl FnOnce(&mut AtsSnapshot),
+) -> World {
+    world_configured(config, pacer_rate, quick_config(), edit).await
+}
+
+/// As [`world_with`], with the engine's own configuration.
+pub async fn world_configured(
+    config: SandboxConfig,
+    pacer_rate: f64,
+    engine_config: EngineConfig,
     edit: impl FnOnce(&mut AtsSnapshot),
 ) -> World {
     let sandbox = Sandbox::start(config).await.unwrap();
@@ -154,7 +165,7 @@ pub async fn world_with(
         willo_connection,
         Arc::new(SystemClock),
         Arc::new(ChannelSink(tx)),
-        quick_config(),
+        engine_config,
     )
     .with_ats(Arc::new(greenhouse), ats);
     let engine = Arc::new(engine);
