@@ -55,7 +55,7 @@ export function fixtures({ candidateTotal = 240 } = {}) {
       { at: Date.now() - 3_600_000, step: "error", label: "Writing to the ATS keeps failing", detail: "the ATS had a server error (502)", fix: "Check the ATS connection, then retry from Activity.", failed: true },
     ],
     answers: {
-      app_info: { version: "0.1.0", mode: "sandbox", dataDir: "/tmp/willo-desk", sandboxOrigin: "http://127.0.0.1:4010", atsLabel: "Greenhouse (sandbox)" },
+      app_info: { version: "0.1.0", mode: "sandbox", dataDir: "/tmp/willo-desk", sandboxOrigin: "http://127.0.0.1:4010", atsLabel: "Greenhouse (sandbox)", startupProblem: null, engineElsewhere: null },
       overview: {
         jobs: [
           { id: 1, title: "Backend Engineer", department: "Engineering", location: "Berlin", applications: 14, stages: [{ name: "Application Review", applications: 6 }, { name: "Screening", applications: 5 }, { name: "Phone Interview", applications: 3 }] },

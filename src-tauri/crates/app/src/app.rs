@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
 use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};
@@ -17,6 +17,8 @@ use desk_store::Store;
 use desk_willo::{AuthScheme, Pacer, RetryPolicy, WilloClient, WilloConfig};
 use tokio::sync::{mpsc, Mutex};
 
+use crate::engine_lock::{self, Claim};
+use crate::follower::{Follower, Role};
 use crate::ipc::{AppInfo, JobOverview, Mode, Overview, StageOverview, SyncReport};
 use crate::live::Connections;
 use crate::secrets::SecretStore;
@@ -29,13 +31,20 @@ const SANDBOX_WILLO: &str = "sandbox://willo";
 /// The sandbox's demo phone numbers are British when they lack a country code.
 const SANDBOX_REGION: &str = "GB";
 
+/// What the desktop app calls itself in the engine's lock.
+pub(crate) const DESKTOP: &str = "the Willo Desk app";
+
 pub struct App {
     pub(crate) store: Store,
     data_dir: PathBuf,
     pub(crate) ats_connection: i64,
     pub(crate) engine: Arc<Engine>,
     events: Mutex<Option<mpsc::UnboundedReceiver<EngineEvent>>>,
-    background: Mutex<Option<Background>>,
+    background: Arc<Mutex<Option<Background>>>,
+    /// Whether this process runs the engine on its database, or another does.
+    role: Arc<std::sync::Mutex<Role>>,
+    /// Follows the process that runs the engine, when another one does.
+    follower: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     mode: Mode,
     ats_label: String,
     /// The simulators, in sandbox mode.
@@ -217,6 +226,12 @@ impl App {
             default_region,
             score_field,
         } = parts;
+        let database = match mode {
+            Mode::Sandbox => paths::sandbox_database(data_dir),
+            Mode::Live => paths::live_database(data_dir),
+        };
+        // Only the lock's holder runs the engine; the app works either way (see `follower`).
+        let claim = engine_lock::claim(&database, DESKTOP)?;
         let (events_tx, events) = mpsc::unbounded_channel();
         let settings = crate::settings::stored(&store).await?;
         let schedule = crate::settings::apply(&settings, schedule);
@@ -231,7 +246,7 @@ impl App {
                 Arc::new(willo),
                 willo_connection,
                 Arc::new(SystemClock),
-                Arc::new(ChannelSink(events_tx)),
+                Arc::new(ChannelSink(events_tx.clone())),
                 config,
             )
             .with_ats(ats, ats_connection),
@@ -257,6 +272,39 @@ impl App {
             Err(error) => return Err(error.into()),
         };
         crate::settings::remember_receiver(&store, &format!("http://{receiver_addr}")).await?;
+        let lock = match claim {
+            Claim::Held(lock) => lock,
+            Claim::Taken(holder) => {
+                // Willo's webhooks stay where the engine's holder registered them.
+                tracing::info!(holder = ?holder, "another process runs the engine; this app records what the recruiter does for it");
+                engine.set_acting(false);
+                let app = Self::new(
+                    data_dir,
+                    store,
+                    ats_connection,
+                    engine,
+                    events,
+                    mode,
+                    ats_label,
+                    sandbox,
+                    connections,
+                    (receiver_addr, token),
+                    Role::Elsewhere(holder),
+                );
+                let follower = Follower {
+                    engine: Arc::clone(&app.engine),
+                    store: app.store.clone(),
+                    database,
+                    schedule,
+                    role: Arc::clone(&app.role),
+                    background: Arc::clone(&app.background),
+                    events: events_tx,
+                };
+                *app.follower.lock().unwrap_or_else(PoisonError::into_inner) =
+                    Some(tokio::spawn(follower.run()));
+                return Ok(app);
+            }
+        };
         // Each start has a new token: registering repairs Willo's webhooks to it.
         if let Some(url) =
             registration_url(mode, receiver_addr, settings.receiver_public_url.clone())
@@ -272,22 +320,66 @@ impl App {
         }
         let background = engine.spawn(schedule);
         tracing::info!(data_dir = %data_dir.display(), ?mode, "ready");
-        Ok(Self {
+        let app = Self::new(
+            data_dir,
+            store,
+            ats_connection,
+            engine,
+            events,
+            mode,
+            ats_label,
+            sandbox,
+            connections,
+            (receiver_addr, token),
+            Role::Runs { _lock: lock },
+        );
+        *app.background.lock().await = Some(background);
+        Ok(app)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        data_dir: &Path,
+        store: Store,
+        ats_connection: i64,
+        engine: Arc<Engine>,
+        events: mpsc::UnboundedReceiver<EngineEvent>,
+        mode: Mode,
+        ats_label: String,
+        sandbox: Option<Sandbox>,
+        connections: Option<Connections>,
+        receiver: (SocketAddr, Sensitive<String>),
+        role: Role,
+    ) -> Self {
+        Self {
             store,
             data_dir: data_dir.to_owned(),
             ats_connection,
             engine,
             events: Mutex::new(Some(events)),
-            background: Mutex::new(Some(background)),
+            background: Arc::new(Mutex::new(None)),
+            role: Arc::new(std::sync::Mutex::new(role)),
+            follower: std::sync::Mutex::new(None),
             mode,
             ats_label,
             sandbox,
             connections,
             secrets: None,
-            receiver: (receiver_addr, token),
+            receiver,
             bulk_cancel: std::sync::Mutex::new(None),
             startup_problem: std::sync::Mutex::new(None),
-        })
+        }
+    }
+
+    /// Who runs the engine, when it is another process than this one.
+    pub fn engine_elsewhere(&self) -> Option<String> {
+        match &*self.role.lock().unwrap_or_else(PoisonError::into_inner) {
+            Role::Runs { .. } => None,
+            Role::Elsewhere(holder) => Some(holder.as_ref().map_or_else(
+                || "another Willo Desk process".to_owned(),
+                ToString::to_string,
+            )),
+        }
     }
 
     /// The engine: invitations, reconcile, webhooks.
@@ -385,6 +477,9 @@ impl App {
             sandbox_origin: self.sandbox.as_ref().map(|s| s.info.origin.clone()),
             ats_label: self.ats_label.clone(),
             startup_problem: self.startup_problem.lock().ok().and_then(|p| p.clone()),
+            engine_elsewhere: self.engine_elsewhere().map(|who| {
+                format!("{who} runs the engine on this data folder: what you do here is carried out there")
+            }),
         }
     }
 
@@ -451,10 +546,20 @@ impl App {
     /// Stops the engine (it finishes the step it is in; all state is in the store) and closes
     /// the database.
     pub async fn shutdown(&self) {
+        if let Some(follower) = self
+            .follower
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            follower.abort();
+        }
         if let Some(background) = self.background.lock().await.take() {
             background.stop().await;
         }
         self.store.close().await;
+        // The next process may run the engine now.
+        *self.role.lock().unwrap_or_else(PoisonError::into_inner) = Role::Elsewhere(None);
     }
 }
 

@@ -27,6 +27,9 @@ pub struct AppInfo {
     pub ats_label: String,
     /// Why the app is not running on the accounts it was set up with, if so.
     pub startup_problem: Option<String>,
+    /// When another process (`serve`) runs the engine on this data folder: which, and that
+    /// what the recruiter does here is carried out there.
+    pub engine_elsewhere: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]

@@ -146,7 +146,8 @@ pub async fn notice_for(store: &Store, event: &EngineEvent) -> Result<Option<Not
         EngineEvent::InvitationSent { .. }
         | EngineEvent::InvitationProgressed { .. }
         | EngineEvent::WrittenBack { .. }
-        | EngineEvent::ConnectionRestored { .. } => return Ok(None),
+        | EngineEvent::ConnectionRestored { .. }
+        | EngineEvent::Changed => return Ok(None),
     };
     Ok(Some(notice))
 }

@@ -177,3 +177,101 @@ async fn saved_connections_run_the_app_on_real_accounts_and_can_be_forgotten() {
     assert_eq!(secrets.get(WILLO_KEY).unwrap(), None);
     assert!(dir.path().join("willo-desk.db").exists(), "the data stays");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_app_on_the_folder_records_for_the_first_and_takes_over_when_it_stops() {
+    let sb = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
+    let c = connections(&sb, Some("503"));
+    live::save(
+        dir.path(),
+        &c,
+        &sb.info.willo_api_key,
+        &sb.info.greenhouse_client_secret,
+        secrets.as_ref(),
+    )
+    .await
+    .unwrap();
+    let schedule = Schedule {
+        tick: Duration::from_millis(50),
+        ..Schedule::default()
+    };
+    let first = App::open_live(dir.path(), c.clone(), Arc::clone(&secrets), schedule)
+        .await
+        .unwrap();
+    first.sync_ats().await.unwrap();
+    let second = App::open_live(dir.path(), c.clone(), Arc::clone(&secrets), schedule)
+        .await
+        .unwrap();
+    assert_eq!(
+        first.info().engine_elsewhere,
+        None,
+        "the first runs the engine"
+    );
+    let elsewhere = second
+        .info()
+        .engine_elsewhere
+        .expect("the second says who runs it");
+    assert!(
+        elsewhere.contains("the Willo Desk app (pid") && elsewhere.contains("carried out there"),
+        "{elsewhere}"
+    );
+
+    // A send from the second is carried out by the first.
+    let interview = sb.willo.with_data(|d| d.interviews[0].key.clone());
+    let zoe = second
+        .candidates(&CandidateQuery {
+            search: Some("Zoë".into()),
+            limit: 10,
+            ..CandidateQuery::default()
+        })
+        .await
+        .unwrap()
+        .rows[0]
+        .application_id;
+    let sent = tokio::time::timeout(
+        Duration::from_secs(20),
+        second.send(&[zoe], &interview, &|_| {}),
+    )
+    .await
+    .expect("the first process sent it")
+    .unwrap();
+    assert_eq!(sent.sent, 1);
+    assert_eq!(sb.willo.with_data(|d| d.participants.len()), 1);
+
+    // What the first learns reaches the second's window and notifications.
+    let (mut events, mut notices) = second
+        .start_listening(Duration::from_millis(100))
+        .await
+        .unwrap();
+    let key = sb.willo.with_data(|d| d.participants[0].key.clone());
+    sb.willo.advance(
+        &key,
+        Some(desk_sandbox::willo::model::ParticipantStatus::Completed),
+    );
+    first.engine().catch_up(10).await.unwrap();
+    let notice = tokio::time::timeout(Duration::from_secs(10), notices.recv())
+        .await
+        .expect("a notice within seconds")
+        .unwrap();
+    assert_eq!(notice.kind, desk_app::NoticeKind::Completed);
+    assert!(events.try_recv().is_ok(), "the window was told to refresh");
+
+    // The first stops: the second takes the engine over within a few seconds.
+    first.shutdown().await;
+    drop(first);
+    for _ in 0..100 {
+        if second.info().engine_elsewhere.is_none() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        second.info().engine_elsewhere,
+        None,
+        "the second runs it now"
+    );
+    assert!(second.engine().is_acting());
+    second.shutdown().await;
+}

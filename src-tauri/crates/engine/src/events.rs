@@ -40,6 +40,9 @@ pub enum EngineEvent {
     ConnectionRestored {
         service: String,
     },
+    /// Something changed in the database that this process did not do (another process runs
+    /// the engine): the window re-reads.
+    Changed,
 }
 
 pub trait EventSink: Send + Sync {

@@ -50,6 +50,24 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The entries after `id`, oldest first (what another process did since it was last read).
+    pub async fn activity_after(
+        &self,
+        id: i64,
+        limit: i64,
+    ) -> Result<Vec<ActivityEntry>, StoreError> {
+        Ok(sqlx::query_as!(
+            ActivityEntry,
+            r#"SELECT id AS "id!", at, kind, message, invitation_id, application_id FROM activity WHERE id > ? ORDER BY id LIMIT ?"#,
+            id,
+            limit
+        )
+        .fetch_all(&self.reader)
+        .await?)
+    }
+}
+
 /// An activity entry with who it is about, for the activity screen and its CSV export.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ActivityRow {

@@ -90,4 +90,13 @@ impl Store {
                 .await?,
         )
     }
+
+    /// How many deliveries are stored.
+    pub async fn inbox_count(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar!(r#"SELECT COUNT(*) AS "n!: i64" FROM inbox"#)
+                .fetch_one(&self.reader)
+                .await?,
+        )
+    }
 }

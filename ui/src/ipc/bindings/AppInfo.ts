@@ -13,4 +13,9 @@ atsLabel: string,
 /**
  * Why the app is not running on the accounts it was set up with, if so.
  */
-startupProblem: string | null, };
+startupProblem: string | null, 
+/**
+ * When another process (`serve`) runs the engine on this data folder: which, and that
+ * what the recruiter does here is carried out there.
+ */
+engineElsewhere: string | null, };
