@@ -134,26 +134,62 @@ pub fn run_doctor(config: &desk_app::config::ServeConfig) -> anyhow::Result<bool
     Ok(!findings.iter().any(|f| f.severity == Severity::Problem))
 }
 
-/// Runs `serve` until SIGTERM or Ctrl-C, then stops cleanly: the step in progress finishes and
-/// everything else waits in the database for the next start.
+/// A request to stop: SIGTERM (on Unix) or Ctrl-C. SIGTERM is listened for from the moment this
+/// is made, so one that comes early is kept until it is waited for, instead of killing the process.
+struct StopRequest {
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopRequest {
+    fn listen() -> anyhow::Result<Self> {
+        Ok(Self {
+            #[cfg(unix)]
+            terminate: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .context("could not listen for SIGTERM")?,
+        })
+    }
+
+    /// Resolves with the signal's name when a stop is asked for.
+    async fn asked(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.terminate.recv() => "SIGTERM",
+                _ = tokio::signal::ctrl_c() => "Ctrl-C",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
+    }
+}
+
+/// Runs `serve` until SIGTERM or Ctrl-C, then stops cleanly: the item in flight finishes and
+/// everything else waits in the database for the next start. A stop asked for while it is still
+/// starting (waiting for Willo or the ATS, say) ends it at once, with nothing sent.
 pub fn run_serve(
     config: &desk_app::config::ServeConfig,
     data_dir: &std::path::Path,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
     runtime.block_on(async {
+        // Listening first: a stop may come at any moment from here on.
+        let mut stop = StopRequest::listen()?;
         let secrets = config_secrets(config).map_err(|e| anyhow::anyhow!(e.message))?;
-        let server =
-            desk_app::serve::Server::start(config, data_dir, &|name| secrets.get(name).cloned())
-                .await
-                .map_err(|e| anyhow::anyhow!(e.message))?;
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                .context("could not listen for SIGTERM")?;
-        tokio::select! {
-            _ = terminate.recv() => tracing::info!("SIGTERM: stopping"),
-            _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: stopping"),
-        }
+        let lookup = |name: &str| secrets.get(name).cloned();
+        let start = desk_app::serve::Server::start(config, data_dir, &lookup);
+        let server = tokio::select! {
+            started = start => started.map_err(|e| anyhow::anyhow!(e.message))?,
+            signal = stop.asked() => {
+                tracing::info!("{signal}: stopping before the start finished");
+                return Ok(());
+            }
+        };
+        let signal = stop.asked().await;
+        tracing::info!("{signal}: stopping");
         server.shutdown().await;
         Ok(())
     })

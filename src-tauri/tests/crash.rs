@@ -4,56 +4,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
+mod support;
+
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use desk_sandbox::{AtsSettings, Lifecycle, Sandbox, SandboxConfig};
-use serde_json::Value;
+use support::{config_file, free_port, serve, wait_ready, writes};
 
 const APPLICANTS: usize = 100;
 const KILLS: usize = 20;
-const TOKEN: &str = "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf";
 
-fn serve(config: &std::path::Path, sb: &Sandbox) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_willo-desk"))
-        .args(["serve", "--config", config.to_str().unwrap()])
-        .env("WILLO_DESK_WILLO_API_KEY", &sb.info.willo_api_key)
-        .env(
-            "WILLO_DESK_GREENHOUSE_CLIENT_SECRET",
-            &sb.info.greenhouse_client_secret,
-        )
-        .env("WILLO_DESK_WEBHOOK_TOKEN", TOKEN)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-async fn wait_ready(port: u16) {
-    let url = format!("http://127.0.0.1:{port}/hooks/health");
-    for _ in 0..200 {
-        if reqwest::get(&url)
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("serve did not come up");
-}
-
-async fn notes(sb: &Sandbox) -> Vec<Value> {
-    reqwest::get(format!(
-        "{}/ats/writes?ats=greenhouse&kind=note",
-        sb.info.admin_url
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap()
+async fn notes(sb: &Sandbox) -> Vec<serde_json::Value> {
+    writes(sb, "note").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -69,36 +33,13 @@ async fn killed_twenty_times_mid_run_every_candidate_is_invited_once_and_written
         complete_after: Duration::from_millis(300),
     };
     let sb = Sandbox::start(config).await.unwrap();
-    let interview = sb.willo.with_data(|d| d.interviews[0].key.clone());
-
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("serve.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "data_dir = \"{data}\"\n\
-             [willo]\nbase_url = \"{willo}\"\nrate_per_second = 50\n\
-             [ats]\nkind = \"greenhouse\"\nbase_url = \"{gh}\"\ntoken_url = \"{tok}\"\nclient_id = \"{client}\"\nacting_user = \"503\"\nper_second = 100\n\
-             [receiver]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\
-             [engine]\nreconcile_every_minutes = 1\nats_poll_every_seconds = 10\n\
-             [[automations]]\njob = \"4001\"\ninterview = \"{interview}\"\ntrigger_stages = [\"400101\"]\nreview_required = false\n",
-            data = dir.path().display(),
-            willo = sb.info.willo_base_url,
-            gh = sb.info.greenhouse_base_url,
-            tok = sb.info.greenhouse_token_url,
-            client = sb.info.greenhouse_client_id,
-        ),
-    )
-    .unwrap();
+    let path = config_file(dir.path(), &support::config(&sb, dir.path(), port, ""));
 
     // The first run switches the automation on; then the 100 applicants reach Screening.
     let mut child = serve(&path, &sb);
-    wait_ready(port).await;
+    wait_ready(port, Duration::from_secs(30)).await;
     let load: Vec<u64> = (0..APPLICANTS as u64).map(|n| 10_001 + n).collect();
     sb.ats.with_data(|d| {
         load.iter()
@@ -111,7 +52,7 @@ async fn killed_twenty_times_mid_run_every_candidate_is_invited_once_and_written
         child.kill().unwrap(); // SIGKILL: no chance to finish anything
         child.wait().unwrap();
         child = serve(&path, &sb);
-        wait_ready(port).await;
+        wait_ready(port, Duration::from_secs(30)).await;
     }
 
     // Left alone, it finishes the work.

@@ -104,6 +104,10 @@ pub struct ReceiverSection {
     pub public_url: Option<String>,
     #[serde(default = "webhook_token_env")]
     pub token_env: String,
+    /// The secret the ATS signs its webhooks with (the environment variable or keychain entry
+    /// holding it). Set: the ATS's webhooks are taken at `/hooks/ats/<token>` and verified with
+    /// its scheme. Not set: that path answers 404 and stage changes are found by polling.
+    pub ats_secret_env: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -117,6 +121,11 @@ pub struct EngineSection {
     pub ats_poll_every_seconds: u64,
     /// The ATS custom field that receives Willo's score.
     pub score_field: Option<String>,
+    /// For how many days after completion an interview is re-read (hourly, within the
+    /// catch-up's budget), so a score or summary Willo adds later becomes a follow-up note
+    /// without webhooks. 0: never.
+    #[serde(default = "recheck_days")]
+    pub recheck_completed_days: u64,
 }
 
 impl Default for EngineSection {
@@ -126,6 +135,7 @@ impl Default for EngineSection {
             reconcile_every_minutes: reconcile_minutes(),
             ats_poll_every_seconds: poll_seconds(),
             score_field: None,
+            recheck_completed_days: recheck_days(),
         }
     }
 }
@@ -193,6 +203,11 @@ fn poll_seconds() -> u64 {
 fn yes() -> bool {
     true
 }
+fn recheck_days() -> u64 {
+    3
+}
+/// A month: older interviews do not change in ways worth a follow-up note.
+const MAX_RECHECK_DAYS: u64 = 30;
 
 fn check_url(field: &str, value: &str) -> Result<(), ConfigError> {
     if value.len() > 2048 {
@@ -271,6 +286,9 @@ impl ServeConfig {
         });
         if let Some(receiver) = &self.receiver {
             names.push(("receiver.token_env", receiver.token_env.as_str()));
+            if let Some(name) = &receiver.ats_secret_env {
+                names.push(("receiver.ats_secret_env", name.as_str()));
+            }
         }
         names
     }
@@ -350,6 +368,12 @@ impl ServeConfig {
             return Err(invalid(
                 "engine.reconcile_every_minutes",
                 format!("must be from 1 to {MAX_RECONCILE_MINUTES} (a week)"),
+            ));
+        }
+        if self.engine.recheck_completed_days > MAX_RECHECK_DAYS {
+            return Err(invalid(
+                "engine.recheck_completed_days",
+                format!("must be from 0 to {MAX_RECHECK_DAYS}"),
             ));
         }
         if !(10..=MAX_POLL_SECONDS).contains(&self.engine.ats_poll_every_seconds) {
@@ -460,6 +484,8 @@ mod tests {
             ("[willo]\n[ats]\nkind = \"lever\"\n[engine]\nreconcile_every_minutes = 0\n", "engine.reconcile_every_minutes"),
             ("[willo]\n[ats]\nkind = \"lever\"\n[engine]\nats_poll_every_seconds = 18446744073709551615\n", "engine.ats_poll_every_seconds"),
             ("data_dir = \"\"\n[willo]\n[ats]\nkind = \"lever\"\n", "data_dir"),
+            ("[willo]\n[ats]\nkind = \"lever\"\n[engine]\nrecheck_completed_days = 365\n", "engine.recheck_completed_days"),
+            ("[willo]\n[ats]\nkind = \"lever\"\n[receiver]\nats_secret_env = \"a b\"\n", "receiver.ats_secret_env"),
             ("data_dir = \"  \"\n[willo]\n[ats]\nkind = \"lever\"\n", "data_dir"),
             ("[willo]\n[ats]\nkind = \"lever\"\n[[automations]]\njob = \" \"\ninterview = \"0123456789abcdef0123456789abcdef\"\ntrigger_stages = [\"s\"]\n", "automations[0].job"),
         ] {

@@ -5,6 +5,7 @@
 //! Rules can fire a limited number of times or with a probability, and are set at start or at run
 //! time through `/_admin/faults`, so a test can switch faults on and off mid-flight.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -113,13 +114,21 @@ impl FaultRule {
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
     rules: Arc<Mutex<Vec<FaultRule>>>,
+    /// Times a rule struck a request so far (so a test can tell a slow request is under way).
+    struck: Arc<AtomicU64>,
 }
 
 impl Faults {
     pub fn new(rules: Vec<FaultRule>) -> Self {
         Self {
             rules: Arc::new(Mutex::new(rules)),
+            struck: Arc::default(),
         }
+    }
+
+    /// How many times a rule has struck a request (delayed or failed it) so far.
+    pub fn struck(&self) -> u64 {
+        self.struck.load(Ordering::SeqCst)
     }
 
     pub fn set(&self, rules: Vec<FaultRule>) {
@@ -157,6 +166,7 @@ impl Faults {
             }
             failed |= !is_delay;
             hits.push((rule.kind.clone(), rule.phase));
+            self.struck.fetch_add(1, Ordering::SeqCst);
             match rule.times.as_mut() {
                 Some(left) => {
                     *left = left.saturating_sub(1);

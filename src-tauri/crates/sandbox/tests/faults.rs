@@ -39,6 +39,7 @@ async fn an_injected_429_carries_retry_after() {
         json!([{"kind": "rate_limit", "retry_after_secs": 7, "path_prefix": "/api/", "times": 1}]),
     )
     .await;
+    assert_eq!(sb.faults.struck(), 0);
     let throttled = languages(&sb).await.unwrap();
     assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(throttled.headers()["retry-after"], "7");
@@ -47,6 +48,7 @@ async fn an_injected_429_carries_retry_after() {
         StatusCode::OK,
         "the rule fired once"
     );
+    assert_eq!(sb.faults.struck(), 1, "and it counted the one it struck");
 }
 
 #[tokio::test]
