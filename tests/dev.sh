@@ -20,6 +20,8 @@ SYSTEM_PACKAGES=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   # Running the real app headless in tests: a virtual display, a session bus, WebDriver.
   xvfb xauth dbus-x11 webkit2gtk-driver
+  # The real keychain in tests: a Secret Service (gnome-keyring) on a private session bus.
+  gnome-keyring libsecret-tools dbus
   # The UI's browser tests (playwright-core drives Debian's Chromium).
   chromium
 )
@@ -90,7 +92,8 @@ run_tests() {
     exit 1
   fi
   say "The real app under Xvfb (screenshots in tests/artifacts/)"
-  node --test tests/e2e/
+  # One app at a time: each file drives a real window, and the machine may have 2 cores.
+  node --test --test-concurrency=1 tests/e2e/
 }
 
 case "${1:-}" in
