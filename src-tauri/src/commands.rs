@@ -195,13 +195,21 @@ pub async fn save_connections(
         &Keychain,
     )
     .await?;
-    handle.restart();
+    restart(&app, &handle).await
 }
 
 /// Forgets the real accounts (their data stays) and restarts in the sandbox.
 #[tauri::command]
-pub fn use_sandbox(app: State<'_, App>, handle: AppHandle) -> Result<()> {
+pub async fn use_sandbox(app: State<'_, App>, handle: AppHandle) -> Result<()> {
     live::forget(app.data_path(), &Keychain)?;
+    restart(&app, &handle).await
+}
+
+/// Starts the app again: the engine stops and its lock is released first, and so is the claim
+/// to be the single instance, so the new process is not mistaken for a second one.
+async fn restart(app: &App, handle: &AppHandle) -> ! {
+    app.shutdown().await;
+    tauri_plugin_single_instance::destroy(handle);
     handle.restart();
 }
 
@@ -239,5 +247,6 @@ pub async fn clear_local_data(app: State<'_, App>, handle: AppHandle) -> Result<
         )
     })?;
     tracing::info!(database = %database.display(), "local data cleared");
+    tauri_plugin_single_instance::destroy(&handle);
     handle.restart();
 }

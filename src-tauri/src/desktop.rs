@@ -30,6 +30,15 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!(e.message))
         .context("could not open Willo Desk")?;
     tauri::Builder::default()
+        // First: a second launch hands over to the running window (which comes to the front)
+        // and exits before it opens anything.
+        .plugin(tauri_plugin_single_instance::init(|handle, _args, _cwd| {
+            if let Some(window) = handle.get_webview_window("main") {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }))
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
         .manage(app)
