@@ -275,6 +275,50 @@ async fn a_later_change_adds_a_follow_up_note_not_a_duplicate() {
 }
 
 #[tokio::test]
+async fn a_score_that_comes_after_the_write_back_reaches_the_ats_without_a_webhook() {
+    let w = world().await;
+    enable(&w, None).await;
+    let invitation = completed_invitation(&w).await;
+    w.drain_outbox(Duration::from_secs(10)).await;
+    assert_eq!(
+        w.store.invitation(invitation).await.unwrap().status,
+        "synced"
+    );
+    let key = w
+        .store
+        .invitation(invitation)
+        .await
+        .unwrap()
+        .participant_key
+        .unwrap();
+    w.sandbox.willo.with_data(|d| {
+        d.participants
+            .iter_mut()
+            .find(|p| p.key == key)
+            .unwrap()
+            .score = Some(77.0)
+    });
+
+    // Just checked: the catch-up leaves it for now (at most hourly).
+    w.engine.catch_up(10).await.unwrap();
+    w.drain_outbox(Duration::from_secs(10)).await;
+    assert_eq!(writes(&w, "note").await.len(), 1);
+
+    // An hour on, within the days completed interviews are re-checked: the new score is found
+    // by the catch-up alone and written as a follow-up note.
+    let two_hours_ago = chrono_now() - 2 * 60 * 60 * 1000;
+    w.store
+        .mark_checked(invitation, two_hours_ago)
+        .await
+        .unwrap();
+    w.engine.catch_up(10).await.unwrap();
+    w.drain_outbox(Duration::from_secs(10)).await;
+    let notes = writes(&w, "note").await;
+    assert_eq!(notes.len(), 2, "one follow-up note for the later score");
+    assert!(notes[1]["body"]["body"].as_str().unwrap().contains("77"));
+}
+
+#[tokio::test]
 async fn the_candidate_is_moved_on_once_results_are_written() {
     let w = world().await;
     enable(&w, Some("400102")).await; // then to Phone Interview
