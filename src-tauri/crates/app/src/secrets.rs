@@ -70,7 +70,8 @@ fn keychain_error(name: &str, what: Trouble, detail: &str) -> AppError {
     let message = match what {
         Trouble::Absent => format!(
             "there is no keychain to read `{name}` from (no Secret Service is running in this session). \
-             Start one (GNOME Keyring or KeePassXC) and log in again, or set the environment variable `{name}` for `serve` and `doctor`"
+             Start one (GNOME Keyring or KeePassXC) and log in again (`serve` and `doctor` also read \
+             secrets from environment variables)"
         ),
         Trouble::Locked => format!(
             "the keychain holding `{name}` is locked. Unlock it (log in to the desktop session, or run \
