@@ -35,10 +35,11 @@ export async function waitFor(what, check, ms = 20_000, every = 200) {
 }
 
 /**
- * Starts a virtual display and WebKitWebDriver inside its own session bus. Returns the driver's
- * URL, the environment the app gets, and a stop function.
+ * Starts a virtual display and WebKitWebDriver inside its own session bus, or on `bus` (a
+ * session bus address) when given. Returns the driver's URL, the environment the app gets, and
+ * a stop function.
  */
-export async function startDriver({ dataDir } = {}) {
+export async function startDriver({ dataDir, bus } = {}) {
   const children = [];
   // -displayfd: Xvfb picks a free display and writes its number once it accepts clients.
   const xvfb = spawn("Xvfb", ["-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp"], {
@@ -72,7 +73,11 @@ export async function startDriver({ dataDir } = {}) {
     XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), "willo-desk-e2e-cache-")),
     RUST_LOG: "info",
   };
-  const driver = spawn("dbus-run-session", ["--", "WebKitWebDriver", `--port=${port}`], {
+  if (bus) env.DBUS_SESSION_BUS_ADDRESS = bus;
+  const [program, args] = bus
+    ? ["WebKitWebDriver", [`--port=${port}`]]
+    : ["dbus-run-session", ["--", "WebKitWebDriver", `--port=${port}`]];
+  const driver = spawn(program, args, {
     env,
     stdio: ["ignore", "inherit", "inherit"],
     detached: true,
