@@ -210,6 +210,13 @@ test("connecting through Settings stores the secrets in the keychain and the app
   assert.equal(jobs, "3");
   assert.equal(await session.count(".banner"), 0, "no sandbox banner in live mode");
   await shot("dashboard");
+
+  // Starting the app again while it runs focuses the open window; the second process ends.
+  const [running] = appPids();
+  const second = spawn(binary, [], { env: driver.env, stdio: "ignore" });
+  const code = await new Promise((resolve) => second.on("exit", resolve));
+  assert.equal(code, 0, "the second start hands over to the first and ends");
+  assert.deepEqual(appPids(), [running], "the first app still runs, alone");
   await closeApp();
 });
 
