@@ -276,11 +276,18 @@ test("with serve running the engine on the same folder, the app says so and serv
   assert.equal(zoe.length, 1, `one invitation for Zoë: ${JSON.stringify(participants.map((p) => p.email))}`);
   assert.equal(holder().pid, serve.pid, "serve kept the engine all along");
 
-  await closeApp().catch(() => undefined);
+  // serve stops: the open app takes the engine over, and the banner goes.
   serve.kill("SIGTERM");
   await waitFor("serve to stop", async () => serve.exitCode !== null, 45_000, 250);
   assert.equal(serve.exitCode, 0, "a SIGTERM is a clean stop");
   serve = null;
+  const taken = await waitFor("the app to take the engine over", async () => {
+    const h = holder();
+    return h?.program === "the Willo Desk app" && appPids().includes(h.pid) ? h : null;
+  }, 30_000, 250);
+  assert.ok(taken);
+  await waitFor("the banner to go", async () => (await session.count("[data-testid=engine-elsewhere]")) === 0, 20_000);
+  await closeApp();
 });
 
 test("a locked keychain, then no Secret Service at all, each fall back to the sandbox and say what to do", async () => {
