@@ -272,54 +272,31 @@ impl App {
             Err(error) => return Err(error.into()),
         };
         crate::settings::remember_receiver(&store, &format!("http://{receiver_addr}")).await?;
-        let lock = match claim {
-            Claim::Held(lock) => lock,
+        let role = match claim {
+            Claim::Held(lock) => {
+                // Each start has a new token: registering repairs Willo's webhooks to it.
+                if let Some(url) =
+                    registration_url(mode, receiver_addr, settings.receiver_public_url.clone())
+                {
+                    match engine.register_webhooks(&url, token.expose(), None).await {
+                        Ok(_) => {}
+                        // The simulated Willo is on this machine: failing to reach it is a fault.
+                        Err(error) if mode == Mode::Sandbox => return Err(error.into()),
+                        Err(error) => {
+                            tracing::warn!(%error, "the webhooks could not be registered with Willo")
+                        }
+                    }
+                }
+                Role::Runs { _lock: lock }
+            }
             Claim::Taken(holder) => {
                 // Willo's webhooks stay where the engine's holder registered them.
                 tracing::info!(holder = ?holder, "another process runs the engine; this app records what the recruiter does for it");
                 engine.set_acting(false);
-                let app = Self::new(
-                    data_dir,
-                    store,
-                    ats_connection,
-                    engine,
-                    events,
-                    mode,
-                    ats_label,
-                    sandbox,
-                    connections,
-                    (receiver_addr, token),
-                    Role::Elsewhere(holder),
-                );
-                let follower = Follower {
-                    engine: Arc::clone(&app.engine),
-                    store: app.store.clone(),
-                    database,
-                    schedule,
-                    role: Arc::clone(&app.role),
-                    background: Arc::clone(&app.background),
-                    events: events_tx,
-                };
-                *app.follower.lock().unwrap_or_else(PoisonError::into_inner) =
-                    Some(tokio::spawn(follower.run()));
-                return Ok(app);
+                Role::Elsewhere(holder)
             }
         };
-        // Each start has a new token: registering repairs Willo's webhooks to it.
-        if let Some(url) =
-            registration_url(mode, receiver_addr, settings.receiver_public_url.clone())
-        {
-            match engine.register_webhooks(&url, token.expose(), None).await {
-                Ok(_) => {}
-                // The simulated Willo is on this machine: failing to reach it is a fault.
-                Err(error) if mode == Mode::Sandbox => return Err(error.into()),
-                Err(error) => {
-                    tracing::warn!(%error, "the webhooks could not be registered with Willo")
-                }
-            }
-        }
-        let background = engine.spawn(schedule);
-        tracing::info!(data_dir = %data_dir.display(), ?mode, "ready");
+        let runs_here = matches!(role, Role::Runs { .. });
         let app = Self::new(
             data_dir,
             store,
@@ -331,9 +308,24 @@ impl App {
             sandbox,
             connections,
             (receiver_addr, token),
-            Role::Runs { _lock: lock },
+            role,
         );
-        *app.background.lock().await = Some(background);
+        if runs_here {
+            *app.background.lock().await = Some(app.engine.spawn(schedule));
+        } else {
+            let follower = Follower {
+                engine: Arc::clone(&app.engine),
+                store: app.store.clone(),
+                database,
+                schedule,
+                role: Arc::clone(&app.role),
+                background: Arc::clone(&app.background),
+                events: events_tx,
+            };
+            *app.follower.lock().unwrap_or_else(PoisonError::into_inner) =
+                Some(tokio::spawn(follower.run()));
+        }
+        tracing::info!(data_dir = %data_dir.display(), ?mode, runs_here, "ready");
         Ok(app)
     }
 
