@@ -246,30 +246,31 @@ mod tests {
     #[test]
     fn keychain_troubles_are_told_apart() {
         let boxed = |text: &str| -> Box<dyn std::error::Error + Send + Sync> { text.into() };
-        assert_eq!(
-            trouble(&keyring::Error::NoStorageAccess(boxed(
-                "SS Error: object locked"
-            ))),
-            Trouble::Locked
-        );
-        assert_eq!(
-            trouble(&keyring::Error::NoStorageAccess(boxed(
-                "SS error: prompt dismissed"
-            ))),
-            Trouble::Locked
-        );
-        assert_eq!(
-            trouble(&keyring::Error::PlatformFailure(boxed(
-                "no secret service provider or dbus session found"
-            ))),
-            Trouble::Absent
-        );
-        assert_eq!(
-            trouble(&keyring::Error::PlatformFailure(boxed(
-                "zbus error: org.freedesktop.DBus.Error.ServiceUnknown: The name org.freedesktop.secrets was not provided by any .service files"
-            ))),
-            Trouble::Absent
-        );
+        let cases = [
+            (
+                keyring::Error::NoStorageAccess(boxed("SS Error: object locked")),
+                Trouble::Locked,
+            ),
+            (
+                keyring::Error::NoStorageAccess(boxed("SS error: prompt dismissed")),
+                Trouble::Locked,
+            ),
+            (
+                keyring::Error::PlatformFailure(boxed(
+                    "no secret service provider or dbus session found",
+                )),
+                Trouble::Absent,
+            ),
+            (
+                keyring::Error::PlatformFailure(boxed(
+                    "zbus error: org.freedesktop.DBus.Error.ServiceUnknown: The name org.freedesktop.secrets was not provided by any .service files",
+                )),
+                Trouble::Absent,
+            ),
+        ];
+        for (error, expected) in &cases {
+            assert_eq!(trouble(error), *expected, "{error}");
+        }
         let message = keychain_error("willo-api-key", Trouble::Absent, "").message;
         assert!(message.contains("`willo-api-key`") && message.contains("Secret Service"));
     }

@@ -101,14 +101,12 @@ async fn each_connection_is_tested_before_anything_is_kept() {
     assert!(live::saved(dir.path()).unwrap().is_none());
 }
 
-#[tokio::test]
-async fn saved_connections_run_the_app_on_real_accounts_and_can_be_forgotten() {
-    let sb = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
+/// The simulators' accounts saved in `dir` as a recruiter saves them in Settings.
+async fn saved(sb: &Sandbox, dir: &std::path::Path) -> (Connections, Arc<dyn SecretStore>) {
     let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
-    let c = connections(&sb, Some("503"));
+    let c = connections(sb, Some("503"));
     live::save(
-        dir.path(),
+        dir,
         &c,
         &sb.info.willo_api_key,
         &sb.info.greenhouse_client_secret,
@@ -116,6 +114,14 @@ async fn saved_connections_run_the_app_on_real_accounts_and_can_be_forgotten() {
     )
     .await
     .unwrap();
+    (c, secrets)
+}
+
+#[tokio::test]
+async fn saved_connections_run_the_app_on_real_accounts_and_can_be_forgotten() {
+    let sb = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (c, secrets) = saved(&sb, dir.path()).await;
     assert_eq!(
         secrets.get(ATS_SECRET).unwrap().as_deref(),
         Some(sb.info.greenhouse_client_secret.as_str())
@@ -182,17 +188,7 @@ async fn saved_connections_run_the_app_on_real_accounts_and_can_be_forgotten() {
 async fn a_second_app_on_the_folder_records_for_the_first_and_takes_over_when_it_stops() {
     let sb = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
-    let c = connections(&sb, Some("503"));
-    live::save(
-        dir.path(),
-        &c,
-        &sb.info.willo_api_key,
-        &sb.info.greenhouse_client_secret,
-        secrets.as_ref(),
-    )
-    .await
-    .unwrap();
+    let (c, secrets) = saved(&sb, dir.path()).await;
     let schedule = Schedule {
         tick: Duration::from_millis(50),
         ..Schedule::default()

@@ -74,18 +74,20 @@ fn faults_spent(w: &World) -> bool {
     w.sandbox.faults.list().is_empty()
 }
 
+/// Willo creates the next participant, and its answer is lost on the way back.
+fn answer_lost() -> FaultRule {
+    FaultRule::new(FaultKind::Drop)
+        .after_handler()
+        .times(1)
+        .on_path(INVITES)
+        .on_method("POST")
+}
+
 #[tokio::test]
 async fn a_cancel_after_an_attempt_willo_acted_on_links_it_and_a_second_send_invites_nobody() {
     let w = world_of(1, slow_retries()).await;
     let selection = applicants(&w, 1).await;
-    // Willo creates the participant, and the answer is lost on the way back.
-    w.sandbox.faults.add(
-        FaultRule::new(FaultKind::Drop)
-            .after_handler()
-            .times(1)
-            .on_path(INVITES)
-            .on_method("POST"),
-    );
+    w.sandbox.faults.add(answer_lost());
     let done = send_and_cancel(&w, &selection, faults_spent).await;
     assert_eq!(
         (done.sent, done.cancelled),
@@ -180,13 +182,7 @@ async fn a_participant_found_after_an_uncertain_invite_is_reconciled_and_written
     let w = world_of(1, slow_retries()).await;
     automate(&w).await;
     let app = applicants(&w, 1).await[0];
-    w.sandbox.faults.add(
-        FaultRule::new(FaultKind::Drop)
-            .after_handler()
-            .times(1)
-            .on_path(INVITES)
-            .on_method("POST"),
-    );
+    w.sandbox.faults.add(answer_lost());
     let InviteOutcome::Queued(q) = w.engine.queue_invite(app, &w.interview).await.unwrap() else {
         panic!("refused")
     };
