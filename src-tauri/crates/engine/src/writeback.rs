@@ -188,45 +188,32 @@ impl Engine {
                 )
                 .await?;
         }
-        let now = self.now();
-        let mut ids = Vec::new();
-        let mut queued_new = false;
-        for target in targets {
-            let payload = Payload {
-                invitation_id,
-                application_id: invitation.application_id,
-                revision: participant.revision,
-                review_version,
-                target,
-            };
-            let (id, created) = self
-                .store
-                .enqueue(
-                    "writeback",
-                    &payload.key(),
-                    &serde_json::to_value(&payload).unwrap_or_else(|_| json!({})),
-                    now,
-                )
-                .await?;
-            queued_new |= created;
-            ids.push(id);
-        }
-        if queued_new && invitation.status == "synced" {
-            // New results are on their way: not "written back" until they are.
-            let back_to = if review.is_some() {
-                "reviewed"
-            } else {
-                "completed"
-            };
-            self.store
-                .reopen_invitation(
+        let items: Vec<(String, serde_json::Value)> = targets
+            .into_iter()
+            .map(|target| {
+                let payload = Payload {
                     invitation_id,
-                    back_to,
-                    "new results queued for the ATS",
-                    now,
+                    application_id: invitation.application_id,
+                    revision: participant.revision,
+                    review_version,
+                    target,
+                };
+                (
+                    payload.key(),
+                    serde_json::to_value(&payload).unwrap_or_else(|_| json!({})),
                 )
-                .await?;
-        }
+            })
+            .collect();
+        // A synced invitation with new results is not "written back" until they are.
+        let reopen_to = if review.is_some() {
+            "reviewed"
+        } else {
+            "completed"
+        };
+        let ids = self
+            .store
+            .enqueue_writeback(invitation_id, &items, reopen_to, self.now())
+            .await?;
         self.wake.notify_one();
         Ok(ids)
     }
@@ -319,6 +306,20 @@ impl Engine {
         self.events
             .emit(crate::EngineEvent::WrittenBack { invitation_id });
         Ok(())
+    }
+
+    /// Finishes the write-backs whose items are all done but whose last step (queueing the move,
+    /// or marking the invitation synced) never ran: the process stopped, or the store failed,
+    /// right after the last item was done. Runs at each catch-up (the first is at start).
+    pub async fn settle_writebacks(&self) -> Result<usize, EngineError> {
+        let left = self.store.writebacks_left_unsettled().await?;
+        for text in &left {
+            match serde_json::from_str::<Payload>(text) {
+                Ok(payload) => self.after_writeback(&payload).await?,
+                Err(error) => tracing::warn!(%error, "a done write-back could not be read"),
+            }
+        }
+        Ok(left.len())
     }
 
     /// Queues every write-back that is due (see `Store::writebacks_due`): runs after each

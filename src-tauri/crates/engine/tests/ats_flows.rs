@@ -1262,6 +1262,45 @@ async fn a_note_the_ats_refuses_for_good_holds_the_move_and_shows_as_failed_unti
 }
 
 #[tokio::test]
+async fn a_process_stopped_after_the_last_item_was_done_is_finished_by_the_next_catch_up() {
+    let w = world().await;
+    enable(&w, Some("400102")).await;
+    let invitation = completed_invitation(&w).await;
+    // A process finishes every item and stops before the step after the last one (queueing the
+    // move, marking the invitation synced).
+    let now = chrono_now();
+    for item in w
+        .store
+        .claim_outbox("stopped#1", now, 60_000, 10)
+        .await
+        .unwrap()
+    {
+        assert!(w
+            .store
+            .complete_outbox(item.id, "stopped#1", None, now)
+            .await
+            .unwrap());
+    }
+    w.drain_outbox(Duration::from_secs(5)).await;
+    assert!(writes(&w, "move").await.is_empty());
+    assert_eq!(
+        w.store.invitation(invitation).await.unwrap().status,
+        "completed"
+    );
+
+    w.engine.catch_up(10).await.unwrap();
+    w.drain_outbox(Duration::from_secs(10)).await;
+    assert_eq!(writes(&w, "move").await.len(), 1, "the move goes out");
+    assert_eq!(
+        w.store.invitation(invitation).await.unwrap().status,
+        "synced"
+    );
+    w.engine.catch_up(10).await.unwrap();
+    w.drain_outbox(Duration::from_secs(5)).await;
+    assert_eq!(writes(&w, "move").await.len(), 1, "and only once");
+}
+
+#[tokio::test]
 async fn re_approving_with_a_new_review_writes_the_new_review_once() {
     let w = world().await;
     automate(&w, true, None, chrono_now()).await;

@@ -398,33 +398,6 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Takes a synced invitation back to `status` (completed or reviewed) because new results
-    /// are on their way to the ATS: it is synced again once they are written.
-    pub async fn reopen_invitation(
-        &self,
-        invitation_id: i64,
-        status: &str,
-        detail: &str,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let done = sqlx::query!(
-            "UPDATE invitations SET status = ?, updated_at = ? WHERE id = ? AND status = 'synced'",
-            status,
-            now,
-            invitation_id
-        )
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 1 {
-            sqlx::query!("INSERT INTO invitation_events (invitation_id, status, detail, at) VALUES (?, ?, ?, ?)", invitation_id, status, detail, now)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// Takes back a queued invitation that was never sent: it becomes refused with the reason,
     /// so it can be sent again later.
     pub async fn withdraw_invitation(
@@ -572,6 +545,38 @@ impl Store {
             .map(|r| (r.status, r.detail, r.at))
             .collect())
     }
+}
+
+/// Takes a synced invitation back to `status` (completed or reviewed) because new results are on
+/// their way to the ATS: it is synced again once they are written. Part of the caller's
+/// transaction.
+pub(crate) async fn reopen_synced(
+    conn: &mut sqlx::SqliteConnection,
+    invitation_id: i64,
+    status: &str,
+    detail: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let done = sqlx::query!(
+        "UPDATE invitations SET status = ?, updated_at = ? WHERE id = ? AND status = 'synced'",
+        status,
+        now,
+        invitation_id
+    )
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 1 {
+        sqlx::query!(
+            "INSERT INTO invitation_events (invitation_id, status, detail, at) VALUES (?, ?, ?, ?)",
+            invitation_id,
+            status,
+            detail,
+            now
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -84,28 +84,41 @@ impl Store {
         payload: &serde_json::Value,
         now: i64,
     ) -> Result<(i64, bool), StoreError> {
-        let payload = payload.to_string();
-        let created = sqlx::query_scalar!(
-            r#"INSERT INTO outbox (kind, key, payload, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-               ON CONFLICT (key) DO NOTHING RETURNING id AS "id!: i64""#,
-            kind,
-            key,
-            payload,
-            now,
-            now,
-            now
-        )
-        .fetch_all(&self.writer)
-        .await?
-        .into_iter()
-        .next();
-        if let Some(id) = created {
-            return Ok((id, true));
+        let mut conn = self.writer.acquire().await?;
+        insert_item(&mut conn, kind, key, payload, now).await
+    }
+
+    /// Queues the items of one write-back (`(key, payload)` each) together, in one transaction,
+    /// so no driver sees some without the others (the move waits until none is outstanding).
+    /// When any of them is new and the invitation was synced, it goes back to `reopen_to` in the
+    /// same transaction, to be synced again once they are written. Returns their ids, in order.
+    pub async fn enqueue_writeback(
+        &self,
+        invitation_id: i64,
+        items: &[(String, serde_json::Value)],
+        reopen_to: &str,
+        now: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let mut ids = Vec::with_capacity(items.len());
+        let mut queued_new = false;
+        for (key, payload) in items {
+            let (id, created) = insert_item(&mut tx, "writeback", key, payload, now).await?;
+            queued_new |= created;
+            ids.push(id);
         }
-        let id = sqlx::query_scalar!(r#"SELECT id AS "id!: i64" FROM outbox WHERE key = ?"#, key)
-            .fetch_one(&self.writer)
+        if queued_new {
+            crate::invitations::reopen_synced(
+                &mut tx,
+                invitation_id,
+                reopen_to,
+                "new results queued for the ATS",
+                now,
+            )
             .await?;
-        Ok((id, false))
+        }
+        tx.commit().await?;
+        Ok(ids)
     }
 
     /// Leases up to `limit` due rows to `owner` until `now + lease_ms`, oldest first.
@@ -143,7 +156,8 @@ impl Store {
     }
 
     /// Extends the lease on a row just before acting on it. False when the row is no longer this
-    /// owner's to act on (another claim took it, or it was finished): then nothing may be done.
+    /// owner's to act on (another claim took it, it was finished, or the lease ran out while this
+    /// owner was away and another process may be acting on it): then nothing may be done.
     pub async fn renew_outbox_lease(
         &self,
         id: i64,
@@ -153,11 +167,12 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let until = now + lease_ms;
         let done = sqlx::query!(
-            "UPDATE outbox SET lease_until = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'pending'",
+            "UPDATE outbox SET lease_until = ?, updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'pending' AND lease_until > ?",
             until,
             now,
             id,
-            owner
+            owner,
+            now
         )
         .execute(&self.writer)
         .await?;
@@ -310,6 +325,28 @@ impl Store {
             .await?)
     }
 
+    /// The payload of the latest note of each write-back whose items are all done while its
+    /// invitation is not synced: the step after the last item (queueing the move, or marking it
+    /// synced) never ran, because the process stopped or the store failed just then.
+    pub async fn writebacks_left_unsettled(&self) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar!(
+            r#"SELECT o.payload AS "payload!" FROM outbox o
+               JOIN invitations i ON i.id = json_extract(o.payload, '$.invitation_id')
+               WHERE o.kind = 'writeback' AND o.status = 'done'
+                 AND json_extract(o.payload, '$.target') = 'note'
+                 AND i.status IN ('completed', 'reviewed')
+                 AND o.id = (SELECT max(n.id) FROM outbox n
+                             WHERE n.kind = 'writeback' AND json_extract(n.payload, '$.target') = 'note'
+                               AND json_extract(n.payload, '$.invitation_id') = i.id)
+                 AND NOT EXISTS (SELECT 1 FROM outbox u
+                                 WHERE u.kind = 'writeback' AND u.status <> 'done'
+                                   AND json_extract(u.payload, '$.invitation_id') = i.id)
+               ORDER BY o.id"#
+        )
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
     /// Whether an item with this key was ever queued (whatever became of it).
     pub async fn outbox_has(&self, key: &str) -> Result<bool, StoreError> {
         Ok(sqlx::query_scalar!(
@@ -328,9 +365,15 @@ impl Store {
     /// (the lock was released with it), so its unfinished items go on at once instead of after
     /// the lease expires. Their attempt was counted, so whoever takes them checks before acting.
     pub async fn release_leases_of_others(&self, owner: &str) -> Result<u64, StoreError> {
+        // Claims are owned as `<owner>#<n>`: this process's own are kept.
+        let own = format!("{owner}#");
         let done = sqlx::query!(
-            "UPDATE outbox SET lease_owner = NULL, lease_until = NULL WHERE status = 'pending' AND lease_owner IS NOT NULL AND lease_owner != ?",
-            owner
+            "UPDATE outbox SET lease_owner = NULL, lease_until = NULL
+             WHERE status = 'pending' AND lease_owner IS NOT NULL AND lease_owner != ?
+               AND substr(lease_owner, 1, length(?)) != ?",
+            owner,
+            own,
+            own
         )
         .execute(&self.writer)
         .await?;
@@ -388,4 +431,36 @@ pub enum Withdrawal {
     AfterLooking,
     /// It is finished already (sent, or failed for good).
     TooLate,
+}
+
+/// Inserts a row unless its key is queued already. Returns its id and whether it is new.
+async fn insert_item(
+    conn: &mut sqlx::SqliteConnection,
+    kind: &str,
+    key: &str,
+    payload: &serde_json::Value,
+    now: i64,
+) -> Result<(i64, bool), StoreError> {
+    let payload = payload.to_string();
+    let created = sqlx::query_scalar!(
+        r#"INSERT INTO outbox (kind, key, payload, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (key) DO NOTHING RETURNING id AS "id!: i64""#,
+        kind,
+        key,
+        payload,
+        now,
+        now,
+        now
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .next();
+    if let Some(id) = created {
+        return Ok((id, true));
+    }
+    let id = sqlx::query_scalar!(r#"SELECT id AS "id!: i64" FROM outbox WHERE key = ?"#, key)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((id, false))
 }

@@ -586,6 +586,68 @@ async fn a_killed_workers_claim_counts_and_its_lease_is_released_for_the_next_pr
 }
 
 #[sqlx::test(migrator = "desk_store::MIGRATOR")]
+async fn a_lease_is_renewed_only_by_its_owner_before_it_runs_out_and_a_start_keeps_its_own(
+    pool: SqlitePool,
+) {
+    let store = Store::from_pool(pool);
+    for n in 1..=2 {
+        store
+            .enqueue("invite", &format!("invite:{n}"), &json!({}), 0)
+            .await
+            .unwrap();
+    }
+    // Claims are owned as `<process>#<n>`, one item each.
+    let mine = store.claim_outbox("worker-7#1", 0, 1_000, 1).await.unwrap()[0].id;
+    let theirs = store.claim_outbox("worker-8#1", 0, 1_000, 1).await.unwrap()[0].id;
+
+    assert!(store
+        .renew_outbox_lease(mine, "worker-7#1", 500, 1_000)
+        .await
+        .unwrap());
+    assert!(
+        !store
+            .renew_outbox_lease(mine, "worker-8#1", 600, 1_000)
+            .await
+            .unwrap(),
+        "another owner cannot renew it"
+    );
+    assert!(
+        !store
+            .renew_outbox_lease(theirs, "worker-8#1", 1_000, 1_000)
+            .await
+            .unwrap(),
+        "a lease that ran out is not renewed: someone else may be acting on it"
+    );
+    assert!(
+        !store
+            .complete_outbox(mine, "worker-8#1", None, 700)
+            .await
+            .unwrap(),
+        "nor completed by another owner"
+    );
+
+    // worker-7 starts its engine: worker-8's stale claim is freed, its own is kept.
+    assert_eq!(store.release_leases_of_others("worker-7").await.unwrap(), 1);
+    assert!(store
+        .renew_outbox_lease(mine, "worker-7#1", 800, 1_000)
+        .await
+        .unwrap());
+    assert!(store
+        .complete_outbox(mine, "worker-7#1", None, 900)
+        .await
+        .unwrap());
+    let next = store
+        .claim_outbox("worker-7#2", 900, 1_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        next.iter().map(|i| i.id).collect::<Vec<_>>(),
+        vec![theirs],
+        "only the freed one is left to claim"
+    );
+}
+
+#[sqlx::test(migrator = "desk_store::MIGRATOR")]
 async fn search_finds_each_application_and_follows_a_rename(pool: SqlitePool) {
     let (store, conn) = connected(pool).await;
     let mut snap = snapshot("S-review");
