@@ -95,6 +95,17 @@ impl Background {
 }
 
 impl Engine {
+    /// Stops this process acting on the outbox: no driver (the loop or a bulk send) takes
+    /// another item, and this waits (35 s at most) for the one in flight. False if it was still
+    /// in flight then.
+    pub async fn quiesce(&self) -> bool {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.set_acting(false);
+        tokio::time::timeout(STOP_GRACE, self.outbox_turn.lock())
+            .await
+            .is_ok()
+    }
+
     /// Starts [`Engine::run`] on its own task.
     pub fn spawn(self: &Arc<Self>, schedule: Schedule) -> Background {
         let (stop, stopped) = watch::channel(false);

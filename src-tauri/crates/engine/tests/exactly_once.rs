@@ -288,3 +288,38 @@ async fn a_stop_finishes_the_invite_in_flight_and_takes_no_other() {
     assert_eq!(linked.len(), 1, "and it is recorded as sent: {linked:?}");
     assert_eq!(w.store.outbox_pending().await.unwrap(), 4, "the rest wait");
 }
+
+#[tokio::test]
+async fn a_stop_waits_for_the_item_a_bulk_send_has_in_flight_and_takes_no_other() {
+    let w = world_of(3, slow_retries()).await;
+    let selection = applicants(&w, 3).await;
+    w.sandbox.faults.add(
+        FaultRule::new(FaultKind::Delay { millis: 1_500 })
+            .on_path(INVITES)
+            .on_method("POST"),
+    );
+    let (_cancel, cancelled) = tokio::sync::watch::channel(false);
+    let (engine, interview) = (w.engine.clone(), w.interview.clone());
+    let send = tokio::spawn(async move {
+        engine
+            .send_many(&selection, &interview, &|_| {}, cancelled)
+            .await
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while w.sandbox.faults.struck() == 0 {
+        assert!(Instant::now() < deadline, "no invitation went out");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        w.engine.quiesce().await,
+        "the invitation in flight finished within the grace"
+    );
+    assert_eq!(w.participants_in_sandbox().len(), 1, "that one went out");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        w.participants_in_sandbox().len(),
+        1,
+        "and no other after the stop"
+    );
+    send.abort();
+}
