@@ -238,15 +238,7 @@ pub async fn register_webhooks(app: State<'_, App>) -> Result<u32> {
 /// restarts. Connections, secrets and logs stay.
 #[tauri::command]
 pub async fn clear_local_data(app: State<'_, App>, handle: AppHandle) -> Result<()> {
-    let database = app.database_path();
-    app.shutdown().await;
-    desk_app::paths::remove_database(&database).map_err(|e| {
-        AppError::new(
-            desk_app::ErrorCode::Storage,
-            format!("{} could not be deleted: {e}", database.display()),
-        )
-    })?;
-    tracing::info!(database = %database.display(), "local data cleared");
+    app.clear_local_data().await?;
     tauri_plugin_single_instance::destroy(&handle);
     handle.restart();
 }

@@ -22,7 +22,7 @@ use crate::follower::{Follower, Role};
 use crate::ipc::{AppInfo, JobOverview, Mode, Overview, StageOverview, SyncReport};
 use crate::live::Connections;
 use crate::secrets::SecretStore;
-use crate::{notify, paths, AppError, Notice};
+use crate::{notify, paths, AppError, ErrorCode, Notice};
 
 /// The sandbox connection is stored under a fixed address, since the simulator's port changes
 /// from run to run and the local data must not.
@@ -272,13 +272,13 @@ impl App {
             Err(error) => return Err(error.into()),
         };
         crate::settings::remember_receiver(&store, &format!("http://{receiver_addr}")).await?;
+        let webhooks = registration_url(mode, receiver_addr, settings.receiver_public_url.clone())
+            .map(|url| (url, token.clone()));
         let role = match claim {
             Claim::Held(lock) => {
                 // Each start has a new token: registering repairs Willo's webhooks to it.
-                if let Some(url) =
-                    registration_url(mode, receiver_addr, settings.receiver_public_url.clone())
-                {
-                    match engine.register_webhooks(&url, token.expose(), None).await {
+                if let Some((url, token)) = &webhooks {
+                    match engine.register_webhooks(url, token.expose(), None).await {
                         Ok(_) => {}
                         // The simulated Willo is on this machine: failing to reach it is a fault.
                         Err(error) if mode == Mode::Sandbox => return Err(error.into()),
@@ -321,6 +321,7 @@ impl App {
                 role: Arc::clone(&app.role),
                 background: Arc::clone(&app.background),
                 events: events_tx,
+                webhooks,
             };
             *app.follower.lock().unwrap_or_else(PoisonError::into_inner) =
                 Some(tokio::spawn(follower.run()));
@@ -367,11 +368,42 @@ impl App {
     pub fn engine_elsewhere(&self) -> Option<String> {
         match &*self.role.lock().unwrap_or_else(PoisonError::into_inner) {
             Role::Runs { .. } => None,
-            Role::Elsewhere(holder) => Some(holder.as_ref().map_or_else(
-                || "another Willo Desk process".to_owned(),
-                ToString::to_string,
-            )),
+            Role::Elsewhere(holder) => Some(holder_name(holder.as_ref())),
         }
+    }
+
+    /// Refuses, naming the holder, what only the process running the engine may do: it would
+    /// change that process's webhooks or its database under it.
+    fn refused_elsewhere(&self, what: &str) -> Result<(), AppError> {
+        self.engine_elsewhere()
+            .map_or(Ok(()), |holder| Err(runs_elsewhere(&holder, what)))
+    }
+
+    /// Deletes this mode's database (everything is read again from Willo and the ATS) and stops
+    /// the app, which should then restart. The engine's lock is held until the files are gone, so
+    /// no other process opens them half-deleted. Refused where another process runs the engine:
+    /// the database is in use there.
+    pub async fn clear_local_data(&self) -> Result<PathBuf, AppError> {
+        let held = {
+            let mut role = self.role.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Role::Elsewhere(holder) = &*role {
+                let holder = holder_name(holder.as_ref());
+                return Err(runs_elsewhere(&holder, "clearing its local data"));
+            }
+            std::mem::replace(&mut *role, Role::Elsewhere(None))
+        };
+        let database = self.database_path();
+        self.shutdown().await;
+        let removed = paths::remove_database(&database).map_err(|e| {
+            AppError::new(
+                ErrorCode::Storage,
+                format!("{} could not be deleted: {e}", database.display()),
+            )
+        });
+        drop(held);
+        removed?;
+        tracing::info!(database = %database.display(), "local data cleared");
+        Ok(database)
     }
 
     /// The engine: invitations, reconcile, webhooks.
@@ -433,6 +465,7 @@ impl App {
     /// Registers (or repairs) Willo's webhooks at the receiver: its loopback address in the
     /// sandbox, the public URL from Settings in live mode. Returns how many webhooks Willo has for us.
     pub async fn register_webhooks(&self) -> Result<u32, AppError> {
+        self.refused_elsewhere("registering Willo's webhooks")?;
         let (addr, token) = self.receiver();
         let public = self.settings().await?.receiver_public_url;
         let url = registration_url(self.mode, addr, public).ok_or_else(|| {
@@ -549,10 +582,30 @@ impl App {
         if let Some(background) = self.background.lock().await.take() {
             background.stop().await;
         }
+        // A bulk send drives the outbox from its own task: let its item in flight finish too.
+        if !self.engine.quiesce().await {
+            tracing::warn!("an outbox item was still in flight when the app stopped");
+        }
         self.store.close().await;
         // The next process may run the engine now.
         *self.role.lock().unwrap_or_else(PoisonError::into_inner) = Role::Elsewhere(None);
     }
+}
+
+/// How the process that runs the engine is named to the recruiter.
+fn holder_name(holder: Option<&engine_lock::Holder>) -> String {
+    holder.map_or_else(
+        || "another Willo Desk process".to_owned(),
+        ToString::to_string,
+    )
+}
+
+/// What only the process running the engine may do, refused here.
+fn runs_elsewhere(holder: &str, what: &str) -> AppError {
+    AppError::new(
+        ErrorCode::Validation,
+        format!("{holder} runs the engine on this data folder, so {what} is done there"),
+    )
 }
 
 /// Where Willo is told to deliver webhooks: the receiver's loopback address in the sandbox (the

@@ -485,12 +485,27 @@ mod tests {
             ("[willo]\n[ats]\nkind = \"lever\"\n[engine]\nats_poll_every_seconds = 18446744073709551615\n", "engine.ats_poll_every_seconds"),
             ("data_dir = \"\"\n[willo]\n[ats]\nkind = \"lever\"\n", "data_dir"),
             ("[willo]\n[ats]\nkind = \"lever\"\n[engine]\nrecheck_completed_days = 365\n", "engine.recheck_completed_days"),
+            ("[willo]\n[ats]\nkind = \"lever\"\n[engine]\nrecheck_completed_days = 31\n", "engine.recheck_completed_days"),
+            ("[willo]\n[ats]\nkind = \"lever\"\n[engine]\nats_poll_every_seconds = 9\n", "engine.ats_poll_every_seconds"),
+            ("[willo]\n[ats]\nkind = \"lever\"\n[engine]\nats_poll_every_seconds = 86401\n", "engine.ats_poll_every_seconds"),
+            ("[willo]\n[ats]\nkind = \"lever\"\n[engine]\nreconcile_every_minutes = 10081\n", "engine.reconcile_every_minutes"),
             ("[willo]\n[ats]\nkind = \"lever\"\n[receiver]\nats_secret_env = \"a b\"\n", "receiver.ats_secret_env"),
             ("data_dir = \"  \"\n[willo]\n[ats]\nkind = \"lever\"\n", "data_dir"),
             ("[willo]\n[ats]\nkind = \"lever\"\n[[automations]]\njob = \" \"\ninterview = \"0123456789abcdef0123456789abcdef\"\ntrigger_stages = [\"s\"]\n", "automations[0].job"),
         ] {
             let error = parse(text).unwrap_err().to_string();
             assert!(error.contains(field), "expected {field:?} in: {error}");
+        }
+    }
+
+    #[test]
+    fn the_edges_of_each_range_are_accepted() {
+        for engine in [
+            "reconcile_every_minutes = 1\nats_poll_every_seconds = 10\nrecheck_completed_days = 0\n",
+            "reconcile_every_minutes = 10080\nats_poll_every_seconds = 86400\nrecheck_completed_days = 30\n",
+        ] {
+            let text = format!("[willo]\n[ats]\nkind = \"lever\"\n[engine]\n{engine}");
+            assert!(parse(&text).is_ok(), "{engine}: {:?}", parse(&text).err());
         }
     }
 

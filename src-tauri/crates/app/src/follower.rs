@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use desk_domain::Sensitive;
 use desk_engine::{Background, Engine, EngineEvent, Schedule};
 use desk_store::{ActivityEntry, Store};
 use tokio::sync::mpsc::UnboundedSender;
@@ -71,6 +72,9 @@ pub(crate) struct Follower {
     pub role: Arc<Mutex<Role>>,
     pub background: Arc<tokio::sync::Mutex<Option<Background>>>,
     pub events: UnboundedSender<EngineEvent>,
+    /// Where Willo's webhooks go once this process runs the engine (the receiver's URL and
+    /// token), if anywhere.
+    pub webhooks: Option<(String, Sensitive<String>)>,
 }
 
 impl Follower {
@@ -114,9 +118,24 @@ impl Follower {
     /// The other process is gone: this one runs the engine from now on.
     async fn take_over(self, lock: EngineLock) {
         tracing::info!("the process that ran the engine stopped; this one runs it now");
-        self.engine.set_acting(true);
-        *self.background.lock().await = Some(self.engine.spawn(self.schedule));
-        *self.role.lock().unwrap_or_else(PoisonError::into_inner) = Role::Runs { _lock: lock };
+        {
+            // No await between starting the engine and recording it, so an app closing at
+            // this moment finds it to stop.
+            let mut background = self.background.lock().await;
+            self.engine.set_acting(true);
+            *background = Some(self.engine.spawn(self.schedule));
+            *self.role.lock().unwrap_or_else(PoisonError::into_inner) = Role::Runs { _lock: lock };
+        }
+        // Willo delivered to the process that stopped: point its webhooks here.
+        if let Some((url, token)) = &self.webhooks {
+            if let Err(error) = self
+                .engine
+                .register_webhooks(url, token.expose(), None)
+                .await
+            {
+                tracing::warn!(%error, "the webhooks could not be registered with Willo");
+            }
+        }
         let _ = self.events.send(EngineEvent::Changed);
     }
 }

@@ -213,6 +213,18 @@ async fn a_second_app_on_the_folder_records_for_the_first_and_takes_over_when_it
         elsewhere.contains("the Willo Desk app (pid") && elsewhere.contains("carried out there"),
         "{elsewhere}"
     );
+    // What would change the first's webhooks or its database under it is refused, naming it.
+    for refused in [
+        second.register_webhooks().await.unwrap_err(),
+        second.clear_local_data().await.unwrap_err(),
+    ] {
+        assert!(
+            refused.message.contains("the Willo Desk app (pid")
+                && refused.message.contains("runs the engine"),
+            "{refused:?}"
+        );
+    }
+    assert!(dir.path().join("willo-desk.db").exists());
 
     // A send from the second is carried out by the first.
     let interview = sb.willo.with_data(|d| d.interviews[0].key.clone());
@@ -269,5 +281,74 @@ async fn a_second_app_on_the_folder_records_for_the_first_and_takes_over_when_it
         "the second runs it now"
     );
     assert!(second.engine().is_acting());
+
+    // Clearing the local data where the engine runs deletes it, then frees the lock.
+    let cleared = second.clear_local_data().await.unwrap();
+    assert!(!cleared.exists());
+    assert!(matches!(
+        desk_app::engine_lock::claim(&cleared, "a test").unwrap(),
+        desk_app::engine_lock::Claim::Held(_)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desktop_that_takes_the_engine_over_points_willos_webhooks_at_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let schedule = Schedule {
+        tick: Duration::from_millis(50),
+        ..Schedule::default()
+    };
+    let first = App::open_sandbox(dir.path(), SandboxConfig::for_tests(), schedule)
+        .await
+        .unwrap();
+    let second = App::open_sandbox(dir.path(), SandboxConfig::for_tests(), schedule)
+        .await
+        .unwrap();
+    assert!(second.info().engine_elsewhere.is_some());
+    // Each app has simulators of its own: the second's Willo shows what the second registered.
+    let hooks = || {
+        second
+            .sandbox()
+            .unwrap()
+            .willo
+            .with_data(|d| d.webhooks.len())
+    };
+    assert_eq!(
+        hooks(),
+        0,
+        "the follower leaves Willo's webhooks to the holder"
+    );
+
+    first.shutdown().await;
+    drop(first);
+    for _ in 0..100 {
+        if hooks() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        second.info().engine_elsewhere,
+        None,
+        "the second runs it now"
+    );
+    assert!(hooks() > 0, "and Willo delivers to it");
     second.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_sandbox_runs_its_engine_while_another_process_runs_the_live_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let live = desk_app::paths::live_database(dir.path());
+    let desk_app::engine_lock::Claim::Held(_serve) =
+        desk_app::engine_lock::claim(&live, "willo-desk serve").unwrap()
+    else {
+        panic!("the live database's lock was free")
+    };
+    let sandbox = App::open_sandbox(dir.path(), SandboxConfig::for_tests(), Schedule::default())
+        .await
+        .unwrap();
+    assert_eq!(sandbox.info().engine_elsewhere, None);
+    assert!(sandbox.engine().is_acting());
+    sandbox.shutdown().await;
 }
