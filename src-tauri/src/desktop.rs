@@ -25,13 +25,11 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
     }
     let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
     tauri::async_runtime::set(runtime.handle().clone());
-    let app = runtime
-        .block_on(open(data_dir))
-        .map_err(|e| anyhow::anyhow!(e.message))
-        .context("could not open Willo Desk")?;
+    let data_dir = data_dir.to_owned();
     tauri::Builder::default()
         // First: a second launch hands over to the running window (which comes to the front)
-        // and exits before it opens anything.
+        // and exits. The database and the engine are opened in `setup`, after the plugins, so
+        // a second launch never opens them.
         .plugin(tauri_plugin_single_instance::init(|handle, _args, _cwd| {
             if let Some(window) = handle.get_webview_window("main") {
                 let _ = window.unminimize();
@@ -41,8 +39,10 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
         }))
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
-        .manage(app)
-        .setup(|app| {
+        .setup(move |app| {
+            let state = tauri::async_runtime::block_on(open(&data_dir))
+                .map_err(|e| anyhow::anyhow!("could not open Willo Desk: {}", e.message))?;
+            app.manage(state);
             tauri::async_runtime::spawn(forward_notices(app.handle().clone()));
             Ok(())
         })
@@ -83,11 +83,12 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
             commands::clear_local_data
         ])
         .build(tauri::generate_context!())
-        .context("could not create the window")?
+        .context("could not start Willo Desk")?
         .run(|handle, event| {
             if let tauri::RunEvent::Exit = event {
-                let app = handle.state::<App>();
-                tauri::async_runtime::block_on(app.shutdown());
+                if let Some(app) = handle.try_state::<App>() {
+                    tauri::async_runtime::block_on(app.shutdown());
+                }
             }
         });
     Ok(())

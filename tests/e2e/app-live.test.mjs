@@ -6,7 +6,7 @@
 // a locked keychain and no Secret Service at all each fall back to the sandbox and say why.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, afterEach, before, test } from "node:test";
@@ -50,6 +50,17 @@ function keychainHas(name) {
   } catch {
     return false;
   }
+}
+
+/** How many times an app on this data folder logged that it is ready (opened its database). */
+function readyLines() {
+  const logs = join(dataDir, "logs");
+  if (!existsSync(logs)) return 0;
+  return readdirSync(logs)
+    .map((name) => readFileSync(join(logs, name), "utf8"))
+    .join("")
+    .split("\n")
+    .filter((line) => /\bready\b.*data_dir/.test(line)).length;
 }
 
 /** Who holds the engine's lock on the live database, if anyone said so. */
@@ -211,12 +222,16 @@ test("connecting through Settings stores the secrets in the keychain and the app
   assert.equal(await session.count(".banner"), 0, "no sandbox banner in live mode");
   await shot("dashboard");
 
-  // Starting the app again while it runs focuses the open window; the second process ends.
+  // Starting the app again while it runs hands over to the open window; the second process
+  // ends without opening the database or the engine (it never logs that it is ready).
   const [running] = appPids();
+  const readyBefore = readyLines();
+  assert.ok(readyBefore > 0, "the running app logged that it is ready");
   const second = spawn(binary, [], { env: driver.env, stdio: "ignore" });
   const code = await new Promise((resolve) => second.on("exit", resolve));
   assert.equal(code, 0, "the second start hands over to the first and ends");
   assert.deepEqual(appPids(), [running], "the first app still runs, alone");
+  assert.equal(readyLines(), readyBefore, "the second opened nothing");
   await closeApp();
 });
 
