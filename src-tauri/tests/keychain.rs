@@ -129,7 +129,7 @@ async fn a_locked_keychain_no_secret_service_and_no_session_bus_are_each_explain
     for command in ["doctor", "serve"] {
         clear_failure(
             &run(&keyring.bus, command),
-            "keychain holding `WILLO_DESK_WILLO_API_KEY` is locked",
+            "keychain holding `WILLO_DESK_WILLO_API_KEY` is locked. Unlock it",
         );
     }
     clear_failure(
@@ -141,7 +141,7 @@ async fn a_locked_keychain_no_secret_service_and_no_session_bus_are_each_explain
     for command in ["doctor", "serve"] {
         clear_failure(
             &run(&no_service.bus, command),
-            "no Secret Service is running",
+            "no Secret Service is running in this session). Start one",
         );
     }
 
