@@ -238,7 +238,13 @@ pub async fn register_webhooks(app: State<'_, App>) -> Result<u32> {
 /// restarts. Connections, secrets and logs stay.
 #[tauri::command]
 pub async fn clear_local_data(app: State<'_, App>, handle: AppHandle) -> Result<()> {
-    app.clear_local_data().await?;
+    match app.clear_local_data().await {
+        Ok(_) => {}
+        // Refused (another process runs the engine): nothing stopped, the app goes on.
+        Err(error) if error.code == desk_app::ErrorCode::Validation => return Err(error),
+        // The app stopped but the files stayed: start again on them.
+        Err(error) => tracing::error!(%error, "the local data could not be cleared"),
+    }
     tauri_plugin_single_instance::destroy(&handle);
     handle.restart();
 }

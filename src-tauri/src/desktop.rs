@@ -1,7 +1,7 @@
 //! The desktop window. The app state lives in `desk-app`; this only wires it to Tauri.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -26,7 +26,10 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
     tauri::async_runtime::set(runtime.handle().clone());
     let data_dir = data_dir.to_owned();
-    tauri::Builder::default()
+    // Why the app could not open, for `main` to log and print once the event loop has ended.
+    let failure = Arc::new(std::sync::Mutex::new(None::<String>));
+    let failed = Arc::clone(&failure);
+    let code = tauri::Builder::default()
         // First: a second launch hands over to the running window (which comes to the front)
         // and exits. The database and the engine are opened in `setup`, after the plugins, so
         // a second launch never opens them.
@@ -40,10 +43,22 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
         .setup(move |app| {
-            let state = tauri::async_runtime::block_on(open(&data_dir))
-                .map_err(|e| anyhow::anyhow!("could not open Willo Desk: {}", e.message))?;
-            app.manage(state);
-            tauri::async_runtime::spawn(forward_notices(app.handle().clone()));
+            match tauri::async_runtime::block_on(open(&data_dir)) {
+                Ok(state) => {
+                    app.manage(state);
+                    // The window (tauri.conf.json creates none) once the app can answer it.
+                    let config =
+                        app.config().app.windows.first().cloned().ok_or_else(|| {
+                            anyhow::anyhow!("tauri.conf.json describes no window")
+                        })?;
+                    tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?.build()?;
+                    tauri::async_runtime::spawn(forward_notices(app.handle().clone()));
+                }
+                Err(error) => {
+                    *failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(error.message);
+                    app.handle().exit(1);
+                }
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -84,13 +99,23 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
         ])
         .build(tauri::generate_context!())
         .context("could not start Willo Desk")?
-        .run(|handle, event| {
+        .run_return(|handle, event| {
             if let tauri::RunEvent::Exit = event {
                 if let Some(app) = handle.try_state::<App>() {
                     tauri::async_runtime::block_on(app.shutdown());
                 }
             }
         });
+    if let Some(message) = failure
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+    {
+        anyhow::bail!("could not open Willo Desk: {message}");
+    }
+    if code != 0 {
+        anyhow::bail!("the window ended with code {code}");
+    }
     Ok(())
 }
 

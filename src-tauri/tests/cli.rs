@@ -265,3 +265,34 @@ fn without_a_display_the_desktop_says_so_and_points_to_serve() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_database_the_desktop_cannot_open_is_named_on_stderr_and_in_the_log_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = b"this is a spreadsheet, not a database".repeat(200);
+    std::fs::write(dir.path().join("sandbox.db"), &garbage).unwrap();
+    // A virtual display and a session bus of its own, as a desktop has.
+    let output = Command::new("xvfb-run")
+        .args(["-a", "dbus-run-session", "--"])
+        .arg(env!("CARGO_BIN_EXE_willo-desk"))
+        .env("WILLO_DESK_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        stderr.contains("could not open Willo Desk")
+            && stderr.contains("sandbox.db is not a Willo Desk database"),
+        "{stderr}"
+    );
+    let logs: String = std::fs::read_dir(dir.path().join("logs"))
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect();
+    assert!(logs.contains("is not a Willo Desk database"), "{logs}");
+    assert_eq!(
+        std::fs::read(dir.path().join("sandbox.db")).unwrap(),
+        garbage
+    );
+}

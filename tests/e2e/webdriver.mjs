@@ -145,7 +145,12 @@ export class Session {
     return this.execute("return document.querySelectorAll(arguments[0]).length;", [selector]);
   }
 
+  /** A picture of the window once the page has painted what it shows now (two frames on). */
   async screenshot() {
+    await this.command("POST", "/execute/async", {
+      script: "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+      args: [],
+    });
     return Buffer.from(await this.command("GET", "/screenshot"), "base64");
   }
 

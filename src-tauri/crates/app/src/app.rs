@@ -45,6 +45,8 @@ pub struct App {
     role: Arc<std::sync::Mutex<Role>>,
     /// Follows the process that runs the engine, when another one does.
     follower: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Set when the app shuts down: a follower must not take the engine over after that.
+    closed: Arc<std::sync::atomic::AtomicBool>,
     mode: Mode,
     ats_label: String,
     /// The simulators, in sandbox mode.
@@ -320,6 +322,7 @@ impl App {
                 schedule,
                 role: Arc::clone(&app.role),
                 background: Arc::clone(&app.background),
+                closed: Arc::clone(&app.closed),
                 events: events_tx,
                 webhooks,
             };
@@ -353,6 +356,7 @@ impl App {
             background: Arc::new(Mutex::new(None)),
             role: Arc::new(std::sync::Mutex::new(role)),
             follower: std::sync::Mutex::new(None),
+            closed: Arc::default(),
             mode,
             ats_label,
             sandbox,
@@ -571,6 +575,7 @@ impl App {
     /// Stops the engine (it finishes the step it is in; all state is in the store) and closes
     /// the database.
     pub async fn shutdown(&self) {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
         if let Some(follower) = self
             .follower
             .lock()

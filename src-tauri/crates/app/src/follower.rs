@@ -4,6 +4,7 @@
 //! notifications as usual), and when that process goes away, this one takes the engine over.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -71,6 +72,8 @@ pub(crate) struct Follower {
     pub schedule: Schedule,
     pub role: Arc<Mutex<Role>>,
     pub background: Arc<tokio::sync::Mutex<Option<Background>>>,
+    /// Set when the app shuts down: then the engine stays stopped.
+    pub closed: Arc<AtomicBool>,
     pub events: UnboundedSender<EngineEvent>,
     /// Where Willo's webhooks go once this process runs the engine (the receiver's URL and
     /// token), if anywhere.
@@ -119,9 +122,12 @@ impl Follower {
     async fn take_over(self, lock: EngineLock) {
         tracing::info!("the process that ran the engine stopped; this one runs it now");
         {
-            // No await between starting the engine and recording it, so an app closing at
-            // this moment finds it to stop.
+            // Under the lock the closing app takes to stop the engine: either it finds the
+            // engine started here, or this finds the app closed.
             let mut background = self.background.lock().await;
+            if self.closed.load(Ordering::SeqCst) {
+                return; // The app is closing: the lock goes with this.
+            }
             self.engine.set_acting(true);
             *background = Some(self.engine.spawn(self.schedule));
             *self.role.lock().unwrap_or_else(PoisonError::into_inner) = Role::Runs { _lock: lock };

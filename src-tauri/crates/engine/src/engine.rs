@@ -38,7 +38,13 @@ impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             default_region: None,
-            worker_id: format!("worker-{}", std::process::id()),
+            // The start time too: a process id comes back (a container's serve is always pid
+            // 1), and a dead run's claims must not look like this one's.
+            worker_id: format!(
+                "worker-{}-{}",
+                std::process::id(),
+                chrono::Utc::now().timestamp_millis()
+            ),
             lease: Duration::from_secs(5 * 60),
             max_attempts: 8,
             first_backoff: Duration::from_secs(2),

@@ -297,8 +297,10 @@ impl Engine {
         }
         // Completions found here that go straight to the ATS (review-free automations, or results
         // that changed since they were written): queued once for the whole run.
-        self.queue_due_writebacks().await?;
-        self.settle_writebacks().await?;
+        if !self.is_stopping() {
+            self.queue_due_writebacks().await?;
+            self.settle_writebacks().await?;
+        }
         Ok(report)
     }
 }

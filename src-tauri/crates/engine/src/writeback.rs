@@ -312,11 +312,21 @@ impl Engine {
     /// or marking the invitation synced) never ran: the process stopped, or the store failed,
     /// right after the last item was done. Runs at each catch-up (the first is at start).
     pub async fn settle_writebacks(&self) -> Result<usize, EngineError> {
+        if self.is_stopping() || !self.is_acting() {
+            return Ok(0);
+        }
+        // One outbox driver at a time: a bulk send finishing the same write-back's last item
+        // must not settle it alongside.
+        let _turn = self.outbox_turn.lock().await;
         let left = self.store.writebacks_left_unsettled().await?;
         for text in &left {
-            match serde_json::from_str::<Payload>(text) {
-                Ok(payload) => self.after_writeback(&payload).await?,
-                Err(error) => tracing::warn!(%error, "a done write-back could not be read"),
+            let settled = match serde_json::from_str::<Payload>(text) {
+                Ok(payload) => self.after_writeback(&payload).await,
+                Err(error) => Err(EngineError::Invalid(error.to_string())),
+            };
+            if let Err(error) = settled {
+                // One write-back's trouble must not hold up the others.
+                tracing::warn!(%error, "a finished write-back could not be settled");
             }
         }
         Ok(left.len())

@@ -319,29 +319,41 @@ impl Store {
     /// How many items whose key starts with `prefix` are not done (waiting, or failed for good):
     /// e.g. what stands between an invitation and "written back".
     pub async fn outbox_unfinished_with_prefix(&self, prefix: &str) -> Result<i64, StoreError> {
-        let pattern = format!("{}%", prefix.replace('%', "\\%").replace('_', "\\_"));
-        Ok(sqlx::query_scalar!(r#"SELECT COUNT(*) AS "n!: i64" FROM outbox WHERE status <> 'done' AND key LIKE ? ESCAPE '\'"#, pattern)
-            .fetch_one(&self.reader)
-            .await?)
+        // The keys from `prefix` up to (not including) the prefix with its last character
+        // raised by one: a range of the unique key's index, where LIKE would scan the table.
+        let mut end = prefix.to_owned();
+        let last = end
+            .pop()
+            .map_or('\0', |c| char::from_u32(c as u32 + 1).unwrap_or(char::MAX));
+        end.push(last);
+        Ok(sqlx::query_scalar!(
+            r#"SELECT COUNT(*) AS "n!: i64" FROM outbox WHERE key >= ? AND key < ? AND status <> 'done'"#,
+            prefix,
+            end
+        )
+        .fetch_one(&self.reader)
+        .await?)
     }
 
     /// The payload of the latest note of each write-back whose items are all done while its
     /// invitation is not synced: the step after the last item (queueing the move, or marking it
-    /// synced) never ran, because the process stopped or the store failed just then.
+    /// synced) never ran, because the process stopped or the store failed just then. Each
+    /// invitation's items are found by a range of the outbox's unique key, not by a scan.
     pub async fn writebacks_left_unsettled(&self) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar!(
-            r#"SELECT o.payload AS "payload!" FROM outbox o
-               JOIN invitations i ON i.id = json_extract(o.payload, '$.invitation_id')
-               WHERE o.kind = 'writeback' AND o.status = 'done'
-                 AND json_extract(o.payload, '$.target') = 'note'
-                 AND i.status IN ('completed', 'reviewed')
-                 AND o.id = (SELECT max(n.id) FROM outbox n
-                             WHERE n.kind = 'writeback' AND json_extract(n.payload, '$.target') = 'note'
-                               AND json_extract(n.payload, '$.invitation_id') = i.id)
+            r#"SELECT (SELECT o.payload FROM outbox o
+                       WHERE o.key >= 'writeback:' || i.id || ':note:'
+                         AND o.key < 'writeback:' || i.id || ':note;'
+                       ORDER BY o.id DESC LIMIT 1) AS "payload!: String"
+               FROM invitations i
+               WHERE i.status IN ('completed', 'reviewed')
+                 AND EXISTS (SELECT 1 FROM outbox d
+                             WHERE d.key >= 'writeback:' || i.id || ':note:'
+                               AND d.key < 'writeback:' || i.id || ':note;' AND d.status = 'done')
                  AND NOT EXISTS (SELECT 1 FROM outbox u
-                                 WHERE u.kind = 'writeback' AND u.status <> 'done'
-                                   AND json_extract(u.payload, '$.invitation_id') = i.id)
-               ORDER BY o.id"#
+                                 WHERE u.key >= 'writeback:' || i.id || ':'
+                                   AND u.key < 'writeback:' || i.id || ';' AND u.status <> 'done')
+               ORDER BY i.id"#
         )
         .fetch_all(&self.reader)
         .await?)
