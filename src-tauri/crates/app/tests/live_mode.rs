@@ -101,6 +101,16 @@ async fn each_connection_is_tested_before_anything_is_kept() {
     assert!(live::saved(dir.path()).unwrap().is_none());
 }
 
+/// Waits until `done` holds, 10 s at most (the caller asserts what it needed).
+async fn within_10_s(done: impl Fn() -> bool) {
+    for _ in 0..100 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The simulators' accounts saved in `dir` as a recruiter saves them in Settings.
 async fn saved(sb: &Sandbox, dir: &std::path::Path) -> (Connections, Arc<dyn SecretStore>) {
     let secrets: Arc<dyn SecretStore> = Arc::new(MemorySecrets::default());
@@ -269,12 +279,7 @@ async fn a_second_app_on_the_folder_records_for_the_first_and_takes_over_when_it
     // The first stops: the second takes the engine over within a few seconds.
     first.shutdown().await;
     drop(first);
-    for _ in 0..100 {
-        if second.info().engine_elsewhere.is_none() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    within_10_s(|| second.info().engine_elsewhere.is_none()).await;
     assert_eq!(
         second.info().engine_elsewhere,
         None,
@@ -321,12 +326,7 @@ async fn a_desktop_that_takes_the_engine_over_points_willos_webhooks_at_itself()
 
     first.shutdown().await;
     drop(first);
-    for _ in 0..100 {
-        if hooks() > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    within_10_s(|| hooks() > 0).await;
     assert_eq!(
         second.info().engine_elsewhere,
         None,

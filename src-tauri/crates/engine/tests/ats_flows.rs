@@ -75,6 +75,21 @@ fn chrono_now() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// An invitation's status in the store.
+async fn status(w: &World, invitation: i64) -> String {
+    w.store.invitation(invitation).await.unwrap().status
+}
+
+/// The key of the Willo participant an invitation follows.
+async fn participant_of(w: &World, invitation: i64) -> String {
+    w.store
+        .invitation(invitation)
+        .await
+        .unwrap()
+        .participant_key
+        .unwrap()
+}
+
 /// Invites Zoë (9002), completes her interview in Willo, and reconciles: a completed invitation.
 async fn completed_invitation(w: &World) -> i64 {
     let app = w
@@ -185,13 +200,7 @@ async fn write_back_survives_throttling_errors_and_a_lost_answer_and_writes_one_
             && body.contains("Q1."),
         "{body}"
     );
-    let key = w
-        .store
-        .invitation(invitation)
-        .await
-        .unwrap()
-        .participant_key
-        .unwrap();
+    let key = participant_of(&w, invitation).await;
     assert!(body.ends_with(&format!("willo-desk:{key}:1")));
     assert_eq!(
         writes(&w, "field").await.len(),
@@ -205,10 +214,7 @@ async fn write_back_survives_throttling_errors_and_a_lost_answer_and_writes_one_
             .any(|(target, revision, id)| target == "note" && *revision == 1 && id.is_some()),
         "{ledger:?}"
     );
-    assert_eq!(
-        w.store.invitation(invitation).await.unwrap().status,
-        "synced"
-    );
+    assert_eq!(status(&w, invitation).await, "synced");
 }
 
 #[tokio::test]
@@ -229,13 +235,7 @@ async fn a_later_change_adds_a_follow_up_note_not_a_duplicate() {
         "...but the same revision is not written twice"
     );
 
-    let key = w
-        .store
-        .invitation(invitation)
-        .await
-        .unwrap()
-        .participant_key
-        .unwrap();
+    let key = participant_of(&w, invitation).await;
     let edit = |change: &dyn Fn(&mut desk_sandbox::willo::model::Participant)| {
         w.sandbox
             .willo
@@ -280,17 +280,8 @@ async fn a_score_that_comes_after_the_write_back_reaches_the_ats_without_a_webho
     enable(&w, None).await;
     let invitation = completed_invitation(&w).await;
     w.drain_outbox(Duration::from_secs(10)).await;
-    assert_eq!(
-        w.store.invitation(invitation).await.unwrap().status,
-        "synced"
-    );
-    let key = w
-        .store
-        .invitation(invitation)
-        .await
-        .unwrap()
-        .participant_key
-        .unwrap();
+    assert_eq!(status(&w, invitation).await, "synced");
+    let key = participant_of(&w, invitation).await;
     w.sandbox.willo.with_data(|d| {
         d.participants
             .iter_mut()
@@ -501,13 +492,7 @@ mod ats_webhooks {
 async fn a_long_transcript_goes_whole_into_one_attachment_and_the_note_says_so() {
     let w = world().await;
     let invitation = completed_invitation(&w).await;
-    let key = w
-        .store
-        .invitation(invitation)
-        .await
-        .unwrap()
-        .participant_key
-        .unwrap();
+    let key = participant_of(&w, invitation).await;
     let long = "I walked the customer through every step of the migration. ".repeat(40);
     w.sandbox.willo.with_data(|d| {
         let p = d.participants.iter_mut().find(|p| p.key == key).unwrap();
@@ -585,7 +570,7 @@ mod review_gate {
 
     use desk_engine::ReviewInput;
 
-    use super::{automate, completed_invitation, world, writes};
+    use super::{automate, completed_invitation, participant_of, status, world, writes};
 
     /// A completed interview under a review-required automation (the default).
     async fn waiting(w: &super::World) -> i64 {
@@ -613,13 +598,7 @@ mod review_gate {
             ("Zoë", "Customer Success Associate")
         );
 
-        let key = w
-            .store
-            .invitation(invitation)
-            .await
-            .unwrap()
-            .participant_key
-            .unwrap();
+        let key = participant_of(&w, invitation).await;
         let questions: Vec<String> = w
             .store
             .responses(&key)
@@ -660,10 +639,7 @@ mod review_gate {
             !body.contains(&withheld),
             "the redacted transcript did not reach the ATS"
         );
-        assert_eq!(
-            w.store.invitation(invitation).await.unwrap().status,
-            "synced"
-        );
+        assert_eq!(status(&w, invitation).await, "synced");
     }
 
     #[tokio::test]
@@ -677,10 +653,7 @@ mod review_gate {
         );
         w.drain_outbox(Duration::from_secs(5)).await;
         assert!(writes(&w, "note").await.is_empty());
-        assert_eq!(
-            w.store.invitation(invitation).await.unwrap().status,
-            "reviewed"
-        );
+        assert_eq!(status(&w, invitation).await, "reviewed");
         assert_eq!(
             w.store.review(invitation).await.unwrap().unwrap().decision,
             "skipped"
@@ -730,10 +703,7 @@ mod review_gate {
             assert!(error.starts_with(field), "{error}");
         }
         assert_eq!(w.store.review(invitation).await.unwrap(), None);
-        assert_eq!(
-            w.store.invitation(invitation).await.unwrap().status,
-            "completed"
-        );
+        assert_eq!(status(&w, invitation).await, "completed");
         let app = w
             .store
             .application_id(w.ats, "9014")
@@ -775,10 +745,7 @@ async fn a_due_write_back_nobody_queued_is_found_by_the_sweep() {
     );
     w.drain_outbox(Duration::from_secs(10)).await;
     assert_eq!(writes(&w, "note").await.len(), 1);
-    assert_eq!(
-        w.store.invitation(invitation).await.unwrap().status,
-        "synced"
-    );
+    assert_eq!(status(&w, invitation).await, "synced");
 }
 
 mod automation_setup {
@@ -1180,7 +1147,7 @@ async fn while_the_ats_answers_the_note_with_503_the_candidate_is_not_moved() {
             "the candidate moved before the note existed"
         );
         assert!(
-            note_written || w.store.invitation(invitation).await.unwrap().status != "synced",
+            note_written || status(&w, invitation).await != "synced",
             "synced without a note"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -1192,10 +1159,7 @@ async fn while_the_ats_answers_the_note_with_503_the_candidate_is_not_moved() {
         notes[0]["id"].as_u64() < moves[0]["id"].as_u64(),
         "the move came after the note"
     );
-    assert_eq!(
-        w.store.invitation(invitation).await.unwrap().status,
-        "synced"
-    );
+    assert_eq!(status(&w, invitation).await, "synced");
 }
 
 #[tokio::test]
@@ -1218,7 +1182,7 @@ async fn a_note_the_ats_refuses_for_good_holds_the_move_and_shows_as_failed_unti
         "no move without the note"
     );
     assert_eq!(
-        w.store.invitation(invitation).await.unwrap().status,
+        status(&w, invitation).await,
         "completed",
         "not synced: the note is missing"
     );
@@ -1252,10 +1216,7 @@ async fn a_note_the_ats_refuses_for_good_holds_the_move_and_shows_as_failed_unti
     let (notes, moves) = (writes(&w, "note").await, writes(&w, "move").await);
     assert_eq!((notes.len(), moves.len()), (1, 1));
     assert!(notes[0]["id"].as_u64() < moves[0]["id"].as_u64());
-    assert_eq!(
-        w.store.invitation(invitation).await.unwrap().status,
-        "synced"
-    );
+    assert_eq!(status(&w, invitation).await, "synced");
     assert!(activity_kinds(&w, invitation)
         .await
         .contains(&"written_back".to_owned()));
@@ -1283,18 +1244,12 @@ async fn a_process_stopped_after_the_last_item_was_done_is_finished_by_the_next_
     }
     w.drain_outbox(Duration::from_secs(5)).await;
     assert!(writes(&w, "move").await.is_empty());
-    assert_eq!(
-        w.store.invitation(invitation).await.unwrap().status,
-        "completed"
-    );
+    assert_eq!(status(&w, invitation).await, "completed");
 
     w.engine.catch_up(10).await.unwrap();
     w.drain_outbox(Duration::from_secs(10)).await;
     assert_eq!(writes(&w, "move").await.len(), 1, "the move goes out");
-    assert_eq!(
-        w.store.invitation(invitation).await.unwrap().status,
-        "synced"
-    );
+    assert_eq!(status(&w, invitation).await, "synced");
     w.engine.catch_up(10).await.unwrap();
     w.drain_outbox(Duration::from_secs(5)).await;
     assert_eq!(writes(&w, "move").await.len(), 1, "and only once");
@@ -1315,17 +1270,14 @@ async fn re_approving_with_a_new_review_writes_the_new_review_once() {
         .await
         .unwrap();
     w.drain_outbox(Duration::from_secs(10)).await;
-    assert_eq!(
-        w.store.invitation(invitation).await.unwrap().status,
-        "synced"
-    );
+    assert_eq!(status(&w, invitation).await, "synced");
 
     w.engine
         .approve(invitation, review(5, "Outstanding on second look."))
         .await
         .unwrap();
     assert_ne!(
-        w.store.invitation(invitation).await.unwrap().status,
+        status(&w, invitation).await,
         "synced",
         "not synced while the new review is on its way"
     );
@@ -1337,18 +1289,9 @@ async fn re_approving_with_a_new_review_writes_the_new_review_once() {
         body.contains("Outstanding on second look.") && !body.contains("Solid."),
         "{body}"
     );
-    let key = w
-        .store
-        .invitation(invitation)
-        .await
-        .unwrap()
-        .participant_key
-        .unwrap();
+    let key = participant_of(&w, invitation).await;
     assert!(body.ends_with(&format!("willo-desk:{key}:1.r2")), "{body}");
-    assert_eq!(
-        w.store.invitation(invitation).await.unwrap().status,
-        "synced"
-    );
+    assert_eq!(status(&w, invitation).await, "synced");
 
     // The same review again is not a new one.
     w.engine
