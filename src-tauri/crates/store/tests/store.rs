@@ -429,6 +429,19 @@ async fn a_damaged_database_is_refused_by_name_and_left_untouched() {
         }
         store.close().await;
     }
+    // The last connection checkpoints the log into the file as it goes, on its own thread:
+    // wait for that, so the damage below is the last write the file sees.
+    let wal = dir.path().join("willo-desk.db-wal");
+    for _ in 0..100 {
+        if !wal.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        !wal.exists(),
+        "the store was closed with its log checkpointed"
+    );
     // Two whole pages in the middle of the file overwritten, as a failing disk would.
     let mut bytes = std::fs::read(&path).unwrap();
     let page = 4096;
