@@ -9,7 +9,7 @@ mod support;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use desk_sandbox::{AtsSettings, Sandbox, SandboxConfig};
+use desk_sandbox::{AtsSettings, FaultKind, FaultRule, Sandbox, SandboxConfig};
 use hmac::{Hmac, Mac};
 use support::{binary, config, config_file, free_port, secrets, terminate, wait_ready, TOKEN};
 
@@ -43,6 +43,12 @@ async fn a_signed_stage_change_makes_serve_invite_at_once_and_a_forged_one_is_re
         ..sandbox.ats
     };
     let sb = Sandbox::start(sandbox).await.unwrap();
+    // Counts serve's reads of the applications (a rule that delays nothing).
+    sb.faults.add(
+        FaultRule::new(FaultKind::Delay { millis: 0 })
+            .on_path("/greenhouse/v3/applications")
+            .on_method("GET"),
+    );
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let text = config(&sb, dir.path(), port, "")
@@ -64,6 +70,14 @@ async fn a_signed_stage_change_makes_serve_invite_at_once_and_a_forged_one_is_re
         .spawn()
         .unwrap();
     wait_ready(port, Duration::from_secs(30)).await;
+    // serve reads the ATS as it starts and once more as its loop begins; the next regular read
+    // is a day away. Each read lists the applications once: wait for both.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sb.faults.struck() < 2 {
+        assert!(Instant::now() < deadline, "serve never read the ATS");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await; // for that read to be taken in
 
     // The candidate reaches Screening; the ATS says so by webhook.
     sb.ats
