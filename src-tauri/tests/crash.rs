@@ -16,10 +16,6 @@ use support::{config_file, free_port, serve, wait_ready, writes};
 const APPLICANTS: usize = 100;
 const KILLS: usize = 20;
 
-async fn notes(sb: &Sandbox) -> Vec<serde_json::Value> {
-    writes(sb, "note").await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_twenty_times_mid_run_every_candidate_is_invited_once_and_written_back_once() {
     let mut config = SandboxConfig::for_tests();
@@ -58,8 +54,7 @@ async fn killed_twenty_times_mid_run_every_candidate_is_invited_once_and_written
     // Left alone, it finishes the work.
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let written = notes(&sb)
-            .await
+        let written = writes(&sb, "note")
             .iter()
             .filter(|n| n["application_id"].as_u64().is_some_and(|id| id > 10_000))
             .count();
@@ -99,7 +94,7 @@ async fn killed_twenty_times_mid_run_every_candidate_is_invited_once_and_written
     );
 
     let mut per_application: HashMap<u64, usize> = HashMap::new();
-    for note in notes(&sb).await {
+    for note in writes(&sb, "note") {
         *per_application
             .entry(note["application_id"].as_u64().unwrap())
             .or_default() += 1;

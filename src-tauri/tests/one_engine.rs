@@ -70,7 +70,6 @@ async fn a_second_serve_is_refused_and_one_after_a_kill_takes_over_without_invit
     let deadline = Instant::now() + Duration::from_secs(240);
     loop {
         let written = writes(&sb, "note")
-            .await
             .iter()
             .filter(|n| n["application_id"].as_u64().is_some_and(|id| id > 10_000))
             .count();
@@ -99,7 +98,7 @@ async fn a_second_serve_is_refused_and_one_after_a_kill_takes_over_without_invit
         load.iter().filter(|(_, n)| **n > 1).collect::<Vec<_>>()
     );
     let mut notes = std::collections::HashMap::<u64, usize>::new();
-    for note in writes(&sb, "note").await {
+    for note in writes(&sb, "note") {
         *notes
             .entry(note["application_id"].as_u64().unwrap())
             .or_default() += 1;

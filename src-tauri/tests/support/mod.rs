@@ -145,16 +145,15 @@ pub fn stderr_of(child: &mut Child) -> String {
 }
 
 /// The writes of one kind the simulated Greenhouse recorded.
-pub async fn writes(sb: &Sandbox, kind: &str) -> Vec<Value> {
-    reqwest::get(format!(
-        "{}/ats/writes?ats=greenhouse&kind={kind}",
-        sb.info.admin_url
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap()
+pub fn writes(sb: &Sandbox, kind: &str) -> Vec<Value> {
+    let recorded = sb
+        .ats
+        .with_data(|d| d.writes_to(Some("greenhouse"), Some(kind)));
+    serde_json::to_value(recorded)
+        .unwrap()
+        .as_array()
+        .cloned()
+        .unwrap()
 }
 
 /// How many participants the simulated Willo has for each email.

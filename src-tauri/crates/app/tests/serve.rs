@@ -68,16 +68,15 @@ fn load(dir: &tempfile::TempDir, text: &str) -> ServeConfig {
     ServeConfig::load(&path).unwrap()
 }
 
-async fn writes(sb: &Sandbox, kind: &str) -> Vec<Value> {
-    reqwest::get(format!(
-        "{}/ats/writes?ats=greenhouse&kind={kind}",
-        sb.info.admin_url
-    ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap()
+fn writes(sb: &Sandbox, kind: &str) -> Vec<Value> {
+    let recorded = sb
+        .ats
+        .with_data(|d| d.writes_to(Some("greenhouse"), Some(kind)));
+    serde_json::to_value(recorded)
+        .unwrap()
+        .as_array()
+        .cloned()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -118,7 +117,7 @@ async fn serve_runs_an_automation_from_its_file_end_to_end_and_stops_cleanly() {
     server.engine().catch_up(10).await.unwrap();
     let mut notes = Vec::new();
     for _ in 0..200 {
-        notes = writes(&sb, "note").await;
+        notes = writes(&sb, "note");
         if !notes.is_empty() {
             break;
         }

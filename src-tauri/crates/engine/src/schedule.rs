@@ -125,7 +125,16 @@ impl Engine {
         let wake = self.wake_handle();
         let poll_now = self.poll_handle();
         let mut last_catch_up: Option<i64> = None;
-        let mut last_poll: Option<i64> = None;
+        // A read of the ATS just made (serve's start, the desktop's first sync) counts: the loop
+        // does not read it again at once.
+        let mut last_poll: Option<i64> = match self.ats {
+            Some(_) => self
+                .store
+                .last_synced_at(self.ats_connection)
+                .await
+                .unwrap_or(None),
+            None => None,
+        };
         let mut poll_asked = false;
         // Whatever an earlier process left leased, it left by dying: take it over now.
         match self

@@ -130,16 +130,9 @@ struct WriteFilter {
 }
 
 async fn writes(State(a): State<Admin>, Query(f): Query<WriteFilter>) -> Response {
-    let writes: Vec<_> = a.ats.with_data(|d| {
-        d.writes
-            .iter()
-            .filter(|w| {
-                f.ats.as_ref().is_none_or(|x| &w.ats == x)
-                    && f.kind.as_ref().is_none_or(|k| &w.kind == k)
-            })
-            .cloned()
-            .collect()
-    });
+    let writes = a
+        .ats
+        .with_data(|d| d.writes_to(f.ats.as_deref(), f.kind.as_deref()));
     Json(writes).into_response()
 }
 

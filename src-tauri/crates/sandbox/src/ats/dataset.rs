@@ -98,6 +98,16 @@ impl Dataset {
         self.applications.iter().find(|a| a.id == id)
     }
 
+    /// The writes recorded so far, of one dialect (`greenhouse`, `lever`) and one kind (`note`,
+    /// `move`, ...) where given, oldest first.
+    pub fn writes_to(&self, ats: Option<&str>, kind: Option<&str>) -> Vec<Write> {
+        self.writes
+            .iter()
+            .filter(|w| ats.is_none_or(|x| w.ats == x) && kind.is_none_or(|k| w.kind == k))
+            .cloned()
+            .collect()
+    }
+
     /// Moves an application to a stage of its job. Refuses a stage the job does not have.
     pub fn move_application(&mut self, id: u64, stage: usize) -> Result<(), &'static str> {
         let job_id = self.application(id).ok_or("no such application")?.job_id;
