@@ -110,17 +110,13 @@ fn help_lists_the_commands_and_the_data_dir_flag() {
 fn serve_refuses_a_broken_configuration_with_the_field_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("serve.toml");
-    std::fs::write(
-        &path,
-        "[willo]\nrate_per_second = -1\n[ats]\nkind = \"lever\"\n",
-    )
-    .unwrap();
+    std::fs::write(&path, "[willo]\nper_minute = 0\n[ats]\nkind = \"lever\"\n").unwrap();
     let output = binary()
         .args(["serve", "--config", path.to_str().unwrap()])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("willo.rate_per_second"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("willo.per_minute"));
 }
 
 #[tokio::test]

@@ -30,7 +30,7 @@ pub fn config(sb: &Sandbox, data: &Path, port: u16, extra: &str) -> String {
     let interview = sb.willo.with_data(|d| d.interviews[0].key.clone());
     format!(
         "data_dir = \"{data}\"\n\
-         [willo]\nbase_url = \"{willo}\"\nrate_per_second = 50\n\
+         [willo]\nbase_url = \"{willo}\"\nper_second = 50\nper_minute = 3000\n\
          [ats]\nkind = \"greenhouse\"\nbase_url = \"{gh}\"\ntoken_url = \"{tok}\"\nclient_id = \"{client}\"\nacting_user = \"503\"\nper_second = 100\n\
          [receiver]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\
          [engine]\nreconcile_every_minutes = 1\nats_poll_every_seconds = 10\n\

@@ -14,7 +14,7 @@ use desk_engine::{
 };
 use desk_sandbox::{Sandbox, SandboxConfig};
 use desk_store::Store;
-use desk_willo::{AuthScheme, Pacer, RetryPolicy, WilloClient, WilloConfig};
+use desk_willo::{AuthScheme, Budget, Pacer, RetryPolicy, ThrottleSigns, WilloClient, WilloConfig};
 use tokio::sync::{mpsc, Mutex};
 
 use crate::engine_lock::{self, Claim};
@@ -123,8 +123,10 @@ impl App {
                 api_key: Sensitive::new(sandbox.info.willo_api_key.clone()),
                 auth_scheme: AuthScheme::Bare,
                 retry: RetryPolicy::default(),
+                throttle: ThrottleSigns::default(),
             },
-            Pacer::new(10.0),
+            // The simulated Willo holds the published budget; this is the share a real one gets.
+            Pacer::new(Budget::PUBLISHED.share(crate::config::DEFAULT_SHARE)),
         )?;
         let parts = Parts {
             store,
@@ -166,15 +168,12 @@ impl App {
             crate::serve::connector(&config.ats, http.clone(), secrets_fn)?;
         let store = Store::open(&paths::live_database(data_dir)).await?;
         let willo_url = config.willo_url();
-        let willo = WilloClient::new(
+        let willo = config.willo.client(
             http,
-            WilloConfig {
-                base_url: willo_url.clone(),
-                api_key: key,
-                auth_scheme: AuthScheme::Bare,
-                retry: RetryPolicy::default(),
-            },
-            Pacer::new(config.willo.rate_per_second),
+            willo_url.clone(),
+            key,
+            AuthScheme::Bare,
+            RetryPolicy::default(),
         )?;
         let scheme = willo.detect_auth_scheme().await?;
         tracing::info!(?scheme, "Willo accepted the API key");

@@ -26,7 +26,7 @@ impl App {
                 secrets.insert(WILLO_KEY, info.willo_api_key.clone());
                 secrets.insert(ATS_SECRET, info.greenhouse_client_secret.clone());
                 json!({
-                    "willo": { "base_url": info.willo_base_url, "rate_per_second": 10.0, "api_key_env": WILLO_KEY },
+                    "willo": { "base_url": info.willo_base_url, "api_key_env": WILLO_KEY },
                     "ats": {
                         "kind": "greenhouse",
                         "base_url": info.greenhouse_base_url,

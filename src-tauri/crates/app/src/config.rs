@@ -4,8 +4,10 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use desk_domain::WilloKey;
-use desk_willo::AuthScheme;
+use desk_domain::{Sensitive, WilloKey};
+use desk_willo::{
+    AuthScheme, Budget, Pacer, RetryPolicy, ThrottleSigns, WilloClient, WilloConfig, WilloError,
+};
 use serde::Deserialize;
 
 #[derive(Debug, thiserror::Error)]
@@ -61,9 +63,58 @@ pub struct WilloSection {
     pub auth_scheme: Option<AuthScheme>,
     #[serde(default = "willo_key_env")]
     pub api_key_env: String,
-    /// Requests per second at most (Willo publishes no limit; start slow).
-    #[serde(default = "willo_rate")]
-    pub rate_per_second: f64,
+    /// The organisation's request budget (Willo's support documentation: 10 a second, 100 a
+    /// minute, 50,000 a day, shared by everything that uses the organisation's API).
+    #[serde(default = "per_second")]
+    pub per_second: u32,
+    #[serde(default = "per_minute")]
+    pub per_minute: u32,
+    #[serde(default = "per_day")]
+    pub per_day: u32,
+    /// The part of that budget Willo Desk uses, leaving the rest to the organisation's other
+    /// uses (Zapier, other tools, other desktops).
+    #[serde(default = "share")]
+    pub share: f64,
+    /// A 403 whose body contains one of these (compared without case) is a throttle, not a
+    /// refused permission: what Willo's throttling 403 says is not documented.
+    #[serde(default = "throttle_phrases")]
+    pub throttle_phrases: Vec<String>,
+}
+
+impl WilloSection {
+    /// The limits Willo Desk keeps to: its share of the organisation's budget.
+    pub fn budget(&self) -> Budget {
+        Budget {
+            per_second: self.per_second,
+            per_minute: self.per_minute,
+            per_day: self.per_day,
+        }
+        .share(self.share)
+    }
+
+    /// A client of this account at `base_url`, with a pacer of its own holding the budget.
+    pub fn client(
+        &self,
+        http: reqwest::Client,
+        base_url: String,
+        api_key: Sensitive<String>,
+        auth_scheme: AuthScheme,
+        retry: RetryPolicy,
+    ) -> Result<WilloClient, WilloError> {
+        WilloClient::new(
+            http,
+            WilloConfig {
+                base_url,
+                api_key,
+                auth_scheme,
+                retry,
+                throttle: ThrottleSigns {
+                    phrases: self.throttle_phrases.clone(),
+                },
+            },
+            Pacer::new(self.budget()),
+        )
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -164,8 +215,22 @@ fn production() -> String {
 fn willo_key_env() -> String {
     "WILLO_DESK_WILLO_API_KEY".into()
 }
-fn willo_rate() -> f64 {
-    desk_willo::DEFAULT_RATE
+fn per_second() -> u32 {
+    Budget::PUBLISHED.per_second
+}
+fn per_minute() -> u32 {
+    Budget::PUBLISHED.per_minute
+}
+fn per_day() -> u32 {
+    Budget::PUBLISHED.per_day
+}
+/// Willo Desk's part of the organisation's budget unless set.
+pub const DEFAULT_SHARE: f64 = 0.8;
+fn share() -> f64 {
+    DEFAULT_SHARE
+}
+fn throttle_phrases() -> Vec<String> {
+    ThrottleSigns::default().phrases
 }
 fn greenhouse_url() -> String {
     "https://harvest.greenhouse.io/v3".into()
@@ -318,10 +383,19 @@ impl ServeConfig {
                 ));
             }
         }
-        if !(self.willo.rate_per_second > 0.0 && self.willo.rate_per_second <= 50.0) {
+        for (field, value, most) in [
+            ("willo.per_second", self.willo.per_second, 1_000),
+            ("willo.per_minute", self.willo.per_minute, 60_000),
+            ("willo.per_day", self.willo.per_day, 100_000_000),
+        ] {
+            if !(1..=most).contains(&value) {
+                return Err(invalid(field, format!("must be from 1 to {most}")));
+            }
+        }
+        if !(self.willo.share > 0.0 && self.willo.share <= 1.0) {
             return Err(invalid(
-                "willo.rate_per_second",
-                "must be more than 0 and at most 50",
+                "willo.share",
+                "must be more than 0 and at most 1 (0.8 leaves a fifth of the budget to other uses)",
             ));
         }
         match &self.ats {
@@ -453,7 +527,15 @@ mod tests {
         let config = parse(MINIMAL).unwrap();
         assert_eq!(config.willo_url(), desk_willo::PRODUCTION_URL);
         assert_eq!(config.willo.api_key_env, "WILLO_DESK_WILLO_API_KEY");
-        assert!((config.willo.rate_per_second - 2.0).abs() < f64::EPSILON);
+        assert_eq!(
+            config.willo.budget(),
+            Budget {
+                per_second: 8,
+                per_minute: 80,
+                per_day: 40_000
+            },
+            "80% of Willo's published budget"
+        );
         assert!(config.receiver.is_none() && config.automations.is_empty());
     }
 
@@ -468,8 +550,9 @@ mod tests {
     #[test]
     fn wrong_types_and_values_are_named() {
         for (text, field) in [
-            ("[willo]\nrate_per_second = \"fast\"\n[ats]\nkind = \"lever\"\n", "rate_per_second"),
-            ("[willo]\nrate_per_second = 0\n[ats]\nkind = \"lever\"\n", "willo.rate_per_second"),
+            ("[willo]\nper_minute = \"fast\"\n[ats]\nkind = \"lever\"\n", "per_minute"),
+            ("[willo]\nper_minute = 0\n[ats]\nkind = \"lever\"\n", "willo.per_minute"),
+            ("[willo]\nshare = 1.5\n[ats]\nkind = \"lever\"\n", "willo.share"),
             ("[willo]\nbase_url = \"http://willo.example.com\"\n[ats]\nkind = \"lever\"\n", "willo.base_url"),
             ("[willo]\n[ats]\nkind = \"workday\"\n", "workday"),
             ("[willo]\n[ats]\nkind = \"greenhouse\"\nclient_id = \" \"\n", "ats.client_id"),

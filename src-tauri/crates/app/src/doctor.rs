@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use desk_ats::AtsConnector;
 use desk_domain::PhoneE164;
-use desk_willo::{AuthScheme, Pacer, RetryPolicy, WilloClient, WilloConfig, WilloError};
+use desk_willo::{AuthScheme, RetryPolicy, WilloError};
 use serde::Serialize;
 
 use crate::config::{secret, ServeConfig};
@@ -81,15 +81,12 @@ pub async fn check(
             None
         }
         Ok(key) => {
-            let client = WilloClient::new(
+            let client = config.willo.client(
                 http.clone(),
-                WilloConfig {
-                    base_url: config.willo_url(),
-                    api_key: key,
-                    auth_scheme: config.willo.auth_scheme.unwrap_or(AuthScheme::Bare),
-                    retry: RetryPolicy::NONE,
-                },
-                Pacer::new(config.willo.rate_per_second),
+                config.willo_url(),
+                key,
+                config.willo.auth_scheme.unwrap_or(AuthScheme::Bare),
+                RetryPolicy::NONE,
             )?;
             match client.detect_auth_scheme().await {
                 Ok(scheme) => {

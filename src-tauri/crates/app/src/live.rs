@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use desk_willo::{AuthScheme, Pacer, RetryPolicy, WilloClient, WilloConfig};
+use desk_willo::{AuthScheme, RetryPolicy};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use ts_rs::TS;
@@ -194,15 +194,12 @@ pub async fn test_willo(connections: &Connections, api_key: &str) -> Result<Will
         "paste the key from Willo's Integrations page",
     )?;
     let config = connections.to_config()?;
-    let client = WilloClient::new(
+    let client = config.willo.client(
         crate::http::client()?,
-        WilloConfig {
-            base_url: config.willo_url(),
-            api_key: desk_domain::Sensitive::new(key.to_owned()),
-            auth_scheme: AuthScheme::Bare,
-            retry: RetryPolicy::NONE,
-        },
-        Pacer::new(config.willo.rate_per_second),
+        config.willo_url(),
+        desk_domain::Sensitive::new(key.to_owned()),
+        AuthScheme::Bare,
+        RetryPolicy::NONE,
     )?;
     let scheme = client.detect_auth_scheme().await?;
     let interviews = client

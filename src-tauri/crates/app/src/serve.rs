@@ -13,7 +13,7 @@ use desk_ats::AtsConnector;
 use desk_engine::receiver::AtsHooks;
 use desk_engine::{Background, ChannelSink, Engine, EngineConfig, Schedule, SystemClock};
 use desk_store::{AutomationSpec, Store};
-use desk_willo::{AuthScheme, Pacer, RetryPolicy, WilloClient, WilloConfig};
+use desk_willo::{AuthScheme, RetryPolicy};
 
 use crate::config::{secret, AtsSection, ConfigError, ServeConfig};
 use crate::engine_lock::{self, Claim, EngineLock};
@@ -215,15 +215,12 @@ impl Server {
         let ats_connection = store
             .upsert_connection(ats_kind, ats_kind, &ats_url, now)
             .await?;
-        let willo = WilloClient::new(
+        let willo = config.willo.client(
             http,
-            WilloConfig {
-                base_url: willo_url,
-                api_key: willo_key,
-                auth_scheme: config.willo.auth_scheme.unwrap_or(AuthScheme::Bare),
-                retry: RetryPolicy::default(),
-            },
-            Pacer::new(config.willo.rate_per_second),
+            willo_url,
+            willo_key,
+            config.willo.auth_scheme.unwrap_or(AuthScheme::Bare),
+            RetryPolicy::default(),
         )?;
         if config.willo.auth_scheme.is_none() {
             let scheme = patiently("asking Willo which authorization it takes", || async {

@@ -28,7 +28,7 @@ fn config(
     port: u16,
 ) -> ServeConfig {
     let text = format!(
-        "[willo]\nbase_url = \"{willo}\"\nrate_per_second = 20\n\
+        "[willo]\nbase_url = \"{willo}\"\nper_second = 20\nper_minute = 1200\n\
          [ats]\nkind = \"greenhouse\"\nbase_url = \"{gh}\"\ntoken_url = \"{tok}\"\nclient_id = \"{client}\"\nacting_user = \"{acting_user}\"\nper_second = 50\n\
          [receiver]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\
          [engine]\ndefault_region = \"GB\"\n\

@@ -18,7 +18,8 @@ fn config_text(sb: &Sandbox, interview: &str, extra: &str) -> String {
         r#"
 [willo]
 base_url = "{willo}"
-rate_per_second = 20
+per_second = 20
+per_minute = 1200
 
 [ats]
 kind = "greenhouse"

@@ -33,9 +33,12 @@ async fn bulk_send() {
     const INVITES: usize = 1_000;
     const R: u32 = 40;
     let mut config = SandboxConfig::for_tests();
-    config.willo_rate_per_second = R;
+    config.willo_limits = desk_sandbox::WilloLimits {
+        per_second: R,
+        ..desk_sandbox::WilloLimits::NONE
+    };
     // The pacer starts above the limit it does not know, meets it once, and settles under it.
-    let w = support::world_with(config, f64::from(R) * 2.0, |snap| {
+    let w = support::world_with(config, support::per_second(R * 2), |snap| {
         support::applicants(snap, INVITES)
     })
     .await;
@@ -62,7 +65,7 @@ async fn catch_up() {
     const OPEN: usize = 2_000;
     const COMPLETED: usize = 300;
     const R: u32 = 100;
-    let w = support::world_with(SandboxConfig::for_tests(), f64::from(R), |snap| {
+    let w = support::world_with(SandboxConfig::for_tests(), support::per_second(R), |snap| {
         support::applicants(snap, OPEN)
     })
     .await;
@@ -84,7 +87,10 @@ async fn catch_up() {
             .willo
             .advance(key, Some(ParticipantStatus::Completed));
     }
-    w.sandbox.willo.throttle.set_limit(R);
+    w.sandbox.willo.set_limits(desk_sandbox::WilloLimits {
+        per_second: R,
+        ..desk_sandbox::WilloLimits::NONE
+    });
     let started = Instant::now();
     let mut requests = 0;
     let mut completed = 0;
@@ -123,7 +129,10 @@ async fn completion_to_ats() {
     let mut config = SandboxConfig::for_tests();
     config.ats.extra_applicants = INTERVIEWS;
     // As in the app: the store learns the ATS through the connector.
-    let w = support::world_with(config, 200.0, |snap| *snap = AtsSnapshot::default()).await;
+    let w = support::world_with(config, support::per_second(200), |snap| {
+        *snap = AtsSnapshot::default()
+    })
+    .await;
     w.engine.poll_triggers().await.unwrap();
     let job = w.store.job_id(w.ats, "4001").await.unwrap().unwrap();
     let screening = w.store.stage_id(w.ats, "400101").await.unwrap().unwrap();

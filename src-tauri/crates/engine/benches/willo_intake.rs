@@ -134,9 +134,13 @@ async fn steady(url: &str, per_second: u32, seconds: u32) -> Vec<Duration> {
 async fn reconcile_ratio() -> (usize, usize, usize) {
     const OPEN: usize = 300;
     const COMPLETED: usize = 100;
-    let w = support::world_with(desk_sandbox::SandboxConfig::for_tests(), 2_000.0, |snap| {
-        support::applicants(snap, OPEN);
-    })
+    let w = support::world_with(
+        desk_sandbox::SandboxConfig::for_tests(),
+        support::per_second(2_000),
+        |snap| {
+            support::applicants(snap, OPEN);
+        },
+    )
     .await;
     for app in w.applicant_ids(OPEN).await {
         assert!(matches!(

@@ -32,6 +32,9 @@ pub struct EngineConfig {
     /// its budget): a score or summary that Willo adds later becomes a follow-up note even
     /// without webhooks. Zero: never.
     pub recheck_completed_for: Duration,
+    /// Whether the catch-up may read Willo's participant list (a page of many for one request)
+    /// where that costs less than reading participants one by one.
+    pub list_participants: bool,
 }
 
 impl Default for EngineConfig {
@@ -51,6 +54,7 @@ impl Default for EngineConfig {
             max_backoff: Duration::from_secs(300),
             score_field: None,
             recheck_completed_for: Duration::from_secs(3 * 24 * 60 * 60),
+            list_participants: true,
         }
     }
 }
@@ -83,6 +87,8 @@ pub struct Engine {
     pub(crate) acting: AtomicBool,
     /// Set when the engine is asked to stop: the outbox finishes the item in flight, no more.
     pub(crate) stopping: Arc<AtomicBool>,
+    /// The catch-up's sweep under way and what Willo's participant list has shown it can do.
+    pub(crate) sweeps: std::sync::Mutex<crate::catch_up::Sweeps>,
 }
 
 impl Engine {
@@ -111,6 +117,7 @@ impl Engine {
             claims: AtomicU64::new(0),
             acting: AtomicBool::new(true),
             stopping: Arc::new(AtomicBool::new(false)),
+            sweeps: std::sync::Mutex::default(),
         }
     }
 

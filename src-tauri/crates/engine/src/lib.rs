@@ -5,12 +5,13 @@
 //! - [`Engine::run_outbox_once`] sends what is due, never re-posting an uncertain invite blind;
 //! - [`receiver`] takes Willo's webhook deliveries into the inbox and acknowledges them at once;
 //! - [`Engine::process_inbox_once`] treats each delivery as a hint and reconciles the participant;
-//! - [`Engine::catch_up`] reconciles open invitations within a request budget, so nothing is
-//!   missed while the webhook was unreachable or the laptop closed.
+//! - [`Engine::catch_up`] sweeps the open invitations within Willo's request budget, so nothing
+//!   is missed while the webhook was unreachable or the laptop closed.
 
 pub mod ats_sync;
 mod automations;
 mod bulk;
+mod catch_up;
 pub mod checks;
 mod clock;
 mod engine;
@@ -26,6 +27,7 @@ mod registration;
 mod review;
 mod schedule;
 mod triggers;
+mod usage;
 mod worker;
 mod writeback;
 
@@ -33,13 +35,14 @@ pub use automations::{
     AutomationRequest, DryRun, DryRunOutcome, DryRunRow, InterviewChoice, InterviewRule, RuleField,
 };
 pub use bulk::{BulkProgress, PreSend};
+pub use catch_up::{CatchUpReport, SweepRecord, SweepStatus};
 pub use clock::{Clock, SystemClock};
 pub use engine::{Engine, EngineConfig};
 pub use error::EngineError;
 pub use events::{ChannelSink, EngineEvent, EventSink};
 pub use health::Service;
 pub use invites::{InviteOutcome, Queued};
-pub use reconcile::{CatchUpReport, Reconciled};
+pub use reconcile::Reconciled;
 pub use registration::{RegisteredWebhook, WEBHOOK_EVENTS};
 pub use review::ReviewInput;
 pub use schedule::{Background, Schedule};

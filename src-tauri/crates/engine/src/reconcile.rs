@@ -3,7 +3,7 @@
 //! Willo says now, so repeated and out-of-order triggers are harmless.
 
 use desk_store::{ParticipantRecord, ResponseRecord};
-use desk_willo::{AnswerKind, Participant, ParticipantStatus, WilloError};
+use desk_willo::{AnswerKind, Participant, ParticipantStatus};
 use serde_json::json;
 
 use crate::{Engine, EngineError, EngineEvent};
@@ -16,21 +16,7 @@ pub struct Reconciled {
     pub newly_completed: bool,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CatchUpReport {
-    pub checked: usize,
-    pub completed: usize,
-    /// Requests made to Willo.
-    pub requests: usize,
-    pub errors: usize,
-    /// Willo throttled us; the rest waits for the next run.
-    pub throttled: bool,
-}
-
-/// A completed interview is re-read at most this often while it is recent.
-const RECHECK_EVERY_MS: i64 = 60 * 60 * 1000;
-
-fn status_name(status: &ParticipantStatus) -> Option<&'static str> {
+pub(crate) fn status_name(status: &ParticipantStatus) -> Option<&'static str> {
     match status {
         ParticipantStatus::Opened => Some("opened"),
         ParticipantStatus::Started => Some("started"),
@@ -84,7 +70,7 @@ fn record(p: &Participant, invitation_id: Option<i64>, interview_key: &str) -> P
 }
 
 /// How far a participant got, to tell which of a candidate's two invitations to follow.
-fn progress(status: &str) -> u8 {
+pub(crate) fn progress(status: &str) -> u8 {
     match status {
         "opened" => 1,
         "started" => 2,
@@ -97,12 +83,22 @@ impl Engine {
     /// Fetches one participant and brings the local record up to date.
     pub async fn reconcile_participant(&self, key: &str) -> Result<Reconciled, EngineError> {
         let participant = self.willo.participant(key).await?;
+        self.reconcile_read(&participant).await
+    }
+
+    /// Brings the local record up to date with a participant as Willo gave it (read on its own,
+    /// or on a page of the participants list).
+    pub(crate) async fn reconcile_read(
+        &self,
+        participant: &Participant,
+    ) -> Result<Reconciled, EngineError> {
+        let key = participant.key.as_str();
         let (invitation, belongs_to) = match self.store.invitation_by_participant(key).await? {
             Some(invitation) => {
                 let id = invitation.id;
                 (Some(invitation), Some(id))
             }
-            None => self.adopt(&participant).await?,
+            None => self.adopt(participant).await?,
         };
         let now = self.now();
         let interview_key = invitation
@@ -110,7 +106,7 @@ impl Engine {
             .map(|i| i.interview_key.clone())
             .unwrap_or_default();
         self.store
-            .save_participant(&record(&participant, belongs_to, &interview_key), now)
+            .save_participant(&record(participant, belongs_to, &interview_key), now)
             .await?;
         let Some(invitation) = invitation else {
             // Not one we follow (invited from Willo directly, by another tool, or a candidate's
@@ -232,75 +228,5 @@ impl Engine {
         } else {
             (None, Some(id))
         })
-    }
-
-    /// Reconciles what may have changed in Willo, within `budget` requests (one each): the open
-    /// invitations, least recently checked first; then, with budget left, a candidate's other
-    /// participant that no invitation follows (invited twice), and interviews completed in the
-    /// last days (`EngineConfig::recheck_completed_for`), each at most hourly, since Willo's
-    /// score or summary may come after the completion and a changed result is a follow-up note.
-    /// Stops at the first 429 (the pacer then holds every call back until Willo's Retry-After).
-    pub async fn catch_up(&self, budget: usize) -> Result<CatchUpReport, EngineError> {
-        let limit = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-        let mut keys: Vec<(Option<i64>, String)> = self
-            .store
-            .open_invitations(limit(budget))
-            .await?
-            .into_iter()
-            .map(|i| (Some(i.id), i.participant_key))
-            .collect();
-        if keys.len() < budget {
-            let strays = self
-                .store
-                .stray_participants(limit(budget - keys.len()))
-                .await?;
-            keys.extend(strays.into_iter().map(|key| (None, key)));
-        }
-        let window = i64::try_from(self.config.recheck_completed_for.as_millis()).unwrap_or(0);
-        if keys.len() < budget && window > 0 {
-            let now = self.now();
-            let recent = self
-                .store
-                .recently_completed(
-                    now - window,
-                    now - RECHECK_EVERY_MS,
-                    limit(budget - keys.len()),
-                )
-                .await?;
-            keys.extend(recent.into_iter().map(|i| (Some(i.id), i.participant_key)));
-        }
-        let mut report = CatchUpReport::default();
-        for (invitation_id, key) in keys {
-            if self.is_stopping() {
-                break;
-            }
-            report.requests += 1;
-            match self.reconcile_participant(&key).await {
-                Ok(done) => {
-                    report.checked += 1;
-                    report.completed += usize::from(done.newly_completed);
-                }
-                Err(EngineError::Willo(WilloError::RateLimited { .. })) => {
-                    report.throttled = true;
-                    break;
-                }
-                Err(EngineError::Willo(error)) => {
-                    // One participant's trouble (deleted in Willo, a bad body) must not stop the rest.
-                    tracing::warn!(%error, invitation = ?invitation_id, "could not reconcile a participant");
-                    if let Some(id) = invitation_id {
-                        self.store.mark_checked(id, self.now()).await?;
-                    }
-                    report.errors += 1;
-                }
-                Err(other) => return Err(other),
-            }
-        }
-        // Completions found here that go straight to the ATS (review-free automations, or results
-        // that changed since they were written): queued once for the whole run.
-        if !self.is_stopping() {
-            self.queue_due_writebacks().await?;
-            self.settle_writebacks().await?;
-        }
-        Ok(report)
     }
 }

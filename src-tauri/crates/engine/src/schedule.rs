@@ -15,13 +15,15 @@ use crate::Engine;
 pub struct Schedule {
     /// How often the loop looks for due work even when nothing woke it.
     pub tick: Duration,
-    /// Catch-up interval when no webhook has arrived recently.
+    /// The longest gap between sweeps of the catch-up when no webhook has arrived recently
+    /// (the gap is shorter where a sweep costs little of Willo's budget).
     pub reconcile_every: Duration,
     /// Catch-up interval while webhooks arrive.
     pub reconcile_every_with_webhooks: Duration,
     /// A webhook within this long counts as "webhooks arrive".
     pub webhooks_fresh_for: Duration,
-    /// Requests one catch-up run may make.
+    /// Requests one slice of the catch-up may make: the loop sees to the outbox and the inbox
+    /// between slices.
     pub budget: usize,
     /// How often the ATS's stages are polled for triggers (an ATS webhook polls at once).
     pub ats_poll_every: Duration,
@@ -34,7 +36,7 @@ impl Default for Schedule {
             reconcile_every: Duration::from_secs(10 * 60),
             reconcile_every_with_webhooks: Duration::from_secs(60 * 60),
             webhooks_fresh_for: Duration::from_secs(6 * 60 * 60),
-            budget: 200,
+            budget: 20,
             ats_poll_every: Duration::from_secs(120),
         }
     }
@@ -45,11 +47,14 @@ fn ms(d: Duration) -> i64 {
 }
 
 impl Schedule {
-    /// Whether a catch-up is due at `now` (all Unix milliseconds).
+    /// Whether a new sweep of the catch-up is due at `now` (all Unix milliseconds), the last
+    /// having ended at `last_catch_up`. Without webhooks the gap is `planned_gap_ms` (what keeps
+    /// sweeps to half of Willo's budget), at least a tick and at most `reconcile_every`.
     pub fn catch_up_due(
         &self,
         last_catch_up: Option<i64>,
         last_webhook: Option<i64>,
+        planned_gap_ms: i64,
         now: i64,
     ) -> bool {
         let Some(last) = last_catch_up else {
@@ -58,11 +63,11 @@ impl Schedule {
         let webhooks_arrive =
             last_webhook.is_some_and(|at| now - at <= ms(self.webhooks_fresh_for));
         let every = if webhooks_arrive {
-            self.reconcile_every_with_webhooks
+            ms(self.reconcile_every_with_webhooks)
         } else {
-            self.reconcile_every
+            planned_gap_ms.clamp(ms(self.tick), ms(self.reconcile_every).max(ms(self.tick)))
         };
-        now - last >= ms(every)
+        now - last >= every
     }
 
     /// Whether the machine slept between two ticks: the wall clock moved on much further than the
@@ -136,6 +141,9 @@ impl Engine {
             None => None,
         };
         let mut poll_asked = false;
+        if let Err(error) = self.carry_over_willo_usage().await {
+            tracing::warn!(%error, "could not read the day's earlier use of the Willo budget");
+        }
         // Whatever an earlier process left leased, it left by dying: take it over now.
         match self
             .store
@@ -186,22 +194,43 @@ impl Engine {
                 break;
             }
             let last_webhook = self.store.last_inbox_at().await.unwrap_or(None);
-            if slept || schedule.catch_up_due(last_catch_up, last_webhook, now) {
+            let sweeping = self.sweeping();
+            let mut more = false;
+            if slept
+                || sweeping
+                || schedule.catch_up_due(
+                    last_catch_up,
+                    last_webhook,
+                    self.sweep_gap_ms().await,
+                    now,
+                )
+            {
                 if slept {
                     tracing::info!("the machine woke up; catching up with Willo");
                 }
                 let caught_up = self.catch_up(schedule.budget).await;
                 self.note_health(Service::Willo, &caught_up);
                 match caught_up {
-                    Ok(report) => tracing::info!(
-                        checked = report.checked,
-                        completed = report.completed,
-                        throttled = report.throttled,
-                        "catch-up done"
-                    ),
+                    Ok(report) => {
+                        tracing::debug!(
+                            checked = report.checked,
+                            completed = report.completed,
+                            requests = report.requests,
+                            throttled = report.throttled,
+                            "catch-up slice done"
+                        );
+                        // A sweep under way goes on at once: the pacer spaces the requests.
+                        more = !report.throttled && self.sweeping();
+                    }
                     Err(error) => tracing::warn!(%error, "the catch-up failed"),
                 }
                 last_catch_up = Some(self.now());
+            }
+            if let Err(error) = self.record_willo_usage().await {
+                tracing::warn!(%error, "could not record the use of the Willo budget");
+            }
+            if more {
+                continue;
             }
             tokio::select! {
                 () = wake.notified() => {}
@@ -222,27 +251,37 @@ mod tests {
 
     #[test]
     fn the_first_catch_up_is_due_at_once() {
-        assert!(Schedule::default().catch_up_due(None, None, 0));
+        assert!(Schedule::default().catch_up_due(None, None, 0, 0));
     }
 
     #[test]
-    fn without_webhooks_the_catch_up_runs_every_ten_minutes() {
+    fn without_webhooks_sweeps_follow_the_planned_gap_within_a_tick_and_ten_minutes() {
         let s = Schedule::default();
-        assert!(!s.catch_up_due(Some(0), None, 9 * MIN));
-        assert!(s.catch_up_due(Some(0), None, 10 * MIN));
+        let planned = 2 * MIN;
+        assert!(!s.catch_up_due(Some(0), None, planned, MIN));
+        assert!(s.catch_up_due(Some(0), None, planned, 2 * MIN));
+        assert!(
+            s.catch_up_due(Some(0), None, 0, 15_000),
+            "a cheap sweep: again after a tick"
+        );
+        assert!(!s.catch_up_due(Some(0), None, 0, 14_000));
+        assert!(
+            s.catch_up_due(Some(0), None, 60 * MIN, 10 * MIN),
+            "never more than ten minutes apart"
+        );
     }
 
     #[test]
     fn while_webhooks_arrive_it_runs_hourly() {
         let s = Schedule::default();
         assert!(
-            !s.catch_up_due(Some(0), Some(5 * MIN), 30 * MIN),
+            !s.catch_up_due(Some(0), Some(5 * MIN), 0, 30 * MIN),
             "a webhook 25 minutes ago: wait for the hour"
         );
-        assert!(s.catch_up_due(Some(0), Some(5 * MIN), 60 * MIN));
+        assert!(s.catch_up_due(Some(0), Some(5 * MIN), 0, 60 * MIN));
         assert!(
-            s.catch_up_due(Some(0), Some(-7 * 60 * MIN), 10 * MIN),
-            "webhooks stopped 7 hours ago: back to every ten minutes"
+            s.catch_up_due(Some(0), Some(-7 * 60 * MIN), 0, 10 * MIN),
+            "webhooks stopped 7 hours ago: back to the planned gap"
         );
     }
 

@@ -17,6 +17,8 @@ use crate::{Engine, EngineError, EngineEvent};
 const BATCH: usize = 25;
 
 /// Why a withdrawn invite was not sent.
+/// Shown while an invitation waits out Willo's throttle.
+const THROTTLED: &str = "Willo is throttling requests; waiting to send";
 pub(crate) const WITHDRAWN: &str = "Cancelled by the recruiter before it was sent.";
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -40,6 +42,9 @@ struct InvitePayload {
 pub(crate) enum Step {
     Done,
     Retry(String),
+    /// The service throttled the request, so it was not acted on: tried again after the wait
+    /// (Willo's or the pacer's), and not counted as an attempt, so a throttle never fails an item.
+    Throttled(String, Option<Duration>),
     Fail(String),
     /// A cancelled invite that never reached Willo: taken back.
     Withdrawn,
@@ -184,7 +189,18 @@ impl Engine {
                         .unwrap_or(i64::MAX / 2);
                 if self
                     .store
-                    .retry_outbox_later(item.id, owner, &error, next, now)
+                    .retry_outbox_later(item.id, owner, &error, next, true, now)
+                    .await?
+                {
+                    report.retrying += 1;
+                }
+            }
+            Step::Throttled(error, wait) => {
+                let wait = wait.unwrap_or(self.config.first_backoff);
+                let next = now + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2);
+                if self
+                    .store
+                    .retry_outbox_later(item.id, owner, &error, next, false, now)
                     .await?
                 {
                     report.retrying += 1;
@@ -255,6 +271,9 @@ impl Engine {
                 }
                 Ok(None) if item.withdraw_requested => return Ok(Step::Withdrawn),
                 Ok(None) => {}
+                Err(WilloError::RateLimited { retry_after }) => {
+                    return Ok(Step::Throttled(THROTTLED.into(), retry_after))
+                }
                 // An unreadable answer to a read is as passing as a dropped one.
                 Err(e) if e.is_retryable() || e.outcome_uncertain() => {
                     return Ok(Step::Retry(e.to_string()))
@@ -281,6 +300,9 @@ impl Engine {
                     .await
             }
             Err(e @ WilloError::Validation { .. }) => Ok(Step::Fail(e.to_string())),
+            Err(WilloError::RateLimited { retry_after }) => {
+                Ok(Step::Throttled(THROTTLED.into(), retry_after))
+            }
             // Willo may have acted (an unreadable success, a dropped answer): the retry looks first.
             Err(e) if e.is_retryable() || e.outcome_uncertain() => Ok(Step::Retry(e.to_string())),
             Err(e) => Ok(Step::Fail(e.to_string())),

@@ -454,6 +454,12 @@ impl Engine {
         };
         let remote_id = match outcome {
             Ok(id) => id,
+            Err(AtsError::RateLimited { retry_after }) => {
+                return Ok(Step::Throttled(
+                    "the ATS is throttling requests; waiting".into(),
+                    retry_after,
+                ))
+            }
             // An unreadable answer may follow a write that happened: the retry looks first.
             Err(e) if e.is_retryable() || matches!(e, AtsError::Decode { .. }) => {
                 return Ok(Step::Retry(e.to_string()))

@@ -15,9 +15,11 @@ use support::{world_with, World};
 
 /// A world whose store learns the ATS only through the connector (as the app does).
 async fn world() -> World {
-    let w = world_with(SandboxConfig::for_tests(), 200.0, |snap| {
-        *snap = AtsSnapshot::default()
-    })
+    let w = world_with(
+        SandboxConfig::for_tests(),
+        support::per_second(200),
+        |snap| *snap = AtsSnapshot::default(),
+    )
     .await;
     w.engine.poll_triggers().await.unwrap();
     w

@@ -17,14 +17,17 @@ use support::world_with;
 #[tokio::test]
 async fn two_hundred_invites_under_throttling_and_lost_answers_each_go_out_exactly_once() {
     let mut config = SandboxConfig::for_tests();
-    config.willo_rate_per_second = 40;
+    config.willo_limits = desk_sandbox::WilloLimits {
+        per_second: 40,
+        ..desk_sandbox::WilloLimits::NONE
+    };
     // 5% of invites succeed on the server but the answer never arrives.
     config.faults = vec![FaultRule::new(FaultKind::Drop)
         .on_path("/api/integrations/v2/participants/")
         .on_method("POST")
         .after_handler()
         .with_probability(0.05)];
-    let w = world_with(config, 120.0, |snap| {
+    let w = world_with(config, support::per_second(120), |snap| {
         for n in 0..200 {
             snap.candidates.push(CandidateRecord {
                 remote_id: format!("bulk-c{n}"),
@@ -86,7 +89,8 @@ async fn two_hundred_invites_under_throttling_and_lost_answers_each_go_out_exact
         );
     }
     assert!(
-        w.pacer.rate() <= 40.0,
-        "the pacer slowed to what the server accepts"
+        w.pacer.current().per_second <= 40,
+        "the pacer slowed to what the server accepts: {:?}",
+        w.pacer.current()
     );
 }

@@ -348,26 +348,6 @@ async fn a_completion_missed_by_the_webhook_is_found_by_the_catch_up() {
 }
 
 #[tokio::test]
-async fn a_small_budget_reaches_every_invitation_in_turn() {
-    let w = world().await;
-    let mut keys = Vec::new();
-    for remote in [9002, 9014, 9023] {
-        keys.push(invited(&w, remote).await);
-    }
-    let mut seen = std::collections::HashSet::new();
-    for _ in 0..3 {
-        let open = w.store.open_invitations(1).await.unwrap();
-        seen.insert(open[0].id);
-        assert_eq!(w.engine.catch_up(1).await.unwrap().requests, 1);
-    }
-    assert_eq!(
-        seen.len(),
-        3,
-        "least recently checked first: three runs of one visit all three"
-    );
-}
-
-#[tokio::test]
 async fn the_catch_up_stops_at_a_429_and_picks_up_later() {
     let w = world().await;
     for remote in [9002, 9014, 9023] {

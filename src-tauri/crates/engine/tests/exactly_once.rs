@@ -22,9 +22,12 @@ const INVITES: &str = "/api/integrations/v2/participants/";
 /// the engine configured as given.
 async fn world_of(n: usize, engine: EngineConfig) -> World {
     let mut config = SandboxConfig::for_tests();
-    config.willo_rate_per_second = 200;
+    config.willo_limits = desk_sandbox::WilloLimits {
+        per_second: 200,
+        ..desk_sandbox::WilloLimits::NONE
+    };
     config.ats.extra_applicants = n;
-    world_configured(config, 100.0, engine, |_| {}).await
+    world_configured(config, support::per_second(100), engine, |_| {}).await
 }
 
 /// The store's ids of the `n` applicants [`world_of`] added.

@@ -75,16 +75,20 @@ async fn a_clean_candidate_is_invited_and_linked_to_the_participant() {
 
 #[tokio::test]
 async fn every_refusal_is_recorded_and_nothing_refused_is_sent() {
-    let w = world_with(SandboxConfig::for_tests(), 200.0, |snap| {
-        for c in &mut snap.candidates {
-            match c.remote_id.as_str() {
-                "7003" => c.email = None,                    // José: no email
-                "7004" => c.email = Some("siobhan@".into()), // Siobhán: broken email
-                "7005" => (c.first_name, c.last_name) = (String::new(), " ".into()), // Łukasz: no name
-                _ => {}
+    let w = world_with(
+        SandboxConfig::for_tests(),
+        support::per_second(200),
+        |snap| {
+            for c in &mut snap.candidates {
+                match c.remote_id.as_str() {
+                    "7003" => c.email = None,                    // José: no email
+                    "7004" => c.email = Some("siobhan@".into()), // Siobhán: broken email
+                    "7005" => (c.first_name, c.last_name) = (String::new(), " ".into()), // Łukasz: no name
+                    _ => {}
+                }
             }
-        }
-    })
+        },
+    )
     .await;
     type Expected = fn(&Refusal) -> bool;
     let cases: [(u64, Expected); 6] = [
@@ -171,7 +175,7 @@ async fn every_refusal_is_recorded_and_nothing_refused_is_sent() {
 #[tokio::test]
 async fn a_standard_users_key_cannot_invite_to_someone_elses_interview() {
     let w = world().await;
-    let standard = willo_client(&w.sandbox, STANDARD_API_KEY, Pacer::new(100.0));
+    let standard = willo_client(&w.sandbox, STANDARD_API_KEY, Pacer::unlimited());
     let willo_connection = w
         .store
         .upsert_connection("willo", "Willo (standard)", "sandbox://willo-standard", 0)

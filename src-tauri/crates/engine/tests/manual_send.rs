@@ -98,8 +98,14 @@ async fn a_selection_is_checked_first_then_sent_with_progress() {
 #[tokio::test]
 async fn a_bulk_send_cancelled_halfway_keeps_what_was_sent_and_withdraws_the_rest() {
     let mut config = SandboxConfig::for_tests();
-    config.willo_rate_per_second = 50;
-    let w = world_with(config, 6.0, |snap| support::applicants(snap, 30)).await;
+    config.willo_limits = desk_sandbox::WilloLimits {
+        per_second: 50,
+        ..desk_sandbox::WilloLimits::NONE
+    };
+    let w = world_with(config, support::per_second(6), |snap| {
+        support::applicants(snap, 30)
+    })
+    .await;
     let selection = w.applicant_ids(30).await;
     let (cancel, cancelled) = tokio::sync::watch::channel(false);
     let trigger = Arc::new(cancel);

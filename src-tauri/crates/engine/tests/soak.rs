@@ -54,7 +54,10 @@ async fn a_fifth_of_requests_failing_loses_nothing_and_duplicates_nothing() {
         complete_after: Duration::from_millis(300),
     };
     // The store starts empty and learns the ATS through the connector, as in the app.
-    let w = world_with(config, 200.0, |snap| *snap = AtsSnapshot::default()).await;
+    let w = world_with(config, support::per_second(200), |snap| {
+        *snap = AtsSnapshot::default()
+    })
+    .await;
     w.engine.poll_triggers().await.unwrap();
     let job = w.store.job_id(w.ats, "4001").await.unwrap().unwrap();
     let screening = w.store.stage_id(w.ats, "400101").await.unwrap().unwrap();

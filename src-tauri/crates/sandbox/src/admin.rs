@@ -14,8 +14,8 @@ use serde_json::json;
 use crate::ats::dataset::STAGES;
 use crate::ats::AtsSim;
 use crate::faults::{FaultRule, Faults};
-use crate::willo::model::ParticipantStatus;
-use crate::willo::WilloSim;
+use crate::willo::model::{ParticipantStatus, Role};
+use crate::willo::{WilloLimits, WilloSim};
 use crate::SandboxInfo;
 
 #[derive(Clone)]
@@ -42,7 +42,10 @@ pub fn router(admin: Admin) -> Router {
         )
         .route("/_admin/willo/participants", get(participants))
         .route("/_admin/willo/deliveries", get(deliveries))
-        .route("/_admin/willo/rate-limit", put(set_willo_rate))
+        .route("/_admin/willo/rate-limit", put(set_willo_limits))
+        .route("/_admin/willo/requests", get(willo_requests))
+        .route("/_admin/willo/list-filters", put(set_list_filters))
+        .route("/_admin/willo/users", post(add_willo_user))
         .route("/_admin/ats/writes", get(writes))
         .route("/_admin/ats/applications/{id}/move", post(move_application))
         .route("/_admin/ats/candidates/{id}/name", put(rename_candidate))
@@ -113,14 +116,48 @@ async fn deliveries(State(a): State<Admin>) -> Response {
     Json(a.willo.with_data(|d| d.deliveries.clone())).into_response()
 }
 
-#[derive(Debug, Deserialize)]
-struct RateBody {
-    per_second: u32,
+/// `{"per_second": 10, "per_minute": 100, "per_day": 50000, "status": 403}`; a limit left out
+/// or 0 is none.
+async fn set_willo_limits(State(a): State<Admin>, Json(limits): Json<WilloLimits>) -> Response {
+    if !matches!(limits.status, 403 | 429) {
+        return bad_request("status must be 403 or 429");
+    }
+    a.willo.set_limits(limits);
+    StatusCode::NO_CONTENT.into_response()
 }
 
-async fn set_willo_rate(State(a): State<Admin>, Json(body): Json<RateBody>) -> StatusCode {
-    a.willo.throttle.set_limit(body.per_second);
+/// Every request the simulated Willo received, and how many it throttled.
+async fn willo_requests(State(a): State<Admin>) -> Response {
+    Json(a.willo.requests()).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct ListFilters {
+    honoured: bool,
+}
+
+/// `{"honoured": false}`: the participants list ignores `interview`, `email` and `status`.
+async fn set_list_filters(State(a): State<Admin>, Json(body): Json<ListFilters>) -> StatusCode {
+    a.willo.set_list_filters(body.honoured);
     StatusCode::NO_CONTENT
+}
+
+#[derive(Debug, Deserialize)]
+struct NewUser {
+    organisation: String,
+    #[serde(default)]
+    standard: bool,
+}
+
+/// Adds a user (and API key) to an organisation, new or existing: `{"organisation": "..."}`.
+async fn add_willo_user(State(a): State<Admin>, Json(user): Json<NewUser>) -> Response {
+    let role = if user.standard {
+        Role::Standard
+    } else {
+        Role::Admin
+    };
+    let api_key = a.willo.with_data(|d| d.add_user(&user.organisation, role));
+    (StatusCode::CREATED, Json(json!({ "api_key": api_key }))).into_response()
 }
 
 #[derive(Debug, Deserialize)]

@@ -29,15 +29,18 @@ use tokio::task::JoinHandle;
 pub use ats::{AtsSettings, AtsSim, GREENHOUSE_CLIENT_ID, GREENHOUSE_CLIENT_SECRET, LEVER_API_KEY};
 pub use busy::BusyTime;
 pub use faults::{FaultKind, FaultPhase, FaultRule, Faults};
-pub use willo::{DeliveryPolicy, Lifecycle, WilloSim, ADMIN_API_KEY, STANDARD_API_KEY};
+pub use willo::{
+    DeliveryPolicy, Lifecycle, RequestCount, WilloLimits, WilloSim, ADMIN_API_KEY,
+    DEMO_ORGANISATION, STANDARD_API_KEY,
+};
 
 /// How to run the sandbox.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
     /// Where to listen; port 0 picks a free one.
     pub addr: SocketAddr,
-    /// Willo requests allowed per second per API key (0: unlimited).
-    pub willo_rate_per_second: u32,
+    /// Willo's request budget per organisation.
+    pub willo_limits: WilloLimits,
     pub lifecycle: Lifecycle,
     pub delivery: DeliveryPolicy,
     pub ats: AtsSettings,
@@ -47,8 +50,8 @@ pub struct SandboxConfig {
 }
 
 impl SandboxConfig {
-    /// The out-of-the-box demo: candidates open, start and complete within a minute or so, and a
-    /// new applicant reaches Screening every 45 seconds.
+    /// The out-of-the-box demo: Willo's published budget, candidates open, start and complete
+    /// within a minute or so, and a new applicant reaches Screening every 45 seconds.
     pub fn demo() -> Self {
         Self {
             lifecycle: Lifecycle::Timed {
@@ -57,6 +60,7 @@ impl SandboxConfig {
                 complete_after: Duration::from_secs(20),
             },
             ats_advance_every: Some(Duration::from_secs(45)),
+            willo_limits: WilloLimits::PUBLISHED,
             ..Self::for_tests()
         }
     }
@@ -65,7 +69,7 @@ impl SandboxConfig {
     pub fn for_tests() -> Self {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            willo_rate_per_second: 0,
+            willo_limits: WilloLimits::NONE,
             lifecycle: Lifecycle::Manual,
             delivery: DeliveryPolicy {
                 max_attempts: 5,
@@ -143,7 +147,7 @@ impl Sandbox {
         media::write_files(media.path()).map_err(SandboxError::Media)?;
 
         let willo = WilloSim::new(
-            config.willo_rate_per_second,
+            config.willo_limits,
             config.lifecycle.clone(),
             config.delivery.clone(),
         );
@@ -184,6 +188,10 @@ impl Sandbox {
             .layer(axum::middleware::from_fn_with_state(
                 faults.clone(),
                 faults::inject,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&willo),
+                willo::count,
             ));
 
         let mut tasks = vec![tokio::spawn(async move {

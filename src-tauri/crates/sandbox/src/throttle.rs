@@ -1,37 +1,52 @@
-//! A fixed-window request limiter, the way the simulated servers throttle.
+//! Sliding-window request limits, the way the simulated servers throttle: at most `limit` requests
+//! in any stretch of `length`, for every window at once, per caller (an organisation, a token).
+//! Refused requests do not count against the windows (as in Django REST framework).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::faults::lock;
 
-/// Allows `limit` requests per `window` per caller. `limit == 0` means unlimited.
+/// One window: `limit` requests per `length`; a limit of 0 is no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub length: Duration,
+    pub limit: u32,
+}
+
 #[derive(Debug)]
 pub struct Throttle {
-    limit: Mutex<u32>,
-    window: Duration,
-    windows: Mutex<HashMap<String, (Instant, u32)>>,
-    /// How many requests were refused (benchmarks count the 429s a client met).
+    windows: Mutex<Vec<Window>>,
+    /// When each caller's allowed requests came, oldest first, as far back as the longest window.
+    log: Mutex<HashMap<String, VecDeque<Instant>>>,
+    /// How many requests were refused (benchmarks count the throttles a client met).
     refused: AtomicU64,
 }
 
 /// The outcome of one request against the limiter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// Allowed; this many are left in the window (`u32::MAX` when unlimited).
+    /// Allowed; this many are left in the tightest window (`u32::MAX` when unlimited).
     Allowed { remaining: u32 },
-    /// Refused; the window reopens after this long.
+    /// Refused; a request would be allowed again after this long.
     Throttled { retry_after: Duration },
 }
 
 impl Throttle {
+    /// One window of `limit` requests per `window`.
     pub fn new(limit: u32, window: Duration) -> Self {
+        Self::windows(vec![Window {
+            length: window,
+            limit,
+        }])
+    }
+
+    pub fn windows(windows: Vec<Window>) -> Self {
         Self {
-            limit: Mutex::new(limit),
-            window,
-            windows: Mutex::new(HashMap::new()),
+            windows: Mutex::new(windows),
+            log: Mutex::new(HashMap::new()),
             refused: AtomicU64::new(0),
         }
     }
@@ -41,39 +56,63 @@ impl Throttle {
         self.refused.load(Ordering::Relaxed)
     }
 
-    pub fn set_limit(&self, limit: u32) {
-        *lock(&self.limit) = limit;
-        lock(&self.windows).clear();
+    /// Replaces the windows and forgets what came before.
+    pub fn set_windows(&self, windows: Vec<Window>) {
+        *lock(&self.windows) = windows;
+        lock(&self.log).clear();
     }
 
+    /// The tightest limit (0: unlimited), for `X-RateLimit-Limit`-style headers.
     pub fn limit(&self) -> u32 {
-        *lock(&self.limit)
+        lock(&self.windows)
+            .iter()
+            .filter(|w| w.limit > 0)
+            .map(|w| w.limit)
+            .min()
+            .unwrap_or(0)
     }
 
     pub fn check(&self, caller: &str) -> Verdict {
-        let limit = self.limit();
-        if limit == 0 {
+        let windows: Vec<Window> = lock(&self.windows)
+            .iter()
+            .copied()
+            .filter(|w| w.limit > 0)
+            .collect();
+        if windows.is_empty() {
             return Verdict::Allowed {
                 remaining: u32::MAX,
             };
         }
+        let longest = windows.iter().map(|w| w.length).max().unwrap_or_default();
         let now = Instant::now();
-        let mut windows = lock(&self.windows);
-        let (start, count) = windows.entry(caller.to_owned()).or_insert((now, 0));
-        if now.duration_since(*start) >= self.window {
-            *start = now;
-            *count = 0;
+        let mut logs = lock(&self.log);
+        let log = logs.entry(caller.to_owned()).or_default();
+        while log
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= longest)
+        {
+            log.pop_front();
         }
-        if *count >= limit {
+        let mut wait = Duration::ZERO;
+        let mut remaining = u32::MAX;
+        for window in &windows {
+            let cut = log.partition_point(|t| now.duration_since(*t) >= window.length);
+            let inside = log.len() - cut;
+            let limit = window.limit as usize;
+            if inside >= limit {
+                // The request that must leave the window before another fits.
+                let leaving = log[cut + inside - limit];
+                wait = wait.max((leaving + window.length).saturating_duration_since(now));
+            } else {
+                remaining = remaining.min(u32::try_from(limit - inside - 1).unwrap_or(u32::MAX));
+            }
+        }
+        if !wait.is_zero() {
             self.refused.fetch_add(1, Ordering::Relaxed);
-            return Verdict::Throttled {
-                retry_after: self.window.saturating_sub(now.duration_since(*start)),
-            };
+            return Verdict::Throttled { retry_after: wait };
         }
-        *count += 1;
-        Verdict::Allowed {
-            remaining: limit - *count,
-        }
+        log.push_back(now);
+        Verdict::Allowed { remaining }
     }
 }
 
@@ -87,9 +126,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn requests_over_the_limit_are_throttled_until_the_window_ends() {
-        let throttle = Throttle::new(2, Duration::from_millis(50));
+    fn requests_over_the_limit_are_throttled_until_the_oldest_leaves_the_window() {
+        let throttle = Throttle::new(2, Duration::from_millis(100));
         assert_eq!(throttle.check("a"), Verdict::Allowed { remaining: 1 });
+        std::thread::sleep(Duration::from_millis(60));
         assert_eq!(throttle.check("a"), Verdict::Allowed { remaining: 0 });
         assert!(matches!(throttle.check("a"), Verdict::Throttled { .. }));
         assert_eq!(
@@ -97,13 +137,45 @@ mod tests {
             Verdict::Allowed { remaining: 1 },
             "callers are counted apart"
         );
-        std::thread::sleep(Duration::from_millis(60));
+        std::thread::sleep(Duration::from_millis(50));
+        // A fixed window would have reopened at 100 ms with room for two; the sliding one has
+        // room for the one that left.
+        assert!(matches!(throttle.check("a"), Verdict::Allowed { .. }));
+        assert!(matches!(throttle.check("a"), Verdict::Throttled { .. }));
+        assert_eq!(throttle.refused(), 2, "each refusal is counted");
+    }
+
+    #[test]
+    fn every_window_holds_at_once() {
+        let throttle = Throttle::windows(vec![
+            Window {
+                length: Duration::from_millis(50),
+                limit: 3,
+            },
+            Window {
+                length: Duration::from_millis(400),
+                limit: 5,
+            },
+        ]);
+        let mut allowed = 0;
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_millis(300) {
+            if matches!(throttle.check("org"), Verdict::Allowed { .. }) {
+                allowed += 1;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
         assert_eq!(
-            throttle.check("a"),
-            Verdict::Allowed { remaining: 1 },
-            "a new window opened"
+            allowed, 5,
+            "the longer window caps what the short one would allow"
         );
-        assert_eq!(throttle.refused(), 1, "the one refusal is counted");
+        match throttle.check("org") {
+            Verdict::Throttled { retry_after } => assert!(
+                retry_after > Duration::from_millis(50),
+                "the wait is the longer window's: {retry_after:?}"
+            ),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -7,7 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use desk_sandbox::{Lifecycle, Sandbox, SandboxConfig, ADMIN_API_KEY, STANDARD_API_KEY};
+use desk_sandbox::{
+    Lifecycle, Sandbox, SandboxConfig, WilloLimits, ADMIN_API_KEY, DEMO_ORGANISATION,
+    STANDARD_API_KEY,
+};
 use reqwest::Client;
 use serde_json::{json, Value};
 
@@ -252,7 +255,10 @@ async fn invites_are_validated_field_by_field() {
 #[tokio::test]
 async fn above_the_rate_limit_requests_get_429_with_retry_after() {
     let mut config = SandboxConfig::for_tests();
-    config.willo_rate_per_second = 3;
+    config.willo_limits = WilloLimits {
+        per_second: 3,
+        ..WilloLimits::NONE
+    };
     let sb = Sandbox::start(config).await.unwrap();
     let client = Client::new();
     // Sent together, so that all of them fall in one window however busy the machine is.
@@ -308,6 +314,136 @@ async fn above_the_rate_limit_requests_get_429_with_retry_after() {
         StatusCode::OK,
         "after Retry-After the client is served again"
     );
+}
+
+async fn languages_as(sb: &Sandbox, key: &str) -> StatusCode {
+    Client::new()
+        .get(url(sb, "/languages/"))
+        .header("Authorization", key)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn admin_post(sb: &Sandbox, path: &str, body: Value) -> Value {
+    Client::new()
+        .post(format!("{}{path}", sb.info.admin_url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_budget_is_the_organisations_shared_by_its_keys_and_counted_by_the_simulator() {
+    let mut config = SandboxConfig::for_tests();
+    config.willo_limits = WilloLimits {
+        per_minute: 4,
+        ..WilloLimits::NONE
+    };
+    let sb = Sandbox::start(config).await.unwrap();
+    let other_org = admin_post(&sb, "/willo/users", json!({"organisation": "Other Ltd"})).await
+        ["api_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let same_org = admin_post(
+        &sb,
+        "/willo/users",
+        json!({"organisation": DEMO_ORGANISATION}),
+    )
+    .await["api_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for key in [
+        ADMIN_API_KEY,
+        STANDARD_API_KEY,
+        same_org.as_str(),
+        ADMIN_API_KEY,
+    ] {
+        assert_eq!(languages_as(&sb, key).await, StatusCode::OK);
+    }
+    for key in [ADMIN_API_KEY, STANDARD_API_KEY, same_org.as_str()] {
+        assert_eq!(
+            languages_as(&sb, key).await,
+            StatusCode::TOO_MANY_REQUESTS,
+            "every key of the organisation shares its 4 a minute"
+        );
+    }
+    assert_eq!(
+        languages_as(&sb, &other_org).await,
+        StatusCode::OK,
+        "another organisation has its own budget"
+    );
+    let unknown = languages_as(&sb, "0000").await;
+    assert_eq!(unknown, StatusCode::UNAUTHORIZED);
+    let counted: Value = Client::new()
+        .get(format!("{}/willo/requests", sb.info.admin_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        counted,
+        json!({"received": 9, "throttled": 3}),
+        "every request that arrived is counted, refused ones too"
+    );
+}
+
+#[tokio::test]
+async fn over_the_budget_willo_may_answer_403_saying_it_throttled() {
+    let mut config = SandboxConfig::for_tests();
+    config.willo_limits = WilloLimits {
+        per_second: 1,
+        status: 403,
+        ..WilloLimits::NONE
+    };
+    let sb = Sandbox::start(config).await.unwrap();
+    assert_eq!(languages_as(&sb, ADMIN_API_KEY).await, StatusCode::OK);
+    let refused = Client::new()
+        .get(url(&sb, "/languages/"))
+        .header("Authorization", ADMIN_API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(refused.headers().get("retry-after").is_none());
+    let body: Value = refused.json().await.unwrap();
+    assert!(body["detail"].as_str().unwrap().contains("throttled"));
+    let put = Client::new()
+        .put(format!("{}/willo/rate-limit", sb.info.admin_url))
+        .json(&json!({"per_second": 1, "status": 500}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::BAD_REQUEST, "only 403 or 429");
+}
+
+#[tokio::test]
+async fn the_windows_slide_rather_than_reopen_on_the_second() {
+    let mut config = SandboxConfig::for_tests();
+    // Time compressed 100 times: the "minute" is 600 ms.
+    config.willo_limits = WilloLimits {
+        per_minute: 3,
+        compress: 100.0,
+        ..WilloLimits::NONE
+    };
+    let sb = Sandbox::start(config).await.unwrap();
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(languages_as(&sb, ADMIN_API_KEY).await);
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    assert_eq!(statuses[3], StatusCode::TOO_MANY_REQUESTS, "{statuses:?}");
+    tokio::time::sleep(Duration::from_millis(650)).await;
+    assert_eq!(languages_as(&sb, ADMIN_API_KEY).await, StatusCode::OK);
 }
 
 #[tokio::test]

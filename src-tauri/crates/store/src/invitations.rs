@@ -45,6 +45,18 @@ pub struct OpenInvitation {
     pub status: String,
 }
 
+/// An open invitation with what the catch-up plans by: its interview, when it went out and when
+/// it was last checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToCheck {
+    pub id: i64,
+    pub participant_key: String,
+    pub status: String,
+    pub interview_key: String,
+    pub created_at: i64,
+    pub checked_at: Option<i64>,
+}
+
 /// The statuses an invitation moves through, in order; a status never moves backwards.
 const ORDER: [&str; 7] = [
     "queued",
@@ -450,6 +462,19 @@ impl Store {
                WHERE status IN ('invited', 'opened', 'started') AND participant_key IS NOT NULL
                ORDER BY checked_at IS NOT NULL, checked_at, created_at, id LIMIT ?"#,
             limit
+        )
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    /// Every open invitation (sent, not yet completed), for the catch-up to plan its sweep.
+    pub async fn invitations_to_check(&self) -> Result<Vec<ToCheck>, StoreError> {
+        Ok(sqlx::query_as!(
+            ToCheck,
+            r#"SELECT i.id AS "id!", i.participant_key AS "participant_key!", i.status,
+                      iv.key AS interview_key, i.created_at, i.checked_at
+               FROM invitations i JOIN interviews iv ON iv.id = i.interview_id
+               WHERE i.status IN ('invited', 'opened', 'started') AND i.participant_key IS NOT NULL"#
         )
         .fetch_all(&self.reader)
         .await?)

@@ -30,7 +30,7 @@ pub use candidates::{CandidateFilter, CandidateRow, JobFacts, TimelineEntry};
 pub use connections::Connection;
 pub use error::StoreError;
 pub use inbox::{InboxInsert, InboxItem};
-pub use invitations::{Invitation, InviteTarget, OpenInvitation};
+pub use invitations::{Invitation, InviteTarget, OpenInvitation, ToCheck};
 pub use outbox::{OutboxItem, OutboxStatus, Withdrawal};
 pub use participants::{ParticipantRecord, ResponseRecord, SavedParticipant};
 pub use reviews::{InboxEntry, Review};

@@ -209,15 +209,19 @@ impl Store {
         owner: &str,
         error: &str,
         next_attempt_at: i64,
+        attempt_counts: bool,
         now: i64,
     ) -> Result<bool, StoreError> {
+        // A throttled attempt reached nothing (the service refused it unread): it is given back.
+        let given_back = i64::from(!attempt_counts);
         let done = sqlx::query!(
             r#"UPDATE outbox SET next_attempt_at = ?, last_error = ?, lease_owner = NULL,
-                 lease_until = NULL, updated_at = ?
+                 lease_until = NULL, updated_at = ?, attempts = MAX(attempts - ?, 0)
                WHERE id = ? AND lease_owner = ? AND status = 'pending'"#,
             next_attempt_at,
             error,
             now,
+            given_back,
             id,
             owner
         )

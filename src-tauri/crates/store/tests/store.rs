@@ -234,7 +234,7 @@ async fn a_retried_item_waits_for_its_next_attempt(pool: SqlitePool) {
         .unwrap();
     store.claim_outbox("w", 0, 1_000, 10).await.unwrap();
     assert!(store
-        .retry_outbox_later(id, "w", "503 from ATS", 5_000, 10)
+        .retry_outbox_later(id, "w", "503 from ATS", 5_000, true, 10)
         .await
         .unwrap());
     assert!(
@@ -248,6 +248,13 @@ async fn a_retried_item_waits_for_its_next_attempt(pool: SqlitePool) {
     let due = store.claim_outbox("w", 5_000, 1_000, 10).await.unwrap();
     assert_eq!(due[0].attempts, 2, "each claim counts an attempt");
     assert_eq!(due[0].last_error.as_deref(), Some("503 from ATS"));
+    // Throttled: the service did not act, so the attempt is given back.
+    assert!(store
+        .retry_outbox_later(id, "w", "throttled", 6_000, false, 5_000)
+        .await
+        .unwrap());
+    let due = store.claim_outbox("w", 6_000, 1_000, 10).await.unwrap();
+    assert_eq!(due[0].attempts, 2, "the throttled claim did not count");
 }
 
 #[sqlx::test(migrator = "desk_store::MIGRATOR")]

@@ -4,7 +4,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use desk_domain::{retry_after, Sensitive};
 use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use url::Url;
@@ -12,11 +12,21 @@ use url::Url;
 use crate::model::KeepsRaw;
 use crate::{
     AuthScheme, Category, Interview, Language, NewParticipant, Pacer, Participant, RetryPolicy,
-    Template, Webhook, WebhookSpec, WilloError,
+    Template, ThrottleSigns, Webhook, WebhookSpec, WilloError,
 };
 
 /// Lists longer than this many pages are cut off (a loop of `next` links must not run forever).
 const MAX_PAGES: usize = 1_000;
+
+/// One page of participants.
+#[derive(Debug, Clone)]
+pub struct ParticipantPage {
+    pub participants: Vec<Participant>,
+    /// How many the whole list holds, when Willo says.
+    pub count: Option<usize>,
+    /// The next page's address, if there is one.
+    pub next: Option<String>,
+}
 
 /// How to reach one Willo account.
 #[derive(Debug, Clone)]
@@ -26,6 +36,7 @@ pub struct WilloConfig {
     pub api_key: Sensitive<String>,
     pub auth_scheme: AuthScheme,
     pub retry: RetryPolicy,
+    pub throttle: ThrottleSigns,
 }
 
 pub struct WilloClient {
@@ -35,6 +46,7 @@ pub struct WilloClient {
     scheme: RwLock<AuthScheme>,
     pacer: Arc<Pacer>,
     retry: RetryPolicy,
+    throttle: ThrottleSigns,
 }
 
 impl WilloClient {
@@ -63,7 +75,13 @@ impl WilloClient {
             scheme: RwLock::new(config.auth_scheme),
             pacer,
             retry: config.retry,
+            throttle: config.throttle,
         })
+    }
+
+    /// The pacer of this organisation (its budget and the day's use).
+    pub fn pacer(&self) -> &Arc<Pacer> {
+        &self.pacer
     }
 
     pub fn auth_scheme(&self) -> AuthScheme {
@@ -121,13 +139,16 @@ impl WilloClient {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| retry_after::parse(v, chrono::Utc::now()));
         let text = response.text().await?;
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            self.pacer.throttled(wait);
-        } else {
+        if status.is_success() {
             self.pacer.record_sent();
-        }
-        if !status.is_success() {
-            return Err(WilloError::from_status(status, &text, wait));
+        } else {
+            let error = WilloError::from_status(status, &text, wait, &self.throttle);
+            if let WilloError::RateLimited { retry_after } = error {
+                self.pacer.throttled(retry_after);
+            } else {
+                self.pacer.record_sent();
+            }
+            return Err(error);
         }
         if text.trim().is_empty() {
             return Ok(Value::Null);
@@ -317,6 +338,67 @@ impl WilloClient {
             .into_iter()
             .map(Participant::from_json)
             .collect()
+    }
+
+    /// One page of the participants list (of `interview`, if Willo filters on it), asking for
+    /// `page_size` per page: the participants on it, how many the whole list holds (`None` if
+    /// Willo does not say), and the next page's address. A page costs one request whatever it
+    /// holds, so the catch-up lists where that is cheaper than one read per participant.
+    pub async fn participants_page(
+        &self,
+        interview: Option<&str>,
+        page_size: u32,
+        next: Option<&str>,
+    ) -> Result<ParticipantPage, WilloError> {
+        let url = match next {
+            Some(link) => self.same_origin(link)?,
+            None => {
+                let mut url = self.url("participants/")?;
+                let size = page_size.to_string();
+                let mut query = url.query_pairs_mut();
+                if let Some(i) = interview {
+                    query.append_pair("interview", i);
+                }
+                query.append_pair("page_size", &size);
+                drop(query);
+                url
+            }
+        };
+        let (items, count, next) = match self.request(Method::GET, url, None).await? {
+            Value::Array(items) => (items, None, None),
+            Value::Object(mut page) => {
+                let Some(Value::Array(items)) = page.remove("results") else {
+                    return Err(WilloError::Decode {
+                        path: "results".into(),
+                        message: "a list page has no results".into(),
+                    });
+                };
+                let count = page
+                    .get("count")
+                    .and_then(Value::as_u64)
+                    .and_then(|n| usize::try_from(n).ok());
+                let next = match page.remove("next") {
+                    Some(Value::String(link)) => Some(link),
+                    _ => None,
+                };
+                (items, count, next)
+            }
+            other => {
+                return Err(WilloError::Decode {
+                    path: ".".into(),
+                    message: format!("expected a list, got {}", kind_of(&other)),
+                })
+            }
+        };
+        let participants = items
+            .into_iter()
+            .map(Participant::from_json)
+            .collect::<Result<_, _>>()?;
+        Ok(ParticipantPage {
+            participants,
+            count,
+            next,
+        })
     }
 
     /// The participant of `interview` with `email`, if there is one. Matches on our side too, so

@@ -52,6 +52,44 @@ fn describe_fields(fields: &BTreeMap<String, Vec<String>>, detail: Option<&str>)
     }
 }
 
+/// How a throttling 403 is told from a refused permission. Willo says it answers 403 or 429 when
+/// an organisation is over its budget; what a throttling 403 says is not documented. So a 403 is a
+/// throttle when it carries `Retry-After`, or when its body contains one of these phrases (a
+/// setting, compared without case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThrottleSigns {
+    pub phrases: Vec<String>,
+}
+
+impl Default for ThrottleSigns {
+    fn default() -> Self {
+        Self {
+            phrases: [
+                "throttl",
+                "rate limit",
+                "rate-limit",
+                "too many requests",
+                "request limit",
+                "limit exceeded",
+                "quota",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+        }
+    }
+}
+
+impl ThrottleSigns {
+    fn say_throttled(&self, body: &str, retry_after: Option<Duration>) -> bool {
+        let body = body.to_lowercase();
+        retry_after.is_some()
+            || self
+                .phrases
+                .iter()
+                .any(|p| !p.trim().is_empty() && body.contains(&p.trim().to_lowercase()))
+    }
+}
+
 impl WilloError {
     /// True when the same request may succeed later.
     pub fn is_retryable(&self) -> bool {
@@ -90,6 +128,7 @@ impl WilloError {
         status: StatusCode,
         body: &str,
         retry_after: Option<Duration>,
+        throttle: &ThrottleSigns,
     ) -> Self {
         let json: Option<Value> = serde_json::from_str(body).ok();
         let detail = json
@@ -99,6 +138,7 @@ impl WilloError {
             .map(str::to_owned);
         match status.as_u16() {
             401 => Self::Auth,
+            403 if throttle.say_throttled(body, retry_after) => Self::RateLimited { retry_after },
             403 => Self::Permission(detail.unwrap_or_else(|| "permission denied".into())),
             404 => Self::NotFound,
             400 | 422 => {
@@ -153,6 +193,7 @@ mod tests {
             StatusCode::BAD_REQUEST,
             r#"{"name": ["This field is required."], "phone": ["Enter a valid phone number."]}"#,
             None,
+            &ThrottleSigns::default(),
         );
         assert_eq!(
             error.field("name"),
@@ -168,6 +209,7 @@ mod tests {
             StatusCode::BAD_REQUEST,
             r#"{"candidate": {"email": ["Enter a valid email address."]}}"#,
             None,
+            &ThrottleSigns::default(),
         );
         assert_eq!(
             error.field("candidate"),
@@ -177,32 +219,82 @@ mod tests {
 
     #[test]
     fn statuses_map_to_kinds() {
+        let signs = ThrottleSigns::default();
         assert_eq!(
-            WilloError::from_status(StatusCode::UNAUTHORIZED, "{}", None),
+            WilloError::from_status(StatusCode::UNAUTHORIZED, "{}", None, &signs),
             WilloError::Auth
         );
         assert_eq!(
-            WilloError::from_status(StatusCode::FORBIDDEN, r#"{"detail": "Not yours."}"#, None),
+            WilloError::from_status(
+                StatusCode::FORBIDDEN,
+                r#"{"detail": "Not yours."}"#,
+                None,
+                &signs
+            ),
             WilloError::Permission("Not yours.".into())
         );
         assert_eq!(
-            WilloError::from_status(StatusCode::NOT_FOUND, "", None),
+            WilloError::from_status(StatusCode::NOT_FOUND, "", None, &signs),
             WilloError::NotFound
         );
         assert_eq!(
-            WilloError::from_status(StatusCode::BAD_GATEWAY, "<html>", None),
+            WilloError::from_status(StatusCode::BAD_GATEWAY, "<html>", None, &signs),
             WilloError::Server { status: 502 }
         );
         let throttled = WilloError::from_status(
             StatusCode::TOO_MANY_REQUESTS,
             "{}",
             Some(Duration::from_secs(3)),
+            &signs,
         );
         assert_eq!(throttled.retry_after(), Some(Duration::from_secs(3)));
         assert!(
             throttled.is_retryable() && !throttled.outcome_uncertain(),
             "a 429 was not processed"
         );
+    }
+
+    #[test]
+    fn a_403_that_says_it_throttles_is_a_throttle_and_any_other_is_a_refusal() {
+        let signs = ThrottleSigns::default();
+        let forbidden = |body: &str, wait: Option<Duration>, signs: &ThrottleSigns| {
+            WilloError::from_status(StatusCode::FORBIDDEN, body, wait, signs)
+        };
+        for body in [
+            r#"{"detail": "Request was throttled. Expected available in 12 seconds."}"#,
+            r#"{"message": "API rate limit exceeded for this organisation"}"#,
+            "Too Many Requests",
+        ] {
+            assert!(
+                matches!(
+                    forbidden(body, None, &signs),
+                    WilloError::RateLimited { .. }
+                ),
+                "{body}"
+            );
+        }
+        assert_eq!(
+            forbidden("{}", Some(Duration::from_secs(9)), &signs).retry_after(),
+            Some(Duration::from_secs(9)),
+            "a Retry-After says throttle whatever the body"
+        );
+        let refusal = forbidden(
+            r#"{"detail": "You do not have permission to perform this action."}"#,
+            None,
+            &signs,
+        );
+        assert!(matches!(refusal, WilloError::Permission(_)) && !refusal.is_retryable());
+        let custom = ThrottleSigns {
+            phrases: vec!["Budget spent".into()],
+        };
+        assert!(matches!(
+            forbidden(
+                r#"{"detail": "budget spent, come back later"}"#,
+                None,
+                &custom
+            ),
+            WilloError::RateLimited { .. }
+        ));
     }
 
     #[test]

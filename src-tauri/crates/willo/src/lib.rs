@@ -5,7 +5,8 @@
 //!   shows, or `Token`), and [`WilloClient::detect_auth_scheme`] finds the one the server accepts;
 //! - lists follow `next` until it is null, and a bare JSON array is accepted too;
 //! - errors are typed, name the DRF fields that were refused, and say whether a retry can help;
-//! - one pacer is shared by every call, so a bulk send meets at most one 429 and then slows down;
+//! - one pacer is shared by every call to an organisation and holds its per-second, per-minute and
+//!   per-day budget; a throttle (429, or a 403 that says so) pauses every call;
 //! - participants are read tolerantly (aliases, defaults) and keep their raw JSON.
 
 mod auth;
@@ -18,12 +19,12 @@ mod participant;
 mod retry;
 
 pub use auth::AuthScheme;
-pub use client::{is_key, WilloClient, WilloConfig};
-pub use error::WilloError;
+pub use client::{is_key, ParticipantPage, WilloClient, WilloConfig};
+pub use error::{ThrottleSigns, WilloError};
 pub use model::{
     Category, Interview, Language, NewParticipant, Question, Template, Webhook, WebhookSpec,
 };
-pub use pacing::{Pacer, DEFAULT_RATE};
+pub use pacing::{Budget, Pacer, Usage};
 pub use participant::{Answer, AnswerKind, Participant, ParticipantStatus, TranscriptSegment};
 pub use retry::RetryPolicy;
 

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use desk_domain::Sensitive;
 use desk_willo::{
-    AnswerKind, AuthScheme, NewParticipant, Pacer, RetryPolicy, WebhookSpec, WilloClient,
-    WilloConfig, WilloError,
+    AnswerKind, AuthScheme, NewParticipant, Pacer, RetryPolicy, ThrottleSigns, WebhookSpec,
+    WilloClient, WilloConfig, WilloError,
 };
 use serde_json::{json, Value};
 use wiremock::matchers::{body_partial_json, header, method, path, query_param};
@@ -29,8 +29,9 @@ fn client_with(
         api_key: Sensitive::from(KEY),
         auth_scheme: scheme,
         retry,
+        throttle: ThrottleSigns::default(),
     };
-    WilloClient::new(http, config, Pacer::new(1_000.0)).unwrap()
+    WilloClient::new(http, config, Pacer::unlimited()).unwrap()
 }
 
 fn client(server: &MockServer) -> WilloClient {
@@ -594,8 +595,9 @@ async fn an_unreachable_server_is_a_transport_error() {
         api_key: Sensitive::from(KEY),
         auth_scheme: AuthScheme::Bare,
         retry: RetryPolicy::NONE,
+        throttle: ThrottleSigns::default(),
     };
-    let c = WilloClient::new(http, config, Pacer::new(100.0)).unwrap();
+    let c = WilloClient::new(http, config, Pacer::unlimited()).unwrap();
     assert!(matches!(
         c.languages().await.unwrap_err(),
         WilloError::Transport(_)
@@ -617,10 +619,11 @@ async fn a_bad_key_or_url_is_refused_before_anything_is_sent() {
             api_key: Sensitive::from(KEY),
             auth_scheme: AuthScheme::Bare,
             retry: RetryPolicy::NONE,
+            throttle: ThrottleSigns::default(),
         };
         assert!(
             matches!(
-                WilloClient::new(http.clone(), config, Pacer::new(1.0)),
+                WilloClient::new(http.clone(), config, Pacer::unlimited()),
                 Err(WilloError::BadUrl(_))
             ),
             "{bad}"
@@ -805,13 +808,14 @@ async fn clients_sharing_a_pacer_wait_out_one_429_together() {
         ResponseTemplate::new(200).set_body_json(json!([])),
     )
     .await;
-    let pacer = Pacer::new(50.0);
+    let pacer = Pacer::unlimited();
     let make = || {
         let config = WilloConfig {
             base_url: format!("{}/api/integrations/v2", server.uri()),
             api_key: Sensitive::from(KEY),
             auth_scheme: AuthScheme::Bare,
             retry: RetryPolicy::NONE,
+            throttle: ThrottleSigns::default(),
         };
         WilloClient::new(
             reqwest::Client::new(),
@@ -829,4 +833,80 @@ async fn clients_sharing_a_pacer_wait_out_one_429_together() {
         "the other client waited out Retry-After: {:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn an_invite_met_by_a_throttling_403_waits_and_goes_again_instead_of_failing() {
+    let server = MockServer::start().await;
+    once(
+        &server,
+        "POST",
+        "/participants/",
+        ResponseTemplate::new(403).set_body_json(
+            json!({"detail": "Request was throttled. Expected available in 1 second."}),
+        ),
+        1,
+    )
+    .await;
+    on(
+        &server,
+        "POST",
+        "/participants/",
+        ResponseTemplate::new(201).set_body_json(json!({"key": "p1", "status": "invited"})),
+    )
+    .await;
+    let c = client_with(
+        &server,
+        AuthScheme::Bare,
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(100),
+        },
+        Duration::from_secs(5),
+    );
+    let started = Instant::now();
+    let invited = c
+        .invite(&NewParticipant {
+            interview: "i1".into(),
+            name: "Ada Lovelace".into(),
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+            email: "ada@example.com".into(),
+            phone: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(invited.key, "p1");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "the throttle paused the pacer: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_participants_page_says_how_many_there_are_and_where_the_next_page_is() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/integrations/v2/participants/"))
+        .and(query_param("interview", "i1"))
+        .and(query_param("page_size", "100"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "count": 150,
+            "next": format!("{}/api/integrations/v2/participants/?interview=i1&page=2&page_size=100", server.uri()),
+            "previous": null,
+            "results": [{"key": "p1", "status": "completed"}, {"key": "p2", "status": "opened"}]
+        })))
+        .mount(&server)
+        .await;
+    let page = client(&server)
+        .participants_page(Some("i1"), 100, None)
+        .await
+        .unwrap();
+    assert_eq!(page.count, Some(150));
+    assert_eq!(page.participants.len(), 2);
+    assert!(page.participants[0].status.is_completed());
+    assert!(page.next.unwrap().contains("page=2"));
 }

@@ -12,7 +12,7 @@ use desk_engine::{ChannelSink, Engine, EngineConfig, EngineEvent, SystemClock};
 use desk_sandbox::ats::dataset::{Dataset, STAGES};
 use desk_sandbox::{Sandbox, SandboxConfig, ADMIN_API_KEY};
 use desk_store::{ApplicationRecord, AtsSnapshot, CandidateRecord, JobRecord, StageRecord, Store};
-use desk_willo::{AuthScheme, Pacer, RetryPolicy, WilloClient, WilloConfig};
+use desk_willo::{AuthScheme, Budget, Pacer, RetryPolicy, ThrottleSigns, WilloClient, WilloConfig};
 use serde_json::json;
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -94,8 +94,18 @@ pub fn willo_client(sandbox: &Sandbox, key: &str, pacer: Arc<Pacer>) -> WilloCli
             base_delay: Duration::from_millis(20),
             max_delay: Duration::from_millis(200),
         },
+        throttle: ThrottleSigns::default(),
     };
     WilloClient::new(http, config, pacer).unwrap()
+}
+
+/// A budget of `n` requests a second, with the minute and day no tighter.
+pub fn per_second(n: u32) -> Budget {
+    Budget {
+        per_second: n,
+        per_minute: n * 60,
+        per_day: n * 86_400,
+    }
 }
 
 pub fn quick_config() -> EngineConfig {
@@ -114,16 +124,16 @@ pub fn quick_config() -> EngineConfig {
 /// Builds a world, letting the test adjust the ATS data before it is stored.
 pub async fn world_with(
     config: SandboxConfig,
-    pacer_rate: f64,
+    budget: Budget,
     edit: impl FnOnce(&mut AtsSnapshot),
 ) -> World {
-    world_configured(config, pacer_rate, quick_config(), edit).await
+    world_configured(config, budget, quick_config(), edit).await
 }
 
 /// As [`world_with`], with the engine's own configuration.
 pub async fn world_configured(
     config: SandboxConfig,
-    pacer_rate: f64,
+    budget: Budget,
     engine_config: EngineConfig,
     edit: impl FnOnce(&mut AtsSnapshot),
 ) -> World {
@@ -141,7 +151,7 @@ pub async fn world_configured(
         .upsert_connection("willo", "Willo", "sandbox://willo", 0)
         .await
         .unwrap();
-    let pacer = Pacer::new(pacer_rate);
+    let pacer = Pacer::new(budget);
     let client = willo_client(&sandbox, ADMIN_API_KEY, Arc::clone(&pacer));
     let interview = client.interviews().await.unwrap()[0].key.clone();
     let (tx, events) = tokio::sync::mpsc::unbounded_channel();
@@ -205,7 +215,7 @@ pub fn applicants(snap: &mut AtsSnapshot, n: usize) {
 }
 
 pub async fn world() -> World {
-    world_with(SandboxConfig::for_tests(), 200.0, |_| {}).await
+    world_with(SandboxConfig::for_tests(), per_second(200), |_| {}).await
 }
 
 impl World {

@@ -7,6 +7,9 @@ use super::model::{Category, Interview, Language, Question, Role, Template, User
 use crate::keys::{hex_key, seeded_key};
 
 /// The demo account owner's API key (admin: sees every interview).
+/// The organisation both demo users belong to.
+pub const DEMO_ORGANISATION: &str = "Acme Recruiting";
+
 pub const ADMIN_API_KEY: &str = "5a4d1b0e9c3f47e2b8a61d0c7e9f2a3b";
 /// A standard user's key: sees only that user's own interview.
 pub const STANDARD_API_KEY: &str = "c0ffee00c0ffee00c0ffee00c0ffee00";
@@ -18,12 +21,14 @@ pub fn users() -> Vec<User> {
             api_key: ADMIN_API_KEY.into(),
             name: "Alex Morgan".into(),
             role: Role::Admin,
+            organisation: DEMO_ORGANISATION.into(),
         },
         User {
             key: seeded_key("user-standard"),
             api_key: STANDARD_API_KEY.into(),
             name: "Sam Patel".into(),
             role: Role::Standard,
+            organisation: DEMO_ORGANISATION.into(),
         },
     ]
 }

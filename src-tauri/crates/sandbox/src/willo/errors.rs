@@ -11,7 +11,12 @@ use serde_json::json;
 pub enum ApiError {
     Detail(StatusCode, String),
     Fields(BTreeMap<String, Vec<String>>),
-    Throttled { retry_after_secs: u64 },
+    /// Over the organisation's budget: 429 with `Retry-After`, or 403 with only the body saying
+    /// why (Willo says it answers either).
+    Throttled {
+        retry_after_secs: u64,
+        forbidden: bool,
+    },
 }
 
 impl ApiError {
@@ -27,10 +32,16 @@ impl IntoResponse for ApiError {
                 (status, Json(json!({ "detail": detail }))).into_response()
             }
             Self::Fields(fields) => (StatusCode::BAD_REQUEST, Json(fields)).into_response(),
-            Self::Throttled { retry_after_secs } => {
+            Self::Throttled {
+                retry_after_secs,
+                forbidden,
+            } => {
                 let body = json!({
                     "detail": format!("Request was throttled. Expected available in {retry_after_secs} seconds.")
                 });
+                if forbidden {
+                    return (StatusCode::FORBIDDEN, Json(body)).into_response();
+                }
                 let mut response = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
                 response
                     .headers_mut()

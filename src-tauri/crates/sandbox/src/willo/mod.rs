@@ -8,6 +8,6 @@ mod routes;
 pub mod state;
 mod webhooks;
 
-pub use demo::{ADMIN_API_KEY, STANDARD_API_KEY};
-pub use routes::router;
-pub use state::{DeliveryPolicy, Lifecycle, WilloSim, API_PREFIX};
+pub use demo::{ADMIN_API_KEY, DEMO_ORGANISATION, STANDARD_API_KEY};
+pub use routes::{count, router};
+pub use state::{DeliveryPolicy, Lifecycle, RequestCount, WilloLimits, WilloSim, API_PREFIX};

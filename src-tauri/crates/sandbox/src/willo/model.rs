@@ -15,6 +15,9 @@ pub struct User {
     pub name: String,
     /// Willo roles are Owner, Admin and Standard; a standard user's key sees only their own interviews.
     pub role: Role,
+    /// The organisation the user belongs to: the request budget is the organisation's, shared by
+    /// all its keys.
+    pub organisation: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

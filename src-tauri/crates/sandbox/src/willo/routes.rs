@@ -1,5 +1,5 @@
 //! The HTTP surface of the simulated Willo: `/api/integrations/v2/...`, trailing slashes, key
-//! auth (bare or `Bearer`), DRF pagination and errors, and a request-rate throttle.
+//! auth (bare or `Bearer`), DRF pagination and errors, and the organisation's request budget.
 
 use std::sync::Arc;
 
@@ -23,6 +23,14 @@ use crate::throttle::{retry_after_secs, Verdict};
 
 type Sim = State<Arc<WilloSim>>;
 type ApiResult<T> = Result<T, ApiError>;
+
+/// Counts every request to the Willo API, before faults, authentication or the budget answer it.
+pub async fn count(State(sim): Sim, request: Request, next: Next) -> Response {
+    if request.uri().path().starts_with(API_PREFIX) {
+        sim.received_one();
+    }
+    next.run(request).await
+}
 
 pub fn router(sim: Arc<WilloSim>) -> Router {
     let api = Router::new()
@@ -63,7 +71,7 @@ pub fn router(sim: Arc<WilloSim>) -> Router {
 }
 
 /// `Authorization: <key>` (as observed) or `Bearer <key>` (as the seed guide shows); then the
-/// per-key request-rate throttle.
+/// organisation's request budget.
 async fn authenticate(State(sim): Sim, mut request: Request, next: Next) -> Response {
     let header = request
         .headers()
@@ -81,9 +89,10 @@ async fn authenticate(State(sim): Sim, mut request: Request, next: Next) -> Resp
     let Some(user) = sim.with_data(|d| d.user_by_api_key(key).cloned()) else {
         return ApiError::Detail(StatusCode::UNAUTHORIZED, "Invalid token.".into()).into_response();
     };
-    if let Verdict::Throttled { retry_after } = sim.throttle.check(&user.api_key) {
+    if let Verdict::Throttled { retry_after } = sim.throttle.check(&user.organisation) {
         return ApiError::Throttled {
             retry_after_secs: retry_after_secs(retry_after),
+            forbidden: sim.forbid_when_throttled(),
         }
         .into_response();
     }
@@ -243,6 +252,15 @@ async fn list_participants(
     Query(q): Query<PageQuery>,
     Query(filter): Query<ParticipantQuery>,
 ) -> ApiResult<Json<Paginated<Participant>>> {
+    let filter = if sim.list_filters() {
+        filter
+    } else {
+        ParticipantQuery {
+            interview: None,
+            email: None,
+            status: None,
+        }
+    };
     let items = sim.with_data(|d| {
         d.participants
             .iter()

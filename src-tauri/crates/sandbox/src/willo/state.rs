@@ -1,10 +1,12 @@
 //! The simulated Willo account's data and the operations on it that routes, the candidate
 //! lifecycle and the admin API share.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use chrono::Utc;
+use serde::{Deserialize, Serialize};
 
 use super::demo;
 use super::model::{
@@ -12,7 +14,68 @@ use super::model::{
     Template, TranscriptSegment, User, Webhook,
 };
 use crate::faults::lock;
-use crate::throttle::Throttle;
+use crate::throttle::{Throttle, Window};
+
+/// How the simulated Willo throttles: requests per second, minute and day per organisation (0:
+/// no limit), in sliding windows, answered with 429 or 403 when over.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct WilloLimits {
+    #[serde(default)]
+    pub per_second: u32,
+    #[serde(default)]
+    pub per_minute: u32,
+    #[serde(default)]
+    pub per_day: u32,
+    /// 429 (with `Retry-After`) or 403 (the body says why).
+    #[serde(default = "too_many")]
+    pub status: u16,
+    /// Windows this many times shorter than a second, a minute and a day: benchmarks run a day of
+    /// traffic in minutes, with the client's pacer compressed by the same factor.
+    #[serde(default = "uncompressed")]
+    pub compress: f64,
+}
+
+fn too_many() -> u16 {
+    429
+}
+
+fn uncompressed() -> f64 {
+    1.0
+}
+
+impl WilloLimits {
+    pub const NONE: Self = Self {
+        per_second: 0,
+        per_minute: 0,
+        per_day: 0,
+        status: 429,
+        compress: 1.0,
+    };
+
+    /// What Willo's support documentation gives per organisation.
+    pub const PUBLISHED: Self = Self {
+        per_second: 10,
+        per_minute: 100,
+        per_day: 50_000,
+        status: 429,
+        compress: 1.0,
+    };
+
+    fn windows(&self) -> Vec<Window> {
+        let factor = self.compress.max(1.0);
+        [
+            (1, self.per_second),
+            (60, self.per_minute),
+            (86_400, self.per_day),
+        ]
+        .into_iter()
+        .map(|(secs, limit)| Window {
+            length: Duration::from_secs(secs).div_f64(factor),
+            limit,
+        })
+        .collect()
+    }
+}
 
 /// How simulated candidates move through an interview after being invited.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +108,13 @@ impl Default for DeliveryPolicy {
     }
 }
 
+/// What the simulated Willo received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RequestCount {
+    pub received: u64,
+    pub throttled: u64,
+}
+
 #[derive(Debug, Default)]
 pub struct Data {
     pub users: Vec<User>,
@@ -73,6 +143,19 @@ impl Data {
         }
     }
 
+    /// Adds a user with a new API key to `organisation` (tests of the shared budget).
+    pub fn add_user(&mut self, organisation: &str, role: Role) -> String {
+        let api_key = crate::keys::hex_key(rand::random());
+        self.users.push(User {
+            key: crate::keys::hex_key(rand::random()),
+            api_key: api_key.clone(),
+            name: format!("{organisation} user"),
+            role,
+            organisation: organisation.to_owned(),
+        });
+        api_key
+    }
+
     pub fn user_by_api_key(&self, api_key: &str) -> Option<&User> {
         self.users.iter().find(|u| u.api_key == api_key)
     }
@@ -91,7 +174,16 @@ impl Data {
 
 pub struct WilloSim {
     pub data: Mutex<Data>,
+    /// The budget, per organisation.
     pub throttle: Throttle,
+    /// Whether a throttled request is answered 403 (else 429).
+    forbid_when_throttled: AtomicBool,
+    /// Every request that reached the Willo API, throttled and refused ones included: figures
+    /// about requests are read here, not from the client that made them.
+    received: AtomicU64,
+    /// Whether the participants list honours its `interview`, `email` and `status` filters
+    /// (whether Willo's does is not known; clients must work either way).
+    list_filters: AtomicBool,
     pub lifecycle: Mutex<Lifecycle>,
     pub delivery: DeliveryPolicy,
     pub http: reqwest::Client,
@@ -102,19 +194,55 @@ pub struct WilloSim {
 pub const API_PREFIX: &str = "/api/integrations/v2";
 
 impl WilloSim {
-    pub fn new(rate_per_second: u32, lifecycle: Lifecycle, delivery: DeliveryPolicy) -> Arc<Self> {
+    pub fn new(limits: WilloLimits, lifecycle: Lifecycle, delivery: DeliveryPolicy) -> Arc<Self> {
         let http = reqwest::Client::builder()
             .timeout(delivery.timeout)
             .build()
             .unwrap_or_default();
         Arc::new(Self {
             data: Mutex::new(Data::demo()),
-            throttle: Throttle::new(rate_per_second, Duration::from_secs(1)),
+            throttle: Throttle::windows(limits.windows()),
+            forbid_when_throttled: AtomicBool::new(limits.status == 403),
+            received: AtomicU64::new(0),
+            list_filters: AtomicBool::new(true),
             lifecycle: Mutex::new(lifecycle),
             delivery,
             http,
             origin: OnceLock::new(),
         })
+    }
+
+    /// Replaces the limits (and forgets the requests counted against the old ones).
+    pub fn set_limits(&self, limits: WilloLimits) {
+        self.throttle.set_windows(limits.windows());
+        self.forbid_when_throttled
+            .store(limits.status == 403, Ordering::Relaxed);
+    }
+
+    pub fn forbid_when_throttled(&self) -> bool {
+        self.forbid_when_throttled.load(Ordering::Relaxed)
+    }
+
+    /// Makes the participants list honour its filters, or ignore them.
+    pub fn set_list_filters(&self, honoured: bool) {
+        self.list_filters.store(honoured, Ordering::Relaxed);
+    }
+
+    pub fn list_filters(&self) -> bool {
+        self.list_filters.load(Ordering::Relaxed)
+    }
+
+    /// Counts a request that reached the API.
+    pub fn received_one(&self) {
+        self.received.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Requests received so far, and how many of them were throttled.
+    pub fn requests(&self) -> RequestCount {
+        RequestCount {
+            received: self.received.load(Ordering::Relaxed),
+            throttled: self.throttle.refused(),
+        }
     }
 
     pub fn origin(&self) -> &str {

@@ -1,0 +1,234 @@
+//! The catch-up within Willo's budget: requests counted by the simulated Willo, lists where they
+//! cost less, whether or not Willo filters them, one by one where they do not, and throttles that
+//! never fail an invitation.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
+mod support;
+
+use std::time::Duration;
+
+use desk_engine::EngineConfig;
+use desk_sandbox::willo::model::ParticipantStatus;
+use desk_sandbox::{SandboxConfig, WilloLimits};
+use support::{per_second, quick_config, world_configured, World};
+
+async fn world_of(n: usize, engine: EngineConfig) -> World {
+    world_configured(
+        SandboxConfig::for_tests(),
+        per_second(200),
+        engine,
+        |snap| support::applicants(snap, n),
+    )
+    .await
+}
+
+/// Invites the first `n` applicants to `interview` and returns their participants' keys.
+async fn invite(w: &World, n: usize, interview: &str) -> Vec<String> {
+    let ids = w.applicant_ids(n).await;
+    let mut keys = Vec::new();
+    for id in ids {
+        w.engine.queue_invite(id, interview).await.unwrap();
+    }
+    w.drain_outbox(Duration::from_secs(30)).await;
+    for invitation in w.store.invitations_to_check().await.unwrap() {
+        keys.push(invitation.participant_key);
+    }
+    keys
+}
+
+fn received(w: &World) -> u64 {
+    w.sandbox.willo.requests().received
+}
+
+fn complete(w: &World, keys: &[String]) {
+    for key in keys {
+        w.sandbox
+            .willo
+            .advance(key, Some(ParticipantStatus::Completed));
+    }
+}
+
+async fn unchecked(w: &World) -> usize {
+    w.store
+        .invitations_to_check()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|i| i.checked_at.is_none())
+        .count()
+}
+
+#[tokio::test]
+async fn a_page_of_the_participants_list_checks_many_invitations_for_one_request() {
+    let w = world_of(30, quick_config()).await;
+    let keys = invite(&w, 30, &w.interview).await;
+    complete(&w, &keys[..3]);
+    let before = received(&w);
+    let report = w.engine.catch_up(100).await.unwrap();
+    assert_eq!(report.completed, 3);
+    assert_eq!(
+        received(&w) - before,
+        4,
+        "one page for thirty, then one read for each completion (its answers)"
+    );
+    assert_eq!(unchecked(&w).await, 0, "all 27 still open were checked");
+    assert!(report.swept);
+    let status = w.engine.sweep_status().await.unwrap();
+    let last = status.last.unwrap();
+    assert_eq!((last.open, last.requests), (30, 4));
+    assert_eq!(status.open, 27);
+    assert_eq!(
+        status.next_requests, 4,
+        "the last sweep's cost, scaled to 27 open"
+    );
+}
+
+#[tokio::test]
+async fn without_lists_each_open_invitation_costs_one_request() {
+    let w = world_of(
+        30,
+        EngineConfig {
+            list_participants: false,
+            ..quick_config()
+        },
+    )
+    .await;
+    let keys = invite(&w, 30, &w.interview).await;
+    complete(&w, &keys[..3]);
+    let before = received(&w);
+    let report = w.engine.catch_up(100).await.unwrap();
+    assert_eq!(report.completed, 3);
+    assert_eq!(received(&w) - before, 30);
+}
+
+#[tokio::test]
+async fn a_list_that_ignores_its_filter_is_read_once_as_the_whole_organisations() {
+    let w = world_of(20, quick_config()).await;
+    let other = w.engine.willo().interviews().await.unwrap()[1].key.clone();
+    let ids = w.applicant_ids(20).await;
+    for (n, id) in ids.iter().enumerate() {
+        let interview = if n < 10 { &w.interview } else { &other };
+        w.engine.queue_invite(*id, interview).await.unwrap();
+    }
+    w.drain_outbox(Duration::from_secs(30)).await;
+    let open = w.store.invitations_to_check().await.unwrap();
+    let of_other: Vec<String> = open
+        .iter()
+        .filter(|i| i.interview_key == other)
+        .map(|i| i.participant_key.clone())
+        .take(2)
+        .collect();
+    complete(&w, &of_other);
+    w.sandbox.willo.set_list_filters(false);
+    let before = received(&w);
+    let report = w.engine.catch_up(100).await.unwrap();
+    assert_eq!(report.completed, 2);
+    assert_eq!(
+        received(&w) - before,
+        3,
+        "one page of everything (not one per interview), then the two completions"
+    );
+    assert_eq!(unchecked(&w).await, 0);
+}
+
+#[tokio::test]
+async fn a_small_budget_reaches_every_invitation_in_turn() {
+    let w = world_of(
+        3,
+        EngineConfig {
+            list_participants: false,
+            ..quick_config()
+        },
+    )
+    .await;
+    invite(&w, 3, &w.interview).await;
+    for run in 0..3 {
+        let before = received(&w);
+        let report = w.engine.catch_up(1).await.unwrap();
+        assert_eq!(received(&w) - before, 1, "run {run}");
+        assert_eq!(report.swept, run == 2, "run {run}");
+    }
+    assert_eq!(
+        unchecked(&w).await,
+        0,
+        "three runs of one visited all three"
+    );
+}
+
+#[tokio::test]
+async fn a_started_interview_is_checked_before_the_rest_of_the_sweep() {
+    let w = world_of(
+        5,
+        EngineConfig {
+            list_participants: false,
+            ..quick_config()
+        },
+    )
+    .await;
+    let keys = invite(&w, 5, &w.interview).await;
+    // The oldest invitation is started: it goes before the four newer ones.
+    let oldest = w
+        .store
+        .invitations_to_check()
+        .await
+        .unwrap()
+        .into_iter()
+        .min_by_key(|i| (i.created_at, i.id))
+        .unwrap();
+    w.sandbox
+        .willo
+        .advance(&oldest.participant_key, Some(ParticipantStatus::Started));
+    w.engine
+        .reconcile_participant(&oldest.participant_key)
+        .await
+        .unwrap();
+    assert!(keys.contains(&oldest.participant_key));
+    w.engine.catch_up(1).await.unwrap();
+    let checked: Vec<i64> = w
+        .store
+        .invitations_to_check()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|i| i.checked_at.is_some())
+        .map(|i| i.id)
+        .collect();
+    assert_eq!(checked, vec![oldest.id], "the started one first");
+}
+
+#[tokio::test]
+async fn throttles_never_fail_an_invitation_whether_willo_answers_403_or_429() {
+    for status in [403, 429] {
+        let mut config = SandboxConfig::for_tests();
+        config.willo_limits = WilloLimits {
+            per_second: 3,
+            status,
+            ..WilloLimits::NONE
+        };
+        // The pacer believes in more than Willo allows, and an item may fail after two attempts:
+        // throttles are not attempts.
+        let w = world_configured(
+            config,
+            per_second(20),
+            EngineConfig {
+                max_attempts: 2,
+                ..quick_config()
+            },
+            |snap| support::applicants(snap, 12),
+        )
+        .await;
+        for id in w.applicant_ids(12).await {
+            w.engine.queue_invite(id, &w.interview).await.unwrap();
+        }
+        w.drain_outbox(Duration::from_secs(90)).await;
+        let counted = w.sandbox.willo.requests();
+        assert!(
+            counted.throttled > 0,
+            "{status}: Willo did throttle: {counted:?}"
+        );
+        assert_eq!(w.participants_in_sandbox().len(), 12, "{status}");
+        let failed = w.store.failed_items().await.unwrap();
+        assert!(failed.is_empty(), "{status}: {failed:?}");
+    }
+}
