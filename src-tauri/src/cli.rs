@@ -95,7 +95,10 @@ pub struct ServeArgs {
 }
 
 /// Runs the doctor's checks and prints each finding with what to do. `Ok(false)`: a problem was found.
-pub fn run_doctor(config: &desk_app::config::ServeConfig) -> anyhow::Result<bool> {
+pub fn run_doctor(
+    config: &desk_app::config::ServeConfig,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<bool> {
     use desk_app::doctor::Severity;
     let mut out = String::new();
     let secrets = match config_secrets(config) {
@@ -110,11 +113,13 @@ pub fn run_doctor(config: &desk_app::config::ServeConfig) -> anyhow::Result<bool
         }
     };
     let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
-    let findings = runtime
+    let mut findings = runtime
         .block_on(desk_app::doctor::check(config, &|name| {
             secrets.get(name).cloned()
         }))
         .map_err(|e| anyhow::anyhow!(e.message))?;
+    let used = runtime.block_on(desk_app::doctor::recorded_use(data_dir));
+    findings.push(desk_app::doctor::budget(config, used));
     for f in &findings {
         let mark = match f.severity {
             Severity::Ok => "ok     ",

@@ -33,11 +33,13 @@ fn main() -> std::process::ExitCode {
     let _log_guard = logging::init(&data_dir);
     let result = match (cli.command, serve_config) {
         (Some(cli::Command::Serve(_)), Some(config)) => cli::run_serve(&config, &data_dir),
-        (Some(cli::Command::Doctor(_)), Some(config)) => match cli::run_doctor(&config) {
-            Ok(true) => Ok(()),
-            Ok(false) => return std::process::ExitCode::from(1),
-            Err(e) => Err(e),
-        },
+        (Some(cli::Command::Doctor(_)), Some(config)) => {
+            match cli::run_doctor(&config, &data_dir) {
+                Ok(true) => Ok(()),
+                Ok(false) => return std::process::ExitCode::from(1),
+                Err(e) => Err(e),
+            }
+        }
         (Some(cli::Command::Sandbox(args)), _) => cli::run_sandbox(&args),
         (Some(cli::Command::Secret(command)), _) => cli::run_secret(&command),
         _ => desktop::run(&data_dir),

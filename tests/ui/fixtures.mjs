@@ -80,6 +80,7 @@ export function fixtures({ candidateTotal = 240 } = {}) {
           { interviewTitle: "Customer Success Associate: screening", invited: 25, completed: 18 },
         ],
         unreviewedAge: [{ label: "< 1 day", count: 3 }, { label: "1–3 days", count: 2 }, { label: "3–7 days", count: 0 }, { label: "> 7 days", count: 1 }],
+        willo: { lastDay: 33_120, dayLimit: 40_000, nearingLimit: true, lastMinute: 41, minuteLimit: 80, lastCheckAt: Date.now() - 240_000, lastCheckTookMs: 26_000, open: 1_980, checking: null, nextCheckTakesMs: 24_000 },
       },
       sync_ats: { jobs: 2, candidates: 32, applications: 32, stageChanges: 0, tookMs: 40 },
       interviews: [

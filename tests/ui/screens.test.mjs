@@ -69,6 +69,15 @@ test("every screen renders with data", async () => {
   assert.equal(await page.getByTestId("job-card").count(), 2);
   assert.equal(await page.getByTestId("funnel").count(), 2);
   assert.equal(await page.locator("svg[role=img] rect").count(), 14 * 3, "one column per day and series");
+  const budget = page.getByTestId("willo-budget");
+  await budget.screenshot({ path: join(shots, "dashboard-willo-budget.png") });
+  assert.match(await budget.getByTestId("willo-day").textContent(), /33,120 of 40,000 in the last 24 hours/);
+  assert.equal(await budget.getByRole("meter").getAttribute("aria-valuenow"), "33120");
+  assert.match(await budget.getByRole("status").textContent(), /Close to today's limit/);
+  assert.match(
+    (await budget.getByTestId("willo-checks").textContent()).replace(/\s+/g, " "),
+    /All 1,980 open interviews checked 4 min ago \(took 26 s\)\. The next full check takes about 24 s\./,
+  );
   await page.screenshot({ path: join(shots, "dashboard.png"), fullPage: true });
 
   await nav(page, "Candidates");

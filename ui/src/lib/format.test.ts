@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ago, percent } from "./format";
+import { ago, duration, percent } from "./format";
 import { screenForKey } from "./screens";
 
 describe("formatting", () => {
@@ -8,6 +8,12 @@ describe("formatting", () => {
     expect(ago(now - 10_000, now)).toBe("just now");
     expect(ago(now - 5 * 60_000, now)).toBe("5 min ago");
     expect(ago(now - 3 * 3_600_000, now)).toBe("3 h ago");
+  });
+  it("says how long something takes", () => {
+    expect(duration(0)).toBe("1 s");
+    expect(duration(40_000)).toBe("40 s");
+    expect(duration(25 * 60_000)).toBe("25 min");
+    expect(duration(125 * 60_000)).toBe("2 h 5 min");
   });
   it("computes shares without dividing by zero", () => {
     expect(percent(1, 4)).toBe(25);

@@ -87,8 +87,10 @@ impl App {
     pub async fn doctor(&self) -> Result<Vec<Finding>, AppError> {
         let (config, secrets) = self.as_config().await?;
         let lookup = |name: &str| secrets.get(name).cloned();
-        Ok(doctor::check(&config, &lookup)
-            .await?
+        let mut findings = doctor::check(&config, &lookup).await?;
+        let used = self.engine.willo_usage().await?.last_day;
+        findings.push(doctor::budget(&config, Some(used)));
+        Ok(findings
             .into_iter()
             .map(|f| Finding {
                 check: f.check.to_owned(),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use desk_store::DayCount;
 
 use crate::app::{count, now_ms};
-use crate::ipc::{Bucket, CompletionRate, DashboardStats, DayPoint, FunnelJob};
+use crate::ipc::{Bucket, CompletionRate, DashboardStats, DayPoint, FunnelJob, WilloBudget};
 use crate::{App, AppError};
 
 const HOUR: i64 = 3_600_000;
@@ -65,6 +65,26 @@ fn days(rows: &[DayCount], now: i64) -> Vec<DayPoint> {
 }
 
 impl App {
+    /// The day's use of Willo's budget and the state of the checks for completions.
+    async fn willo_budget(&self) -> Result<WilloBudget, AppError> {
+        let usage = self.engine.willo_usage().await?;
+        let sweep = self.engine.sweep_status().await?;
+        #[allow(clippy::cast_precision_loss)] // milliseconds, far below 2^53
+        let ms = |v: i64| v as f64;
+        Ok(WilloBudget {
+            last_day: usage.last_day,
+            day_limit: usage.budget.per_day,
+            nearing_limit: usage.nearing_day_limit(),
+            last_minute: usage.last_minute,
+            minute_limit: usage.budget.per_minute,
+            last_check_at: sweep.last.map(|l| ms(l.finished_at)),
+            last_check_took_ms: sweep.last.map(|l| ms(l.took_ms)),
+            open: count(sweep.open),
+            checking: sweep.checked.map(count),
+            next_check_takes_ms: ms(sweep.next_takes_ms),
+        })
+    }
+
     pub async fn dashboard(&self) -> Result<DashboardStats, AppError> {
         let now = now_ms();
         let funnel = self
@@ -116,6 +136,7 @@ impl App {
                     completed: count(r.completed),
                 })
                 .collect(),
+            willo: self.willo_budget().await?,
             unreviewed_age: buckets(
                 &waiting,
                 &[

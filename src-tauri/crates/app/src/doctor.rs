@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use desk_ats::AtsConnector;
 use desk_domain::PhoneE164;
-use desk_willo::{AuthScheme, RetryPolicy, WilloError};
+use desk_willo::{AuthScheme, RetryPolicy, Usage, WilloError};
 use serde::Serialize;
 
 use crate::config::{secret, ServeConfig};
@@ -57,6 +57,63 @@ fn problem(check: &'static str, message: impl Into<String>, fix: impl Into<Strin
         message: message.into(),
         fix: fix.into(),
     }
+}
+
+/// Willo's request budget: what Willo Desk keeps to, and how much of the day's it has used
+/// (`None`: no use recorded here, e.g. no database yet).
+pub fn budget(config: &ServeConfig, used_last_day: Option<u32>) -> Finding {
+    let w = &config.willo;
+    let keeps = w.budget();
+    let said = format!(
+        "Willo Desk keeps to {}/s, {}/min and {}/day: {}% of the organisation's {}/s, {}/min and {}/day, which everything using its Willo API shares.",
+        keeps.per_second,
+        keeps.per_minute,
+        keeps.per_day,
+        (w.share * 100.0).round(),
+        w.per_second,
+        w.per_minute,
+        w.per_day
+    );
+    let Some(used) = used_last_day else {
+        return ok(
+            "willo_budget",
+            format!("{said} No use is recorded here yet."),
+        );
+    };
+    let usage = Usage {
+        last_day: used,
+        last_minute: 0,
+        budget: keeps,
+    };
+    if usage.nearing_day_limit() {
+        warning(
+            "willo_budget",
+            format!("{said} It made {used} requests in the last 24 hours: close to its daily limit, so it will slow down."),
+            "Wait for the older requests to leave the 24-hour window; raise willo.share if nothing else uses the organisation's API, or ask Willo for a higher limit.",
+        )
+    } else {
+        ok(
+            "willo_budget",
+            format!("{said} It made {used} requests in the last 24 hours."),
+        )
+    }
+}
+
+/// Requests to Willo in the last day as the database in `data_dir` records them, if there is one.
+pub async fn recorded_use(data_dir: &std::path::Path) -> Option<u32> {
+    let database = crate::paths::live_database(data_dir);
+    if !database.exists() {
+        return None;
+    }
+    let store = desk_store::Store::open(&database).await.ok()?;
+    let minute = chrono::Utc::now().timestamp().div_euclid(60);
+    let used = store
+        .willo_requests(minute)
+        .await
+        .ok()
+        .map(|r| r.iter().map(|(_, n)| n).sum());
+    store.close().await;
+    used
 }
 
 /// Runs every check the configuration allows; a check that cannot run says why.

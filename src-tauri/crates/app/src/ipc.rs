@@ -390,7 +390,7 @@ pub struct CompletionRate {
     pub completed: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct DashboardStats {
@@ -400,4 +400,31 @@ pub struct DashboardStats {
     pub time_to_complete: Vec<Bucket>,
     pub completion: Vec<CompletionRate>,
     pub unreviewed_age: Vec<Bucket>,
+    pub willo: WilloBudget,
+}
+
+/// Willo's request budget and the checks for completions, as the dashboard shows them.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct WilloBudget {
+    /// Requests to Willo in the last 24 hours, and Willo Desk's daily limit (its share of the
+    /// organisation's budget).
+    pub last_day: u32,
+    pub day_limit: u32,
+    /// The day's use has reached 80% of the limit.
+    pub nearing_limit: bool,
+    /// Requests in the last minute, and the per-minute limit.
+    pub last_minute: u32,
+    pub minute_limit: u32,
+    /// When every open interview was last checked for completions (Unix ms), and how long
+    /// that took.
+    pub last_check_at: Option<f64>,
+    pub last_check_took_ms: Option<f64>,
+    /// Interviews sent and not yet completed.
+    pub open: u32,
+    /// How many of them the check under way has looked at, if one is under way.
+    pub checking: Option<u32>,
+    /// How long the next full check is expected to take at the budget in force.
+    pub next_check_takes_ms: f64,
 }

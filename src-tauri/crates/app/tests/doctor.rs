@@ -183,3 +183,48 @@ async fn each_problem_is_found_and_says_what_to_do() {
         .message
         .contains("WILLO_DESK_GREENHOUSE_CLIENT_SECRET"));
 }
+
+#[tokio::test]
+async fn the_budget_and_the_days_use_recorded_by_serve_are_reported() {
+    let config: ServeConfig = toml::from_str("[willo]\n[ats]\nkind = \"lever\"\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        doctor::recorded_use(dir.path()).await,
+        None,
+        "no database yet"
+    );
+    let store = desk_store::Store::open(&desk_app::paths::live_database(dir.path()))
+        .await
+        .unwrap();
+    let minute = chrono::Utc::now().timestamp().div_euclid(60);
+    store
+        .add_willo_requests(
+            &[
+                (minute - 2 * 24 * 60, 9_000),
+                (minute - 30, 31_000),
+                (minute, 1_500),
+            ],
+            minute,
+        )
+        .await
+        .unwrap();
+    store.close().await;
+    let used = doctor::recorded_use(dir.path()).await;
+    assert_eq!(used, Some(32_500), "the day's requests, not older ones");
+    let finding = doctor::budget(&config, used);
+    assert_eq!(finding.severity, Severity::Warning);
+    assert!(
+        finding.message.contains("8/s, 80/min and 40000/day"),
+        "{}",
+        finding.message
+    );
+    assert!(
+        finding
+            .message
+            .contains("32500 requests in the last 24 hours"),
+        "{}",
+        finding.message
+    );
+    let calm = doctor::budget(&config, Some(1_000));
+    assert_eq!(calm.severity, Severity::Ok);
+}

@@ -232,3 +232,43 @@ async fn throttles_never_fail_an_invitation_whether_willo_answers_403_or_429() {
         assert!(failed.is_empty(), "{status}: {failed:?}");
     }
 }
+
+#[tokio::test]
+async fn the_days_use_is_kept_in_the_store_and_carried_over_a_restart() {
+    let w = world_of(5, quick_config()).await;
+    invite(&w, 5, &w.interview).await;
+    w.engine.catch_up(100).await.unwrap();
+    let used = w.engine.willo_usage().await.unwrap();
+    let counted = w.sandbox.willo.requests().received;
+    assert_eq!(
+        u64::from(used.last_day),
+        counted,
+        "every request the simulator received is in the day's use"
+    );
+    // A new process on the same database: its pacer starts with the day's use counted.
+    let pacer = desk_willo::Pacer::new(desk_willo::Budget {
+        per_second: 100,
+        per_minute: 1_000,
+        per_day: used.last_day + 1,
+    });
+    let client = support::willo_client(&w.sandbox, desk_sandbox::ADMIN_API_KEY, pacer.clone());
+    let restarted = desk_engine::Engine::new(
+        w.store.clone(),
+        std::sync::Arc::new(client),
+        1,
+        std::sync::Arc::new(desk_engine::SystemClock),
+        std::sync::Arc::new(desk_engine::ChannelSink(
+            tokio::sync::mpsc::unbounded_channel().0,
+        )),
+        quick_config(),
+    );
+    restarted.carry_over_willo_usage().await.unwrap();
+    assert_eq!(pacer.usage().last_day, used.last_day);
+    restarted.willo().languages().await.unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), restarted.willo().languages())
+            .await
+            .is_err(),
+        "the day's last request was made; the next waits for the window"
+    );
+}

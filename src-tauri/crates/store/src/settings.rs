@@ -1,11 +1,46 @@
 //! The app's settings: one JSON value per key, read with a default when never set.
 
+use std::collections::BTreeMap;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::{Store, StoreError};
 
+/// Requests made to Willo per Unix minute, kept for a day (the organisation's daily budget).
+const WILLO_REQUESTS: &str = "willo.requests_per_minute";
+const DAY_MINUTES: i64 = 24 * 60;
+
 impl Store {
+    /// Adds requests made to Willo (per Unix minute), forgetting those a day older than
+    /// `now_minute`. Two processes adding at the same moment may lose one's count (a read, then
+    /// a write): the figure is for showing, and the pacer never relies on it alone.
+    pub async fn add_willo_requests(
+        &self,
+        per_minute: &[(i64, u32)],
+        now_minute: i64,
+    ) -> Result<(), StoreError> {
+        if per_minute.is_empty() {
+            return Ok(());
+        }
+        let mut kept: BTreeMap<i64, u32> = self.setting(WILLO_REQUESTS).await?.unwrap_or_default();
+        for (minute, n) in per_minute {
+            *kept.entry(*minute).or_default() += n;
+        }
+        kept.retain(|minute, _| now_minute - minute < DAY_MINUTES);
+        self.set_setting(WILLO_REQUESTS, &kept, now_minute * 60_000)
+            .await
+    }
+
+    /// Requests made to Willo per Unix minute in the day up to `now_minute`.
+    pub async fn willo_requests(&self, now_minute: i64) -> Result<Vec<(i64, u32)>, StoreError> {
+        let kept: BTreeMap<i64, u32> = self.setting(WILLO_REQUESTS).await?.unwrap_or_default();
+        Ok(kept
+            .into_iter()
+            .filter(|(minute, _)| now_minute - minute < DAY_MINUTES)
+            .collect())
+    }
+
     /// The setting stored under `key`, or `None` when it was never set.
     pub async fn setting<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
         let value = sqlx::query_scalar!("SELECT value FROM settings WHERE key = ?", key)

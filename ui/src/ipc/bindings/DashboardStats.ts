@@ -3,9 +3,10 @@ import type { Bucket } from "./Bucket";
 import type { CompletionRate } from "./CompletionRate";
 import type { DayPoint } from "./DayPoint";
 import type { FunnelJob } from "./FunnelJob";
+import type { WilloBudget } from "./WilloBudget";
 
 export type DashboardStats = { funnel: Array<FunnelJob>, 
 /**
  * The last 14 days, oldest first.
  */
-days: Array<DayPoint>, timeToComplete: Array<Bucket>, completion: Array<CompletionRate>, unreviewedAge: Array<Bucket>, };
+days: Array<DayPoint>, timeToComplete: Array<Bucket>, completion: Array<CompletionRate>, unreviewedAge: Array<Bucket>, willo: WilloBudget, };
