@@ -4,8 +4,10 @@
 #   ./tests/dev.sh app    install what is missing, build, and open Willo Desk in sandbox mode
 #   ./tests/dev.sh test   install what is missing, then run every check and test CI runs
 #
-# and one for the app's own figures (not part of the test run: it idles a minute per run):
+# and two for figures (not part of the test run: they take minutes):
 #
+#   ./tests/dev.sh bench       every benchmark: one JSON file of figures per commit in
+#                              target/figures/, and the README's table made from it
 #   ./tests/dev.sh bench-app   build the release app, then time its launch and weigh its memory
 #
 # System packages are installed with apt-get only when absent (needs root or sudo).
@@ -71,6 +73,24 @@ bench_app() {
   node tests/e2e/launch-figures.mjs
 }
 
+run_benchmarks() {
+  build_release
+  local lines commit
+  lines="$(mktemp)"
+  commit="$(git rev-parse --short HEAD)"
+  [ -z "$(git status --porcelain)" ] || commit="$commit-dirty"
+  say "Benchmarks (each figure printed next to its reference and target)"
+  FIGURES_OUT="$lines" cargo bench --locked -p desk-engine --bench willo_intake
+  FIGURES_OUT="$lines" cargo bench --locked -p desk-engine --bench loop_figures
+  FIGURES_OUT="$lines" cargo bench --locked -p desk-store --bench candidate_list
+  say "Launch time and memory of the release app under Xvfb"
+  FIGURES_OUT="$lines" node tests/e2e/launch-figures.mjs
+  mkdir -p target/figures
+  node tests/bench/figures.mjs gather "$lines" "$commit" >"target/figures/figures-$commit.json"
+  node tests/bench/figures.mjs table "target/figures/figures-$commit.json" README.md
+  say "Figures written to target/figures/figures-$commit.json and README.md's table"
+}
+
 run_tests() {
   install_system_packages
   install_ui
@@ -99,9 +119,10 @@ run_tests() {
 case "${1:-}" in
   app) shift; run_app "$@" ;;
   test) run_tests ;;
+  bench) run_benchmarks ;;
   bench-app) bench_app ;;
   *)
-    echo "usage: $0 app|test|bench-app" >&2
+    echo "usage: $0 app|test|bench|bench-app" >&2
     exit 2
     ;;
 esac

@@ -8,7 +8,7 @@
 //     pages split between the processes).
 // Run: ./tests/dev.sh bench-app (it builds first). Prints; asserts nothing. LAUNCHES (5) and
 // IDLE_SECONDS (60) change the run.
-import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { appendFileSync, existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
@@ -135,3 +135,14 @@ console.log(
   `  proportional, after ${IDLE_MS / 1000} s idle     ${mb(ours.pss).padStart(10)}   ${mb(base.pss).padStart(11)}   ${(ours.pss / base.pss).toFixed(2).padStart(5)}   < 250 MB: ${(ours.pss / 250).toFixed(2)} of it`,
 );
 console.log(`  processes                        ${String(ours.processes).padStart(10)}   ${String(base.processes).padStart(11)}`);
+
+// The same figures for `./tests/dev.sh bench`, one JSON line each (see tests/bench/figures.rs).
+if (process.env.FIGURES_OUT) {
+  const group = "the desktop app under Xvfb";
+  const lines = [
+    { name: "launch to first data on screen (median)", value: ours.first, unit: "ms", reference: `MiniBrowser ${ms(base.first)}; ratio ${(ours.first / base.first).toFixed(2)}; worst ${ms(ours.worst)}`, target: "≤ 1500", met: ours.first <= 1500 },
+    { name: `resident memory after ${IDLE_MS / 1000} s idle`, value: ours.rss, unit: "MB", reference: `MiniBrowser ${mb(base.rss)}; ratio ${(ours.rss / base.rss).toFixed(2)}`, target: "≤ 250", met: ours.rss <= 250 },
+    { name: `proportional memory after ${IDLE_MS / 1000} s idle`, value: ours.pss, unit: "MB", reference: `MiniBrowser ${mb(base.pss)}; ratio ${(ours.pss / base.pss).toFixed(2)}`, target: "", met: null },
+  ];
+  appendFileSync(process.env.FIGURES_OUT, lines.map((l) => `${JSON.stringify({ group, ...l })}\n`).join(""));
+}

@@ -1,11 +1,12 @@
-//! Figures for the Willo half of the loop, measured on this machine in one run:
+//! Figures for the Willo webhook intake, measured on this machine in one run, in each durability
+//! mode (SQLite `synchronous=NORMAL`, which the app uses, and `FULL`):
 //!
-//! - webhook deliveries acknowledged per second (durable inbox writes), next to plain inserts of
-//!   the same rows into the same kind of store, as a ratio;
-//! - acknowledgement latency p50/p99 in a burst and at a steady 200 deliveries per second;
-//! - the catch-up reconcile's requests per open invitation.
+//! - webhook deliveries acknowledged per second (each a durable inbox write) by 16 concurrent
+//!   senders, next to plain inbox inserts by 16 concurrent tasks into the same database file;
+//! - acknowledgement latency p50/p99 in a burst and at a steady 200 deliveries per second.
 //!
-//! Run: `cargo bench -p desk-engine --bench willo_intake`. Prints; asserts nothing.
+//! Run: `cargo bench -p desk-engine --bench willo_intake`. Prints, and appends its figures to
+//! `FIGURES_OUT` when set; asserts nothing.
 
 #![allow(
     clippy::unwrap_used,
@@ -14,8 +15,8 @@
     clippy::cast_precision_loss
 )]
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+#[path = "../../../../tests/bench/figures.rs"]
+mod figures;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,8 +24,9 @@ use std::time::{Duration, Instant};
 
 use desk_domain::Sensitive;
 use desk_engine::receiver::{self, ReceiverState};
-use desk_engine::{InviteOutcome, SystemClock};
-use desk_store::Store;
+use desk_engine::SystemClock;
+use desk_store::{Durability, Store};
+use figures::{report, Figure, Target};
 use serde_json::json;
 
 const TOKEN: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
@@ -42,10 +44,6 @@ fn body(n: usize) -> String {
     .to_string()
 }
 
-async fn store(dir: &tempfile::TempDir, name: &str) -> Store {
-    Store::open(&dir.path().join(name)).await.unwrap()
-}
-
 async fn receiver_on(store: Store) -> String {
     let state = ReceiverState {
         store,
@@ -60,15 +58,23 @@ async fn receiver_on(store: Store) -> String {
     format!("http://{addr}/hooks/willo/{TOKEN}/new_response")
 }
 
-/// Plain inserts of the same rows, one after another, into a fresh store of the same kind.
-async fn reference_inserts(dir: &tempfile::TempDir) -> f64 {
-    let store = store(dir, "reference.db").await;
+/// Plain inserts of the same rows by as many concurrent tasks as there are senders.
+async fn reference_inserts(store: &Store) -> f64 {
     let started = Instant::now();
-    for n in 0..BURST {
-        store
-            .insert_inbox("willo", "new_response", &format!("ref-{n}"), &body(n), 0)
-            .await
-            .unwrap();
+    let mut tasks = Vec::new();
+    for task in 0..SENDERS {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for n in (task..BURST).step_by(SENDERS) {
+                store
+                    .insert_inbox("willo", "new_response", &format!("ref-{n}"), &body(n), 0)
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
     }
     BURST as f64 / started.elapsed().as_secs_f64()
 }
@@ -131,66 +137,48 @@ async fn steady(url: &str, per_second: u32, seconds: u32) -> Vec<Duration> {
     latencies
 }
 
-async fn reconcile_ratio() -> (usize, usize, usize) {
-    const OPEN: usize = 300;
-    const COMPLETED: usize = 100;
-    let w = support::world_with(
-        desk_sandbox::SandboxConfig::for_tests(),
-        support::per_second(2_000),
-        |snap| {
-            support::applicants(snap, OPEN);
-        },
-    )
-    .await;
-    for app in w.applicant_ids(OPEN).await {
-        assert!(matches!(
-            w.engine.queue_invite(app, &w.interview).await.unwrap(),
-            InviteOutcome::Queued(_)
-        ));
-    }
-    w.drain_outbox(Duration::from_secs(120)).await;
-    let keys: Vec<String> = w
-        .participants_in_sandbox()
-        .into_iter()
-        .map(|(k, _)| k)
-        .take(COMPLETED)
-        .collect();
-    for key in &keys {
-        w.sandbox.willo.advance(
-            key,
-            Some(desk_sandbox::willo::model::ParticipantStatus::Completed),
-        );
-    }
-    let report = w.engine.catch_up(10_000).await.unwrap();
-    (OPEN, report.requests, report.completed)
+fn ms(sorted: &[Duration], p: f64) -> f64 {
+    percentile(sorted, p).as_secs_f64() * 1e3
 }
 
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
     println!("Willo intake benchmark ({BURST} deliveries, {SENDERS} concurrent senders, loopback)");
-
-    let reference = reference_inserts(&dir).await;
-    let url = receiver_on(store(&dir, "intake.db").await).await;
-    let (acks, latencies) = burst(&url).await;
-    println!("  plain inbox inserts (reference):   {reference:>8.0} rows/s");
-    println!(
-        "  webhook deliveries acknowledged:   {acks:>8.0} /s   ratio to plain inserts {:.2}",
-        acks / reference
-    );
-    println!(
-        "  burst ack latency:                 p50 {:>6.2} ms   p99 {:>6.2} ms",
-        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
-        percentile(&latencies, 0.99).as_secs_f64() * 1e3
-    );
-
-    let steady = steady(&url, 200, 5).await;
-    println!(
-        "  steady 200/s ack latency:          p50 {:>6.2} ms   p99 {:>6.2} ms",
-        percentile(&steady, 0.5).as_secs_f64() * 1e3,
-        percentile(&steady, 0.99).as_secs_f64() * 1e3
-    );
-
-    let (open, requests, completed) = reconcile_ratio().await;
-    println!("  catch-up: {open} open invitations, {completed} completed found, {requests} requests = {:.2} requests per open invitation", requests as f64 / open as f64);
+    for (durability, mode) in [(Durability::Normal, "NORMAL"), (Durability::Full, "FULL")] {
+        let path = dir.path().join(format!("intake-{mode}.db"));
+        let store = Store::open_with(&path, durability).await.unwrap();
+        let group = format!("webhook intake, synchronous={mode}");
+        let reference = reference_inserts(&store).await;
+        let url = receiver_on(store.clone()).await;
+        let (acks, latencies) = burst(&url).await;
+        report(&Figure {
+            group: &group,
+            name: &format!("deliveries acknowledged / plain inserts ({mode})"),
+            value: acks / reference,
+            unit: "×",
+            reference: format!(
+                "{acks:.0} acknowledged/s; {reference:.0} plain inserts/s, same file, same concurrency"
+            ),
+            target: Target::AtLeast(0.5),
+        });
+        report(&Figure {
+            group: &group,
+            name: &format!("acknowledgement p99, burst of {BURST} ({mode})"),
+            value: ms(&latencies, 0.99),
+            unit: "ms",
+            reference: format!("p50 {:.2} ms", ms(&latencies, 0.5)),
+            target: Target::None,
+        });
+        let steady = steady(&url, 200, 5).await;
+        report(&Figure {
+            group: &group,
+            name: &format!("acknowledgement p99, steady 200/s ({mode})"),
+            value: ms(&steady, 0.99),
+            unit: "ms",
+            reference: format!("p50 {:.2} ms", ms(&steady, 0.5)),
+            target: Target::AtMost(20.0),
+        });
+        store.close().await;
+    }
 }

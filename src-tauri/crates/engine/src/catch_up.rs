@@ -447,6 +447,7 @@ impl Engine {
         completed: &mut Vec<&'a ToCheck>,
         report: &mut CatchUpReport,
     ) -> Result<(), EngineError> {
+        let mut unchanged = Vec::new();
         for participant in listed {
             let Some(invitation) = by_key.get(participant.key.as_str()).copied() else {
                 continue;
@@ -462,10 +463,11 @@ impl Engine {
             if progress(status) > progress(&invitation.status) {
                 self.reconcile_read(participant).await?;
             } else {
-                self.store.mark_checked(invitation.id, self.now()).await?;
+                unchanged.push(invitation.id);
             }
             report.checked += 1;
         }
+        self.store.mark_many_checked(&unchanged, self.now()).await?;
         Ok(())
     }
 

@@ -519,6 +519,26 @@ impl Store {
         .await?)
     }
 
+    /// Marks many invitations checked at once (a page of the participants list).
+    pub async fn mark_many_checked(
+        &self,
+        invitation_ids: &[i64],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        if invitation_ids.is_empty() {
+            return Ok(());
+        }
+        let ids = serde_json::to_string(invitation_ids)?;
+        sqlx::query!(
+            "UPDATE invitations SET checked_at = ? WHERE id IN (SELECT value FROM json_each(?))",
+            now,
+            ids
+        )
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
     pub async fn mark_checked(&self, invitation_id: i64, now: i64) -> Result<(), StoreError> {
         sqlx::query!(
             "UPDATE invitations SET checked_at = ? WHERE id = ?",

@@ -31,6 +31,7 @@ pub use connections::Connection;
 pub use error::StoreError;
 pub use inbox::{InboxInsert, InboxItem};
 pub use invitations::{Invitation, InviteTarget, OpenInvitation, ToCheck};
+pub use open::Durability;
 pub use outbox::{OutboxItem, OutboxStatus, Withdrawal};
 pub use participants::{ParticipantRecord, ResponseRecord, SavedParticipant};
 pub use reviews::{InboxEntry, Review};

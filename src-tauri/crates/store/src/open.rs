@@ -13,10 +13,25 @@ use crate::{Store, StoreError, MIGRATOR};
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 const READERS: u32 = 4;
 
+/// When a write counts as done. SQLite's WAL mode with `synchronous=NORMAL` (what Willo Desk uses)
+/// survives a crash of the app but may lose the last writes on a power cut or an OS crash; `FULL`
+/// waits for the disk at every commit. Everything the engine acknowledges early (a webhook) is
+/// found again by the catch-up, so NORMAL loses nothing the loop cannot recover.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    Normal,
+    Full,
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `path`. A file that is not SQLite, or an SQLite
     /// database that Willo Desk did not create, is refused and left as it is.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, Durability::Normal).await
+    }
+
+    /// As [`Store::open`], choosing when a write counts as done (benchmarks measure both).
+    pub async fn open_with(path: &Path, durability: Durability) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
                 path: dir.to_owned(),
@@ -31,7 +46,10 @@ impl Store {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(match durability {
+                Durability::Normal => SqliteSynchronous::Normal,
+                Durability::Full => SqliteSynchronous::Full,
+            })
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
             .log_statements(tracing::log::LevelFilter::Trace);

@@ -137,6 +137,16 @@ pub async fn world_configured(
     engine_config: EngineConfig,
     edit: impl FnOnce(&mut AtsSnapshot),
 ) -> World {
+    world_paced(config, Pacer::new(budget), engine_config, edit).await
+}
+
+/// As [`world_configured`], with a pacer of the caller's (benchmarks compress its time).
+pub async fn world_paced(
+    config: SandboxConfig,
+    pacer: Arc<Pacer>,
+    engine_config: EngineConfig,
+    edit: impl FnOnce(&mut AtsSnapshot),
+) -> World {
     let sandbox = Sandbox::start(config).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("desk.db")).await.unwrap();
@@ -151,7 +161,6 @@ pub async fn world_configured(
         .upsert_connection("willo", "Willo", "sandbox://willo", 0)
         .await
         .unwrap();
-    let pacer = Pacer::new(budget);
     let client = willo_client(&sandbox, ADMIN_API_KEY, Arc::clone(&pacer));
     let interview = client.interviews().await.unwrap()[0].key.clone();
     let (tx, events) = tokio::sync::mpsc::unbounded_channel();
