@@ -106,9 +106,8 @@ pub async fn recorded_use(data_dir: &std::path::Path) -> Option<u32> {
         return None;
     }
     let store = desk_store::Store::open(&database).await.ok()?;
-    let minute = chrono::Utc::now().timestamp().div_euclid(60);
     let used = store
-        .willo_requests(minute)
+        .willo_requests(desk_willo::unix_minute())
         .await
         .ok()
         .map(|r| r.iter().map(|(_, n)| n).sum());

@@ -208,6 +208,7 @@ async fn a_completed_interview_is_reviewed_from_the_inbox_and_its_note_reaches_t
         Some(4)
     );
 
+    let received_before = app.sandbox().unwrap().willo.requests().received;
     let stats = app.dashboard().await.unwrap();
     let funnel = stats
         .funnel
@@ -226,6 +227,20 @@ async fn a_completed_interview_is_reviewed_from_the_inbox_and_its_note_reaches_t
     );
     assert_eq!(stats.days.len(), 14);
     assert_eq!(stats.days.last().unwrap().completed, 1, "completed today");
+    // The engine's loop goes on meanwhile: the pacer counts a request as it leaves, the
+    // simulator as it arrives, so one may be on its way.
+    let received_after = app.sandbox().unwrap().willo.requests().received;
+    assert!(
+        (received_before..=received_after + 1).contains(&u64::from(stats.willo.last_day)),
+        "the day's use is the requests the simulated Willo received: {} against {received_before}..={received_after}",
+        stats.willo.last_day
+    );
+    assert_eq!(
+        (stats.willo.day_limit, stats.willo.minute_limit),
+        (40_000, 80),
+        "80% of Willo's published budget"
+    );
+    assert!(!stats.willo.nearing_limit);
     assert_eq!(
         stats.time_to_complete.iter().map(|b| b.count).sum::<u32>(),
         1

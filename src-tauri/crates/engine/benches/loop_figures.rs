@@ -84,12 +84,13 @@ async fn bulk_send(status: u16, factor: f64) {
     let took = started.elapsed().as_secs_f64() * factor;
     let after = w.sandbox.willo.requests();
     let requests = after.received - before.received;
-    // The least time the budget allows for these requests: all but the last minute's worth
-    // take a minute per 100, and the last 100 go at 10 a second.
+    // The least time the budget allows for one request per invitation: all but the last
+    // minute's worth take a minute per 100, and the last 100 go at 10 a second.
     let b = Budget::PUBLISHED;
     let per_minute = f64::from(b.per_minute);
-    let allowed = ((requests as f64 / per_minute).ceil() - 1.0).max(0.0) * 60.0
-        + (requests as f64).min(per_minute) / f64::from(b.per_second);
+    let needed = INVITES as f64;
+    let allowed = ((needed / per_minute).ceil() - 1.0).max(0.0) * 60.0
+        + needed.min(per_minute) / f64::from(b.per_second);
     let group = format!("bulk send, Willo answering {status} when over");
     report(&Figure {
         group: &group,

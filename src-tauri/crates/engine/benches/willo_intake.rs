@@ -28,6 +28,7 @@ use desk_engine::SystemClock;
 use desk_store::{Durability, Store};
 use figures::{report, Figure, Target};
 use serde_json::json;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 const TOKEN: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
 const BURST: usize = 4_000;
@@ -58,16 +59,39 @@ async fn receiver_on(store: Store) -> String {
     format!("http://{addr}/hooks/willo/{TOKEN}/new_response")
 }
 
-/// Plain inserts of the same rows by as many concurrent tasks as there are senders.
-async fn reference_inserts(store: &Store) -> f64 {
+/// Plain inserts of the same rows by as many concurrent tasks as there are senders, into a table
+/// of their own in the same database file, with the same durability and one writer connection as
+/// the store: SQL only, none of the store's or the receiver's code.
+async fn reference_inserts(path: &std::path::Path, durability: Durability) -> f64 {
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(match durability {
+            Durability::Normal => SqliteSynchronous::Normal,
+            Durability::Full => SqliteSynchronous::Full,
+        })
+        .busy_timeout(Duration::from_secs(5));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    sqlx::query(
+        "CREATE TABLE reference_inbox (id INTEGER PRIMARY KEY, dedup TEXT UNIQUE, body TEXT, at INTEGER)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     let started = Instant::now();
     let mut tasks = Vec::new();
     for task in 0..SENDERS {
-        let store = store.clone();
+        let pool = pool.clone();
         tasks.push(tokio::spawn(async move {
             for n in (task..BURST).step_by(SENDERS) {
-                store
-                    .insert_inbox("willo", "new_response", &format!("ref-{n}"), &body(n), 0)
+                sqlx::query("INSERT INTO reference_inbox (dedup, body, at) VALUES (?, ?, 0)")
+                    .bind(format!("ref-{n}"))
+                    .bind(body(n))
+                    .execute(&pool)
                     .await
                     .unwrap();
             }
@@ -76,7 +100,9 @@ async fn reference_inserts(store: &Store) -> f64 {
     for task in tasks {
         task.await.unwrap();
     }
-    BURST as f64 / started.elapsed().as_secs_f64()
+    let rate = BURST as f64 / started.elapsed().as_secs_f64();
+    pool.close().await;
+    rate
 }
 
 async fn burst(url: &str) -> (f64, Vec<Duration>) {
@@ -149,7 +175,7 @@ async fn main() {
         let path = dir.path().join(format!("intake-{mode}.db"));
         let store = Store::open_with(&path, durability).await.unwrap();
         let group = format!("webhook intake, synchronous={mode}");
-        let reference = reference_inserts(&store).await;
+        let reference = reference_inserts(&path, durability).await;
         let url = receiver_on(store.clone()).await;
         let (acks, latencies) = burst(&url).await;
         report(&Figure {

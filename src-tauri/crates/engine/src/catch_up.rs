@@ -2,8 +2,9 @@
 //!
 //! A sweep checks every open invitation once, a slice of requests per run, so the loop goes back
 //! to the outbox between slices. Within a sweep what most likely changed goes first: invitations
-//! the candidate opened or started (also re-checked between sweeps, every few minutes), then the
-//! newest. Where a page of Willo's participants list costs fewer requests than one read per
+//! the candidate opened or started (and, while the sweep goes on, again every five of the pacer's
+//! minutes, in at most half of each slice), then the newest. A listing goes on across slices from
+//! the page where the last one stopped. Where a page of Willo's participants list costs fewer requests than one read per
 //! participant, the sweep lists, and reads on their own only the participants that completed (for
 //! their answers). Whether Willo filters the list by interview is not known, so either way works:
 //! a page holding other interviews' participants is read as the whole organisation's list. With
@@ -73,6 +74,9 @@ struct Sweep {
     started_at: i64,
     done: HashSet<i64>,
     requests: usize,
+    /// Where each listing (an interview's, or `None`: the organisation's) goes on in the next
+    /// slice: `Some(link)`, or `None` once read to its end (or given up) in this sweep.
+    cursors: HashMap<Option<String>, Option<String>>,
 }
 
 #[derive(Debug, Default)]
@@ -81,6 +85,14 @@ pub(crate) struct Sweeps {
     lists: Lists,
     /// Pages each listing took last time (`None`: the organisation's).
     pages: HashMap<Option<String>, usize>,
+}
+
+/// What one listing came to in a slice.
+struct Listed {
+    /// It turned out to be the organisation's whole list.
+    whole: bool,
+    /// The page to go on from in the next slice, if the budget ran out before the end.
+    resume: Option<String>,
 }
 
 /// Why an invitation is read on its own in this run, most urgent first.
@@ -117,6 +129,7 @@ impl Engine {
                     started_at: now,
                     done: HashSet::new(),
                     requests: 0,
+                    cursors: HashMap::new(),
                 })
                 .done
                 .clone()
@@ -137,6 +150,8 @@ impl Engine {
             .filter(|i| i.checked_at.is_none_or(|at| now - at >= hot_every))
             .collect();
         hot.sort_by_key(|i| i.checked_at);
+        // At most half a slice: however many are started and left, the sweep goes on.
+        hot.truncate(budget / 2);
         let mut rest: Vec<&ToCheck> = due
             .iter()
             .copied()
@@ -285,18 +300,27 @@ impl Engine {
             per.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
             per
         };
-        listings.retain(|(listing, n)| {
+        let cursors = self
+            .sweeps()
+            .current
+            .as_ref()
+            .map(|s| s.cursors.clone())
+            .unwrap_or_default();
+        listings.retain(|(listing, n)| match cursors.get(listing) {
+            // Read to its end in this sweep, or going on from where the last slice stopped.
+            Some(resume) => resume.is_some(),
             // Unknown until listed once: a first page is worth trying where two reads would be.
-            let pages = self.sweeps().pages.get(listing).copied().unwrap_or(1);
-            pages < *n
+            None => self.sweeps().pages.get(listing).copied().unwrap_or(1) < *n,
         });
         for (listing, due_here) in listings {
             if self.is_stopping() || report.throttled || report.requests >= budget {
                 break;
             }
-            let whole = self
+            let resume = cursors.get(&listing).cloned().flatten();
+            let listed = self
                 .list_pages(
                     listing.as_deref(),
+                    resume,
                     due_here,
                     budget,
                     &by_key,
@@ -304,31 +328,40 @@ impl Engine {
                     checked,
                 )
                 .await?;
-            if whole {
-                // The organisation's list was read: no other listing is needed.
+            let key = if listed.whole { None } else { listing };
+            if let Some(sweep) = self.sweeps().current.as_mut() {
+                sweep.cursors.insert(key, listed.resume);
+            }
+            if listed.whole {
+                // The organisation's list: no other listing is needed.
                 break;
             }
         }
         Ok(())
     }
 
-    /// Reads the pages of one listing. Returns true when the listing turned out to be the whole
-    /// organisation's.
+    /// Reads the pages of one listing, from its first page or from `resume`, while the budget
+    /// lasts.
+    #[allow(clippy::too_many_arguments)] // the slice's state, passed down once
     async fn list_pages(
         &self,
         interview: Option<&str>,
+        resume: Option<String>,
         due_here: usize,
         budget: usize,
         by_key: &HashMap<&str, &ToCheck>,
         report: &mut CatchUpReport,
         checked: &mut HashSet<i64>,
-    ) -> Result<bool, EngineError> {
-        let mut next: Option<String> = None;
-        let mut first = true;
-        let mut whole = interview.is_none();
+    ) -> Result<Listed, EngineError> {
+        let mut first = resume.is_none();
+        let mut next: Option<String> = resume;
+        let mut whole = interview.is_none() || self.sweeps().lists == Lists::WholeOrganisation;
         let mut completed: Vec<&ToCheck> = Vec::new();
+        // Where the next slice goes on: the page not read yet, if the budget ran out first.
+        let mut resume_at: Option<String> = None;
         loop {
             if self.is_stopping() || report.requests >= budget {
+                resume_at = next.clone();
                 break;
             }
             report.requests += 1;
@@ -341,12 +374,18 @@ impl Engine {
                 Ok(page) => page,
                 Err(WilloError::RateLimited { .. }) => {
                     report.throttled = true;
+                    resume_at = next.clone();
                     break;
                 }
                 Err(error) => {
                     tracing::warn!(%error, "could not list participants; reading them one by one");
                     report.errors += 1;
-                    if !error.is_retryable() {
+                    if matches!(
+                        error,
+                        WilloError::NotFound
+                            | WilloError::Permission(_)
+                            | WilloError::Unexpected { .. }
+                    ) {
                         self.sweeps().lists = Lists::Useless;
                     }
                     break;
@@ -364,7 +403,10 @@ impl Engine {
                         "Willo's participant list gives no status; reading participants one by one"
                     );
                     self.sweeps().lists = Lists::Useless;
-                    return Ok(false);
+                    return Ok(Listed {
+                        whole: false,
+                        resume: None,
+                    });
                 }
                 if let Some(i) = interview {
                     if page
@@ -408,7 +450,8 @@ impl Engine {
                 None => break,
             }
         }
-        // Completed ones are read on their own: their answers may not be on the list.
+        // Completed ones are read on their own (their answers may not be on the list); those the
+        // budget leaves out stay due, for a read in a later slice.
         for invitation in completed {
             if self.is_stopping() || report.throttled || report.requests >= budget {
                 checked.remove(&invitation.id);
@@ -434,7 +477,10 @@ impl Engine {
                 Err(other) => return Err(other),
             }
         }
-        Ok(whole)
+        Ok(Listed {
+            whole,
+            resume: resume_at,
+        })
     }
 
     /// Records what one page says of the invitations due: progress short of completion at once,
@@ -475,19 +521,12 @@ impl Engine {
     pub async fn sweep_status(&self) -> Result<SweepStatus, EngineError> {
         let last: Option<SweepRecord> = self.store.setting(SWEEP_SETTING).await?;
         let open = self.store.invitations_to_check().await?.len();
-        let (checked, started_at) = {
-            let sweeps = self.sweeps();
-            sweeps
-                .current
-                .as_ref()
-                .map_or((None, None), |s| (Some(s.done.len()), Some(s.started_at)))
-        };
+        let checked = self.sweeps().current.as_ref().map(|s| s.done.len());
         let requests = self.sweep_cost(open, last.as_ref());
         Ok(SweepStatus {
             last,
             open,
             checked,
-            started_at,
             next_requests: requests,
             next_takes_ms: self.time_for(requests),
         })
@@ -510,17 +549,48 @@ impl Engine {
         i64::try_from(requests as u64 * minute_ms / per_minute).unwrap_or(i64::MAX)
     }
 
-    /// How long after a sweep the next one starts without webhooks: as long as a sweep takes at
-    /// the full per-minute budget, so that sweeps use at most half of it (the rest is for
-    /// invitations and reviews).
-    pub(crate) async fn sweep_gap_ms(&self) -> i64 {
+    /// How long after a sweep the next one may start (see [`SweepGap`]).
+    pub(crate) async fn sweep_gap(&self) -> SweepGap {
         let last: Option<SweepRecord> = self.store.setting(SWEEP_SETTING).await.unwrap_or(None);
         let open = self
             .store
             .invitations_to_check()
             .await
             .map_or(0, |o| o.len());
-        self.time_for(self.sweep_cost(open, last.as_ref()))
+        let pacer = self.willo.pacer();
+        SweepGap::for_cost(
+            self.sweep_cost(open, last.as_ref()),
+            pacer.minute(),
+            pacer.current(),
+        )
+    }
+}
+
+/// The pause between sweeps without webhooks, so that sweeps use at most half of Willo's budget:
+/// `planned_ms` is as long as a sweep takes at the full per-minute limit (the schedule keeps it
+/// between a tick and `reconcile_every`); `least_ms` keeps sweeps to half the daily limit, and no
+/// setting shortens it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SweepGap {
+    pub planned_ms: i64,
+    pub least_ms: i64,
+}
+
+impl SweepGap {
+    pub fn for_cost(
+        requests: usize,
+        minute: std::time::Duration,
+        budget: desk_willo::Budget,
+    ) -> Self {
+        let minute_ms = minute.as_millis();
+        let requests = requests as u128;
+        let planned = requests * minute_ms / u128::from(budget.per_minute.max(1));
+        let least = 2 * requests * minute_ms * 24 * 60 / u128::from(budget.per_day.max(1));
+        let ms = |v: u128| i64::try_from(v).unwrap_or(i64::MAX);
+        Self {
+            planned_ms: ms(planned),
+            least_ms: ms(least),
+        }
     }
 }
 
@@ -532,8 +602,33 @@ pub struct SweepStatus {
     pub open: usize,
     /// Checked so far in the sweep under way, if one is.
     pub checked: Option<usize>,
-    pub started_at: Option<i64>,
     /// Requests the next sweep is expected to take, and how long at the budget in force.
     pub next_requests: usize,
     pub next_takes_ms: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn sweeps_keep_to_half_the_minute_and_half_the_day() {
+        let budget = desk_willo::Budget {
+            per_second: 8,
+            per_minute: 80,
+            per_day: 40_000,
+        };
+        let gap = SweepGap::for_cost(20, Duration::from_secs(60), budget);
+        assert_eq!(gap.planned_ms, 15_000, "20 requests at 80 a minute");
+        assert_eq!(
+            gap.least_ms, 86_400,
+            "half the day's 40,000 is 20,000: 20 requests are a thousandth of a day"
+        );
+        let big = SweepGap::for_cost(2_000, Duration::from_secs(60), budget);
+        assert_eq!(
+            big.least_ms, 8_640_000,
+            "2,000 requests: at most ten sweeps a day"
+        );
+    }
 }

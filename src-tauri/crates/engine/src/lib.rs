@@ -35,7 +35,7 @@ pub use automations::{
     AutomationRequest, DryRun, DryRunOutcome, DryRunRow, InterviewChoice, InterviewRule, RuleField,
 };
 pub use bulk::{BulkProgress, PreSend};
-pub use catch_up::{CatchUpReport, SweepRecord, SweepStatus};
+pub use catch_up::{CatchUpReport, SweepGap, SweepRecord, SweepStatus};
 pub use clock::{Clock, SystemClock};
 pub use engine::{Engine, EngineConfig};
 pub use error::EngineError;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use crate::catch_up::SweepGap;
 use crate::health::Service;
 use crate::Engine;
 
@@ -48,13 +49,14 @@ fn ms(d: Duration) -> i64 {
 
 impl Schedule {
     /// Whether a new sweep of the catch-up is due at `now` (all Unix milliseconds), the last
-    /// having ended at `last_catch_up`. Without webhooks the gap is `planned_gap_ms` (what keeps
-    /// sweeps to half of Willo's budget), at least a tick and at most `reconcile_every`.
+    /// having ended at `last_catch_up`. Without webhooks the gap is the planned one, at least a
+    /// tick and at most `reconcile_every`; with them, `reconcile_every_with_webhooks`; and never
+    /// less than what keeps sweeps to half the daily budget.
     pub fn catch_up_due(
         &self,
         last_catch_up: Option<i64>,
         last_webhook: Option<i64>,
-        planned_gap_ms: i64,
+        gap: SweepGap,
         now: i64,
     ) -> bool {
         let Some(last) = last_catch_up else {
@@ -65,9 +67,10 @@ impl Schedule {
         let every = if webhooks_arrive {
             ms(self.reconcile_every_with_webhooks)
         } else {
-            planned_gap_ms.clamp(ms(self.tick), ms(self.reconcile_every).max(ms(self.tick)))
+            gap.planned_ms
+                .clamp(ms(self.tick), ms(self.reconcile_every).max(ms(self.tick)))
         };
-        now - last >= every
+        now - last >= every.max(gap.least_ms)
     }
 
     /// Whether the machine slept between two ticks: the wall clock moved on much further than the
@@ -198,12 +201,7 @@ impl Engine {
             let mut more = false;
             if slept
                 || sweeping
-                || schedule.catch_up_due(
-                    last_catch_up,
-                    last_webhook,
-                    self.sweep_gap_ms().await,
-                    now,
-                )
+                || schedule.catch_up_due(last_catch_up, last_webhook, self.sweep_gap().await, now)
             {
                 if slept {
                     tracing::info!("the machine woke up; catching up with Willo");
@@ -216,11 +214,13 @@ impl Engine {
                             checked = report.checked,
                             completed = report.completed,
                             requests = report.requests,
+                            pages = report.pages,
                             throttled = report.throttled,
                             "catch-up slice done"
                         );
-                        // A sweep under way goes on at once: the pacer spaces the requests.
-                        more = !report.throttled && self.sweeping();
+                        // A sweep under way goes on at once (the pacer spaces the requests),
+                        // as long as each slice gets somewhere.
+                        more = !report.throttled && report.requests > 0 && self.sweeping();
                     }
                     Err(error) => tracing::warn!(%error, "the catch-up failed"),
                 }
@@ -249,38 +249,56 @@ mod tests {
 
     const MIN: i64 = 60_000;
 
+    fn gap(planned_ms: i64) -> SweepGap {
+        SweepGap {
+            planned_ms,
+            least_ms: 0,
+        }
+    }
+
     #[test]
     fn the_first_catch_up_is_due_at_once() {
-        assert!(Schedule::default().catch_up_due(None, None, 0, 0));
+        assert!(Schedule::default().catch_up_due(None, None, gap(0), 0));
     }
 
     #[test]
     fn without_webhooks_sweeps_follow_the_planned_gap_within_a_tick_and_ten_minutes() {
         let s = Schedule::default();
         let planned = 2 * MIN;
-        assert!(!s.catch_up_due(Some(0), None, planned, MIN));
-        assert!(s.catch_up_due(Some(0), None, planned, 2 * MIN));
+        assert!(!s.catch_up_due(Some(0), None, gap(planned), MIN));
+        assert!(s.catch_up_due(Some(0), None, gap(planned), 2 * MIN));
         assert!(
-            s.catch_up_due(Some(0), None, 0, 15_000),
+            s.catch_up_due(Some(0), None, gap(0), 15_000),
             "a cheap sweep: again after a tick"
         );
-        assert!(!s.catch_up_due(Some(0), None, 0, 14_000));
+        assert!(!s.catch_up_due(Some(0), None, gap(0), 14_000));
         assert!(
-            s.catch_up_due(Some(0), None, 60 * MIN, 10 * MIN),
+            s.catch_up_due(Some(0), None, gap(60 * MIN), 10 * MIN),
             "never more than ten minutes apart"
         );
+    }
+
+    #[test]
+    fn no_setting_takes_sweeps_over_half_the_daily_budget() {
+        let s = Schedule::default();
+        let day_bound = SweepGap {
+            planned_ms: MIN,
+            least_ms: 3 * 60 * MIN,
+        };
+        assert!(!s.catch_up_due(Some(0), None, day_bound, 10 * MIN));
+        assert!(s.catch_up_due(Some(0), None, day_bound, 3 * 60 * MIN));
     }
 
     #[test]
     fn while_webhooks_arrive_it_runs_hourly() {
         let s = Schedule::default();
         assert!(
-            !s.catch_up_due(Some(0), Some(5 * MIN), 0, 30 * MIN),
+            !s.catch_up_due(Some(0), Some(5 * MIN), gap(0), 30 * MIN),
             "a webhook 25 minutes ago: wait for the hour"
         );
-        assert!(s.catch_up_due(Some(0), Some(5 * MIN), 0, 60 * MIN));
+        assert!(s.catch_up_due(Some(0), Some(5 * MIN), gap(0), 60 * MIN));
         assert!(
-            s.catch_up_due(Some(0), Some(-7 * 60 * MIN), 0, 10 * MIN),
+            s.catch_up_due(Some(0), Some(-7 * 60 * MIN), gap(0), 10 * MIN),
             "webhooks stopped 7 hours ago: back to the planned gap"
         );
     }

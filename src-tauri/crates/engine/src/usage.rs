@@ -1,13 +1,9 @@
 //! Willo requests per minute, kept in the store for a day: a restart carries the day's use over
 //! into the pacer, and the app and `doctor` show it against the budget.
 
-use desk_willo::Usage;
+use desk_willo::{unix_minute, Usage};
 
 use crate::{Engine, EngineError};
-
-fn unix_minute() -> i64 {
-    chrono::Utc::now().timestamp().div_euclid(60)
-}
 
 impl Engine {
     /// Writes the requests made since the last call to the store.

@@ -16,9 +16,9 @@ use crate::{Engine, EngineError, EngineEvent};
 /// Items one run works through at most before the loop looks at its other duties.
 const BATCH: usize = 25;
 
-/// Why a withdrawn invite was not sent.
 /// Shown while an invitation waits out Willo's throttle.
 const THROTTLED: &str = "Willo is throttling requests; waiting to send";
+/// Why a withdrawn invite was not sent.
 pub(crate) const WITHDRAWN: &str = "Cancelled by the recruiter before it was sent.";
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

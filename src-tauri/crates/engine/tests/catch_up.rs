@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use desk_engine::EngineConfig;
 use desk_sandbox::willo::model::ParticipantStatus;
-use desk_sandbox::{SandboxConfig, WilloLimits};
-use support::{per_second, quick_config, world_configured, World};
+use desk_sandbox::{ListShape, SandboxConfig, WilloLimits};
+use support::{per_second, quick_config, world_configured, world_paced, World};
 
 async fn world_of(n: usize, engine: EngineConfig) -> World {
     world_configured(
@@ -120,7 +120,10 @@ async fn a_list_that_ignores_its_filter_is_read_once_as_the_whole_organisations(
         .take(2)
         .collect();
     complete(&w, &of_other);
-    w.sandbox.willo.set_list_filters(false);
+    w.sandbox.willo.set_list_shape(ListShape {
+        filters: false,
+        statuses: true,
+    });
     let before = received(&w);
     let report = w.engine.catch_up(100).await.unwrap();
     assert_eq!(report.completed, 2);
@@ -130,6 +133,33 @@ async fn a_list_that_ignores_its_filter_is_read_once_as_the_whole_organisations(
         "one page of everything (not one per interview), then the two completions"
     );
     assert_eq!(unchecked(&w).await, 0);
+}
+
+#[tokio::test]
+async fn a_list_without_statuses_is_tried_once_then_each_participant_is_read() {
+    let w = world_of(10, quick_config()).await;
+    let keys = invite(&w, 10, &w.interview).await;
+    complete(&w, &keys[..2]);
+    w.sandbox.willo.set_list_shape(ListShape {
+        filters: true,
+        statuses: false,
+    });
+    let before = received(&w);
+    let report = w.engine.catch_up(100).await.unwrap();
+    assert_eq!(report.completed, 2);
+    assert_eq!(
+        received(&w) - before,
+        11,
+        "one page, found of no use, then ten reads"
+    );
+    assert_eq!(unchecked(&w).await, 0);
+    let again = received(&w);
+    w.engine.catch_up(100).await.unwrap();
+    assert_eq!(
+        received(&w) - again,
+        8,
+        "the list is not tried again: eight reads"
+    );
 }
 
 #[tokio::test]
@@ -195,6 +225,63 @@ async fn a_started_interview_is_checked_before_the_rest_of_the_sweep() {
         .map(|i| i.id)
         .collect();
     assert_eq!(checked, vec![oldest.id], "the started one first");
+}
+
+#[tokio::test]
+async fn a_started_interview_is_looked_at_again_within_a_long_sweep() {
+    // The pacer's time compressed 6,000 times: its minute is 10 ms, so "every five minutes" is
+    // every 50 ms.
+    let pacer = desk_willo::Pacer::compressed(per_second(200), 6_000.0);
+    let w = world_paced(
+        SandboxConfig::for_tests(),
+        pacer,
+        EngineConfig {
+            list_participants: false,
+            ..quick_config()
+        },
+        |snap| support::applicants(snap, 6),
+    )
+    .await;
+    invite(&w, 6, &w.interview).await;
+    let started = w
+        .store
+        .invitations_to_check()
+        .await
+        .unwrap()
+        .into_iter()
+        .min_by_key(|i| (i.created_at, i.id))
+        .unwrap();
+    w.sandbox
+        .willo
+        .advance(&started.participant_key, Some(ParticipantStatus::Started));
+    w.engine
+        .reconcile_participant(&started.participant_key)
+        .await
+        .unwrap();
+    let checked_at = |w: &World, id: i64| {
+        let store = w.store.clone();
+        async move {
+            store
+                .invitations_to_check()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|i| i.id == id)
+                .unwrap()
+                .checked_at
+        }
+    };
+    w.engine.catch_up(2).await.unwrap();
+    let first = checked_at(&w, started.id).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    w.engine.catch_up(2).await.unwrap();
+    let second = checked_at(&w, started.id).await.unwrap();
+    assert!(second > first, "read again in the sweep's second slice");
+    assert_eq!(
+        unchecked(&w).await,
+        3,
+        "the sweep went on with one newer one only"
+    );
 }
 
 #[tokio::test]

@@ -5,31 +5,14 @@
 
 mod support;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use desk_domain::Sensitive;
-use desk_engine::receiver::{self, ReceiverState};
-use desk_engine::{EngineEvent, InviteOutcome, RegisteredWebhook, SystemClock};
+use desk_engine::{EngineEvent, InviteOutcome, RegisteredWebhook};
 use serde_json::json;
 use support::{world, World};
 
 const TOKEN: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
-
-async fn receiver_for(w: &World) -> String {
-    let state = ReceiverState {
-        store: w.store.clone(),
-        token: Arc::new(Sensitive::from(TOKEN)),
-        clock: Arc::new(SystemClock),
-        wake: w.engine.wake_handle(),
-        ats: None,
-    };
-    let (addr, _task) = receiver::serve(SocketAddr::from(([127, 0, 0, 1], 0)), state)
-        .await
-        .unwrap();
-    format!("http://{addr}")
-}
 
 /// Invites an application and returns (invitation id, participant key).
 async fn invited(w: &World, remote: u64) -> (i64, String) {
@@ -70,7 +53,7 @@ async fn post(url: &str, body: impl Into<reqwest::Body>) -> reqwest::StatusCode 
 #[tokio::test]
 async fn a_completion_arrives_by_webhook_and_its_answers_are_stored() {
     let mut w = world().await;
-    let base = receiver_for(&w).await;
+    let base = support::receiver_for(&w, TOKEN).await;
     let registered = w
         .engine
         .register_webhooks(&base, TOKEN, Some(&[w.interview.clone()]))
@@ -162,7 +145,7 @@ async fn webhooks_are_repaired_not_duplicated_when_the_url_or_token_changes() {
 #[tokio::test]
 async fn repeated_out_of_order_and_unfamiliar_deliveries_are_harmless() {
     let mut w = world().await;
-    let base = receiver_for(&w).await;
+    let base = support::receiver_for(&w, TOKEN).await;
     let url = format!("{base}/hooks/willo/{TOKEN}/new_response");
     let (invitation, key) = invited(&w, 9014).await;
     w.complete_in_sandbox(&key).await;
@@ -212,7 +195,7 @@ async fn repeated_out_of_order_and_unfamiliar_deliveries_are_harmless() {
 #[tokio::test]
 async fn refused_deliveries_store_nothing() {
     let w = world().await;
-    let base = receiver_for(&w).await;
+    let base = support::receiver_for(&w, TOKEN).await;
     let body = json!({"participant": {"key": "0123456789abcdef0123456789abcdef"}}).to_string();
     assert_eq!(
         post(
@@ -266,56 +249,6 @@ async fn refused_deliveries_store_nothing() {
         0,
         "nothing was stored from a refused delivery"
     );
-}
-
-/// Resident memory of this process, in KiB (Linux).
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_flood_of_ten_thousand_deliveries_with_replays_is_stored_once_each_in_bounded_memory() {
-    let w = world().await;
-    let base = receiver_for(&w).await;
-    let url = format!("{base}/hooks/willo/{TOKEN}/new_response");
-    let client = reqwest::Client::new();
-    let before = rss_kib();
-    // 1,000 distinct deliveries, each arriving ten times, 50 at a time; some bodies malformed.
-    let mut sent = 0;
-    for round in 0..200 {
-        let mut batch = tokio::task::JoinSet::new();
-        for n in 0..50 {
-            let delivery = (round * 50 + n) % 1_000;
-            let body = if delivery % 100 == 0 {
-                format!("{{\"participant\": {{\"key\": \"{delivery:032x}\"")
-            } else {
-                json!({"participant": {"key": format!("{delivery:032x}")}, "interview": {"key": "x"}}).to_string()
-            };
-            let (client, url) = (client.clone(), url.clone());
-            batch.spawn(async move { client.post(url).body(body).send().await.unwrap().status() });
-        }
-        while let Some(status) = batch.join_next().await {
-            assert_eq!(status.unwrap(), 200);
-            sent += 1;
-        }
-    }
-    assert_eq!(sent, 10_000);
-    assert_eq!(
-        w.store.unprocessed_inbox(5_000).await.unwrap().len(),
-        1_000,
-        "each delivery stored once"
-    );
-    let grown_mib = rss_kib().saturating_sub(before) / 1024;
-    assert!(grown_mib < 64, "memory grew by {grown_mib} MiB");
-
-    // Processing all of it, the malformed ones included, panics nowhere and leaves nothing behind.
-    while w.engine.process_inbox_once().await.unwrap() > 0 {}
-    assert_eq!(inbox_len(&w).await, 0);
 }
 
 #[tokio::test]
@@ -417,10 +350,19 @@ async fn the_background_loop_sends_and_catches_up_on_its_own_and_stops_cleanly()
         status, "completed",
         "the scheduled catch-up found the completion with no webhook"
     );
-    assert!(w
-        .drain_events()
-        .iter()
-        .any(|e| matches!(e, EngineEvent::InterviewCompleted { .. })));
+    // The event follows the status's commit: wait for it rather than race it.
+    let mut told = false;
+    for _ in 0..250 {
+        told |= w
+            .drain_events()
+            .iter()
+            .any(|e| matches!(e, EngineEvent::InterviewCompleted { .. }));
+        if told {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(told, "the completion was announced");
 
     stop.send(true).unwrap();
     tokio::time::timeout(Duration::from_secs(5), running)

@@ -15,7 +15,7 @@ use crate::ats::dataset::STAGES;
 use crate::ats::AtsSim;
 use crate::faults::{FaultRule, Faults};
 use crate::willo::model::{ParticipantStatus, Role};
-use crate::willo::{WilloLimits, WilloSim};
+use crate::willo::{ListShape, WilloLimits, WilloSim};
 use crate::SandboxInfo;
 
 #[derive(Clone)]
@@ -44,7 +44,7 @@ pub fn router(admin: Admin) -> Router {
         .route("/_admin/willo/deliveries", get(deliveries))
         .route("/_admin/willo/rate-limit", put(set_willo_limits))
         .route("/_admin/willo/requests", get(willo_requests))
-        .route("/_admin/willo/list-filters", put(set_list_filters))
+        .route("/_admin/willo/list-shape", put(set_list_shape))
         .route("/_admin/willo/users", post(add_willo_user))
         .route("/_admin/ats/writes", get(writes))
         .route("/_admin/ats/applications/{id}/move", post(move_application))
@@ -131,14 +131,10 @@ async fn willo_requests(State(a): State<Admin>) -> Response {
     Json(a.willo.requests()).into_response()
 }
 
-#[derive(Debug, Deserialize)]
-struct ListFilters {
-    honoured: bool,
-}
-
-/// `{"honoured": false}`: the participants list ignores `interview`, `email` and `status`.
-async fn set_list_filters(State(a): State<Admin>, Json(body): Json<ListFilters>) -> StatusCode {
-    a.willo.set_list_filters(body.honoured);
+/// `{"filters": false, "statuses": false}`: the participants list ignores its filters, and its
+/// items do not say how far each participant got.
+async fn set_list_shape(State(a): State<Admin>, Json(shape): Json<ListShape>) -> StatusCode {
+    a.willo.set_list_shape(shape);
     StatusCode::NO_CONTENT
 }
 

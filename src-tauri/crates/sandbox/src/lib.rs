@@ -30,7 +30,7 @@ pub use ats::{AtsSettings, AtsSim, GREENHOUSE_CLIENT_ID, GREENHOUSE_CLIENT_SECRE
 pub use busy::BusyTime;
 pub use faults::{FaultKind, FaultPhase, FaultRule, Faults};
 pub use willo::{
-    DeliveryPolicy, Lifecycle, RequestCount, WilloLimits, WilloSim, ADMIN_API_KEY,
+    DeliveryPolicy, Lifecycle, ListShape, RequestCount, WilloLimits, WilloSim, ADMIN_API_KEY,
     DEMO_ORGANISATION, STANDARD_API_KEY,
 };
 

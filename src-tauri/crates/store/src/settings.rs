@@ -13,8 +13,8 @@ const DAY_MINUTES: i64 = 24 * 60;
 
 impl Store {
     /// Adds requests made to Willo (per Unix minute), forgetting those a day older than
-    /// `now_minute`. Two processes adding at the same moment may lose one's count (a read, then
-    /// a write): the figure is for showing, and the pacer never relies on it alone.
+    /// `now_minute`. Each count is added by SQLite itself, in one transaction, so processes and
+    /// tasks adding at once lose nothing.
     pub async fn add_willo_requests(
         &self,
         per_minute: &[(i64, u32)],
@@ -23,13 +23,44 @@ impl Store {
         if per_minute.is_empty() {
             return Ok(());
         }
-        let mut kept: BTreeMap<i64, u32> = self.setting(WILLO_REQUESTS).await?.unwrap_or_default();
+        let now = now_minute * 60_000;
+        let mut tx = self.writer.begin().await?;
+        sqlx::query!(
+            r#"INSERT INTO settings (key, value, updated_at) VALUES (?, '{}', ?)
+               ON CONFLICT (key) DO NOTHING"#,
+            WILLO_REQUESTS,
+            now
+        )
+        .execute(&mut *tx)
+        .await?;
         for (minute, n) in per_minute {
-            *kept.entry(*minute).or_default() += n;
+            let path = format!("$.\"{minute}\"");
+            sqlx::query!(
+                r#"UPDATE settings
+                   SET value = json_set(value, ?1, COALESCE(json_extract(value, ?1), 0) + ?2),
+                       updated_at = ?3
+                   WHERE key = ?4"#,
+                path,
+                n,
+                now,
+                WILLO_REQUESTS
+            )
+            .execute(&mut *tx)
+            .await?;
         }
-        kept.retain(|minute, _| now_minute - minute < DAY_MINUTES);
-        self.set_setting(WILLO_REQUESTS, &kept, now_minute * 60_000)
-            .await
+        let oldest = now_minute - DAY_MINUTES;
+        sqlx::query!(
+            r#"UPDATE settings
+               SET value = (SELECT json_group_object(key, value) FROM json_each(settings.value)
+                            WHERE CAST(key AS INTEGER) > ?)
+               WHERE key = ?"#,
+            oldest,
+            WILLO_REQUESTS
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Requests made to Willo per Unix minute in the day up to `now_minute`.

@@ -138,11 +138,20 @@ impl WilloClient {
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| retry_after::parse(v, chrono::Utc::now()));
+        let exhausted = ["x-ratelimit-remaining", "ratelimit-remaining"]
+            .iter()
+            .any(|name| {
+                response
+                    .headers()
+                    .get(*name)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.trim() == "0")
+            });
         let text = response.text().await?;
         if status.is_success() {
             self.pacer.record_sent();
         } else {
-            let error = WilloError::from_status(status, &text, wait, &self.throttle);
+            let error = WilloError::from_status(status, &text, wait, exhausted, &self.throttle);
             if let WilloError::RateLimited { retry_after } = error {
                 self.pacer.throttled(retry_after);
             } else {

@@ -54,8 +54,8 @@ fn describe_fields(fields: &BTreeMap<String, Vec<String>>, detail: Option<&str>)
 
 /// How a throttling 403 is told from a refused permission. Willo says it answers 403 or 429 when
 /// an organisation is over its budget; what a throttling 403 says is not documented. So a 403 is a
-/// throttle when it carries `Retry-After`, or when its body contains one of these phrases (a
-/// setting, compared without case).
+/// throttle when it carries `Retry-After` or a rate-limit header saying none are left, or when its
+/// body contains one of these phrases (a setting, compared without case).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThrottleSigns {
     pub phrases: Vec<String>,
@@ -70,8 +70,7 @@ impl Default for ThrottleSigns {
                 "rate-limit",
                 "too many requests",
                 "request limit",
-                "limit exceeded",
-                "quota",
+                "rate exceeded",
             ]
             .map(str::to_owned)
             .to_vec(),
@@ -80,9 +79,10 @@ impl Default for ThrottleSigns {
 }
 
 impl ThrottleSigns {
-    fn say_throttled(&self, body: &str, retry_after: Option<Duration>) -> bool {
+    fn say_throttled(&self, body: &str, retry_after: Option<Duration>, exhausted: bool) -> bool {
         let body = body.to_lowercase();
         retry_after.is_some()
+            || exhausted
             || self
                 .phrases
                 .iter()
@@ -124,10 +124,12 @@ impl WilloError {
         }
     }
 
+    /// `exhausted`: the answer carried a rate-limit header saying no requests are left.
     pub(crate) fn from_status(
         status: StatusCode,
         body: &str,
         retry_after: Option<Duration>,
+        exhausted: bool,
         throttle: &ThrottleSigns,
     ) -> Self {
         let json: Option<Value> = serde_json::from_str(body).ok();
@@ -138,7 +140,9 @@ impl WilloError {
             .map(str::to_owned);
         match status.as_u16() {
             401 => Self::Auth,
-            403 if throttle.say_throttled(body, retry_after) => Self::RateLimited { retry_after },
+            403 if throttle.say_throttled(body, retry_after, exhausted) => {
+                Self::RateLimited { retry_after }
+            }
             403 => Self::Permission(detail.unwrap_or_else(|| "permission denied".into())),
             404 => Self::NotFound,
             400 | 422 => {
@@ -193,6 +197,7 @@ mod tests {
             StatusCode::BAD_REQUEST,
             r#"{"name": ["This field is required."], "phone": ["Enter a valid phone number."]}"#,
             None,
+            false,
             &ThrottleSigns::default(),
         );
         assert_eq!(
@@ -209,6 +214,7 @@ mod tests {
             StatusCode::BAD_REQUEST,
             r#"{"candidate": {"email": ["Enter a valid email address."]}}"#,
             None,
+            false,
             &ThrottleSigns::default(),
         );
         assert_eq!(
@@ -221,7 +227,7 @@ mod tests {
     fn statuses_map_to_kinds() {
         let signs = ThrottleSigns::default();
         assert_eq!(
-            WilloError::from_status(StatusCode::UNAUTHORIZED, "{}", None, &signs),
+            WilloError::from_status(StatusCode::UNAUTHORIZED, "{}", None, false, &signs),
             WilloError::Auth
         );
         assert_eq!(
@@ -229,22 +235,24 @@ mod tests {
                 StatusCode::FORBIDDEN,
                 r#"{"detail": "Not yours."}"#,
                 None,
+                false,
                 &signs
             ),
             WilloError::Permission("Not yours.".into())
         );
         assert_eq!(
-            WilloError::from_status(StatusCode::NOT_FOUND, "", None, &signs),
+            WilloError::from_status(StatusCode::NOT_FOUND, "", None, false, &signs),
             WilloError::NotFound
         );
         assert_eq!(
-            WilloError::from_status(StatusCode::BAD_GATEWAY, "<html>", None, &signs),
+            WilloError::from_status(StatusCode::BAD_GATEWAY, "<html>", None, false, &signs),
             WilloError::Server { status: 502 }
         );
         let throttled = WilloError::from_status(
             StatusCode::TOO_MANY_REQUESTS,
             "{}",
             Some(Duration::from_secs(3)),
+            false,
             &signs,
         );
         assert_eq!(throttled.retry_after(), Some(Duration::from_secs(3)));
@@ -258,11 +266,12 @@ mod tests {
     fn a_403_that_says_it_throttles_is_a_throttle_and_any_other_is_a_refusal() {
         let signs = ThrottleSigns::default();
         let forbidden = |body: &str, wait: Option<Duration>, signs: &ThrottleSigns| {
-            WilloError::from_status(StatusCode::FORBIDDEN, body, wait, signs)
+            WilloError::from_status(StatusCode::FORBIDDEN, body, wait, false, signs)
         };
         for body in [
             r#"{"detail": "Request was throttled. Expected available in 12 seconds."}"#,
             r#"{"message": "API rate limit exceeded for this organisation"}"#,
+            r#"{"detail": "Rate exceeded, slow down."}"#,
             "Too Many Requests",
         ] {
             assert!(
@@ -278,12 +287,20 @@ mod tests {
             Some(Duration::from_secs(9)),
             "a Retry-After says throttle whatever the body"
         );
-        let refusal = forbidden(
+        for refusal in [
             r#"{"detail": "You do not have permission to perform this action."}"#,
-            None,
-            &signs,
+            r#"{"detail": "Your plan's participant limit is reached."}"#,
+        ] {
+            let refusal = forbidden(refusal, None, &signs);
+            assert!(matches!(refusal, WilloError::Permission(_)) && !refusal.is_retryable());
+        }
+        assert!(
+            matches!(
+                WilloError::from_status(StatusCode::FORBIDDEN, "{}", None, true, &signs),
+                WilloError::RateLimited { .. }
+            ),
+            "a rate-limit header saying none are left"
         );
-        assert!(matches!(refusal, WilloError::Permission(_)) && !refusal.is_retryable());
         let custom = ThrottleSigns {
             phrases: vec!["Budget spent".into()],
         };

@@ -24,7 +24,7 @@ pub use error::{ThrottleSigns, WilloError};
 pub use model::{
     Category, Interview, Language, NewParticipant, Question, Template, Webhook, WebhookSpec,
 };
-pub use pacing::{Budget, Pacer, Usage};
+pub use pacing::{unix_minute, Budget, Pacer, Usage};
 pub use participant::{Answer, AnswerKind, Participant, ParticipantStatus, TranscriptSegment};
 pub use retry::RetryPolicy;
 

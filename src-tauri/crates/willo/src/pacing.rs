@@ -117,6 +117,9 @@ struct State {
     changed_at: Instant,
     /// Requests per Unix minute not yet written to the store.
     unrecorded: BTreeMap<i64, u32>,
+    /// Requests per Unix minute handed to the store (so the store's counts, carried over, do not
+    /// count this process's requests twice).
+    recorded: BTreeMap<i64, u32>,
 }
 
 impl State {
@@ -194,7 +197,8 @@ pub struct Pacer {
     recover_after: Duration,
 }
 
-fn unix_minute() -> i64 {
+/// The current Unix minute, as the store keeps the day's requests.
+pub fn unix_minute() -> i64 {
     chrono::Utc::now().timestamp().div_euclid(60)
 }
 
@@ -223,6 +227,7 @@ impl Pacer {
                 throttles_in_row: 0,
                 changed_at: now,
                 unrecorded: BTreeMap::new(),
+                recorded: BTreeMap::new(),
             }),
             budget,
             recover_after: RECOVER_AFTER.div_f64(factor),
@@ -262,24 +267,28 @@ impl Pacer {
         }
     }
 
-    /// Counts requests made by earlier processes (per Unix minute, as the store keeps them) in
-    /// the day's window.
+    /// Counts the requests the store holds for the last day (per Unix minute), less this
+    /// process's own, in the day's window: each minute's requests as if made at its end, so none
+    /// leaves the window before Willo's does. Replaces what an earlier call carried.
     pub fn carry_over(&self, per_minute: &[(i64, u32)]) {
         let now = Instant::now();
-        let minute_now = unix_minute();
+        let now_ms = chrono::Utc::now().timestamp_millis();
         let mut s = self.state();
         let day = s.windows[2].span();
+        let factor = DAY.as_secs_f64() / s.windows[2].length.as_secs_f64();
+        let mut carried = Vec::new();
         for (minute, count) in per_minute {
-            let age = Duration::from_secs(
-                u64::try_from(minute_now.saturating_sub(*minute)).unwrap_or(0) * 60,
-            );
-            if let Some(left) = day.checked_sub(age).filter(|d| !d.is_zero()) {
-                s.carried.push_back((now + left, *count));
+            let own = s.recorded.get(minute).copied().unwrap_or(0);
+            let others = count.saturating_sub(own);
+            let ended_ms = (minute + 1) * 60_000;
+            let age = Duration::from_millis(u64::try_from(now_ms - ended_ms).unwrap_or(0))
+                .div_f64(factor);
+            if let Some(left) = day.checked_sub(age).filter(|d| !d.is_zero() && others > 0) {
+                carried.push((now + left, others));
             }
         }
-        s.carried
-            .make_contiguous()
-            .sort_by_key(|(leaves, _)| *leaves);
+        carried.sort_by_key(|(leaves, _)| *leaves);
+        s.carried = carried.into();
     }
 
     /// Waits until a request may go without overrunning any window, and takes its slot.
@@ -380,9 +389,14 @@ impl Pacer {
     /// Requests per Unix minute made since the last call, for the store (so a restart carries
     /// the day's use over).
     pub fn take_unrecorded(&self) -> Vec<(i64, u32)> {
-        std::mem::take(&mut self.state().unrecorded)
-            .into_iter()
-            .collect()
+        let mut s = self.state();
+        let fresh: Vec<(i64, u32)> = std::mem::take(&mut s.unrecorded).into_iter().collect();
+        let oldest = unix_minute() - 24 * 60;
+        s.recorded.retain(|minute, _| *minute > oldest);
+        for (minute, n) in &fresh {
+            *s.recorded.entry(*minute).or_default() += n;
+        }
+        fresh
     }
 }
 
@@ -565,9 +579,18 @@ mod tests {
         }
         assert_eq!(pacer.usage().last_day, 100);
         assert!(pacer.usage().nearing_day_limit());
-        let recorded: u32 = pacer.take_unrecorded().iter().map(|(_, n)| n).sum();
-        assert_eq!(recorded, 10, "only this process's requests go to the store");
+        let recorded = pacer.take_unrecorded();
+        assert_eq!(
+            recorded.iter().map(|(_, n)| n).sum::<u32>(),
+            10,
+            "only this process's requests go to the store"
+        );
         assert!(pacer.take_unrecorded().is_empty(), "and only once");
+        // The store now holds both; carried over again, this process's are not counted twice.
+        let mut store: Vec<(i64, u32)> = vec![(minute - 60, 90)];
+        store.extend(recorded);
+        pacer.carry_over(&store);
+        assert_eq!(pacer.usage().last_day, 100);
         let before = Instant::now();
         pacer.ready().await;
         let waited = Instant::now().duration_since(before);

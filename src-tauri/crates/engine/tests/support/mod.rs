@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};
 use desk_domain::Sensitive;
+use desk_engine::receiver::{self, ReceiverState};
 use desk_engine::{ChannelSink, Engine, EngineConfig, EngineEvent, SystemClock};
 use desk_sandbox::ats::dataset::{Dataset, STAGES};
 use desk_sandbox::{Sandbox, SandboxConfig, ADMIN_API_KEY};
@@ -106,6 +107,21 @@ pub fn per_second(n: u32) -> Budget {
         per_minute: n * 60,
         per_day: n * 86_400,
     }
+}
+
+/// A webhook receiver for the world's engine on loopback, taking deliveries with `token`.
+pub async fn receiver_for(w: &World, token: &str) -> String {
+    let state = ReceiverState {
+        store: w.store.clone(),
+        token: Arc::new(Sensitive::from(token)),
+        clock: Arc::new(SystemClock),
+        wake: w.engine.wake_handle(),
+        ats: None,
+    };
+    let (addr, _task) = receiver::serve(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), state)
+        .await
+        .unwrap();
+    format!("http://{addr}")
 }
 
 pub fn quick_config() -> EngineConfig {

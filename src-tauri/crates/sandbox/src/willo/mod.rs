@@ -10,4 +10,6 @@ mod webhooks;
 
 pub use demo::{ADMIN_API_KEY, DEMO_ORGANISATION, STANDARD_API_KEY};
 pub use routes::{count, router};
-pub use state::{DeliveryPolicy, Lifecycle, RequestCount, WilloLimits, WilloSim, API_PREFIX};
+pub use state::{
+    DeliveryPolicy, Lifecycle, ListShape, RequestCount, WilloLimits, WilloSim, API_PREFIX,
+};

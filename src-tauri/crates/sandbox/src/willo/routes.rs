@@ -251,8 +251,9 @@ async fn list_participants(
     uri: OriginalUri,
     Query(q): Query<PageQuery>,
     Query(filter): Query<ParticipantQuery>,
-) -> ApiResult<Json<Paginated<Participant>>> {
-    let filter = if sim.list_filters() {
+) -> ApiResult<Json<Paginated<Value>>> {
+    let shape = sim.list_shape();
+    let filter = if shape.filters {
         filter
     } else {
         ParticipantQuery {
@@ -273,10 +274,21 @@ async fn list_participants(
                     .is_none_or(|e| p.email.eq_ignore_ascii_case(e))
             })
             .filter(|p| filter.status.is_none_or(|s| p.status == s))
-            .cloned()
+            .map(|p| listed(p, shape.statuses))
             .collect()
     });
     page_of(&sim, &uri, items, &q)
+}
+
+/// A participant as the list shows it: in full, or without how far they got.
+fn listed(participant: &Participant, statuses: bool) -> Value {
+    let mut value = serde_json::to_value(participant).unwrap_or_default();
+    if let (false, Value::Object(map)) = (statuses, &mut value) {
+        for field in ["status", "opened_at", "started_at", "completed_at"] {
+            map.remove(field);
+        }
+    }
+    value
 }
 
 fn text_field(body: &Map<String, Value>, field: &str) -> Option<String> {

@@ -108,6 +108,30 @@ impl Default for DeliveryPolicy {
     }
 }
 
+/// What the participants list does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListShape {
+    /// It honours its `interview`, `email` and `status` filters (else it lists everything).
+    #[serde(default = "yes")]
+    pub filters: bool,
+    /// Its items say how far each participant got (else only a participant read on its own does).
+    #[serde(default = "yes")]
+    pub statuses: bool,
+}
+
+impl Default for ListShape {
+    fn default() -> Self {
+        Self {
+            filters: true,
+            statuses: true,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
 /// What the simulated Willo received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RequestCount {
@@ -181,9 +205,9 @@ pub struct WilloSim {
     /// Every request that reached the Willo API, throttled and refused ones included: figures
     /// about requests are read here, not from the client that made them.
     received: AtomicU64,
-    /// Whether the participants list honours its `interview`, `email` and `status` filters
-    /// (whether Willo's does is not known; clients must work either way).
-    list_filters: AtomicBool,
+    /// What the participants list does (what Willo's does is not known; clients must work
+    /// either way).
+    list_shape: Mutex<ListShape>,
     pub lifecycle: Mutex<Lifecycle>,
     pub delivery: DeliveryPolicy,
     pub http: reqwest::Client,
@@ -204,7 +228,7 @@ impl WilloSim {
             throttle: Throttle::windows(limits.windows()),
             forbid_when_throttled: AtomicBool::new(limits.status == 403),
             received: AtomicU64::new(0),
-            list_filters: AtomicBool::new(true),
+            list_shape: Mutex::new(ListShape::default()),
             lifecycle: Mutex::new(lifecycle),
             delivery,
             http,
@@ -223,13 +247,12 @@ impl WilloSim {
         self.forbid_when_throttled.load(Ordering::Relaxed)
     }
 
-    /// Makes the participants list honour its filters, or ignore them.
-    pub fn set_list_filters(&self, honoured: bool) {
-        self.list_filters.store(honoured, Ordering::Relaxed);
+    pub fn set_list_shape(&self, shape: ListShape) {
+        *lock(&self.list_shape) = shape;
     }
 
-    pub fn list_filters(&self) -> bool {
-        self.list_filters.load(Ordering::Relaxed)
+    pub fn list_shape(&self) -> ListShape {
+        *lock(&self.list_shape)
     }
 
     /// Counts a request that reached the API.
