@@ -85,6 +85,28 @@ async fn a_page_of_the_participants_list_checks_many_invitations_for_one_request
 }
 
 #[tokio::test]
+async fn a_list_longer_than_a_slice_goes_on_where_the_last_slice_stopped() {
+    let w = world_of(250, quick_config()).await;
+    let keys = invite(&w, 250, &w.interview).await;
+    complete(&w, &keys[..3]);
+    let before = received(&w);
+    let mut slices = 0;
+    loop {
+        slices += 1;
+        assert!(slices <= 4, "the sweep did not finish");
+        if w.engine.catch_up(2).await.unwrap().swept {
+            break;
+        }
+    }
+    assert_eq!(
+        received(&w) - before,
+        6,
+        "three pages of 100, each read once, and the three completions"
+    );
+    assert_eq!(unchecked(&w).await, 0);
+}
+
+#[tokio::test]
 async fn without_lists_each_open_invitation_costs_one_request() {
     let w = world_of(
         30,
