@@ -116,6 +116,19 @@ async fn bulk_send(status: u16, factor: f64) {
     });
 }
 
+/// The engine's webhook receiver on loopback, registered with the simulated Willo.
+async fn listen_for_webhooks(w: &support::World, token: &str) {
+    let receiver = w
+        .engine
+        .serve_receiver(([127, 0, 0, 1], 0).into(), Sensitive::from(token), None)
+        .await
+        .unwrap();
+    w.engine
+        .register_webhooks(&format!("http://{receiver}"), token, None)
+        .await
+        .unwrap();
+}
+
 /// How a catch-up day is run.
 #[derive(Clone, Copy, PartialEq)]
 enum Noticing {
@@ -145,15 +158,7 @@ async fn catch_up_day(noticing: Noticing, hours: f64, completions: usize, factor
         .await
         .unwrap();
     if noticing == Noticing::Webhooks {
-        let receiver = w
-            .engine
-            .serve_receiver(([127, 0, 0, 1], 0).into(), Sensitive::from(TOKEN), None)
-            .await
-            .unwrap();
-        w.engine
-            .register_webhooks(&format!("http://{receiver}"), TOKEN, None)
-            .await
-            .unwrap();
+        listen_for_webhooks(&w, TOKEN).await;
     }
     // Everything from here counts against the published budget.
     w.sandbox.willo.set_limits(WilloLimits {
@@ -288,15 +293,7 @@ async fn completion_to_ats(interviews: usize, budgeted: bool) {
         .set_automation(&review_off, chrono::Utc::now().timestamp_millis())
         .await
         .unwrap();
-    let receiver = w
-        .engine
-        .serve_receiver(([127, 0, 0, 1], 0).into(), Sensitive::from(TOKEN), None)
-        .await
-        .unwrap();
-    w.engine
-        .register_webhooks(&format!("http://{receiver}"), TOKEN, None)
-        .await
-        .unwrap();
+    listen_for_webhooks(&w, TOKEN).await;
     w.sandbox.ats.with_data(|d| {
         (0..interviews as u64).for_each(|n| d.move_application(10_001 + n, 1).unwrap())
     });

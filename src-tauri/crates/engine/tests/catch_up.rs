@@ -49,6 +49,26 @@ fn complete(w: &World, keys: &[String]) {
     }
 }
 
+/// The candidate of the oldest open invitation starts the interview, and the engine knows it.
+async fn start_the_oldest(w: &World) -> desk_store::ToCheck {
+    let oldest = w
+        .store
+        .invitations_to_check()
+        .await
+        .unwrap()
+        .into_iter()
+        .min_by_key(|i| (i.created_at, i.id))
+        .unwrap();
+    w.sandbox
+        .willo
+        .advance(&oldest.participant_key, Some(ParticipantStatus::Started));
+    w.engine
+        .reconcile_participant(&oldest.participant_key)
+        .await
+        .unwrap();
+    oldest
+}
+
 async fn unchecked(w: &World) -> usize {
     w.store
         .invitations_to_check()
@@ -218,24 +238,9 @@ async fn a_started_interview_is_checked_before_the_rest_of_the_sweep() {
         },
     )
     .await;
-    let keys = invite(&w, 5, &w.interview).await;
+    invite(&w, 5, &w.interview).await;
     // The oldest invitation is started: it goes before the four newer ones.
-    let oldest = w
-        .store
-        .invitations_to_check()
-        .await
-        .unwrap()
-        .into_iter()
-        .min_by_key(|i| (i.created_at, i.id))
-        .unwrap();
-    w.sandbox
-        .willo
-        .advance(&oldest.participant_key, Some(ParticipantStatus::Started));
-    w.engine
-        .reconcile_participant(&oldest.participant_key)
-        .await
-        .unwrap();
-    assert!(keys.contains(&oldest.participant_key));
+    let oldest = start_the_oldest(&w).await;
     w.engine.catch_up(1).await.unwrap();
     let checked: Vec<i64> = w
         .store
@@ -265,21 +270,7 @@ async fn a_started_interview_is_looked_at_again_within_a_long_sweep() {
     )
     .await;
     invite(&w, 6, &w.interview).await;
-    let started = w
-        .store
-        .invitations_to_check()
-        .await
-        .unwrap()
-        .into_iter()
-        .min_by_key(|i| (i.created_at, i.id))
-        .unwrap();
-    w.sandbox
-        .willo
-        .advance(&started.participant_key, Some(ParticipantStatus::Started));
-    w.engine
-        .reconcile_participant(&started.participant_key)
-        .await
-        .unwrap();
+    let started = start_the_oldest(&w).await;
     let checked_at = |w: &World, id: i64| {
         let store = w.store.clone();
         async move {
