@@ -427,6 +427,40 @@ async fn over_the_budget_willo_may_answer_403_saying_it_throttled() {
 }
 
 #[tokio::test]
+async fn the_participants_list_can_be_set_to_ignore_filters_and_leave_out_statuses() {
+    let sb = start().await;
+    let interviews = get(&sb, "/interviews/").await;
+    let (first, second) = (
+        interviews["results"][0]["key"].as_str().unwrap().to_owned(),
+        interviews["results"][1]["key"].as_str().unwrap().to_owned(),
+    );
+    invite_ok(&sb, &first, 1).await;
+    invite_ok(&sb, &second, 2).await;
+    let listed = get(&sb, &format!("/participants/?interview={first}")).await;
+    assert_eq!(listed["count"], 1);
+    assert_eq!(listed["results"][0]["status"], "invited");
+    let put = Client::new()
+        .put(format!("{}/willo/list-shape", sb.info.admin_url))
+        .json(&json!({"filters": false, "statuses": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::NO_CONTENT);
+    let listed = get(&sb, &format!("/participants/?interview={first}")).await;
+    assert_eq!(listed["count"], 2, "the filter is ignored");
+    assert!(
+        listed["results"][0].get("status").is_none(),
+        "no status on the list"
+    );
+    let key = listed["results"][0]["key"].as_str().unwrap();
+    assert_eq!(
+        get(&sb, &format!("/participants/{key}/")).await["status"],
+        "invited",
+        "a participant read on its own still says"
+    );
+}
+
+#[tokio::test]
 async fn the_windows_slide_rather_than_reopen_on_the_second() {
     let mut config = SandboxConfig::for_tests();
     // Time compressed 100 times: the "minute" is 600 ms.
