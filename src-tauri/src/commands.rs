@@ -2,8 +2,8 @@
 
 use desk_app::ipc::{
     ActivityItem, ActivityQuery, AppInfo, AutomationState, AutomationView, CandidatePage,
-    CandidateQuery, DashboardStats, FailedWork, Finding, InboxRow, InterviewOption, Overview,
-    PreSendRow, ReviewDetail, Settings, SyncReport, TemplateOption, TimelineStep,
+    CandidateQuery, DashboardStats, ExportedFile, FailedWork, Finding, InboxRow, InterviewOption,
+    Overview, PreSendRow, ReviewDetail, Settings, SyncReport, TemplateOption, TimelineStep,
 };
 use desk_app::live::{self, AtsCheck, Connections, WilloCheck};
 use desk_app::secrets::Keychain;
@@ -106,6 +106,28 @@ pub async fn skip(app: State<'_, App>, invitation_id: u32) -> Result<()> {
 }
 
 #[tauri::command]
+pub async fn save_draft(
+    app: State<'_, App>,
+    invitation_id: u32,
+    review: ReviewInput,
+) -> Result<()> {
+    app.save_draft(invitation_id, &review).await
+}
+
+#[tauri::command]
+pub async fn discard_draft(app: State<'_, App>, invitation_id: u32) -> Result<()> {
+    app.discard_draft(invitation_id).await
+}
+
+#[tauri::command]
+pub async fn suggested_interview(
+    app: State<'_, App>,
+    application_ids: Vec<u32>,
+) -> Result<Option<String>> {
+    app.suggested_interview(&application_ids).await
+}
+
+#[tauri::command]
 pub async fn automations(app: State<'_, App>) -> Result<Vec<AutomationView>> {
     app.automations().await
 }
@@ -144,8 +166,21 @@ pub async fn retry(app: State<'_, App>, outbox_id: u32) -> Result<()> {
 }
 
 #[tauri::command]
-pub async fn export_activity(app: State<'_, App>, query: ActivityQuery) -> Result<String> {
+pub async fn export_activity(app: State<'_, App>, query: ActivityQuery) -> Result<ExportedFile> {
     app.export_activity(&query).await
+}
+
+/// Shows an export in the file manager (only the app's own exports).
+#[tauri::command]
+pub fn reveal_export(app: State<'_, App>, handle: AppHandle, path: String) -> Result<()> {
+    use tauri_plugin_opener::OpenerExt;
+    let path = app.exported(&path)?;
+    handle.opener().reveal_item_in_dir(path).map_err(|e| {
+        AppError::new(
+            desk_app::ErrorCode::Unavailable,
+            format!("The file manager could not be opened: {e}"),
+        )
+    })
 }
 
 #[tauri::command]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use desk_store::ActivityRow;
 
 use crate::app::count;
-use crate::ipc::{ActivityItem, ActivityQuery, FailedWork};
+use crate::ipc::{ActivityItem, ActivityQuery, ExportedFile, FailedWork};
 use crate::{App, AppError, ErrorCode};
 
 const MAX_PAGE: u32 = 500;
@@ -122,7 +122,7 @@ impl App {
 
     /// Writes the whole log (filtered like the screen) as CSV into the exports folder and
     /// returns the file's path.
-    pub async fn export_activity(&self, query: &ActivityQuery) -> Result<String, AppError> {
+    pub async fn export_activity(&self, query: &ActivityQuery) -> Result<ExportedFile, AppError> {
         checked(query)?;
         let mut rows = Vec::new();
         let mut before = None;
@@ -158,7 +158,27 @@ impl App {
                 format!("could not write {}: {e}", path.display()),
             )
         })?;
-        Ok(path.display().to_string())
+        Ok(ExportedFile {
+            path: path.display().to_string(),
+            folder: dir.display().to_string(),
+        })
+    }
+
+    /// The exported file at `path`, if it is one of this app's exports (the UI may ask to show
+    /// only those, not any path).
+    pub fn exported(&self, path: &str) -> Result<PathBuf, AppError> {
+        let path = PathBuf::from(path);
+        let ours = path.parent() == Some(crate::paths::exports_dir(self.data_path()).as_path())
+            && path.extension().is_some_and(|e| e == "csv")
+            && path.is_file();
+        if ours {
+            Ok(path)
+        } else {
+            Err(AppError::new(
+                ErrorCode::NotFound,
+                "That file is not one of this app's exports, or it was moved.",
+            ))
+        }
     }
 }
 

@@ -39,6 +39,7 @@ impl App {
     /// Every job, with its stages and its automation if it has one.
     pub async fn automations(&self) -> Result<Vec<AutomationView>, AppError> {
         let automations = self.store.automations().await?;
+        let suggested = self.store.suggested_interviews(self.ats_connection).await?;
         let mut views = Vec::new();
         for job in self.store.job_summaries(self.ats_connection).await? {
             let automation = match automations.iter().find(|a| a.job_id == job.id) {
@@ -62,9 +63,35 @@ impl App {
                     })
                     .collect(),
                 automation,
+                suggested_interview_key: suggested
+                    .iter()
+                    .find(|(job_id, _)| *job_id == job.id)
+                    .map(|(_, key)| key.clone()),
             });
         }
         Ok(views)
+    }
+
+    /// The interview to preselect when sending to these applications: the one their jobs
+    /// suggest (see `suggested_interviews`) when they all suggest the same, else none, so a
+    /// recruiter never sends one job's interview to another job's candidates by default.
+    pub async fn suggested_interview(
+        &self,
+        application_ids: &[u32],
+    ) -> Result<Option<String>, AppError> {
+        let ids: Vec<i64> = application_ids.iter().map(|&id| id.into()).collect();
+        let jobs = self.store.jobs_of(&ids).await?;
+        let suggested = self.store.suggested_interviews(self.ats_connection).await?;
+        let mut keys = jobs.iter().map(|job| {
+            suggested
+                .iter()
+                .find(|(j, _)| j == job)
+                .map(|(_, key)| key.as_str())
+        });
+        let first = keys.next().flatten();
+        Ok(first
+            .filter(|key| keys.all(|k| k == Some(*key)))
+            .map(str::to_owned))
     }
 
     /// Sets and switches on a job's automation.
@@ -88,19 +115,19 @@ impl App {
         if self.store.automation_for_job(job).await?.is_none() {
             return Err(AppError::new(
                 crate::ErrorCode::NotFound,
-                format!("job {job_id} has no automation to pause"),
+                "This job has no automation to pause.",
             ));
         }
+        let title = self.store.job_facts(job).await?.title;
         let now = crate::app::now_ms();
         self.store.set_automation_paused(job, paused, now).await?;
         self.store
             .log_activity(
                 "automation_paused",
-                if paused {
-                    "Automation paused"
-                } else {
-                    "Automation resumed"
-                },
+                &format!(
+                    "Automation for “{title}” {}",
+                    if paused { "paused" } else { "resumed" }
+                ),
                 None,
                 None,
                 now,

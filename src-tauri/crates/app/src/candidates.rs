@@ -2,12 +2,12 @@
 //! from, the pre-send report, and the bulk send with its progress and cancel.
 
 use desk_engine::{BulkProgress, PreSend};
-use desk_store::{CandidateFilter, TimelineEntry};
+use desk_store::{CandidateFilter, CandidateSort, TimelineEntry};
 
 use crate::app::count;
 use crate::ipc::{
-    CandidatePage, CandidateQuery, CandidateRow, InterviewOption, PreSendRow, TemplateOption,
-    TimelineStep,
+    CandidatePage, CandidateQuery, CandidateRow, CandidateSort as ListSort, InterviewOption,
+    PreSendRow, TemplateOption, TimelineStep,
 };
 use crate::{App, AppError, ErrorCode};
 
@@ -22,20 +22,29 @@ fn invalid(message: impl Into<String>) -> AppError {
 
 /// What a timeline step says, and for a failure what to do about it.
 fn describe(entry: &TimelineEntry) -> TimelineStep {
-    let detail = entry.detail.clone();
+    let mut detail = entry.detail.clone();
+    let interview = entry.interview_title.as_deref().unwrap_or("an interview");
+    // The first note is the note; later ones are follow-ups (new scores or a new review).
+    let update = detail
+        .as_deref()
+        .and_then(|d| d.parse::<u32>().ok())
+        .filter(|&revision| revision > 1);
+    if entry.step.starts_with("written:") {
+        detail = update.map(|revision| format!("update {}", revision - 1));
+    }
     let (label, fix, failed) = match entry.step.as_str() {
         "stage" => (
             format!("In stage {}", detail.as_deref().unwrap_or("(none)")),
             None,
             false,
         ),
-        "queued" => ("Invitation queued".into(), None, false),
+        "queued" => (format!("Invitation to {interview} queued"), None, false),
         "refused" => (
             "Not sent".into(),
             Some("Fix what the reason says in the ATS, then send again.".into()),
             true,
         ),
-        "invited" => ("Invited".into(), None, false),
+        "invited" => (format!("Invited to {interview}"), None, false),
         "opened" => ("Opened the interview".into(), None, false),
         "started" => ("Started answering".into(), None, false),
         "completed" => ("Completed the interview".into(), None, false),
@@ -46,6 +55,9 @@ fn describe(entry: &TimelineEntry) -> TimelineStep {
             Some("Fix the cause, then retry it from Activity.".into()),
             true,
         ),
+        "written:note" if update.is_some() => {
+            ("Follow-up note added in the ATS".into(), None, false)
+        }
         "written:note" => ("Note added in the ATS".into(), None, false),
         "written:attachment" => ("Transcripts attached in the ATS".into(), None, false),
         "written:move" => ("Moved to the next stage".into(), None, false),
@@ -80,6 +92,15 @@ fn filter(query: &CandidateQuery) -> CandidateFilter {
         job_id: query.job_id.map(i64::from),
         stage_id: query.stage_id.map(i64::from),
         status: query.status.clone(),
+        sort: match query.sort {
+            None => CandidateSort::Newest,
+            Some(ListSort::Name) => CandidateSort::Name,
+            Some(ListSort::Job) => CandidateSort::Job,
+            Some(ListSort::Stage) => CandidateSort::Stage,
+            Some(ListSort::Status) => CandidateSort::Status,
+            Some(ListSort::Activity) => CandidateSort::Activity,
+        },
+        descending: query.descending,
     }
 }
 
@@ -154,6 +175,8 @@ impl App {
                     invitation_id: r.invitation_id.map(count),
                     status: r.status,
                     reason: r.refused_reason,
+                    #[allow(clippy::cast_precision_loss)] // milliseconds since 1970 fit a double exactly
+                    last_activity_at: r.last_activity_at as f64,
                 })
                 .collect(),
         })
@@ -235,12 +258,14 @@ impl App {
                     name,
                     email,
                     phone,
+                    phone_assumed_region,
                 } => PreSendRow {
                     application_id: count(application_id),
                     name,
                     will_send: true,
                     email: Some(email),
                     phone,
+                    phone_assumed_region,
                     refusals: Vec::new(),
                 },
                 PreSend::Refused {
@@ -255,6 +280,7 @@ impl App {
                     will_send: false,
                     email,
                     phone,
+                    phone_assumed_region: None,
                     refusals: refusals.iter().map(ToString::to_string).collect(),
                 },
             })

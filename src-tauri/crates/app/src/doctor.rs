@@ -32,6 +32,11 @@ pub struct Finding {
     pub fix: String,
 }
 
+/// "1 interview", "3 interviews".
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 fn ok(check: &'static str, message: impl Into<String>) -> Finding {
     Finding {
         check,
@@ -145,22 +150,19 @@ pub async fn check(
                 RetryPolicy::NONE,
             )?;
             match client.detect_auth_scheme().await {
-                Ok(scheme) => {
-                    findings.push(ok(
-                        "willo_key",
-                        format!("Willo accepts the API key ({scheme:?} authorization)."),
-                    ));
+                Ok(_) => {
+                    findings.push(ok("willo_key", "Willo accepts the API key."));
                     Some(client)
                 }
                 Err(WilloError::Auth) => {
-                    findings.push(problem("willo_key", "Willo refused the API key with every authorization scheme.", "Copy the key again from Willo's Integrations page; keys are per user and can be cycled."));
+                    findings.push(problem("willo_key", "Willo did not accept the API key.", "Copy the key again from Willo's Integrations page; keys are per user and can be cycled."));
                     None
                 }
                 Err(e) => {
                     findings.push(problem(
                         "willo_key",
                         format!("Willo could not be asked: {e}"),
-                        "Check the network and willo.base_url.",
+                        "Check the internet connection and the Willo address.",
                     ));
                     None
                 }
@@ -171,7 +173,7 @@ pub async fn check(
     if let Some(client) = &willo {
         match client.interviews().await {
             Ok(interviews) => {
-                findings.push(ok("willo_interviews", format!("The key can see {} interview(s). A standard user's key sees only that user's own interviews.", interviews.len())));
+                findings.push(ok("willo_interviews", format!("The key can see {}. A standard user's key sees only that user's own interviews.", plural(interviews.len(), "interview", "interviews"))));
                 visible = Some(interviews.into_iter().map(|i| i.key).collect());
             }
             Err(e) => findings.push(problem(
@@ -186,12 +188,15 @@ pub async fn check(
             if visible.contains(&a.interview) {
                 findings.push(ok(
                     "automation_interview",
-                    format!("automations[{i}]: the interview exists and the key can see it."),
+                    format!(
+                        "Automation {}: the interview exists and the key can see it.",
+                        i + 1
+                    ),
                 ));
             } else {
                 findings.push(problem(
                     "automation_interview",
-                    format!("automations[{i}]: the key cannot see interview {}.", a.interview),
+                    format!("Automation {}: the key cannot see interview {}.", i + 1, a.interview),
                     "Check the interview key in Willo, or use the key of the interview's owner or an admin.",
                 ));
             }
@@ -215,9 +220,9 @@ pub async fn check(
             Ok(users) => {
                 findings.push(ok("ats_credentials", format!("The {} credentials work.", ats.kind().as_str())));
                 findings.push(match acting_user(config) {
-                    None => warning("ats_acting_user", "No acting user is set: writes are attributed to the integration's default user.", "Set ats.acting_user to the user notes should be attributed to."),
+                    None => warning("ats_acting_user", "No acting user is set: writes are attributed to the integration's default user.", "Set the acting user id to the user notes should be attributed to."),
                     Some(id) if users.iter().any(|u| u.id == id) => ok("ats_acting_user", format!("Writes are attributed to user {id}.")),
-                    Some(id) => problem("ats_acting_user", format!("User {id} is not a user of the ATS."), "Set ats.acting_user to one of the ATS's user ids."),
+                    Some(id) => problem("ats_acting_user", format!("User {id} is not a user of the ATS."), "Set the acting user id to one of the ATS's user ids."),
                 });
                 findings.extend(trigger_stage_checks(config, ats.as_ref()).await);
             }
@@ -230,14 +235,14 @@ pub async fn check(
         match &receiver.public_url {
             None => findings.push(warning(
                 "webhooks",
-                "No public URL is set: completions are found by the catch-up reconcile only (every few minutes).",
-                "Put the receiver behind a tunnel or proxy and set receiver.public_url for instant notifications.",
+                "No public address is set: completed interviews are found by the regular check with Willo only (every few minutes).",
+                "For instant notifications, put the notification address behind a tunnel or proxy and set its public address.",
             )),
             Some(public) => {
                 let health = format!("{}/hooks/health", public.trim_end_matches('/'));
                 match http.get(&health).send().await {
-                    Ok(r) if r.status().is_success() => findings.push(ok("receiver_reachable", format!("The receiver answers at {public}."))),
-                    Ok(r) => findings.push(problem("receiver_reachable", format!("{health} answered {}.", r.status()), "Point the tunnel or proxy at receiver.listen.")),
+                    Ok(r) if r.status().is_success() => findings.push(ok("receiver_reachable", format!("The notification address answers at {public}."))),
+                    Ok(_) => findings.push(problem("receiver_reachable", format!("{health} answers with an error."), "Point the tunnel or proxy at the address this app listens on.")),
                     Err(_) => findings.push(problem("receiver_reachable", format!("{health} could not be reached."), "Start willo-desk serve, and check the tunnel or proxy in front of it.")),
                 }
                 if let Some(client) = &willo {
@@ -287,7 +292,7 @@ async fn trigger_stage_checks(config: &ServeConfig, ats: &dyn AtsConnector) -> V
         let Some(job) = jobs.iter().find(|j| j.id == a.job) else {
             findings.push(problem(
                 "trigger_stages",
-                format!("automations[{i}]: the ATS has no open job {}.", a.job),
+                format!("Automation {}: the ATS has no open job {}.", i + 1, a.job),
                 "Use the job's id as the ATS shows it.",
             ));
             continue;
@@ -300,7 +305,10 @@ async fn trigger_stage_checks(config: &ServeConfig, ats: &dyn AtsConnector) -> V
             Err(e) => {
                 findings.push(problem(
                     "trigger_stages",
-                    format!("automations[{i}]: the applications could not be read: {e}"),
+                    format!(
+                        "Automation {}: the applications could not be read: {e}",
+                        i + 1
+                    ),
                     "Check the ATS credentials' permissions.",
                 ));
                 continue;
@@ -317,12 +325,12 @@ async fn trigger_stage_checks(config: &ServeConfig, ats: &dyn AtsConnector) -> V
             .map(|c| c.id.as_str())
             .collect();
         findings.push(if bad_phones.is_empty() {
-            ok("phones", format!("automations[{i}]: every phone in the trigger stages can be sent as E.164."))
+            ok("phones", format!("Automation {}: every phone number in the trigger stages is in international format or can be put in it.", i + 1))
         } else {
             warning(
                 "phones",
-                format!("automations[{i}]: {} candidate(s) in the trigger stages have a phone that cannot become E.164 (ATS candidate ids: {}).", bad_phones.len(), bad_phones.join(", ")),
-                "Correct the numbers in the ATS with their country code, or set engine.default_region; these invitations will be refused until then.",
+                format!("Automation {}: {} in the trigger stages cannot be put in international format (ATS candidate ids: {}).", i + 1, plural(bad_phones.len(), "phone number", "phone numbers"), bad_phones.join(", ")),
+                "Correct the numbers in the ATS with their country code, or set the default phone region; these invitations will be refused until then.",
             )
         });
         let mut by_email: HashMap<String, usize> = HashMap::new();
@@ -335,7 +343,7 @@ async fn trigger_stage_checks(config: &ServeConfig, ats: &dyn AtsConnector) -> V
         if twice > 0 {
             findings.push(warning(
                 "duplicates",
-                format!("automations[{i}]: {twice} email address(es) belong to more than one candidate record in the trigger stages."),
+                format!("Automation {}: {} belong to more than one candidate record in the trigger stages.", i + 1, plural(twice, "email address", "email addresses")),
                 "Merge the duplicate candidates in the ATS; Willo Desk invites each email once per interview.",
             ));
         }

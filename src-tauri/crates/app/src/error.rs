@@ -1,5 +1,8 @@
-//! The one error shape that crosses to the UI: `{code, message}`. The UI branches on `code`
-//! only; `message` is for people and never holds a secret or candidate data.
+//! The one error shape that crosses to the UI: `{code, message, field}`. The UI branches on
+//! `code` only; `message` is for people, in plain words, and never holds a secret or candidate
+//! data; `detail` holds the technical version for support (status codes, what the service said)
+//! and is shown only on request; `field` names the form input at fault, so the UI can
+//! highlight and focus it.
 
 use serde::Serialize;
 use ts_rs::TS;
@@ -24,11 +27,15 @@ pub enum ErrorCode {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
-#[error("{message}")]
+#[error("{message}{}", .detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default())]
 #[ts(export)]
 pub struct AppError {
     pub code: ErrorCode,
     pub message: String,
+    /// The technical version, for support.
+    pub detail: Option<String>,
+    /// The form input the message is about (its id in the UI's form, e.g. `willoUrl`).
+    pub field: Option<String>,
 }
 
 impl AppError {
@@ -36,6 +43,24 @@ impl AppError {
         Self {
             code,
             message: message.into(),
+            detail: None,
+            field: None,
+        }
+    }
+
+    /// A plain message with the technical one kept as the detail.
+    fn explained(code: ErrorCode, message: &str, detail: String) -> Self {
+        Self {
+            detail: Some(detail),
+            ..Self::new(code, message)
+        }
+    }
+
+    /// Wrong input in one field of a form.
+    pub fn in_field(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: Some(field.to_owned()),
+            ..Self::new(ErrorCode::Validation, message)
         }
     }
 
@@ -60,28 +85,63 @@ impl From<desk_store::StoreError> for AppError {
 impl From<desk_ats::AtsError> for AppError {
     fn from(error: desk_ats::AtsError) -> Self {
         use desk_ats::AtsError as E;
-        let code = match &error {
-            E::Unauthorized | E::Forbidden(_) => ErrorCode::AuthFailed,
-            E::RateLimited { .. } => ErrorCode::RateLimited,
-            E::NotFound => ErrorCode::NotFound,
-            E::Rejected { .. } => ErrorCode::Validation,
-            _ => ErrorCode::Unavailable,
+        let (code, message) = match &error {
+            E::Unauthorized => (
+                ErrorCode::AuthFailed,
+                "Your ATS did not accept the credentials: check the client id, secret or API key.",
+            ),
+            E::Forbidden(_) => (
+                ErrorCode::AuthFailed,
+                "Your ATS credentials may not do this: ask your ATS admin to allow it.",
+            ),
+            E::RateLimited { .. } => (
+                ErrorCode::RateLimited,
+                "Your ATS asks us to slow down: this is retried shortly.",
+            ),
+            E::NotFound => (ErrorCode::NotFound, "Your ATS has no such record."),
+            E::Rejected { .. } => (ErrorCode::Validation, "Your ATS refused the request."),
+            E::Server { .. } => (
+                ErrorCode::Unavailable,
+                "Your ATS had a problem on its side: try again in a few minutes.",
+            ),
+            E::Transport(_) => (
+                ErrorCode::Unavailable,
+                "Your ATS could not be reached: check the internet connection.",
+            ),
+            E::Decode { .. } => (
+                ErrorCode::Unavailable,
+                "Your ATS answered in a form this app does not understand.",
+            ),
+            E::Unsupported(_) => (ErrorCode::Validation, "Your ATS cannot do this."),
+            E::BadSignature => (
+                ErrorCode::AuthFailed,
+                "A notification did not come from your ATS.",
+            ),
+            E::BadUrl(_) => (ErrorCode::Validation, "The ATS address is not valid."),
+            _ => (ErrorCode::Unavailable, "Your ATS could not be used."),
         };
-        Self::new(code, error.to_string())
+        Self::explained(code, message, error.to_string())
     }
 }
 
 impl From<desk_willo::WilloError> for AppError {
     fn from(error: desk_willo::WilloError) -> Self {
         use desk_willo::WilloError as E;
-        let code = match &error {
-            E::Auth | E::Permission(_) => ErrorCode::AuthFailed,
-            E::RateLimited { .. } => ErrorCode::RateLimited,
-            E::NotFound => ErrorCode::NotFound,
-            E::Validation { .. } | E::BadUrl(_) => ErrorCode::Validation,
-            _ => ErrorCode::Unavailable,
+        let (code, message) = match &error {
+            E::Auth => (ErrorCode::AuthFailed, "Willo did not accept the API key: check that it was copied whole from Willo's Integrations page."),
+            E::Permission(_) => (ErrorCode::AuthFailed, "This Willo API key may not do that: use the key of the interview's owner or an admin."),
+            E::NotFound => (ErrorCode::NotFound, "Willo has no such record, or this key cannot see it."),
+            // Says which fields Willo refused, which is what the recruiter must fix.
+            E::Validation { .. } => return Self::new(ErrorCode::Validation, error.to_string()),
+            E::BadUrl(_) => (ErrorCode::Validation, "The Willo address is not valid."),
+            E::RateLimited { .. } => (ErrorCode::RateLimited, "Willo asks us to slow down: this is retried shortly."),
+            E::Server { .. } | E::Unexpected { .. } => (ErrorCode::Unavailable, "Willo had a problem on its side: try again in a few minutes."),
+            E::Timeout => (ErrorCode::Unavailable, "Willo did not answer in time: try again in a few minutes."),
+            E::Transport(_) => (ErrorCode::Unavailable, "Willo could not be reached: check the internet connection."),
+            E::Decode { .. } => (ErrorCode::Unavailable, "Willo answered in a form this app does not understand."),
+            _ => (ErrorCode::Unavailable, "Willo could not be used."),
         };
-        Self::new(code, error.to_string())
+        Self::explained(code, message, error.to_string())
     }
 }
 
@@ -112,13 +172,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_wire_shape_is_code_and_message() {
+    fn the_wire_shape_is_code_message_and_field() {
         let json =
             serde_json::to_value(AppError::new(ErrorCode::RateLimited, "wait a minute")).unwrap();
         assert_eq!(
             json,
-            serde_json::json!({"code": "rate_limited", "message": "wait a minute"})
+            serde_json::json!({"code": "rate_limited", "message": "wait a minute", "detail": null, "field": null})
         );
+        let json = serde_json::to_value(AppError::in_field("willoUrl", "enter it")).unwrap();
+        assert_eq!(json["field"], "willoUrl");
+        assert_eq!(json["code"], "validation");
     }
 
     #[test]

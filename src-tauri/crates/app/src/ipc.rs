@@ -88,9 +88,27 @@ pub struct CandidateQuery {
     pub offset: u32,
     /// At most 500 rows a page.
     pub limit: u32,
+    /// `None`: newest applications first.
+    pub sort: Option<CandidateSort>,
+    pub descending: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+/// A column the candidate list can be sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum CandidateSort {
+    Name,
+    Job,
+    /// By the stage's place in the job's pipeline.
+    Stage,
+    /// Along the invitation's course, from not sent to in the ATS.
+    Status,
+    /// When the application last changed stage or its invitation last changed.
+    Activity,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct CandidateRow {
@@ -106,9 +124,11 @@ pub struct CandidateRow {
     pub status: String,
     /// Why it was refused or failed.
     pub reason: Option<String>,
+    /// When the application last changed stage or its invitation last changed (Unix ms).
+    pub last_activity_at: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct CandidatePage {
@@ -164,6 +184,8 @@ pub struct PreSendRow {
     pub will_send: bool,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// ISO 3166 alpha-2: the country the phone was read in, when it had no country code.
+    pub phone_assumed_region: Option<String>,
     pub refusals: Vec<String>,
 }
 
@@ -232,6 +254,8 @@ pub struct ReviewDetail {
     pub share_url: Option<String>,
     pub answers: Vec<Answer>,
     pub review: Option<ReviewState>,
+    /// Review work started and not decided yet (kept across screens and restarts).
+    pub draft: Option<desk_engine::ReviewInput>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -253,6 +277,9 @@ pub struct AutomationView {
     pub stages: Vec<StageOption>,
     /// `None`: the job has no automation.
     pub automation: Option<AutomationState>,
+    /// The interview to offer first for this job: its automation's, else the last one sent to
+    /// its candidates; `None`: the recruiter must choose.
+    pub suggested_interview_key: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -293,6 +320,16 @@ pub struct ActivityItem {
     pub invitation_id: Option<u32>,
     pub candidate: Option<String>,
     pub job: Option<String>,
+}
+
+/// A file the app wrote for the recruiter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ExportedFile {
+    pub path: String,
+    /// The folder it is in (the Downloads folder where there is one).
+    pub folder: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]

@@ -74,37 +74,51 @@ pub struct AtsCheck {
     pub acting_user: Option<String>,
 }
 
-fn invalid(message: impl Into<String>) -> AppError {
-    AppError::new(ErrorCode::Validation, message)
+/// Wrong input in the connections form: `input` is the form's id for the field, `label` its
+/// label on screen.
+fn invalid(input: &str, label: &str, message: impl std::fmt::Display) -> AppError {
+    AppError::in_field(input, format!("{label}: {message}"))
 }
 
 /// A secret as pasted, trimmed; refused (without repeating it) when it cannot be one, before it
 /// is sent anywhere.
-fn secret<'a>(field: &str, value: &'a str, when_empty: &str) -> Result<&'a str, AppError> {
+fn secret<'a>(
+    (input, label): (&str, &str),
+    value: &'a str,
+    when_empty: &str,
+) -> Result<&'a str, AppError> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(invalid(format!("{field}: {when_empty}")));
+        return Err(invalid(input, label, when_empty));
     }
     if value.len() > 512 {
-        return Err(invalid(format!("{field}: at most 512 characters")));
+        return Err(invalid(input, label, "at most 512 characters"));
     }
     if !value.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(invalid(format!(
-            "{field}: only letters, digits and punctuation, with no spaces or line breaks"
-        )));
+        return Err(invalid(
+            input,
+            label,
+            "only letters, digits and punctuation, with no spaces or line breaks",
+        ));
     }
     Ok(value)
 }
 
-/// The connections form's label for a field of the configuration.
-fn form_label(field: &str) -> &str {
+const WILLO_KEY_INPUT: (&str, &str) = ("willoKey", "Willo API key");
+const ATS_SECRET_INPUT: (&str, &str) = ("atsSecret", "ATS secret");
+const WILLO_URL_INPUT: (&str, &str) = ("willoUrl", "Willo URL");
+const CLIENT_ID_INPUT: (&str, &str) = ("atsClientId", "Greenhouse client id");
+const ACTING_USER_INPUT: (&str, &str) = ("atsActingUser", "Acting user id");
+
+/// The connections form's input (id and label) for a field of the configuration.
+fn form_input(field: &str) -> (&str, &str) {
     match field {
-        "willo.base_url" => "Willo URL",
-        "ats.base_url" => "ATS URL",
-        "ats.token_url" => "ATS token URL",
-        "ats.client_id" => "Greenhouse client id",
-        "ats.acting_user" => "acting user",
-        other => other,
+        "willo.base_url" => WILLO_URL_INPUT,
+        "ats.base_url" => ("atsUrl", "ATS URL"),
+        "ats.token_url" => ("atsTokenUrl", "ATS token URL"),
+        "ats.client_id" => CLIENT_ID_INPUT,
+        "ats.acting_user" => ACTING_USER_INPUT,
+        other => (other, other),
     }
 }
 
@@ -116,13 +130,27 @@ impl Connections {
     /// The same connections as a `serve` configuration whose secrets are the keychain entries.
     /// A problem is reported with the label of the form's field, not the configuration's.
     pub fn to_config(&self) -> Result<ServeConfig, AppError> {
+        Self::config(self.willo_base()?, self.ats_section()?)
+    }
+
+    /// The Willo half alone, so Willo can be tested before the ATS is filled in. A configuration
+    /// needs an ATS section: this one is a placeholder that nothing reads.
+    fn willo_config(&self) -> Result<ServeConfig, AppError> {
+        Self::config(
+            self.willo_base()?,
+            json!({ "kind": "lever", "api_key_env": ATS_SECRET }),
+        )
+    }
+
+    fn config(willo_base: String, ats: serde_json::Value) -> Result<ServeConfig, AppError> {
         ServeConfig::from_value(json!({
-            "willo": { "base_url": self.willo_base()?, "api_key_env": WILLO_KEY },
-            "ats": self.ats_section()?,
+            "willo": { "base_url": willo_base, "api_key_env": WILLO_KEY },
+            "ats": ats,
         }))
         .map_err(|e| match e {
             ConfigError::Invalid { field, message } => {
-                invalid(format!("{}: {message}", form_label(&field)))
+                let (input, label) = form_input(&field);
+                invalid(input, label, message)
             }
             other => other.into(),
         })
@@ -134,7 +162,10 @@ impl Connections {
             WilloEnvironment::Production => "production".to_owned(),
             WilloEnvironment::Staging => "staging".to_owned(),
             WilloEnvironment::Custom => text(self.willo_url.as_ref())
-                .ok_or_else(|| invalid("Willo URL: enter the address of the custom environment"))?
+                .ok_or_else(|| {
+                    let (input, label) = WILLO_URL_INPUT;
+                    invalid(input, label, "enter the address of the custom environment")
+                })?
                 .to_owned(),
         })
     }
@@ -145,7 +176,10 @@ impl Connections {
             AtsChoice::Greenhouse => json!({
                 "kind": "greenhouse",
                 "client_id": text(self.ats_client_id.as_ref())
-                    .ok_or_else(|| invalid("Greenhouse client id: enter the Harvest v3 client id"))?,
+                    .ok_or_else(|| {
+                        let (input, label) = CLIENT_ID_INPUT;
+                        invalid(input, label, "enter the client id from Greenhouse's API credentials")
+                    })?,
                 "client_secret_env": ATS_SECRET,
             }),
             AtsChoice::Lever => json!({ "kind": "lever", "api_key_env": ATS_SECRET }),
@@ -189,11 +223,11 @@ pub fn saved(data_dir: &Path) -> Result<Option<Connections>, AppError> {
 /// Asks Willo whether it takes the key, and which interviews it sees. Stores nothing.
 pub async fn test_willo(connections: &Connections, api_key: &str) -> Result<WilloCheck, AppError> {
     let key = secret(
-        "Willo API key",
+        WILLO_KEY_INPUT,
         api_key,
         "paste the key from Willo's Integrations page",
     )?;
-    let config = connections.to_config()?;
+    let config = connections.willo_config()?;
     let client = config.willo.client(
         crate::http::client()?,
         config.willo_url(),
@@ -201,7 +235,16 @@ pub async fn test_willo(connections: &Connections, api_key: &str) -> Result<Will
         AuthScheme::Bare,
         RetryPolicy::NONE,
     )?;
-    let scheme = client.detect_auth_scheme().await?;
+    let scheme = client.detect_auth_scheme().await.map_err(|e| {
+        let e = AppError::from(e);
+        match e.code {
+            ErrorCode::AuthFailed => AppError {
+                field: Some(WILLO_KEY_INPUT.0.to_owned()),
+                ..e
+            },
+            _ => e,
+        }
+    })?;
     let interviews = client
         .interviews()
         .await?
@@ -217,8 +260,12 @@ pub async fn test_willo(connections: &Connections, api_key: &str) -> Result<Will
 /// Asks the ATS whether it takes the credentials, how many jobs it sees, and who the acting
 /// user is. Stores nothing.
 pub async fn test_ats(connections: &Connections, secret: &str) -> Result<AtsCheck, AppError> {
-    let secret =
-        self::secret("ATS secret", secret, "enter the client secret or API key")?.to_owned();
+    let secret = self::secret(
+        ATS_SECRET_INPUT,
+        secret,
+        "enter the client secret or API key",
+    )?
+    .to_owned();
     let config = connections.to_config()?;
     let lookup = move |name: &str| (name == ATS_SECRET).then(|| secret.clone());
     let (ats, _, _) = crate::serve::connector(&config.ats, crate::http::client()?, &lookup)?;
@@ -228,10 +275,17 @@ pub async fn test_ats(connections: &Connections, secret: &str) -> Result<AtsChec
         .users()
         .await
         .map_err(|e| match (AppError::from(e), acting) {
-            (e, Some(id)) if e.code == ErrorCode::Validation => invalid(format!(
-                "acting user: the ATS refused user id {id} ({})",
-                e.message
-            )),
+            (e, Some(id)) if e.code == ErrorCode::Validation => {
+                let (input, label) = ACTING_USER_INPUT;
+                AppError {
+                    detail: e.detail,
+                    ..invalid(input, label, format!("your ATS refused user id {id}"))
+                }
+            }
+            (e, _) if e.code == ErrorCode::AuthFailed => AppError {
+                field: Some(ATS_SECRET_INPUT.0.to_owned()),
+                ..e
+            },
             (e, _) => e,
         })?;
     let acting_user = match acting {
@@ -240,7 +294,10 @@ pub async fn test_ats(connections: &Connections, secret: &str) -> Result<AtsChec
                 .iter()
                 .find(|u| u.id == id)
                 .map(|u| u.name.clone())
-                .ok_or_else(|| invalid(format!("acting user: the ATS has no user with id {id}")))?,
+                .ok_or_else(|| {
+                    let (input, label) = ACTING_USER_INPUT;
+                    invalid(input, label, format!("the ATS has no user with id {id}"))
+                })?,
         ),
         None => None,
     };

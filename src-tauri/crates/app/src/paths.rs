@@ -49,13 +49,41 @@ pub fn remove_database(path: &std::path::Path) -> std::io::Result<()> {
 }
 
 /// Where CSV exports are written.
+/// Where exports go: the user's Downloads folder, where people look for what they saved, else
+/// the data folder's `exports`.
 pub fn exports_dir(data_dir: &std::path::Path) -> PathBuf {
-    data_dir.join("exports")
+    let downloads = directories::UserDirs::new().and_then(|d| d.download_dir().map(PathBuf::from));
+    exports_dir_in(data_dir, downloads)
+}
+
+fn exports_dir_in(data_dir: &std::path::Path, downloads: Option<PathBuf>) -> PathBuf {
+    downloads
+        .filter(|d| d.is_dir())
+        .unwrap_or_else(|| data_dir.join("exports"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exports_go_to_downloads_when_the_folder_exists() {
+        let data = tempfile::tempdir().unwrap();
+        let downloads = tempfile::tempdir().unwrap();
+        assert_eq!(
+            exports_dir_in(data.path(), Some(downloads.path().to_owned())),
+            downloads.path()
+        );
+        let gone = downloads.path().join("not-there");
+        assert_eq!(
+            exports_dir_in(data.path(), Some(gone)),
+            data.path().join("exports")
+        );
+        assert_eq!(
+            exports_dir_in(data.path(), None),
+            data.path().join("exports")
+        );
+    }
 
     #[test]
     fn a_database_goes_with_its_wal_and_shm_and_other_files_stay() {

@@ -1,6 +1,6 @@
 //! The inbox and the review: what a recruiter reads before approving or skipping.
 
-use desk_engine::ReviewInput;
+use desk_engine::{ReviewInput, MAX_COMMENT};
 use desk_store::ResponseRecord;
 
 use crate::app::count;
@@ -101,6 +101,7 @@ impl App {
             comment: r.comment,
             redactions: r.redactions,
         });
+        let draft = self.draft(id).await?;
         Ok(ReviewDetail {
             invitation_id,
             application_id: count(invitation.application_id),
@@ -119,7 +120,64 @@ impl App {
                 .map(str::to_owned),
             answers,
             review,
+            draft,
         })
+    }
+
+    /// The draft kept for an invitation; one that cannot be read any more is dropped, since a
+    /// draft is a convenience and must never keep the review from opening.
+    async fn draft(&self, invitation_id: i64) -> Result<Option<ReviewInput>, AppError> {
+        let Some((body, _)) = self.store.review_draft(invitation_id).await? else {
+            return Ok(None);
+        };
+        match serde_json::from_str(&body) {
+            Ok(draft) => Ok(Some(draft)),
+            Err(error) => {
+                tracing::warn!(invitation_id, %error, "an unreadable review draft was dropped");
+                self.store.discard_review_draft(invitation_id).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Keeps unfinished review work, so that leaving the review loses nothing.
+    pub async fn save_draft(
+        &self,
+        invitation_id: u32,
+        draft: &ReviewInput,
+    ) -> Result<(), AppError> {
+        if draft
+            .comment
+            .as_ref()
+            .is_some_and(|c| c.chars().count() > MAX_COMMENT)
+        {
+            return Err(AppError::new(
+                ErrorCode::Validation,
+                format!("The comment is longer than {MAX_COMMENT} characters: shorten it."),
+            ));
+        }
+        let body = serde_json::to_string(draft)
+            .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?;
+        if self
+            .store
+            .save_review_draft(invitation_id.into(), &body, crate::app::now_ms())
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(AppError::new(
+                ErrorCode::NotFound,
+                "This interview is no longer here.",
+            ))
+        }
+    }
+
+    /// Drops unfinished review work (approving or skipping drops it too).
+    pub async fn discard_draft(&self, invitation_id: u32) -> Result<(), AppError> {
+        Ok(self
+            .store
+            .discard_review_draft(invitation_id.into())
+            .await?)
     }
 
     /// Approves with the recruiter's review; the write-back is queued.

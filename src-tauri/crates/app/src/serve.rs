@@ -56,7 +56,7 @@ where
         match step().await {
             Ok(value) => return Ok(value),
             Err(error) if matches!(error.code, ErrorCode::Unavailable | ErrorCode::RateLimited) => {
-                tracing::warn!(error = %error.message, retry_in_s = wait.as_secs(), "{what} failed; trying again");
+                tracing::warn!(%error, retry_in_s = wait.as_secs(), "{what} failed; trying again");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(MAX_START_BACKOFF);
             }
@@ -285,7 +285,7 @@ impl Server {
                             tracing::info!(webhooks = hooks.len(), "Willo webhooks registered")
                         }
                         Err(error) => {
-                            tracing::error!(error = %error.message, "Willo's webhooks could not be registered")
+                            tracing::error!(%error, "Willo's webhooks could not be registered")
                         }
                     }
                 });

@@ -9,7 +9,7 @@ use desk_store::Store;
 
 use crate::ipc::Settings;
 use crate::notify::{NotificationSettings, SETTINGS_KEY as NOTIFICATIONS};
-use crate::{App, AppError, ErrorCode};
+use crate::{App, AppError};
 
 const REGION: &str = "default_region";
 const POLL: &str = "ats_poll_seconds";
@@ -17,10 +17,6 @@ const RECONCILE: &str = "reconcile_minutes";
 const RECEIVER: &str = "receiver_url";
 const LISTEN: &str = "receiver_listen";
 const PUBLIC_URL: &str = "receiver_public_url";
-
-fn invalid(message: impl Into<String>) -> AppError {
-    AppError::new(ErrorCode::Validation, message)
-}
 
 /// The settings as stored, with defaults for what was never set.
 pub(crate) async fn stored(store: &Store) -> Result<Settings, AppError> {
@@ -77,15 +73,19 @@ pub(crate) async fn remember_receiver(store: &Store, url: &str) -> Result<(), Ap
 fn validate(settings: &Settings) -> Result<(), AppError> {
     if let Some(region) = &settings.default_region {
         if region.len() != 2 || !region.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(invalid(format!(
-                "default phone region: “{}” is not a two-letter country code such as GB or US",
-                region.chars().take(20).collect::<String>()
-            )));
+            return Err(AppError::in_field(
+                "defaultRegion",
+                format!(
+                    "Default phone region: “{}” is not a two-letter country code such as GB or US",
+                    region.chars().take(20).collect::<String>()
+                ),
+            ));
         }
         if !desk_domain::PhoneE164::known_region(region) {
-            return Err(invalid(format!(
-                "default phone region: {region} is not a country code"
-            )));
+            return Err(AppError::in_field(
+                "defaultRegion",
+                format!("Default phone region: {region} is not a country code"),
+            ));
         }
     }
     if let Some(listen) = settings
@@ -94,10 +94,13 @@ fn validate(settings: &Settings) -> Result<(), AppError> {
         .filter(|l| !l.trim().is_empty())
     {
         if listen.trim().parse::<std::net::SocketAddr>().is_err() {
-            return Err(invalid(format!(
-                "receiver address: “{}” is not an address and port such as 127.0.0.1:8787",
-                listen.chars().take(60).collect::<String>()
-            )));
+            return Err(AppError::in_field(
+                "receiverListen",
+                format!(
+                    "Listen on: “{}” is not an address and port such as 127.0.0.1:8787",
+                    listen.chars().take(60).collect::<String>()
+                ),
+            ));
         }
     }
     if let Some(url) = settings
@@ -106,20 +109,30 @@ fn validate(settings: &Settings) -> Result<(), AppError> {
         .filter(|u| !u.trim().is_empty())
     {
         if url.len() > 2048 {
-            return Err(invalid("public URL: at most 2,048 characters"));
+            return Err(AppError::in_field(
+                "receiverPublicUrl",
+                "Public address: at most 2,048 characters",
+            ));
         }
         let parsed = url::Url::parse(url.trim());
         if !parsed.is_ok_and(|u| u.scheme() == "https" && u.host_str().is_some()) {
-            return Err(invalid(
-                "public URL: an https address where Willo can reach the receiver",
+            return Err(AppError::in_field(
+                "receiverPublicUrl",
+                "Public address: an https address where Willo can reach this app",
             ));
         }
     }
     if !(30..=3600).contains(&settings.ats_poll_seconds) {
-        return Err(invalid("ATS polling interval: from 30 to 3,600 seconds"));
+        return Err(AppError::in_field(
+            "atsPollSeconds",
+            "Check the ATS every: from 30 to 3,600 seconds",
+        ));
     }
     if !(1..=1440).contains(&settings.reconcile_minutes) {
-        return Err(invalid("reconcile interval: from 1 to 1,440 minutes"));
+        return Err(AppError::in_field(
+            "reconcileMinutes",
+            "Check open interviews at least every: from 1 to 1,440 minutes",
+        ));
     }
     Ok(())
 }
@@ -165,6 +178,7 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorCode;
 
     fn settings() -> Settings {
         Settings {
@@ -186,33 +200,33 @@ mod tests {
                     default_region: Some("Britain".into()),
                     ..settings()
                 },
-                "default phone region",
+                "defaultRegion",
             ),
             (
                 Settings {
                     default_region: Some("ZZ".into()),
                     ..settings()
                 },
-                "default phone region",
+                "defaultRegion",
             ),
             (
                 Settings {
                     ats_poll_seconds: 5,
                     ..settings()
                 },
-                "ATS polling",
+                "atsPollSeconds",
             ),
             (
                 Settings {
                     reconcile_minutes: 0,
                     ..settings()
                 },
-                "reconcile",
+                "reconcileMinutes",
             ),
         ] {
             let error = validate(&change).unwrap_err();
             assert_eq!(error.code, ErrorCode::Validation);
-            assert!(error.message.starts_with(field), "{}", error.message);
+            assert_eq!(error.field.as_deref(), Some(field), "{}", error.message);
         }
         assert!(validate(&settings()).is_ok());
     }

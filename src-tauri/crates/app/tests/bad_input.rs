@@ -175,22 +175,25 @@ async fn every_command_refuses_empty_long_and_hostile_values_and_changes_nothing
     // Settings: each field alone.
     let mut bad = settings.clone();
     bad.default_region = Some(HOSTILE.into());
-    refused(app.save_settings(&bad).await, "default phone region");
+    refused(app.save_settings(&bad).await, "Default phone region");
     let mut bad = settings.clone();
     bad.ats_poll_seconds = 0;
-    refused(app.save_settings(&bad).await, "ATS polling interval");
+    refused(app.save_settings(&bad).await, "Check the ATS every");
     let mut bad = settings.clone();
     bad.reconcile_minutes = u32::MAX;
-    refused(app.save_settings(&bad).await, "reconcile interval");
+    refused(
+        app.save_settings(&bad).await,
+        "Check open interviews at least every",
+    );
     let mut bad = settings.clone();
     bad.receiver_listen = Some(HOSTILE.into());
-    refused(app.save_settings(&bad).await, "receiver address");
+    refused(app.save_settings(&bad).await, "Listen on");
     let mut bad = settings.clone();
     bad.receiver_public_url = Some("javascript:alert(1)".into());
-    refused(app.save_settings(&bad).await, "public URL");
+    refused(app.save_settings(&bad).await, "Public address");
     let mut bad = settings.clone();
     bad.receiver_public_url = Some(format!("https://{}.example", "a".repeat(3_000)));
-    refused(app.save_settings(&bad).await, "public URL");
+    refused(app.save_settings(&bad).await, "Public address");
 
     // Links the UI asks to open.
     for link in ["", "javascript:alert(1)", "file:///etc/passwd", HOSTILE] {

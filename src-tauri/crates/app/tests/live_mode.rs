@@ -57,6 +57,11 @@ async fn each_connection_is_tested_before_anything_is_kept() {
 
     let wrong = live::test_ats(&c, "wrong-secret").await.unwrap_err();
     assert_eq!(wrong.code, ErrorCode::AuthFailed);
+    assert_eq!(
+        wrong.field.as_deref(),
+        Some("atsSecret"),
+        "the input at fault is named"
+    );
     let nobody = live::test_ats(
         &connections(&sb, Some("999999")),
         &sb.info.greenhouse_client_secret,
@@ -64,10 +69,11 @@ async fn each_connection_is_tested_before_anything_is_kept() {
     .await
     .unwrap_err();
     assert!(
-        nobody.message.starts_with("acting user"),
+        nobody.message.starts_with("Acting user id"),
         "{}",
         nobody.message
     );
+    assert_eq!(nobody.field.as_deref(), Some("atsActingUser"));
     let ats = live::test_ats(&c, &sb.info.greenhouse_client_secret)
         .await
         .unwrap();
@@ -83,6 +89,25 @@ async fn each_connection_is_tested_before_anything_is_kept() {
         error.message.starts_with("Greenhouse client id"),
         "{}",
         error.message
+    );
+    assert_eq!(error.field.as_deref(), Some("atsClientId"));
+    // Willo is tested on its own: an ATS half not filled in yet does not stand in its way.
+    let willo_alone = Connections {
+        ats_client_id: None,
+        ats_acting_user: None,
+        ..c.clone()
+    };
+    assert!(live::test_willo(&willo_alone, &sb.info.willo_api_key)
+        .await
+        .is_ok());
+    let refused = live::test_willo(&willo_alone, "0123456789abcdef0123456789abcdef")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.field.as_deref(), Some("willoKey"));
+    assert!(
+        !refused.message.contains("401")
+            && refused.detail.as_deref().is_some_and(|d| d.contains("401")),
+        "plain words on screen, the status for support: {refused:?}"
     );
 
     // A failed test keeps nothing.

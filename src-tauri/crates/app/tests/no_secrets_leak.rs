@@ -131,7 +131,8 @@ async fn no_secret_reaches_the_database_the_log_or_any_answer() {
         std::fs::read_to_string(
             app.export_activity(&ActivityQuery::default())
                 .await
-                .unwrap(),
+                .unwrap()
+                .path,
         )
         .unwrap(),
     );

@@ -369,11 +369,20 @@ async fn work_that_fails_for_good_is_listed_retried_and_the_log_exports_as_csv()
         ErrorCode::NotFound
     );
 
-    let path = app
+    let export = app
         .export_activity(&ActivityQuery::default())
         .await
         .unwrap();
-    assert!(path.starts_with(&dir.path().display().to_string()));
+    let path = export.path;
+    assert_eq!(
+        std::path::Path::new(&path).parent().unwrap(),
+        desk_app::paths::exports_dir(dir.path())
+    );
+    assert_eq!(app.exported(&path).unwrap(), std::path::Path::new(&path));
+    assert!(
+        app.exported("/etc/passwd").is_err(),
+        "only the app's own exports are shown"
+    );
     let csv = std::fs::read_to_string(&path).unwrap();
     assert!(csv.starts_with("time,kind,candidate,job,message\n"));
     assert!(
@@ -407,7 +416,12 @@ async fn settings_refuse_bad_values_and_the_doctor_checks_the_apps_own_setup() {
 
     settings.receiver_public_url = Some("http://not-https.example.com".into());
     let error = app.save_settings(&settings).await.unwrap_err();
-    assert!(error.message.starts_with("public URL"), "{}", error.message);
+    assert_eq!(
+        error.field.as_deref(),
+        Some("receiverPublicUrl"),
+        "{}",
+        error.message
+    );
     settings.receiver_public_url = None;
     assert!(
         app.register_webhooks().await.unwrap() > 0,

@@ -16,6 +16,9 @@ pub enum ContactError {
     EmptyPhone,
     #[error("the phone number cannot be read as an international number: {0}")]
     InvalidPhone(&'static str),
+    /// The number carries its country code and is still not a number (so adding one would not help).
+    #[error("the phone number does not exist: {0}")]
+    InvalidInternationalPhone(&'static str),
     #[error("the default phone region `{0}` is not a two-letter country code")]
     UnknownRegion(String),
 }
@@ -107,6 +110,16 @@ impl PhoneE164 {
     /// Parses a number as a person would type it. Numbers without a leading `+` are read in
     /// `default_region` (ISO 3166 alpha-2, e.g. "GB"); with `None`, only international numbers pass.
     pub fn parse(raw: &str, default_region: Option<&str>) -> Result<Self, ContactError> {
+        Self::parse_noting_region(raw, default_region).map(|(phone, _)| phone)
+    }
+
+    /// As `parse`, and says which country was assumed: `Some(region)` when the number had no
+    /// country code of its own and was read in the default region, so the recruiter can see
+    /// that a guess was made.
+    pub fn parse_noting_region(
+        raw: &str,
+        default_region: Option<&str>,
+    ) -> Result<(Self, Option<String>), ContactError> {
         let value = raw.trim();
         if value.is_empty() {
             return Err(ContactError::EmptyPhone);
@@ -127,13 +140,21 @@ impl PhoneE164 {
         }
         let number = phonenumber::parse(region, value)
             .map_err(|_| ContactError::InvalidPhone("it is not a phone number"))?;
+        let assumed = number.country().source() == phonenumber::country::Source::Default;
         if !phonenumber::is_valid(&number) {
-            return Err(ContactError::InvalidPhone(
-                "no such number exists in its country's plan",
-            ));
+            const NO_SUCH: &str = "no such number exists in its country's plan";
+            return Err(if assumed {
+                ContactError::InvalidPhone(NO_SUCH)
+            } else {
+                ContactError::InvalidInternationalPhone(NO_SUCH)
+            });
         }
-        Ok(Self(
-            number.format().mode(phonenumber::Mode::E164).to_string(),
+        let region = region
+            .filter(|_| assumed)
+            .map(|id| AsRef::<str>::as_ref(&id).to_owned());
+        Ok((
+            Self(number.format().mode(phonenumber::Mode::E164).to_string()),
+            region,
         ))
     }
 
@@ -231,6 +252,32 @@ mod tests {
     }
 
     #[test]
+    fn the_region_is_noted_only_when_it_was_assumed() {
+        let (phone, assumed) = PhoneE164::parse_noting_region("020 7946 0958", Some("gb")).unwrap();
+        assert_eq!(
+            (phone.as_str(), assumed.as_deref()),
+            ("+442079460958", Some("GB"))
+        );
+        let (_, assumed) = PhoneE164::parse_noting_region("+44 20 7946 0958", Some("US")).unwrap();
+        assert_eq!(
+            assumed, None,
+            "a number with its country code assumes nothing"
+        );
+    }
+
+    #[test]
+    fn an_impossible_number_with_a_country_code_is_not_told_to_add_one() {
+        assert!(matches!(
+            PhoneE164::parse("+44 20 1", Some("GB")),
+            Err(ContactError::InvalidInternationalPhone(_))
+        ));
+        assert!(matches!(
+            PhoneE164::parse("020 1", Some("GB")),
+            Err(ContactError::InvalidPhone(_))
+        ));
+    }
+
+    #[test]
     fn an_international_number_needs_no_region() {
         let phone = PhoneE164::parse("+1 (415) 555-2671", None).unwrap();
         assert_eq!(phone.as_str(), "+14155552671");
@@ -252,7 +299,7 @@ mod tests {
         ));
         assert!(matches!(
             PhoneE164::parse("+44 12", None),
-            Err(ContactError::InvalidPhone(_))
+            Err(ContactError::InvalidInternationalPhone(_))
         ));
         assert_eq!(PhoneE164::parse("  ", None), Err(ContactError::EmptyPhone));
     }

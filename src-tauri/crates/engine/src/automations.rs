@@ -78,6 +78,9 @@ pub enum DryRunOutcome {
     WouldInvite {
         email: String,
         phone: Option<String>,
+        /// The country the phone was read in, when it had no country code.
+        #[serde(rename = "phoneAssumedRegion")]
+        phone_assumed_region: Option<String>,
     },
     Refused {
         reasons: Vec<String>,
@@ -325,11 +328,16 @@ impl Engine {
                     name,
                     email,
                     phone,
+                    phone_assumed_region,
                 } => DryRunRow {
                     application_id,
                     name,
                     stage,
-                    result: DryRunOutcome::WouldInvite { email, phone },
+                    result: DryRunOutcome::WouldInvite {
+                        email,
+                        phone,
+                        phone_assumed_region,
+                    },
                 },
                 PreSend::Refused {
                     application_id,
@@ -346,9 +354,12 @@ impl Engine {
                 },
             })
             .collect();
+        let now_in = match rows.len() {
+            1 => "1 candidate is".to_owned(),
+            n => format!("{n} candidates are"),
+        };
         let note = format!(
-            "{} candidate(s) are in the trigger stages now. Switching the automation on does not invite them (send to them from Candidates if they should get it); it invites everyone who enters a trigger stage from then on.",
-            rows.len()
+            "{now_in} in the trigger stages now. Switching the automation on does not invite them (send to them from Candidates if they should get it); it invites everyone who enters a trigger stage from then on."
         );
         Ok(DryRun {
             interview_title: interview.map(|i| i.title),

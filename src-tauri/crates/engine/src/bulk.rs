@@ -22,6 +22,8 @@ pub enum PreSend {
         name: String,
         email: String,
         phone: Option<String>,
+        /// The country the phone was read in, when it had no country code.
+        phone_assumed_region: Option<String>,
     },
     /// Not sent; who it is (as the ATS has them) and why not.
     Refused {
@@ -118,6 +120,7 @@ impl Engine {
                         name: ok.name,
                         email: ok.email.as_str().to_owned(),
                         phone: ok.phone.map(|p| p.as_str().to_owned()),
+                        phone_assumed_region: ok.phone_assumed_region,
                     },
                     Err(refusals) => refused(target, refusals),
                 },

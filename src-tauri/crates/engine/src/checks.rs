@@ -39,6 +39,10 @@ impl fmt::Display for Refusal {
             Self::NoName => f.write_str("The candidate has no name: add one in the ATS."),
             Self::NoEmail => f.write_str("The candidate has no email address: add one in the ATS."),
             Self::InvalidEmail(e) => write!(f, "The email address cannot be used ({e}): correct it in the ATS."),
+            Self::InvalidPhone(ContactError::InvalidInternationalPhone(why)) => write!(
+                f,
+                "The phone number cannot be used ({why}): correct it in the ATS."
+            ),
             Self::InvalidPhone(e) => write!(
                 f,
                 "The phone number cannot be used ({e}): correct it in the ATS with its country code (e.g. +44 20 7946 0958), or set the default phone region in Settings."
@@ -63,6 +67,8 @@ pub struct CheckedInvite {
     pub last_name: String,
     pub email: Email,
     pub phone: Option<PhoneE164>,
+    /// The country the phone was read in when it had no country code (the default region).
+    pub phone_assumed_region: Option<String>,
 }
 
 /// Runs every check and returns every refusal, so the recruiter fixes everything at once.
@@ -93,12 +99,17 @@ pub fn check(
             .map_err(|e| refusals.push(Refusal::InvalidEmail(e)))
             .ok(),
     };
-    let phone = match candidate.phone.map(str::trim).filter(|p| !p.is_empty()) {
-        None => None,
-        Some(raw) => PhoneE164::parse(raw, default_region)
-            .map_err(|e| refusals.push(Refusal::InvalidPhone(e)))
-            .ok(),
-    };
+    let (phone, phone_assumed_region) =
+        match candidate.phone.map(str::trim).filter(|p| !p.is_empty()) {
+            None => (None, None),
+            Some(raw) => match PhoneE164::parse_noting_region(raw, default_region) {
+                Ok((phone, assumed)) => (Some(phone), assumed),
+                Err(e) => {
+                    refusals.push(Refusal::InvalidPhone(e));
+                    (None, None)
+                }
+            },
+        };
     for e in existing {
         refusals.push(if e.same_application {
             Refusal::AlreadyInvited {
@@ -117,6 +128,7 @@ pub fn check(
             last_name: last_name.to_owned(),
             email,
             phone,
+            phone_assumed_region,
         }),
         _ => Err(refusals),
     }

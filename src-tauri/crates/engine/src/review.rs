@@ -9,9 +9,9 @@ use desk_store::Review;
 use crate::{Engine, EngineError};
 
 /// The longest comment that is accepted (a note, not an essay).
-const MAX_COMMENT: usize = 10_000;
+pub const MAX_COMMENT: usize = 10_000;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", default)]
 #[ts(export)]
 pub struct ReviewInput {

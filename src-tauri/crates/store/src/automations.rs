@@ -181,6 +181,43 @@ impl Store {
         .await?)
     }
 
+    /// The interview to offer first for each job of the connection that has one: its
+    /// automation's, else the last one sent to an application of the job (refusals were never
+    /// sent). Jobs with neither are left out: the recruiter must choose.
+    pub async fn suggested_interviews(
+        &self,
+        connection_id: i64,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(sqlx::query!(
+            r#"SELECT job_id AS "job_id!: i64", interview_key AS "interview_key!: String" FROM (
+                 SELECT j.id AS job_id, COALESCE(
+                   (SELECT NULLIF(au.interview_key, '') FROM automations au WHERE au.job_id = j.id),
+                   (SELECT iv.key FROM applications a
+                      JOIN invitations i ON i.application_id = a.id AND i.status <> 'refused'
+                      JOIN interviews iv ON iv.id = i.interview_id
+                    WHERE a.job_id = j.id ORDER BY i.id DESC LIMIT 1)) AS interview_key
+                 FROM jobs j WHERE j.connection_id = ?)
+               WHERE interview_key IS NOT NULL"#,
+            connection_id
+        )
+        .fetch_all(&self.reader)
+        .await?
+        .into_iter()
+        .map(|r| (r.job_id, r.interview_key))
+        .collect())
+    }
+
+    /// The jobs the given applications are for (unknown ids are skipped).
+    pub async fn jobs_of(&self, application_ids: &[i64]) -> Result<Vec<i64>, StoreError> {
+        let ids = serde_json::to_string(application_ids)?;
+        Ok(sqlx::query_scalar!(
+            r#"SELECT DISTINCT a.job_id FROM json_each(?) p JOIN applications a ON a.id = p.value"#,
+            ids
+        )
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
     /// Every automation, by job.
     pub async fn automations(&self) -> Result<Vec<Automation>, StoreError> {
         sqlx::query_as!(

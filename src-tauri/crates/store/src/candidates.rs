@@ -28,7 +28,47 @@ pub struct CandidateFilter {
     pub stage_id: Option<i64>,
     /// An invitation status, or `not_sent` for applications never invited.
     pub status: Option<String>,
+    pub sort: CandidateSort,
+    /// Reverses `sort` (newest first ignores it).
+    pub descending: bool,
 }
+
+/// The order of the candidate list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CandidateSort {
+    /// Newest application first: the list's own order, read straight from its index.
+    #[default]
+    Newest,
+    Name,
+    Job,
+    /// By the stage's place in the job's pipeline.
+    Stage,
+    /// Along the invitation's course: not sent, refused, queued, invited … in the ATS, failed.
+    Status,
+    /// When the application last changed stage or its invitation last changed.
+    Activity,
+}
+
+impl CandidateSort {
+    /// What to order by, for an `applications a`; ties fall back to newest first. Sorting
+    /// other than by newest sorts every match (no index serves it): fine for the tens of
+    /// thousands a team has, and only asked for when a recruiter clicks a column.
+    fn order_by(self, newest: &str, descending: bool) -> String {
+        let key = match self {
+            Self::Newest => return format!("{newest} DESC"),
+            Self::Name => "(SELECT c.first_name || ' ' || c.last_name FROM candidates c WHERE c.id = a.candidate_id) COLLATE NOCASE",
+            Self::Job => "(SELECT j.title FROM jobs j WHERE j.id = a.job_id) COLLATE NOCASE",
+            Self::Stage => "(SELECT s.position FROM stages s WHERE s.id = a.stage_id)",
+            Self::Status => "CASE a.invitation_status WHEN 'not_sent' THEN 0 WHEN 'refused' THEN 1 WHEN 'queued' THEN 2 WHEN 'invited' THEN 3 WHEN 'opened' THEN 4 WHEN 'started' THEN 5 WHEN 'completed' THEN 6 WHEN 'reviewed' THEN 7 WHEN 'synced' THEN 8 ELSE 9 END",
+            Self::Activity => LAST_ACTIVITY,
+        };
+        let direction = if descending { "DESC" } else { "ASC" };
+        format!("{key} {direction}, {newest} DESC")
+    }
+}
+
+/// When an application last changed: its stage, or its latest invitation.
+const LAST_ACTIVITY: &str = "MAX(a.stage_entered_at, COALESCE((SELECT i.updated_at FROM invitations i WHERE i.id = a.invitation_id), 0))";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CandidateRow {
@@ -44,6 +84,8 @@ pub struct CandidateRow {
     /// The latest invitation's status, `not_sent` when there is none.
     pub status: String,
     pub refused_reason: Option<String>,
+    /// When the application last changed stage or its invitation last changed (Unix ms).
+    pub last_activity_at: i64,
 }
 
 /// One step of a candidate's timeline.
@@ -53,8 +95,11 @@ pub struct TimelineEntry {
     /// stage | queued | refused | invited | opened | started | completed | reviewed | synced |
     /// failed | written:<target> | error
     pub step: String,
+    /// For `written:*`, the participant revision written (1 for the first note).
     pub detail: Option<String>,
     pub invitation_id: Option<i64>,
+    /// The interview of the invitation the step is about.
+    pub interview_title: Option<String>,
 }
 
 /// What an automation's rules match on.
@@ -93,7 +138,7 @@ fn search_of(filter: &CandidateFilter) -> Option<Option<String>> {
 
 /// The applications under `filter`, as SQL built from the filters that are set (so each
 /// combination gets its own plan and index), selecting `what`, and the column that orders them
-/// newest first.
+/// newest first (see `CandidateSort::order_by`).
 fn filtered<'a>(
     what: &str,
     connection_id: i64,
@@ -131,7 +176,7 @@ fn filtered<'a>(
 }
 
 impl Store {
-    /// A page of the candidate list, newest applications first.
+    /// A page of the candidate list, in the filter's order.
     pub async fn candidate_rows(
         &self,
         connection_id: i64,
@@ -148,9 +193,12 @@ impl Store {
         // shift under a recruiter who is scrolling. A first page starts the list afresh.
         let ids: Vec<i64> = if offset == 0 {
             *lock(&self.list) = None;
-            let (mut page, order) = filtered("a.id", connection_id, filter, search);
-            page.push(format!(" ORDER BY {order} DESC LIMIT "))
-                .push_bind(limit);
+            let (mut page, newest) = filtered("a.id", connection_id, filter, search);
+            page.push(format!(
+                " ORDER BY {} LIMIT ",
+                filter.sort.order_by(newest, filter.descending)
+            ))
+            .push_bind(limit);
             page.build_query_scalar().fetch_all(&self.reader).await?
         } else {
             let all = self.list_ids(connection_id, filter, search).await?;
@@ -165,14 +213,15 @@ impl Store {
             CandidateRow,
             r#"SELECT a.id AS "application_id!", c.first_name, c.last_name, c.email, c.phone,
                       j.id AS "job_id!", j.title AS job_title, s.name AS "stage_name?",
-                      a.invitation_id AS "invitation_id?", a.invitation_status AS status, i.refused_reason AS "refused_reason?"
+                      a.invitation_id AS "invitation_id?", a.invitation_status AS status, i.refused_reason AS "refused_reason?",
+                      MAX(a.stage_entered_at, COALESCE(i.updated_at, 0)) AS "last_activity_at!: i64"
                FROM json_each(?) page
                JOIN applications a ON a.id = page.value
                JOIN candidates c ON c.id = a.candidate_id
                JOIN jobs j ON j.id = a.job_id
                LEFT JOIN stages s ON s.id = a.stage_id
                LEFT JOIN invitations i ON i.id = a.invitation_id
-               ORDER BY a.id DESC"#,
+               ORDER BY page.key"#,
             ids
         )
         .fetch_all(&self.reader)
@@ -193,15 +242,25 @@ impl Store {
         {
             return Ok(Arc::clone(&list.ids));
         }
-        let json: String = filtered("json_group_array(a.id)", connection_id, filter, search)
-            .0
-            .build_query_scalar()
-            .fetch_one(&self.reader)
-            .await?;
-        let mut ids: Vec<i64> = serde_json::from_str(&json)?;
-        // List order is newest (highest id) first, for searches too: sorting here is cheaper
-        // than having SQLite sort before it aggregates.
-        ids.sort_unstable_by(|a, b| b.cmp(a));
+        let ids: Vec<i64> = if filter.sort == CandidateSort::Newest {
+            let json: String = filtered("json_group_array(a.id)", connection_id, filter, search)
+                .0
+                .build_query_scalar()
+                .fetch_one(&self.reader)
+                .await?;
+            let mut ids: Vec<i64> = serde_json::from_str(&json)?;
+            // Newest (highest id) first, for searches too: sorting here is cheaper than having
+            // SQLite sort before it aggregates.
+            ids.sort_unstable_by(|a, b| b.cmp(a));
+            ids
+        } else {
+            let (mut sql, newest) = filtered("a.id", connection_id, filter, search);
+            sql.push(format!(
+                " ORDER BY {}",
+                filter.sort.order_by(newest, filter.descending)
+            ));
+            sql.build_query_scalar().fetch_all(&self.reader).await?
+        };
         let ids = Arc::new(ids);
         *lock(&self.list) = Some(ListIds {
             connection_id,
@@ -255,17 +314,21 @@ impl Store {
     pub async fn timeline(&self, application_id: i64) -> Result<Vec<TimelineEntry>, StoreError> {
         let mut entries = sqlx::query_as!(
             TimelineEntry,
-            r#"SELECT a.stage_entered_at AS "at!: i64", 'stage' AS "step!: String", s.name AS "detail?: String", NULL AS "invitation_id?: i64"
+            r#"SELECT a.stage_entered_at AS "at!: i64", 'stage' AS "step!: String", s.name AS "detail?: String",
+                      NULL AS "invitation_id?: i64", NULL AS "interview_title?: String"
                FROM applications a LEFT JOIN stages s ON s.id = a.stage_id WHERE a.id = ?1
                UNION ALL
-               SELECT e.at, e.status, e.detail, e.invitation_id
-               FROM invitation_events e JOIN invitations i ON i.id = e.invitation_id WHERE i.application_id = ?1
+               SELECT e.at, e.status, e.detail, e.invitation_id, iv.title
+               FROM invitation_events e JOIN invitations i ON i.id = e.invitation_id
+               JOIN interviews iv ON iv.id = i.interview_id WHERE i.application_id = ?1
                UNION ALL
-               SELECT w.written_at, 'written:' || w.target, 'revision ' || w.revision, w.invitation_id
-               FROM writebacks w JOIN invitations i ON i.id = w.invitation_id WHERE i.application_id = ?1
+               SELECT w.written_at, 'written:' || w.target, CAST(w.revision AS TEXT), w.invitation_id, iv.title
+               FROM writebacks w JOIN invitations i ON i.id = w.invitation_id
+               JOIN interviews iv ON iv.id = i.interview_id WHERE i.application_id = ?1
                UNION ALL
-               SELECT o.updated_at, 'error', o.last_error, i.id
+               SELECT o.updated_at, 'error', o.last_error, i.id, iv.title
                FROM outbox o JOIN invitations i ON o.key LIKE 'writeback:' || i.id || ':%'
+               JOIN interviews iv ON iv.id = i.interview_id
                WHERE i.application_id = ?1 AND o.status = 'failed'"#,
             application_id
         )

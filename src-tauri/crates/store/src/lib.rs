@@ -26,7 +26,7 @@ pub use ats_records::{
     StageCount, StageRecord,
 };
 pub use automations::{AtsApplication, Automation, AutomationSpec, StoredParticipant, Triggered};
-pub use candidates::{CandidateFilter, CandidateRow, JobFacts, TimelineEntry};
+pub use candidates::{CandidateFilter, CandidateRow, CandidateSort, JobFacts, TimelineEntry};
 pub use connections::Connection;
 pub use error::StoreError;
 pub use inbox::{InboxInsert, InboxItem};

@@ -38,13 +38,21 @@ pub struct InboxEntry {
 }
 
 impl Store {
-    /// Records a review, replacing an earlier one for the same invitation. Returns its version:
+    /// Records a review, replacing an earlier one for the same invitation and any draft. Returns its version:
     /// it goes up when the new review differs from the stored one (a re-approval that changes
     /// nothing is the same review).
     pub async fn save_review(&self, review: &Review) -> Result<i64, StoreError> {
         let ratings = serde_json::to_string(&review.question_ratings)?;
         let redactions = serde_json::to_string(&review.redactions)?;
-        sqlx::query_scalar!(
+        // The decision replaces the draft it was made from, in one transaction.
+        let mut tx = self.writer.begin().await?;
+        sqlx::query!(
+            "DELETE FROM review_drafts WHERE invitation_id = ?",
+            review.invitation_id
+        )
+        .execute(&mut *tx)
+        .await?;
+        let version = sqlx::query_scalar!(
             r#"INSERT INTO reviews (invitation_id, decision, rating, question_ratings, comment, redactions, reviewed_at)
                VALUES (?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (invitation_id) DO UPDATE SET
@@ -63,10 +71,11 @@ impl Store {
             redactions,
             review.reviewed_at
         )
-        .fetch_all(&self.writer)
+        .fetch_all(&mut *tx)
         .await
-        .and_then(crate::first_row)
-        .map_err(Into::into)
+        .and_then(crate::first_row)?;
+        tx.commit().await?;
+        Ok(version)
     }
 
     pub async fn review(&self, invitation_id: i64) -> Result<Option<Review>, StoreError> {
@@ -90,6 +99,51 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    /// Keeps unfinished review work for an invitation (`body` is the app's JSON), replacing the
+    /// last draft. Returns false, keeping nothing, when the invitation does not exist.
+    pub async fn save_review_draft(
+        &self,
+        invitation_id: i64,
+        body: &str,
+        saved_at: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query!(
+            r#"INSERT INTO review_drafts (invitation_id, body, saved_at)
+               SELECT id, ?, ? FROM invitations WHERE id = ?
+               ON CONFLICT (invitation_id) DO UPDATE SET body = excluded.body, saved_at = excluded.saved_at"#,
+            body,
+            saved_at,
+            invitation_id
+        )
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The unfinished review work for an invitation and when it was saved.
+    pub async fn review_draft(
+        &self,
+        invitation_id: i64,
+    ) -> Result<Option<(String, i64)>, StoreError> {
+        Ok(sqlx::query!(
+            "SELECT body, saved_at FROM review_drafts WHERE invitation_id = ?",
+            invitation_id
+        )
+        .fetch_optional(&self.reader)
+        .await?
+        .map(|r| (r.body, r.saved_at)))
+    }
+
+    pub async fn discard_review_draft(&self, invitation_id: i64) -> Result<(), StoreError> {
+        sqlx::query!(
+            "DELETE FROM review_drafts WHERE invitation_id = ?",
+            invitation_id
+        )
+        .execute(&self.writer)
+        .await?;
+        Ok(())
     }
 
     /// Completed interviews nobody has reviewed yet, newest first.
