@@ -275,13 +275,16 @@ test("with serve running the engine on the same folder, the app says so and serv
 
   // The recruiter sends from the list; serve, not the app, sends it to Willo.
   await session.execute("window.dispatchEvent(new KeyboardEvent('keydown', {key: '1', ctrlKey: true}));");
-  await waitFor("the candidate list", async () => (await session.count("[data-testid=candidate-row] button.name")) > 0, 30_000);
+  await waitFor("the candidate list", async () => (await session.count("[data-testid=candidate-row] .name button")) > 0, 30_000);
   await session.execute(
     "const s = document.querySelector('input[type=search]'); s.value = 'Zoë'; s.dispatchEvent(new Event('input', {bubbles: true}));",
   );
-  await waitFor("the search result", async () => (await session.text("[data-testid=candidate-total]")) === "1 candidates");
+  await waitFor("the search result", async () => (await session.text("[data-testid=candidate-total]")) === "1 application");
   await click("[data-testid=candidate-row] input[type=checkbox]");
   await click("button", "Send interview to 1");
+  // Nothing was sent for this job before: the recruiter chooses the interview.
+  await waitFor("the interviews", async () => (await session.count("dialog select option")) > 1, 30_000);
+  await session.execute("const s = document.querySelector('dialog select'); s.value = s.options[1].value; s.dispatchEvent(new Event('change', {bubbles: true}));");
   await waitFor("the pre-send report", async () => (await session.count("[data-testid=pre-send] tbody tr")) === 1, 30_000);
   await click("dialog button.primary", "Send to 1");
   await waitFor("the send, carried out by serve", async () => /1 sent/.test((await session.text("[data-testid=send-progress]")) ?? ""), 60_000, 500);

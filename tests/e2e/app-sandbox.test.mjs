@@ -83,16 +83,40 @@ async function invoke(command, args = {}) {
   });
 }
 
+/** Types into the candidate search as a recruiter does: `/`, then the text. */
+async function search(text) {
+  await key("/");
+  await session.execute(
+    "const s = document.activeElement; s.value = arguments[0]; s.dispatchEvent(new Event('input', {bubbles: true}));",
+    [text],
+  );
+}
+
 test("a recruiter sends from the candidate list, sees it complete, approves it, and the note reaches the ATS", async () => {
   await key("1", true);
-  await waitFor("the candidate list", async () => (await session.count("[data-testid=candidate-row] button.name")) > 0);
-  await session.execute(
-    "const s = document.querySelector('input[type=search]'); s.value = 'Zoë'; s.dispatchEvent(new Event('input', {bubbles: true}));",
-  );
-  await waitFor("the search result", async () => (await session.text("[data-testid=candidate-total]")) === "1 candidates");
+  await waitFor("the candidate list", async () => (await session.count("[data-testid=candidate-row] .name button")) > 0);
+
+  // Searching after scrolling down shows the matches (the list used to stay blank).
+  await session.execute("const g = document.querySelector('[role=grid]'); g.scrollTop = g.scrollHeight; g.dispatchEvent(new Event('scroll'));");
+  await new Promise((r) => setTimeout(r, 300));
+  await search("m");
+  await waitFor("matches in view after scrolling", async () => {
+    const total = await session.text("[data-testid=candidate-total]");
+    const shown = await session.count("[data-testid=candidate-row] .name button");
+    return total !== "…" && !/^4\d applications/.test(total) && shown > 0 && shown === Number.parseInt(total, 10) ? shown : null;
+  });
+
+  await search("Zoë");
+  await waitFor("the search result", async () => (await session.text("[data-testid=candidate-total]")) === "1 application");
   await shot("candidates");
   await click("[data-testid=candidate-row] input[type=checkbox]");
   await click("button", "Send interview to 1");
+  // Nothing was sent for this job and it has no automation: no interview is chosen for the
+  // recruiter, so nothing is checked or sent until they choose.
+  await waitFor("the interviews", async () => (await session.count("dialog select option")) > 1);
+  assert.equal(await session.execute("return document.querySelector('dialog select').value;"), "", "no interview by default");
+  assert.equal(await session.count("[data-testid=pre-send]"), 0);
+  await session.execute("const s = document.querySelector('dialog select'); s.value = s.options[1].value; s.dispatchEvent(new Event('change', {bubbles: true}));");
   await waitFor("the pre-send report", async () => (await session.count("[data-testid=pre-send] tbody tr")) === 1);
   assert.match(await session.text("[data-testid=pre-send] tbody tr"), /Will be sent/);
   await shot("send-report");
@@ -109,7 +133,7 @@ test("a recruiter sends from the candidate list, sees it complete, approves it, 
     120_000,
     1_000,
   );
-  await click("[data-testid=candidate-row] button.name", "Zoë");
+  await click("[data-testid=candidate-row] .name button", "Zoë");
   await waitFor("the timeline", async () => (await session.count("aside li")) >= 4);
   await shot("timeline");
 
@@ -120,10 +144,25 @@ test("a recruiter sends from the candidate list, sees it complete, approves it, 
   await waitFor("the review", async () => (await session.text("[data-testid=review-name]")) === "Zoë Müller");
   await key("4");
   await session.execute(
-    "const t = document.querySelector('textarea'); t.value = 'Warm, clear answers.'; t.dispatchEvent(new Event('input', {bubbles: true}));",
+    "const t = document.querySelector('textarea'); t.focus(); t.value = 'Warm, clear answers.'; t.dispatchEvent(new Event('input', {bubbles: true}));",
+  );
+  // Esc in the comment leaves the comment only; leaving the review keeps the work as a draft.
+  await session.execute("document.querySelector('textarea').dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));");
+  assert.equal(await session.text("[data-testid=review-name]"), "Zoë Müller", "the review is still open");
+  await waitFor("the draft saved", async () => (await session.text("[data-testid=draft]")) === "Draft saved", 10_000);
+  await key("1", true);
+  await waitFor("the candidate list", async () => (await session.text("#screen-title")) === "Candidates");
+  await key("2", true);
+  await waitFor("the inbox", async () => (await session.count("[data-testid=inbox-item]")) === 1);
+  await click("[data-testid=inbox-item]");
+  await waitFor("the review with its draft", async () => (await session.execute("return document.querySelector('textarea')?.value;")) === "Warm, clear answers.");
+  assert.equal(
+    await session.execute("return document.querySelector('[aria-label=\"Your review\"] .star[aria-pressed=true]')?.textContent;"),
+    "4",
+    "the rating came back too",
   );
   await shot("review");
-  await click("button.primary", "Approve and sync");
+  await click("button.primary", "Approve and send to");
   await waitFor("the empty inbox", async () => (await session.count("[data-testid=inbox-item]")) === 0 && (await session.text("#screen-title")) === "Inbox");
 
   const info = await invoke("app_info");
@@ -169,9 +208,11 @@ test("a candidate whose name and transcript hold markup is shown as text and run
   await session.execute(
     "const s = document.querySelector('input[type=search]'); s.value = 'José'; s.dispatchEvent(new Event('input', {bubbles: true}));",
   );
-  await waitFor("the renamed candidate", async () => (await session.text("[data-testid=candidate-row] button.name"))?.includes("<img"));
+  await waitFor("the renamed candidate", async () => (await session.text("[data-testid=candidate-row] .name button"))?.includes("<img"));
   await click("[data-testid=candidate-row] input[type=checkbox]");
   await click("button", "Send interview to 1");
+  await waitFor("the interviews", async () => (await session.count("dialog select option")) > 1);
+  await session.execute("const s = document.querySelector('dialog select'); if (!s.value) { s.value = s.options[1].value; s.dispatchEvent(new Event('change', {bubbles: true})); }");
   await waitFor("the pre-send report", async () => (await session.count("[data-testid=pre-send] tbody tr")) === 1);
   await click("dialog button.primary", "Send to 1");
   await waitFor("the send", async () => /1 sent/.test((await session.text("[data-testid=send-progress]")) ?? ""), 30_000);

@@ -32,22 +32,30 @@ const review = (id, name) => ({
     answerOf(2, "Why this role?", `Because ${HOSTILE} I enjoy helping people.`),
   ],
   review: null,
+  draft: null,
 });
 
-export function fixtures({ candidateTotal = 240 } = {}) {
+/**
+ * `failing`: command → the error it rejects with ({code, message, detail, field}).
+ * `edit(f)`: changes the answers for one test (it runs here, before they reach the page).
+ */
+export function fixtures({ candidateTotal = 240, failing = {}, edit } = {}) {
   const stages = [
     { id: 11, name: "Application Review" },
     { id: 12, name: "Screening" },
     { id: 13, name: "Phone Interview" },
   ];
-  return {
+  const f = {
     candidateTotal,
+    failing,
     inbox: [
       { invitationId: 1, name: "Zoë Müller", interviewTitle: "Customer Success Associate: screening", jobTitle: "Customer Success Associate", score: 82, completedAt: Date.now() - 60_000 },
       { invitationId: 2, name: `Mallory ${HOSTILE}`, interviewTitle: "Customer Success Associate: screening", jobTitle: "Customer Success Associate", score: null, completedAt: Date.now() - 3_600_000 },
       { invitationId: 3, name: "Kenji Watanabe", interviewTitle: "Customer Success Associate: screening", jobTitle: "Customer Success Associate", score: 64, completedAt: Date.now() - 7_200_000 },
     ],
-    reviews: { 1: review(1, "Zoë Müller"), 2: review(2, `Mallory ${HOSTILE}`), 3: review(3, "Kenji Watanabe") },
+    reviews: { 1: { ...review(1, "Zoë Müller"), shareUrl: "https://app.willotalent.com/share/zoe" }, 2: review(2, `Mallory ${HOSTILE}`), 3: review(3, "Kenji Watanabe") },
+    /** Unsaved review work by invitation, as save_draft keeps it. */
+    drafts: {},
     timeline: [
       { at: Date.now() - 86_400_000, step: "stage", label: "In stage Screening", detail: "Screening", fix: null, failed: false },
       { at: Date.now() - 86_000_000, step: "queued", label: "Invitation queued", detail: null, fix: null, failed: false },
@@ -88,18 +96,20 @@ export function fixtures({ candidateTotal = 240 } = {}) {
         { key: "iv-2", title: "Backend Engineer: screening", department: "Engineering", language: "en" },
       ],
       templates: [{ key: "tpl-1", name: "Customer support screen", category: "Support", questions: 4 }],
+      // The generated candidates all apply to the Backend Engineer job.
+      suggested_interview: "iv-2",
       automations: [
-        { jobId: 1, jobTitle: "Backend Engineer", department: "Engineering", location: "Berlin", stages, automation: { interviewKey: "iv-2", interviewTitle: "Backend Engineer: screening", choice: { kind: "interview", interviewKey: "iv-2" }, triggerStageIds: [12], reviewRequired: true, moveToStageId: 13, moveMinScore: 70, paused: false, enabledAt: Date.now() - 86_400_000 } },
-        { jobId: 2, jobTitle: "Customer Success Associate", department: "Customer Success", location: "London", stages, automation: null },
+        { jobId: 1, jobTitle: "Backend Engineer", department: "Engineering", location: "Berlin", stages, automation: { interviewKey: "iv-2", interviewTitle: "Backend Engineer: screening", choice: { kind: "interview", interviewKey: "iv-2" }, triggerStageIds: [12], reviewRequired: true, moveToStageId: 13, moveMinScore: 70, paused: false, enabledAt: Date.now() - 86_400_000 }, suggestedInterviewKey: "iv-2" },
+        { jobId: 2, jobTitle: "Customer Success Associate", department: "Customer Success", location: "London", stages, automation: null, suggestedInterviewKey: "iv-1" },
       ],
       dry_run: {
         interviewTitle: "Customer Success Associate: screening",
         reason: "chosen for this job",
         rows: [
-          { applicationId: 7, name: "Zoë Müller", stage: "Screening", result: { outcome: "would_invite", email: "zoe@example.com", phone: "+447700900123" } },
+          { applicationId: 7, name: "Zoë Müller", stage: "Screening", result: { outcome: "would_invite", email: "zoe@example.com", phone: "+447700900123", phoneAssumedRegion: "GB" } },
           { applicationId: 8, name: "Omar Haddad", stage: "Screening", result: { outcome: "refused", reasons: ["The candidate has no email address: add one in the ATS."] } },
         ],
-        note: "2 candidate(s) are in the trigger stages now. Switching the automation on does not invite them.",
+        note: "2 candidates are in the trigger stages now. Switching the automation on does not invite them (send to them from Candidates if they should get it); it invites everyone who enters a trigger stage from then on.",
       },
       activity: [
         { id: 3, at: Date.now() - 60_000, kind: "writeback_failed", message: "Writing to the ATS failed: the ATS had a server error (502).", invitationId: 1, candidate: "Zoë Müller", job: "Customer Success Associate" },
@@ -110,13 +120,14 @@ export function fixtures({ candidateTotal = 240 } = {}) {
         { outboxId: 9, kind: "writeback", attempts: 8, error: "the ATS had a server error (502)", fix: "Check the ATS connection and that the candidate still exists in the ATS, then retry.", failedAt: Date.now() - 60_000, invitationId: 1, candidate: "Zoë Müller" },
       ],
       retry: null,
-      export_activity: "/tmp/willo-desk/exports/willo-desk-activity.csv",
+      export_activity: { path: "/home/sam/Downloads/willo-desk-activity-20261202-101500.csv", folder: "/home/sam/Downloads" },
+      reveal_export: null,
       settings: { notifications: { completed: true, inviteFailed: true, writebackFailed: true, connectionLost: false }, defaultRegion: "GB", atsPollSeconds: 120, reconcileMinutes: 10, receiverUrl: "http://127.0.0.1:40123", receiverListen: null, receiverPublicUrl: null },
       save_settings: { notifications: { completed: true, inviteFailed: true, writebackFailed: true, connectionLost: false }, defaultRegion: "GB", atsPollSeconds: 120, reconcileMinutes: 10, receiverUrl: "http://127.0.0.1:40123", receiverListen: null, receiverPublicUrl: null },
       register_webhooks: 4,
       doctor: [
-        { check: "willo_key", severity: "ok", message: "Willo accepts the API key (Bare authorization).", fix: "" },
-        { check: "phones", severity: "warning", message: "Candidate 9013 in a trigger stage has a phone number that cannot become E.164.", fix: "Correct it in the ATS with its country code." },
+        { check: "willo_key", severity: "ok", message: "Willo accepts the API key.", fix: "" },
+        { check: "phones", severity: "warning", message: "Automation 1: 1 phone number in the trigger stages cannot be put in international format (ATS candidate ids: 9013).", fix: "Correct the numbers in the ATS with their country code, or set the default phone region; these invitations will be refused until then." },
       ],
       cancel_send: true,
       connections: null,
@@ -124,6 +135,26 @@ export function fixtures({ candidateTotal = 240 } = {}) {
       test_ats: { jobs: 3, actingUser: "Sam Recruiter" },
       save_connections: null,
       send: { total: 3, sent: 2, refused: 1, failed: 0, cancelled: 0, remaining: 0 },
+      open_link: null,
     },
   };
+  edit?.(f);
+  return f;
+}
+
+/** For fixtures({ edit: firstRun }): a new install, before anything was synced or sent. */
+export function firstRun(f) {
+  const zero = (buckets) => buckets.map((b) => ({ ...b, count: 0 }));
+  const d = f.answers.dashboard;
+  f.answers.overview = { jobs: [], candidates: 0, applications: 0, lastSyncAt: null };
+  f.answers.dashboard = {
+    ...d,
+    funnel: [],
+    days: d.days.map(({ day }) => ({ day, invited: 0, completed: 0, synced: 0 })),
+    timeToComplete: zero(d.timeToComplete),
+    completion: [],
+    unreviewedAge: zero(d.unreviewedAge),
+    willo: { ...d.willo, lastDay: 0, nearingLimit: false, lastMinute: 0, lastCheckAt: null, lastCheckTookMs: null, open: 0 },
+  };
+  f.answers.sync_ats = { jobs: 0, candidates: 0, applications: 0, stageChanges: 0, tookMs: 40 };
 }

@@ -10,35 +10,60 @@ export function installMock(fixtures) {
   window.__TAURI_EVENT_PLUGIN_INTERNALS__ = { unregisterListener: () => {} };
 
   const INTERVIEW_NAMES = ["Ada", "Ben", "Chloé", "Dmitri", "Eun-ji", "Farah"];
-  function candidateRows(query) {
-    const total = fixtures.candidateTotal;
+  const STATUSES = ["not_sent", "invited", "completed", "synced", "refused"];
+  // The back end's status order: along the invitation's course.
+  const STATUS_ORDER = ["not_sent", "refused", "queued", "invited", "opened", "started", "completed", "reviewed", "synced", "failed"];
+  const NOW = Date.now();
+  // Rows are generated from their index: "Name<n> Candidate", last active up to two days ago in
+  // an order unlike the index's, so that sorting by activity shows.
+  const generated = (i) => ({
+    applicationId: i + 1,
+    name: `${INTERVIEW_NAMES[i % 6]}${i} Candidate`,
+    email: `c${i}@example.com`,
+    phone: null,
+    jobId: 1,
+    jobTitle: "Backend Engineer",
+    stage: "Screening",
+    invitationId: null,
+    status: STATUSES[i % 5],
+    reason: i % 5 === 4 ? "The candidate has no email address: add one in the ATS." : null,
+    lastActivityAt: NOW - ((i * 7_919) % 2_880) * 60_000,
+  });
+  const SORT_KEYS = {
+    name: (r) => r.name.toLowerCase(),
+    job: (r) => r.jobTitle.toLowerCase(),
+    stage: (r) => r.stage,
+    status: (r) => STATUS_ORDER.indexOf(r.status),
+    activity: (r) => r.lastActivityAt,
+  };
+  let listed = { key: null, indexes: [] };
+  /** The indexes of the rows matching the query: in its order (ties newest, i.e. highest id, first), or generated order without one. */
+  function list(query) {
     const needle = (query.search ?? "").toLowerCase();
-    // Rows are generated: "Name<n> Candidate"; a search keeps rows whose name starts with it.
-    const matches = (i) => !needle || `${INTERVIEW_NAMES[i % 6]}${i} candidate`.toLowerCase().startsWith(needle);
-    const count = needle ? Array.from({ length: Math.min(total, 2000) }, (_, i) => i).filter(matches).length : total;
-    const rows = [];
-    let index = 0;
-    for (let i = 0; rows.length < query.limit && i < total; i++) {
-      if (!matches(i)) continue;
-      if (index++ < query.offset) continue;
-      rows.push({
-        applicationId: i + 1,
-        name: `${INTERVIEW_NAMES[i % 6]}${i} Candidate`,
-        email: `c${i}@example.com`,
-        phone: null,
-        jobId: 1,
-        jobTitle: "Backend Engineer",
-        stage: "Screening",
-        invitationId: null,
-        status: ["not_sent", "invited", "completed", "synced", "refused"][i % 5],
-        reason: i % 5 === 4 ? "The candidate has no email address: add one in the ATS." : null,
-      });
+    const key = JSON.stringify([fixtures.candidateTotal, needle, query.sort, query.descending]);
+    if (listed.key === key) return listed.indexes;
+    // A search keeps rows whose name starts with it.
+    const indexes = Array.from({ length: fixtures.candidateTotal }, (_, i) => i).filter(
+      (i) => !needle || generated(i).name.toLowerCase().startsWith(needle),
+    );
+    if (query.sort) {
+      const keys = new Map(indexes.map((i) => [i, SORT_KEYS[query.sort](generated(i))]));
+      const direction = query.descending ? -1 : 1;
+      indexes.sort((a, b) => (keys.get(a) < keys.get(b) ? -direction : keys.get(a) > keys.get(b) ? direction : b - a));
     }
-    return { total: query.offset === 0 ? count : null, offset: query.offset, rows };
+    listed = { key, indexes };
+    return indexes;
+  }
+
+  function candidateRows(query) {
+    const indexes = list(query);
+    const rows = indexes.slice(query.offset, query.offset + query.limit).map(generated);
+    return { total: query.offset === 0 ? indexes.length : null, offset: query.offset, rows };
   }
 
   function answer(cmd, args) {
     window.__calls.push([cmd, args]);
+    if (fixtures.failing?.[cmd]) throw fixtures.failing[cmd];
     switch (cmd) {
       case "plugin:event|listen": {
         const list = listeners.get(args.event) ?? [];
@@ -50,10 +75,20 @@ export function installMock(fixtures) {
         return null;
       case "candidates":
         return candidateRows(args.query);
-      case "review_detail":
-        return fixtures.reviews[args.invitationId];
+      case "review_detail": {
+        const detail = fixtures.reviews[args.invitationId];
+        return detail && { ...detail, draft: fixtures.drafts[args.invitationId] ?? null };
+      }
+      case "save_draft":
+        fixtures.drafts[args.invitationId] = args.review;
+        return null;
+      case "discard_draft":
+        delete fixtures.drafts[args.invitationId];
+        return null;
       case "approve":
       case "skip":
+        // As the server does: the decision replaces the draft.
+        delete fixtures.drafts[args.invitationId];
         fixtures.inbox = fixtures.inbox.filter((r) => r.invitationId !== args.invitationId);
         return null;
       case "inbox":
@@ -67,6 +102,8 @@ export function installMock(fixtures) {
           willSend: n % 3 !== 2,
           email: `c${id}@example.com`,
           phone: n % 2 ? "+441632960001" : null,
+          // The second one had no country code: read as a number of the default region.
+          phoneAssumedRegion: n === 1 ? "GB" : null,
           refusals: n % 3 === 2 ? ["The phone number cannot be used (too short): correct it in the ATS."] : [],
         }));
       default:

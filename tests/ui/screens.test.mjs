@@ -23,13 +23,13 @@ test("every screen renders with data", async () => {
   assert.match(await budget.getByRole("status").textContent(), /Close to today's limit/);
   assert.match(
     (await budget.getByTestId("willo-checks").textContent()).replace(/\s+/g, " "),
-    /All 1,980 open interviews checked 4 min ago \(took 26 s\)\. The next full check takes about 24 s\./,
+    /All 1,980 open invitations checked 4 min ago \(took 26 s\)\. The next full check takes about 24 s\./,
   );
   await page.screenshot({ path: join(shots, "dashboard.png"), fullPage: true });
 
   await nav(page, "Candidates");
   await page.getByTestId("candidate-row").first().getByRole("button").waitFor();
-  assert.match(await page.getByTestId("candidate-total").textContent(), /240 candidates/);
+  assert.match(await page.getByTestId("candidate-total").textContent(), /240 applications/);
   await page.screenshot({ path: join(shots, "candidates.png") });
 
   await nav(page, "Inbox");
@@ -58,6 +58,9 @@ test("every screen renders with data", async () => {
   await page.getByRole("button", { name: "Retry" }).click();
   await page.getByRole("button", { name: "Export CSV" }).click();
   await page.getByText("Saved to").waitFor();
+  assert.match(await page.getByRole("status").filter({ hasText: "Saved to" }).textContent(), /Downloads/);
+  await page.getByRole("button", { name: "Show in folder" }).click();
+  await page.waitForFunction(() => window.__calls.some(([c, a]) => c === "reveal_export" && a.path.endsWith(".csv")));
   await page.screenshot({ path: join(shots, "activity.png"), fullPage: true });
 
   await nav(page, "Settings");
@@ -97,7 +100,7 @@ test("a recruiter reviews from the keyboard: J/K, 1–5, A, S, Space and ?", asy
 
   await page.keyboard.press("4");
   await page.getByLabel("Comment").fill("Great answers; a strong yes.");
-  await page.getByLabel("Keep this transcript out of the ATS").first().check();
+  await page.getByLabel(/Keep this transcript out of /).first().check();
   await page.locator("body").click({ position: { x: 5, y: 5 } });
   await page.keyboard.press("a");
   await page.waitForFunction(() => document.querySelector("[data-testid=review-name]")?.textContent?.startsWith("Mallory"));
@@ -118,7 +121,7 @@ test("a 100,000-row list scrolls and filters while rendering only what is in vie
   const { page, errors } = await open({ candidateTotal: 100_000 });
   await nav(page, "Candidates");
   await page.getByTestId("candidate-row").first().getByRole("button").waitFor();
-  assert.match(await page.getByTestId("candidate-total").textContent(), /100,000 candidates/);
+  assert.match(await page.getByTestId("candidate-total").textContent(), /100,000 applications/);
   const rendered = await page.getByTestId("candidate-row").count();
   assert.ok(rendered < 80, `only the rows in view are in the DOM (${rendered})`);
 
@@ -129,7 +132,7 @@ test("a 100,000-row list scrolls and filters while rendering only what is in vie
 
   await page.keyboard.press("/");
   await page.keyboard.type("Ada12");
-  await page.waitForFunction(() => /^\d+ candidates$/.test(document.querySelector("[data-testid=candidate-total]")?.textContent ?? "") && !document.querySelector("[data-testid=candidate-total]")?.textContent?.startsWith("100,000"));
+  await page.waitForFunction(() => /^\d+ applications$/.test(document.querySelector("[data-testid=candidate-total]")?.textContent ?? "") && !document.querySelector("[data-testid=candidate-total]")?.textContent?.startsWith("100,000"));
   const names = await page.locator("[data-testid=candidate-row] button").allTextContents();
   assert.ok(names.length > 0 && names.every((n) => n.startsWith("Ada12")), names.join(", "));
 
@@ -185,7 +188,7 @@ test("first run: the welcome leads to the connections, each tested before saving
 
   await page.getByLabel("API key").first().fill("willo-key-123");
   await page.getByRole("button", { name: "Test connection" }).first().click();
-  await page.getByText("Willo accepts the key (bearer authorization)").waitFor();
+  await page.getByText("Willo accepts the key and it sees 2 interviews").waitFor();
   await page.getByLabel("Client id").fill("client-1");
   await page.getByLabel("Client secret").fill("secret-456");
   await page.getByLabel("Acting user id").fill("503");

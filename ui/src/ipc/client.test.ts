@@ -35,17 +35,27 @@ describe("the IPC client", () => {
       seen.push([cmd, args]);
       return cmd === "candidates" ? { total: 0, offset: 0, rows: [] } : null;
     });
-    await api.candidates({ search: "zo", jobId: null, stageId: null, status: null, offset: 0, limit: 50 });
+    await api.candidates({ search: "zo", jobId: null, stageId: null, status: null, offset: 0, limit: 50, sort: null, descending: false });
     await api.approve(7, { rating: 4, questionRatings: {}, comment: null, redactions: [] });
     await api.retry(3);
-    expect(seen[0]).toEqual(["candidates", { query: { search: "zo", jobId: null, stageId: null, status: null, offset: 0, limit: 50 } }]);
+    expect(seen[0]).toEqual(["candidates", { query: { search: "zo", jobId: null, stageId: null, status: null, offset: 0, limit: 50, sort: null, descending: false } }]);
     expect(seen[1]).toEqual(["approve", { invitationId: 7, review: { rating: 4, questionRatings: {}, comment: null, redactions: [] } }]);
     expect(seen[2]).toEqual(["retry", { outboxId: 3 }]);
   });
 
   it("gives advice for every code", () => {
     for (const code of ["validation", "auth_failed", "rate_limited", "unavailable", "not_found", "storage", "internal"] as const) {
-      expect(advice(code).length).toBeGreaterThan(10);
+      expect(advice(new IpcError(code, "x")).length).toBeGreaterThan(10);
     }
+  });
+
+  it("keeps the detail and the field, and points at a highlighted input only when there is one", async () => {
+    mockIPC(() => {
+      throw { code: "validation", message: "Willo URL: enter it", detail: "ftp://x is not https", field: "willoUrl" };
+    });
+    const error = (await api.syncAts().catch((e: unknown) => e)) as IpcError;
+    expect([error.detail, error.field]).toEqual(["ftp://x is not https", "willoUrl"]);
+    expect(advice(error)).toMatch(/highlighted/);
+    expect(advice(new IpcError("validation", "Rating: 1 to 5"))).not.toMatch(/highlighted/);
   });
 });

@@ -18,6 +18,7 @@ import type { WilloCheck } from "./bindings/WilloCheck";
 import type { DashboardStats } from "./bindings/DashboardStats";
 import type { CandidateQuery } from "./bindings/CandidateQuery";
 import type { DryRun } from "./bindings/DryRun";
+import type { ExportedFile } from "./bindings/ExportedFile";
 import type { FailedWork } from "./bindings/FailedWork";
 import type { Finding } from "./bindings/Finding";
 import type { InboxRow } from "./bindings/InboxRow";
@@ -29,13 +30,20 @@ import type { Settings } from "./bindings/Settings";
 import type { TemplateOption } from "./bindings/TemplateOption";
 import type { TimelineStep } from "./bindings/TimelineStep";
 
-/** A command failed. Branch on `code`; show `message` to the person. */
+/**
+ * A command failed. Branch on `code`; show `message` to the person, `detail` (technical, for
+ * support) only behind a disclosure; `field` names the form input at fault.
+ */
 export class IpcError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
+  readonly detail: string | null;
+  readonly field: string | null;
+  constructor(code: ErrorCode, message: string, detail: string | null = null, field: string | null = null) {
     super(message);
     this.name = "IpcError";
     this.code = code;
+    this.detail = detail;
+    this.field = field;
   }
 }
 
@@ -52,7 +60,7 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   try {
     return await invoke<T>(command, args);
   } catch (error) {
-    if (isAppError(error)) throw new IpcError(error.code, error.message);
+    if (isAppError(error)) throw new IpcError(error.code, error.message, error.detail ?? null, error.field ?? null);
     throw new IpcError("internal", typeof error === "string" ? error : "The app did not answer.");
   }
 }
@@ -66,6 +74,8 @@ export const api = {
   timeline: (applicationId: number) => call<TimelineStep[]>("timeline", { applicationId }),
   interviews: () => call<InterviewOption[]>("interviews"),
   templates: () => call<TemplateOption[]>("templates"),
+  /** The interview these applications' jobs agree on; null when there is none to offer. */
+  suggestedInterview: (applicationIds: number[]) => call<string | null>("suggested_interview", { applicationIds }),
   preSend: (applicationIds: number[], interviewKey: string) =>
     call<PreSendRow[]>("pre_send", { applicationIds, interviewKey }),
   /** Progress arrives on the `send-progress` event meanwhile. */
@@ -77,6 +87,9 @@ export const api = {
   approve: (invitationId: number, review: ReviewInput) =>
     call<null>("approve", { invitationId, review }),
   skip: (invitationId: number) => call<null>("skip", { invitationId }),
+  /** Keeps unfinished review work; approve and skip delete it. */
+  saveDraft: (invitationId: number, review: ReviewInput) => call<null>("save_draft", { invitationId, review }),
+  discardDraft: (invitationId: number) => call<null>("discard_draft", { invitationId }),
   automations: () => call<AutomationView[]>("automations"),
   setAutomation: (request: AutomationRequest) => call<AutomationState>("set_automation", { request }),
   dryRun: (request: AutomationRequest) => call<DryRun>("dry_run", { request }),
@@ -85,7 +98,8 @@ export const api = {
   activity: (query: ActivityQuery) => call<ActivityItem[]>("activity", { query }),
   failedWork: () => call<FailedWork[]>("failed_work"),
   retry: (outboxId: number) => call<null>("retry", { outboxId }),
-  exportActivity: (query: ActivityQuery) => call<string>("export_activity", { query }),
+  exportActivity: (query: ActivityQuery) => call<ExportedFile>("export_activity", { query }),
+  revealExport: (path: string) => call<null>("reveal_export", { path }),
   settings: () => call<Settings>("settings"),
   saveSettings: (settings: Settings) => call<Settings>("save_settings", { settings }),
   doctor: () => call<Finding[]>("doctor"),
@@ -104,8 +118,8 @@ export const api = {
 };
 
 /** What the person can do about an error, by its code. */
-export function advice(code: ErrorCode): string {
-  switch (code) {
+export function advice(error: IpcError): string {
+  switch (error.code) {
     case "auth_failed":
       return "Check the connection's credentials in Settings.";
     case "rate_limited":
@@ -115,7 +129,7 @@ export function advice(code: ErrorCode): string {
     case "storage":
       return "The local database could not be used. See the log in the data folder.";
     case "validation":
-      return "Correct the highlighted input and try again.";
+      return error.field ? "Correct the highlighted input and try again." : "Correct it and try again.";
     case "not_found":
       return "It may have been removed; refresh to see the current state.";
     case "internal":

@@ -14,7 +14,7 @@ export const SCREENS: readonly Screen[] = [
   { id: "automations", label: "Automations", key: "3", blurb: "Which interview each job sends, and at which stage." },
   { id: "activity", label: "Activity", key: "4", blurb: "Everything Willo Desk did, and anything that needs a retry." },
   { id: "dashboard", label: "Dashboard", key: "5", blurb: "Your pipeline at a glance." },
-  { id: "settings", label: "Settings", key: "6", blurb: "Connections, polling, the webhook receiver and notifications." },
+  { id: "settings", label: "Settings", key: "6", blurb: "Connections, how often to check for changes, and notifications." },
 ];
 
 /** The screen a Ctrl/⌘+digit press opens, if any. */

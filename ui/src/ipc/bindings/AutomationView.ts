@@ -6,4 +6,9 @@ export type AutomationView = { jobId: number, jobTitle: string, department: stri
 /**
  * `None`: the job has no automation.
  */
-automation: AutomationState | null, };
+automation: AutomationState | null, 
+/**
+ * The interview to offer first for this job: its automation's, else the last one sent to
+ * its candidates; `None`: the recruiter must choose.
+ */
+suggestedInterviewKey: string | null, };

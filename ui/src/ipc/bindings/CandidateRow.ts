@@ -8,4 +8,8 @@ status: string,
 /**
  * Why it was refused or failed.
  */
-reason: string | null, };
+reason: string | null, 
+/**
+ * When the application last changed stage or its invitation last changed (Unix ms).
+ */
+lastActivityAt: number, };

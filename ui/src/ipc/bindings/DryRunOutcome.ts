@@ -3,4 +3,8 @@
 /**
  * What an automation would do for one candidate in its trigger stages now.
  */
-export type DryRunOutcome = { "outcome": "would_invite", email: string, phone: string | null, } | { "outcome": "refused", reasons: Array<string>, };
+export type DryRunOutcome = { "outcome": "would_invite", email: string, phone: string | null, 
+/**
+ * The country the phone was read in, when it had no country code.
+ */
+phoneAssumedRegion: string | null, } | { "outcome": "refused", reasons: Array<string>, };

@@ -4,4 +4,8 @@ export type PreSendRow = { applicationId: number, name: string,
 /**
  * True: it will be sent as shown. False: `refusals` say why not and what to fix.
  */
-willSend: boolean, email: string | null, phone: string | null, refusals: Array<string>, };
+willSend: boolean, email: string | null, phone: string | null, 
+/**
+ * ISO 3166 alpha-2: the country the phone was read in, when it had no country code.
+ */
+phoneAssumedRegion: string | null, refusals: Array<string>, };
