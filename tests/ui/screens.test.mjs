@@ -189,6 +189,11 @@ test("first run: the welcome leads to the connections, each tested before saving
   await page.getByLabel("API key").first().fill("willo-key-123");
   await page.getByRole("button", { name: "Test connection" }).first().click();
   await page.getByText("Willo accepts the key and it sees 2 interviews").waitFor();
+  // The scheme Willo accepted is for support, behind Details.
+  const scheme = page.locator("details", { hasText: "The key is sent with bearer authorisation." });
+  assert.equal(await scheme.evaluate((d) => d.open), false, "closed until asked for");
+  await scheme.getByText("Details", { exact: true }).click();
+  assert.equal(await scheme.evaluate((d) => d.open), true);
   await page.getByLabel("Client id").fill("client-1");
   await page.getByLabel("Client secret").fill("secret-456");
   await page.getByLabel("Acting user id").fill("503");

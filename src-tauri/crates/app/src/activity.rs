@@ -152,7 +152,7 @@ impl App {
             chrono::Utc::now().format("%Y%m%d-%H%M%S")
         );
         let path = dir.join(name);
-        std::fs::write(&path, to_csv(&rows)?).map_err(|e| {
+        crate::paths::write_whole(&path, to_csv(&rows)?.as_bytes()).map_err(|e| {
             AppError::new(
                 ErrorCode::Storage,
                 format!("could not write {}: {e}", path.display()),

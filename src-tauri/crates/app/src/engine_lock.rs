@@ -92,10 +92,7 @@ pub fn claim(database: &Path, program: &str) -> Result<Claim, AppError> {
                 since: chrono::Utc::now().timestamp_millis(),
             };
             let text = serde_json::to_vec(&holder).unwrap_or_default();
-            // Written to a temporary file and renamed, so a reader never sees half of it.
-            let temporary = sidecar(database, ".holder.tmp");
-            std::fs::write(&temporary, text)
-                .and_then(|()| std::fs::rename(&temporary, &holder_file))
+            crate::paths::write_whole(&holder_file, &text)
                 .map_err(|e| storage(&holder_file, &e))?;
             Ok(Claim::Held(EngineLock {
                 _file: file,

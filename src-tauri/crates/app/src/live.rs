@@ -74,44 +74,52 @@ pub struct AtsCheck {
     pub acting_user: Option<String>,
 }
 
-/// Wrong input in the connections form: `input` is the form's id for the field, `label` its
-/// label on screen.
-fn invalid(input: &str, label: &str, message: impl std::fmt::Display) -> AppError {
-    AppError::in_field(input, format!("{label}: {message}"))
+/// An input of the connections form: its id in the form, and its label on screen.
+type Input<'a> = (&'a str, &'a str);
+
+/// Wrong input in the connections form, named by its label and pointing at the input.
+fn invalid((id, label): Input<'_>, message: impl std::fmt::Display) -> AppError {
+    AppError::in_field(id, format!("{label}: {message}"))
 }
 
 /// A secret as pasted, trimmed; refused (without repeating it) when it cannot be one, before it
 /// is sent anywhere.
-fn secret<'a>(
-    (input, label): (&str, &str),
-    value: &'a str,
-    when_empty: &str,
-) -> Result<&'a str, AppError> {
+fn secret<'a>(input: Input<'_>, value: &'a str, when_empty: &str) -> Result<&'a str, AppError> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(invalid(input, label, when_empty));
+        return Err(invalid(input, when_empty));
     }
     if value.len() > 512 {
-        return Err(invalid(input, label, "at most 512 characters"));
+        return Err(invalid(input, "at most 512 characters"));
     }
     if !value.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(invalid(
             input,
-            label,
             "only letters, digits and punctuation, with no spaces or line breaks",
         ));
     }
     Ok(value)
 }
 
-const WILLO_KEY_INPUT: (&str, &str) = ("willoKey", "Willo API key");
-const ATS_SECRET_INPUT: (&str, &str) = ("atsSecret", "ATS secret");
-const WILLO_URL_INPUT: (&str, &str) = ("willoUrl", "Willo URL");
-const CLIENT_ID_INPUT: (&str, &str) = ("atsClientId", "Greenhouse client id");
-const ACTING_USER_INPUT: (&str, &str) = ("atsActingUser", "Acting user id");
+const WILLO_KEY_INPUT: Input<'static> = ("willoKey", "Willo API key");
+const ATS_SECRET_INPUT: Input<'static> = ("atsSecret", "ATS secret");
+const WILLO_URL_INPUT: Input<'static> = ("willoUrl", "Willo URL");
+const CLIENT_ID_INPUT: Input<'static> = ("atsClientId", "Greenhouse client id");
+const ACTING_USER_INPUT: Input<'static> = ("atsActingUser", "Acting user id");
+
+/// A refusal of the credentials points at the input that holds them; other errors at none.
+fn refused_at(error: AppError, (id, _): Input<'_>) -> AppError {
+    match error.code {
+        ErrorCode::AuthFailed => AppError {
+            field: Some(id.to_owned()),
+            ..error
+        },
+        _ => error,
+    }
+}
 
 /// The connections form's input (id and label) for a field of the configuration.
-fn form_input(field: &str) -> (&str, &str) {
+fn form_input(field: &str) -> Input<'_> {
     match field {
         "willo.base_url" => WILLO_URL_INPUT,
         "ats.base_url" => ("atsUrl", "ATS URL"),
@@ -148,10 +156,7 @@ impl Connections {
             "ats": ats,
         }))
         .map_err(|e| match e {
-            ConfigError::Invalid { field, message } => {
-                let (input, label) = form_input(&field);
-                invalid(input, label, message)
-            }
+            ConfigError::Invalid { field, message } => invalid(form_input(&field), message),
             other => other.into(),
         })
     }
@@ -163,8 +168,10 @@ impl Connections {
             WilloEnvironment::Staging => "staging".to_owned(),
             WilloEnvironment::Custom => text(self.willo_url.as_ref())
                 .ok_or_else(|| {
-                    let (input, label) = WILLO_URL_INPUT;
-                    invalid(input, label, "enter the address of the custom environment")
+                    invalid(
+                        WILLO_URL_INPUT,
+                        "enter the address of the custom environment",
+                    )
                 })?
                 .to_owned(),
         })
@@ -177,8 +184,7 @@ impl Connections {
                 "kind": "greenhouse",
                 "client_id": text(self.ats_client_id.as_ref())
                     .ok_or_else(|| {
-                        let (input, label) = CLIENT_ID_INPUT;
-                        invalid(input, label, "enter the client id from Greenhouse's API credentials")
+                        invalid(CLIENT_ID_INPUT, "enter the client id from Greenhouse's API credentials")
                     })?,
                 "client_secret_env": ATS_SECRET,
             }),
@@ -235,16 +241,10 @@ pub async fn test_willo(connections: &Connections, api_key: &str) -> Result<Will
         AuthScheme::Bare,
         RetryPolicy::NONE,
     )?;
-    let scheme = client.detect_auth_scheme().await.map_err(|e| {
-        let e = AppError::from(e);
-        match e.code {
-            ErrorCode::AuthFailed => AppError {
-                field: Some(WILLO_KEY_INPUT.0.to_owned()),
-                ..e
-            },
-            _ => e,
-        }
-    })?;
+    let scheme = client
+        .detect_auth_scheme()
+        .await
+        .map_err(|e| refused_at(e.into(), WILLO_KEY_INPUT))?;
     let interviews = client
         .interviews()
         .await?
@@ -275,18 +275,11 @@ pub async fn test_ats(connections: &Connections, secret: &str) -> Result<AtsChec
         .users()
         .await
         .map_err(|e| match (AppError::from(e), acting) {
-            (e, Some(id)) if e.code == ErrorCode::Validation => {
-                let (input, label) = ACTING_USER_INPUT;
-                AppError {
-                    detail: e.detail,
-                    ..invalid(input, label, format!("your ATS refused user id {id}"))
-                }
-            }
-            (e, _) if e.code == ErrorCode::AuthFailed => AppError {
-                field: Some(ATS_SECRET_INPUT.0.to_owned()),
-                ..e
+            (e, Some(id)) if e.code == ErrorCode::Validation => AppError {
+                detail: e.detail,
+                ..invalid(ACTING_USER_INPUT, format!("your ATS refused user id {id}"))
             },
-            (e, _) => e,
+            (e, _) => refused_at(e, ATS_SECRET_INPUT),
         })?;
     let acting_user = match acting {
         Some(id) => Some(
@@ -295,8 +288,10 @@ pub async fn test_ats(connections: &Connections, secret: &str) -> Result<AtsChec
                 .find(|u| u.id == id)
                 .map(|u| u.name.clone())
                 .ok_or_else(|| {
-                    let (input, label) = ACTING_USER_INPUT;
-                    invalid(input, label, format!("the ATS has no user with id {id}"))
+                    invalid(
+                        ACTING_USER_INPUT,
+                        format!("the ATS has no user with id {id}"),
+                    )
                 })?,
         ),
         None => None,
@@ -323,9 +318,9 @@ pub async fn save(
     secrets.set(ATS_SECRET, ats_secret.trim())?;
     std::fs::create_dir_all(data_dir)
         .and_then(|()| {
-            std::fs::write(
-                connections_file(data_dir),
-                serde_json::to_vec_pretty(connections).unwrap_or_default(),
+            crate::paths::write_whole(
+                &connections_file(data_dir),
+                &serde_json::to_vec_pretty(connections).unwrap_or_default(),
             )
         })
         .map_err(|e| {

@@ -48,7 +48,26 @@ pub fn remove_database(path: &std::path::Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Where CSV exports are written.
+/// Writes a whole file or nothing: into a sibling `.part` file, then renamed over `path`, so a
+/// reader (or the app after a crash or a full disk) never finds half of it. What a failed write
+/// left is removed.
+pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut part = path.as_os_str().to_owned();
+    part.push(".part");
+    let part = PathBuf::from(part);
+    let written = std::fs::File::create(&part).and_then(|mut file| {
+        std::io::Write::write_all(&mut file, bytes)?;
+        file.sync_all()
+    });
+    match written.and_then(|()| std::fs::rename(&part, path)) {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            let _ = std::fs::remove_file(&part);
+            Err(error)
+        }
+    }
+}
+
 /// Where exports go: the user's Downloads folder, where people look for what they saved, else
 /// the data folder's `exports`.
 pub fn exports_dir(data_dir: &std::path::Path) -> PathBuf {
@@ -65,6 +84,59 @@ fn exports_dir_in(data_dir: &std::path::Path, downloads: Option<PathBuf>) -> Pat
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_neither_a_half_file_nor_its_part() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("export.csv");
+        write_whole(&path, b"a,b\n").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"a,b\n");
+        // A folder where the file should go: the rename fails after the part was written.
+        let taken = dir.path().join("taken.csv");
+        std::fs::create_dir(&taken).unwrap();
+        assert!(write_whole(&taken, b"x").is_err());
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(left.len(), 2, "only export.csv and the folder: {left:?}");
+    }
+
+    /// A real full disk: a 64 KiB tmpfs, which needs root to mount (CI runs as root).
+    #[test]
+    fn a_full_disk_keeps_the_old_file_whole() {
+        if !running_as_root() {
+            eprintln!("skipped: mounting a small file system needs root");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(mounted.success(), "root could not mount a tmpfs");
+        let path = dir.path().join("connections.json");
+        let old = vec![b'o'; 16 * 1024];
+        write_whole(&path, &old).unwrap();
+        let error = write_whole(&path, &vec![b'n'; 100 * 1024]).unwrap_err();
+        let after = std::fs::read(&path);
+        let parts = std::fs::read_dir(dir.path()).unwrap().count();
+        std::process::Command::new("umount")
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert_eq!(error.raw_os_error(), Some(28), "ENOSPC: {error}");
+        assert_eq!(after.unwrap(), old, "the old file is untouched");
+        assert_eq!(parts, 1, "no part file left behind");
+    }
+
+    fn running_as_root() -> bool {
+        std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+    }
 
     #[test]
     fn exports_go_to_downloads_when_the_folder_exists() {

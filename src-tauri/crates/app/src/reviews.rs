@@ -1,6 +1,6 @@
 //! The inbox and the review: what a recruiter reads before approving or skipping.
 
-use desk_engine::{ReviewInput, MAX_COMMENT};
+use desk_engine::ReviewInput;
 use desk_store::ResponseRecord;
 
 use crate::app::count;
@@ -127,7 +127,7 @@ impl App {
     /// The draft kept for an invitation; one that cannot be read any more is dropped, since a
     /// draft is a convenience and must never keep the review from opening.
     async fn draft(&self, invitation_id: i64) -> Result<Option<ReviewInput>, AppError> {
-        let Some((body, _)) = self.store.review_draft(invitation_id).await? else {
+        let Some(body) = self.store.review_draft(invitation_id).await? else {
             return Ok(None);
         };
         match serde_json::from_str(&body) {
@@ -146,21 +146,12 @@ impl App {
         invitation_id: u32,
         draft: &ReviewInput,
     ) -> Result<(), AppError> {
-        if draft
-            .comment
-            .as_ref()
-            .is_some_and(|c| c.chars().count() > MAX_COMMENT)
-        {
-            return Err(AppError::new(
-                ErrorCode::Validation,
-                format!("The comment is longer than {MAX_COMMENT} characters: shorten it."),
-            ));
-        }
+        draft.checked_comment()?;
         let body = serde_json::to_string(draft)
             .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))?;
         if self
             .store
-            .save_review_draft(invitation_id.into(), &body, crate::app::now_ms())
+            .save_review_draft(invitation_id.into(), &body)
             .await?
         {
             Ok(())

@@ -29,6 +29,20 @@ async fn open() -> (App, tempfile::TempDir) {
     (app, dir)
 }
 
+/// An automation for a job that sends `interview_key` from the job's second stage, with review.
+fn automation(job: &desk_app::ipc::AutomationView, interview_key: &str) -> AutomationRequest {
+    AutomationRequest {
+        job_id: job.job_id.into(),
+        choice: InterviewChoice::Interview {
+            interview_key: interview_key.to_owned(),
+        },
+        trigger_stage_ids: vec![job.stages[1].id.into()],
+        review_required: true,
+        move_to_stage_id: None,
+        move_min_score: None,
+    }
+}
+
 #[tokio::test]
 async fn a_review_draft_is_kept_until_the_review_is_decided() {
     let (app, dir) = open().await;
@@ -61,7 +75,7 @@ async fn a_review_draft_is_kept_until_the_review_is_decided() {
     );
 
     let too_long = ReviewInput {
-        comment: Some("x".repeat(desk_engine::MAX_COMMENT + 1)),
+        comment: Some("x".repeat(10_001)),
         ..ReviewInput::default()
     };
     assert_eq!(
@@ -153,18 +167,9 @@ async fn the_interview_offered_first_is_the_jobs_own_or_none() {
     // An automation's interview wins over the last one sent.
     let automated = interviews[0].key.clone();
     let job = jobs.iter().find(|j| j.job_id == zoe_job).unwrap();
-    app.set_automation(&AutomationRequest {
-        job_id: zoe_job.into(),
-        choice: InterviewChoice::Interview {
-            interview_key: automated.clone(),
-        },
-        trigger_stage_ids: vec![job.stages[1].id.into()],
-        review_required: true,
-        move_to_stage_id: None,
-        move_min_score: None,
-    })
-    .await
-    .unwrap();
+    app.set_automation(&automation(job, &automated))
+        .await
+        .unwrap();
     assert_eq!(
         app.suggested_interview(&others).await.unwrap(),
         Some(automated.clone())
@@ -298,18 +303,9 @@ async fn the_timeline_names_the_interview_and_pausing_names_the_job() {
     );
 
     let job = &app.automations().await.unwrap()[0];
-    app.set_automation(&AutomationRequest {
-        job_id: job.job_id.into(),
-        choice: InterviewChoice::Interview {
-            interview_key: interview.key.clone(),
-        },
-        trigger_stage_ids: vec![job.stages[1].id.into()],
-        review_required: true,
-        move_to_stage_id: None,
-        move_min_score: None,
-    })
-    .await
-    .unwrap();
+    app.set_automation(&automation(job, &interview.key))
+        .await
+        .unwrap();
     app.pause_automation(job.job_id, true).await.unwrap();
     let activity = app
         .activity(&desk_app::ipc::ActivityQuery::default())

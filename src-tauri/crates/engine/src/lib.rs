@@ -44,7 +44,7 @@ pub use health::Service;
 pub use invites::{InviteOutcome, Queued};
 pub use reconcile::Reconciled;
 pub use registration::{RegisteredWebhook, WEBHOOK_EVENTS};
-pub use review::{ReviewInput, MAX_COMMENT};
+pub use review::ReviewInput;
 pub use schedule::{Background, Schedule};
 pub use triggers::TriggerReport;
 pub use worker::OutboxReport;

@@ -9,7 +9,7 @@ use desk_store::Review;
 use crate::{Engine, EngineError};
 
 /// The longest comment that is accepted (a note, not an essay).
-pub const MAX_COMMENT: usize = 10_000;
+const MAX_COMMENT: usize = 10_000;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", default)]
@@ -24,6 +24,27 @@ pub struct ReviewInput {
     pub comment: Option<String>,
     /// Question keys whose transcripts must not reach the ATS.
     pub redactions: Vec<String>,
+}
+
+impl ReviewInput {
+    /// The comment as it would be kept: trimmed, `None` when empty; refused when it is longer
+    /// than a note should hold. Approving and keeping a draft apply the same rule.
+    pub fn checked_comment(&self) -> Result<Option<String>, EngineError> {
+        let comment = self
+            .comment
+            .as_ref()
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty());
+        if comment
+            .as_ref()
+            .is_some_and(|c| c.chars().count() > MAX_COMMENT)
+        {
+            return Err(invalid(format!(
+                "comment: at most {MAX_COMMENT} characters"
+            )));
+        }
+        Ok(comment)
+    }
 }
 
 fn invalid(message: impl Into<String>) -> EngineError {
@@ -87,18 +108,7 @@ impl Engine {
                 "redactions: the interview has no question `{unknown}`"
             )));
         }
-        let comment = input
-            .comment
-            .map(|c| c.trim().to_owned())
-            .filter(|c| !c.is_empty());
-        if comment
-            .as_ref()
-            .is_some_and(|c| c.chars().count() > MAX_COMMENT)
-        {
-            return Err(invalid(format!(
-                "comment: at most {MAX_COMMENT} characters"
-            )));
-        }
+        let comment = input.checked_comment()?;
         let now = self.now();
         let review = Review {
             invitation_id,

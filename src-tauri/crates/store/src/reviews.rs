@@ -38,20 +38,15 @@ pub struct InboxEntry {
 }
 
 impl Store {
-    /// Records a review, replacing an earlier one for the same invitation and any draft. Returns its version:
-    /// it goes up when the new review differs from the stored one (a re-approval that changes
-    /// nothing is the same review).
+    /// Records a review, replacing an earlier one for the same invitation and any draft. Returns
+    /// its version: it goes up when the new review differs from the stored one (a re-approval
+    /// that changes nothing is the same review).
     pub async fn save_review(&self, review: &Review) -> Result<i64, StoreError> {
         let ratings = serde_json::to_string(&review.question_ratings)?;
         let redactions = serde_json::to_string(&review.redactions)?;
         // The decision replaces the draft it was made from, in one transaction.
         let mut tx = self.writer.begin().await?;
-        sqlx::query!(
-            "DELETE FROM review_drafts WHERE invitation_id = ?",
-            review.invitation_id
-        )
-        .execute(&mut *tx)
-        .await?;
+        delete_draft(&mut *tx, review.invitation_id).await?;
         let version = sqlx::query_scalar!(
             r#"INSERT INTO reviews (invitation_id, decision, rating, question_ratings, comment, redactions, reviewed_at)
                VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -107,14 +102,12 @@ impl Store {
         &self,
         invitation_id: i64,
         body: &str,
-        saved_at: i64,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query!(
-            r#"INSERT INTO review_drafts (invitation_id, body, saved_at)
-               SELECT id, ?, ? FROM invitations WHERE id = ?
-               ON CONFLICT (invitation_id) DO UPDATE SET body = excluded.body, saved_at = excluded.saved_at"#,
+            r#"INSERT INTO review_drafts (invitation_id, body)
+               SELECT id, ? FROM invitations WHERE id = ?
+               ON CONFLICT (invitation_id) DO UPDATE SET body = excluded.body"#,
             body,
-            saved_at,
             invitation_id
         )
         .execute(&self.writer)
@@ -122,28 +115,18 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// The unfinished review work for an invitation and when it was saved.
-    pub async fn review_draft(
-        &self,
-        invitation_id: i64,
-    ) -> Result<Option<(String, i64)>, StoreError> {
-        Ok(sqlx::query!(
-            "SELECT body, saved_at FROM review_drafts WHERE invitation_id = ?",
+    /// The unfinished review work for an invitation.
+    pub async fn review_draft(&self, invitation_id: i64) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar!(
+            "SELECT body FROM review_drafts WHERE invitation_id = ?",
             invitation_id
         )
         .fetch_optional(&self.reader)
-        .await?
-        .map(|r| (r.body, r.saved_at)))
+        .await?)
     }
 
     pub async fn discard_review_draft(&self, invitation_id: i64) -> Result<(), StoreError> {
-        sqlx::query!(
-            "DELETE FROM review_drafts WHERE invitation_id = ?",
-            invitation_id
-        )
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        delete_draft(&self.writer, invitation_id).await
     }
 
     /// Completed interviews nobody has reviewed yet, newest first.
@@ -167,4 +150,18 @@ impl Store {
         .fetch_all(&self.reader)
         .await?)
     }
+}
+
+/// Deletes an invitation's draft, alone or inside a transaction.
+async fn delete_draft<'e>(
+    executor: impl sqlx::SqliteExecutor<'e>,
+    invitation_id: i64,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        "DELETE FROM review_drafts WHERE invitation_id = ?",
+        invitation_id
+    )
+    .execute(executor)
+    .await?;
+    Ok(())
 }
