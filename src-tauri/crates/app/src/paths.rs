@@ -50,10 +50,13 @@ pub fn remove_database(path: &std::path::Path) -> std::io::Result<()> {
 
 /// Writes a whole file or nothing: into a sibling `.part` file, then renamed over `path`, so a
 /// reader (or the app after a crash or a full disk) never finds half of it. What a failed write
-/// left is removed.
+/// left is removed. Each write has a part of its own (process and sequence in its name), so two
+/// writers of one file, in one process or two, never rename each other's half-written part.
 pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut part = path.as_os_str().to_owned();
-    part.push(".part");
+    part.push(format!(".{}-{write}.part", std::process::id()));
     let part = PathBuf::from(part);
     let written = std::fs::File::create(&part).and_then(|mut file| {
         std::io::Write::write_all(&mut file, bytes)?;
@@ -100,6 +103,36 @@ mod tests {
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert_eq!(left.len(), 2, "only export.csv and the folder: {left:?}");
+    }
+
+    #[test]
+    fn concurrent_writers_of_one_file_each_leave_it_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("connections.json");
+        let size = 256 * 1024;
+        std::thread::scope(|scope| {
+            for writer in 0..4u8 {
+                let path = &path;
+                scope.spawn(move || {
+                    for _ in 0..50 {
+                        write_whole(path, &vec![b'a' + writer; size]).unwrap();
+                    }
+                });
+            }
+            scope.spawn(|| {
+                for _ in 0..500 {
+                    if let Ok(read) = std::fs::read(&path) {
+                        assert_eq!(read.len(), size, "a whole file, never a part of one");
+                        assert!(
+                            read.iter().all(|b| *b == read[0]),
+                            "one writer's file, not a mix"
+                        );
+                    }
+                }
+            });
+        });
+        let left = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(left, 1, "no part file left behind");
     }
 
     /// A real full disk: a 64 KiB tmpfs, which needs root to mount (CI runs as root).
