@@ -5,22 +5,19 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
-use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};
-use desk_ats::AtsConnector;
 use desk_domain::Sensitive;
-use desk_engine::receiver;
-use desk_engine::{
-    Background, ChannelSink, Engine, EngineConfig, EngineEvent, Schedule, SystemClock,
-};
-use desk_sandbox::{Sandbox, SandboxConfig};
+use desk_engine::{Background, Engine, EngineEvent, Schedule};
+use desk_sandbox::{Sandbox, SandboxConfig, SandboxInfo};
 use desk_store::Store;
-use desk_willo::{AuthScheme, Budget, Pacer, RetryPolicy, ThrottleSigns, WilloClient, WilloConfig};
+use serde_json::json;
 use tokio::sync::{mpsc, Mutex};
 
+use crate::assembly::{self, Accounts, Assembled, Host};
+use crate::config::ServeConfig;
 use crate::engine_lock::{self, Claim};
 use crate::follower::{Follower, Role};
 use crate::ipc::{AppInfo, JobOverview, Mode, Overview, StageOverview, SyncReport};
-use crate::live::Connections;
+use crate::live::{Connections, ATS_SECRET, WILLO_KEY};
 use crate::secrets::SecretStore;
 use crate::{notify, paths, AppError, ErrorCode, Notice};
 
@@ -30,9 +27,6 @@ const SANDBOX_GREENHOUSE: &str = "sandbox://greenhouse";
 const SANDBOX_WILLO: &str = "sandbox://willo";
 /// The sandbox's demo phone numbers are British when they lack a country code.
 const SANDBOX_REGION: &str = "GB";
-
-/// What the desktop app calls itself in the engine's lock.
-pub(crate) const DESKTOP: &str = "the Willo Desk app";
 
 pub struct App {
     pub(crate) store: Store,
@@ -54,6 +48,8 @@ pub struct App {
     /// The real accounts and the keychain holding their secrets, in live mode.
     pub(crate) connections: Option<Connections>,
     pub(crate) secrets: Option<Arc<dyn SecretStore>>,
+    /// The setup the engine was assembled from, as a `serve` configuration.
+    pub(crate) config: ServeConfig,
     /// The webhook receiver's address and token (the doctor checks both).
     receiver: (SocketAddr, Sensitive<String>),
     /// Cancels the bulk send in progress, if one is.
@@ -70,18 +66,6 @@ pub(crate) fn count(n: impl TryInto<u32>) -> u32 {
     n.try_into().unwrap_or(u32::MAX)
 }
 
-/// What differs between sandbox and live mode; the rest is assembled the same way.
-struct Parts {
-    store: Store,
-    willo: WilloClient,
-    willo_connection: i64,
-    ats: Arc<dyn AtsConnector>,
-    ats_connection: i64,
-    ats_label: String,
-    default_region: Option<String>,
-    score_field: Option<String>,
-}
-
 impl App {
     /// Starts sandbox mode: the simulators on loopback, the sandbox database in `data_dir`, the
     /// webhook receiver on loopback (registered with the simulated Willo), and the engine's
@@ -92,61 +76,45 @@ impl App {
         schedule: Schedule,
     ) -> Result<Self, AppError> {
         let sandbox = Sandbox::start(sandbox).await?;
-        let store = Store::open(&paths::sandbox_database(data_dir)).await?;
-        let ats_connection = store
-            .upsert_connection(
-                "greenhouse",
-                "Greenhouse (sandbox)",
-                SANDBOX_GREENHOUSE,
-                now_ms(),
-            )
-            .await?;
-        let http = crate::http::client()?;
-        let greenhouse = Greenhouse::new(
-            http.clone(),
-            GreenhouseConfig {
-                base_url: sandbox.info.greenhouse_base_url.clone(),
-                token_url: sandbox.info.greenhouse_token_url.clone(),
-                client_id: sandbox.info.greenhouse_client_id.clone(),
-                client_secret: Sensitive::new(sandbox.info.greenhouse_client_secret.clone()),
-                acting_user: None,
-                per_second: 20,
+        let info = &sandbox.info;
+        let config = ServeConfig::from_value(json!({
+            "willo": {
+                "base_url": info.willo_base_url,
+                "auth_scheme": "bare",
+                "api_key_env": WILLO_KEY,
             },
-        );
-        let willo_connection = store
-            .upsert_connection("willo", "Willo (sandbox)", SANDBOX_WILLO, now_ms())
-            .await?;
-        let willo = WilloClient::new(
-            http,
-            WilloConfig {
-                base_url: sandbox.info.willo_base_url.clone(),
-                api_key: Sensitive::new(sandbox.info.willo_api_key.clone()),
-                auth_scheme: AuthScheme::Bare,
-                retry: RetryPolicy::default(),
-                throttle: ThrottleSigns::default(),
+            "ats": {
+                "kind": "greenhouse",
+                "base_url": info.greenhouse_base_url,
+                "token_url": info.greenhouse_token_url,
+                "client_id": info.greenhouse_client_id,
+                "client_secret_env": ATS_SECRET,
+                "per_second": 20,
             },
-            // The simulated Willo holds the published budget; this is the share a real one gets.
-            Pacer::new(Budget::PUBLISHED.share(crate::config::DEFAULT_SHARE)),
-        )?;
-        let parts = Parts {
-            store,
-            willo,
-            willo_connection,
-            ats: Arc::new(greenhouse),
-            ats_connection,
-            ats_label: "Greenhouse (sandbox)".into(),
-            default_region: Some(SANDBOX_REGION.into()),
-            score_field: None,
+            "engine": { "default_region": SANDBOX_REGION },
+        }))?;
+        let accounts = Accounts {
+            willo: ("Willo (sandbox)".into(), SANDBOX_WILLO.into()),
+            ats: ("Greenhouse (sandbox)".into(), SANDBOX_GREENHOUSE.into()),
         };
-        Self::assemble(
-            data_dir,
-            parts,
+        let database = paths::sandbox_database(data_dir);
+        let assembled = assembly::assemble(
+            Host::Desktop(Mode::Sandbox),
+            &config,
+            accounts,
+            &database,
+            &|name: &str| sandbox_secret(info, name),
             schedule,
+        )
+        .await?;
+        Self::start(
+            data_dir,
+            database,
+            (config, assembled),
             Mode::Sandbox,
             Some(sandbox),
             None,
         )
-        .await
     }
 
     /// Starts live mode on the recruiter's real accounts. Secrets come from `secrets` (the
@@ -160,160 +128,85 @@ impl App {
     ) -> Result<Self, AppError> {
         let config = connections.to_config()?;
         let found = crate::secrets::resolve(&config.secret_names(), &|_| None, secrets.as_ref())?;
-        let secrets_fn = |name: &str| found.get(name).cloned();
-        let secrets_fn: &(dyn Fn(&str) -> Option<String> + Sync) = &secrets_fn;
-        let http = crate::http::client()?;
-        let key = crate::config::secret(secrets_fn, &config.willo.api_key_env)?;
-        let (ats, ats_kind, ats_url) =
-            crate::serve::connector(&config.ats, http.clone(), secrets_fn)?;
-        let store = Store::open(&paths::live_database(data_dir)).await?;
-        let willo_url = config.willo_url();
-        let willo = config.willo.client(
-            http,
-            willo_url.clone(),
-            key,
-            AuthScheme::Bare,
-            RetryPolicy::default(),
-        )?;
-        let scheme = willo.detect_auth_scheme().await?;
-        tracing::info!(?scheme, "Willo accepted the API key");
-        let label = if ats_kind == "lever" {
-            "Lever"
-        } else {
-            "Greenhouse"
-        };
-        let parts = Parts {
-            willo_connection: store
-                .upsert_connection("willo", "Willo", &willo_url, now_ms())
-                .await?,
-            ats_connection: store
-                .upsert_connection(ats_kind, label, &ats_url, now_ms())
-                .await?,
-            store,
-            willo,
-            ats,
-            ats_label: label.into(),
-            default_region: None,
-            score_field: config.engine.score_field.clone(),
-        };
-        let mut app = Self::assemble(
-            data_dir,
-            parts,
+        let database = paths::live_database(data_dir);
+        let assembled = assembly::assemble(
+            Host::Desktop(Mode::Live),
+            &config,
+            Accounts::of(&config),
+            &database,
+            &|name: &str| found.get(name).cloned(),
             schedule,
+        )
+        .await?;
+        let mut app = Self::start(
+            data_dir,
+            database,
+            (config, assembled),
             Mode::Live,
             None,
             Some(connections),
-        )
-        .await?;
+        )?;
         app.secrets = Some(secrets);
         Ok(app)
     }
 
-    async fn assemble(
+    /// Runs the assembled engine here when this process holds its lock, else follows the
+    /// process that does (see `follower`): the app works either way.
+    fn start(
         data_dir: &Path,
-        parts: Parts,
-        schedule: Schedule,
+        database: PathBuf,
+        (config, assembled): (ServeConfig, Assembled),
         mode: Mode,
         sandbox: Option<Sandbox>,
         connections: Option<Connections>,
     ) -> Result<Self, AppError> {
-        let Parts {
+        let Assembled {
             store,
-            willo,
-            willo_connection,
-            ats,
+            engine,
             ats_connection,
             ats_label,
-            default_region,
-            score_field,
-        } = parts;
-        let database = match mode {
-            Mode::Sandbox => paths::sandbox_database(data_dir),
-            Mode::Live => paths::live_database(data_dir),
-        };
-        // Only the lock's holder runs the engine; the app works either way (see `follower`).
-        let claim = engine_lock::claim(&database, DESKTOP)?;
-        let (events_tx, events) = mpsc::unbounded_channel();
-        let settings = crate::settings::stored(&store).await?;
-        let schedule = crate::settings::apply(&settings, schedule);
-        let config = EngineConfig {
-            default_region: settings.default_region.or(default_region),
-            score_field,
-            ..EngineConfig::default()
-        };
-        let engine = Arc::new(
-            Engine::new(
-                store.clone(),
-                Arc::new(willo),
-                willo_connection,
-                Arc::new(SystemClock),
-                Arc::new(ChannelSink(events_tx.clone())),
-                config,
+            events: (events_tx, events),
+            schedule,
+            receiver,
+            webhooks,
+            claim,
+        } = assembled;
+        let receiver = receiver.ok_or_else(|| {
+            AppError::new(
+                ErrorCode::Internal,
+                "the desktop's webhook receiver did not start",
             )
-            .with_ats(ats, ats_connection),
-        );
-        let token = receiver::new_token();
-        let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
-        let listen = settings
-            .receiver_listen
-            .as_deref()
-            .and_then(|l| l.parse::<SocketAddr>().ok())
-            .unwrap_or(any_port);
-        let receiver_addr = match engine
-            .serve_receiver(listen, Sensitive::new(token.expose().clone()), None)
-            .await
-        {
-            Ok(addr) => addr,
-            Err(error) if listen != any_port => {
-                tracing::warn!(%error, "the configured receiver address is taken; using a free port");
-                engine
-                    .serve_receiver(any_port, Sensitive::new(token.expose().clone()), None)
-                    .await?
-            }
-            Err(error) => return Err(error.into()),
-        };
-        crate::settings::remember_receiver(&store, &format!("http://{receiver_addr}")).await?;
-        let webhooks = registration_url(mode, receiver_addr, settings.receiver_public_url.clone())
-            .map(|url| (url, token.clone()));
+        })?;
         let role = match claim {
-            Claim::Held(lock) => {
-                // Each start has a new token: registering repairs Willo's webhooks to it.
-                if let Some((url, token)) = &webhooks {
-                    match engine.register_webhooks(url, token.expose(), None).await {
-                        Ok(_) => {}
-                        // The simulated Willo is on this machine: failing to reach it is a fault.
-                        Err(error) if mode == Mode::Sandbox => return Err(error.into()),
-                        Err(error) => {
-                            tracing::warn!(%error, "the webhooks could not be registered with Willo")
-                        }
-                    }
-                }
-                Role::Runs { _lock: lock }
-            }
+            Claim::Held(lock) => Role::Runs { _lock: lock },
             Claim::Taken(holder) => {
-                // Willo's webhooks stay where the engine's holder registered them.
                 tracing::info!(holder = ?holder, "another process runs the engine; this app records what the recruiter does for it");
-                engine.set_acting(false);
                 Role::Elsewhere(holder)
             }
         };
         let runs_here = matches!(role, Role::Runs { .. });
-        let app = Self::new(
-            data_dir,
+        let background = runs_here.then(|| engine.spawn(schedule));
+        let app = Self {
             store,
+            data_dir: data_dir.to_owned(),
             ats_connection,
             engine,
-            events,
+            events: Mutex::new(Some(events)),
+            background: Arc::new(Mutex::new(background)),
+            role: Arc::new(std::sync::Mutex::new(role)),
+            follower: std::sync::Mutex::new(None),
+            closed: Arc::default(),
             mode,
             ats_label,
             sandbox,
             connections,
-            (receiver_addr, token),
-            role,
-        );
-        if runs_here {
-            *app.background.lock().await = Some(app.engine.spawn(schedule));
-        } else {
+            secrets: None,
+            config,
+            receiver,
+            bulk_cancel: std::sync::Mutex::new(None),
+            startup_problem: std::sync::Mutex::new(None),
+        };
+        if !runs_here {
             let follower = Follower {
                 engine: Arc::clone(&app.engine),
                 store: app.store.clone(),
@@ -332,38 +225,16 @@ impl App {
         Ok(app)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        data_dir: &Path,
-        store: Store,
-        ats_connection: i64,
-        engine: Arc<Engine>,
-        events: mpsc::UnboundedReceiver<EngineEvent>,
-        mode: Mode,
-        ats_label: String,
-        sandbox: Option<Sandbox>,
-        connections: Option<Connections>,
-        receiver: (SocketAddr, Sensitive<String>),
-        role: Role,
-    ) -> Self {
-        Self {
-            store,
-            data_dir: data_dir.to_owned(),
-            ats_connection,
-            engine,
-            events: Mutex::new(Some(events)),
-            background: Arc::new(Mutex::new(None)),
-            role: Arc::new(std::sync::Mutex::new(role)),
-            follower: std::sync::Mutex::new(None),
-            closed: Arc::default(),
-            mode,
-            ats_label,
-            sandbox,
-            connections,
-            secrets: None,
-            receiver,
-            bulk_cancel: std::sync::Mutex::new(None),
-            startup_problem: std::sync::Mutex::new(None),
+    /// A secret the app's configuration names: the simulators' own in the sandbox, else the
+    /// keychain's.
+    pub(crate) fn secret(&self, name: &str) -> Result<Option<String>, AppError> {
+        match (&self.sandbox, &self.secrets) {
+            (Some(sandbox), _) => Ok(sandbox_secret(&sandbox.info, name)),
+            (None, Some(keychain)) => Ok(keychain.get(name)?),
+            (None, None) => Err(AppError::new(
+                ErrorCode::Internal,
+                "live mode without a keychain",
+            )),
         }
     }
 
@@ -471,12 +342,14 @@ impl App {
         self.refused_elsewhere("registering Willo's webhooks")?;
         let (addr, token) = self.receiver();
         let public = self.settings().await?.receiver_public_url;
-        let url = registration_url(self.mode, addr, public).ok_or_else(|| {
-            AppError::new(
-                crate::ErrorCode::Validation,
-                "public URL: set where Willo can reach the receiver first",
-            )
-        })?;
+        let url = assembly::registration_url(Host::Desktop(self.mode), addr, public).ok_or_else(
+            || {
+                AppError::new(
+                    crate::ErrorCode::Validation,
+                    "public URL: set where Willo can reach the receiver first",
+                )
+            },
+        )?;
         let registered = self
             .engine
             .register_webhooks(&url, token.expose(), None)
@@ -612,11 +485,11 @@ fn runs_elsewhere(holder: &str, what: &str) -> AppError {
     )
 }
 
-/// Where Willo is told to deliver webhooks: the receiver's loopback address in the sandbox (the
-/// simulated Willo runs on this machine), the public URL in live mode, if one is set.
-fn registration_url(mode: Mode, receiver: SocketAddr, public: Option<String>) -> Option<String> {
-    match mode {
-        Mode::Sandbox => Some(format!("http://{receiver}")),
-        Mode::Live => public,
+/// The simulators' secrets, under the names the desktop's configuration gives its secrets.
+fn sandbox_secret(info: &SandboxInfo, name: &str) -> Option<String> {
+    match name {
+        WILLO_KEY => Some(info.willo_api_key.clone()),
+        ATS_SECRET => Some(info.greenhouse_client_secret.clone()),
+        _ => None,
     }
 }

@@ -3,84 +3,56 @@
 
 use std::collections::HashMap;
 
-use serde_json::json;
-
-use crate::config::ServeConfig;
+use crate::config::{AutomationSection, ReceiverSection, ServeConfig};
 use crate::ipc::{Finding, Severity};
-use crate::{doctor, App, AppError, ErrorCode};
-
-use crate::live::{ATS_SECRET, WILLO_KEY};
+use crate::{doctor, App, AppError};
 
 /// The name the receiver's token goes by for the doctor.
 const TOKEN: &str = "webhook-token";
 
 impl App {
-    /// The setup the app runs, written as a `serve` configuration, so one set of checks serves
-    /// both; and the secrets it names.
-    async fn as_config(&self) -> Result<(ServeConfig, HashMap<&'static str, String>), AppError> {
+    /// The setup the app runs, as the `serve` configuration it was assembled from, with its
+    /// receiver and the automations set in the app, so one set of checks serves both; and the
+    /// secrets it names.
+    async fn as_config(&self) -> Result<(ServeConfig, HashMap<String, String>), AppError> {
         let (addr, token) = self.receiver();
-        let mut secrets = HashMap::from([(TOKEN, token.expose().clone())]);
-        let mut value = match (self.sandbox(), &self.connections) {
-            (Some(sandbox), _) => {
-                let info = &sandbox.info;
-                secrets.insert(WILLO_KEY, info.willo_api_key.clone());
-                secrets.insert(ATS_SECRET, info.greenhouse_client_secret.clone());
-                json!({
-                    "willo": { "base_url": info.willo_base_url, "api_key_env": WILLO_KEY },
-                    "ats": {
-                        "kind": "greenhouse",
-                        "base_url": info.greenhouse_base_url,
-                        "token_url": info.greenhouse_token_url,
-                        "client_id": info.greenhouse_client_id,
-                        "client_secret_env": ATS_SECRET,
-                    },
-                    // The simulated Willo reaches the loopback receiver.
-                    "receiver": { "listen": addr.to_string(), "public_url": format!("http://{addr}"), "token_env": TOKEN },
-                })
+        let mut config = self.config.clone();
+        config.receiver = Some(ReceiverSection {
+            listen: addr,
+            // The simulated Willo reaches the loopback receiver.
+            public_url: self.sandbox().map(|_| format!("http://{addr}")),
+            token_env: TOKEN.into(),
+            ats_secret_env: None,
+        });
+        let mut secrets = HashMap::from([(TOKEN.to_owned(), token.expose().clone())]);
+        for name in config.secret_names() {
+            if let Some(value) = self.secret(name)? {
+                secrets.insert(name.to_owned(), value);
             }
-            (None, Some(connections)) => {
-                let keychain = self.secrets.as_ref().ok_or_else(|| {
-                    AppError::new(ErrorCode::Internal, "live mode without a keychain")
-                })?;
-                for name in [WILLO_KEY, ATS_SECRET] {
-                    if let Some(value) = keychain.get(name)? {
-                        secrets.insert(name, value);
-                    }
-                }
-                json!({
-                    "willo": { "base_url": connections.willo_base()?, "api_key_env": WILLO_KEY },
-                    "ats": connections.ats_section()?,
-                    "receiver": { "listen": addr.to_string(), "token_env": TOKEN },
-                })
-            }
-            (None, None) => {
-                return Err(AppError::new(
-                    ErrorCode::Internal,
-                    "the app has no connections",
-                ))
-            }
-        };
+        }
         let jobs = self.store.job_summaries(self.ats_connection).await?;
-        let mut automations = Vec::new();
+        config.automations.clear();
         for a in self.store.automations().await? {
             let Some(job) = jobs.iter().find(|j| j.id == a.job_id) else {
                 continue;
             };
-            let mut stages = Vec::new();
+            let mut trigger_stages = Vec::new();
             for id in &a.trigger_stage_ids {
-                stages.push(self.store.stage_remote_id(*id).await?);
+                trigger_stages.push(self.store.stage_remote_id(*id).await?);
             }
-            automations.push(json!({
-                "job": job.remote_id,
-                "interview": a.interview_key,
-                "trigger_stages": stages,
-                "review_required": a.review_required,
-            }));
+            config.automations.push(AutomationSection {
+                job: job.remote_id.clone(),
+                interview: a.interview_key,
+                trigger_stages,
+                review_required: a.review_required,
+                move_to_stage: None,
+                move_min_score: None,
+            });
         }
-        let settings = self.settings().await?;
-        value["engine"] = json!({ "default_region": settings.default_region.or_else(|| self.sandbox().map(|_| "GB".to_owned())) });
-        value["automations"] = json!(automations);
-        Ok((ServeConfig::from_value(value)?, secrets))
+        if let Some(region) = self.settings().await?.default_region {
+            config.engine.default_region = Some(region);
+        }
+        Ok((config, secrets))
     }
 
     /// Runs the doctor's checks on the app's setup.

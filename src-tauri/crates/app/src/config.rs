@@ -8,7 +8,7 @@ use desk_domain::{Sensitive, WilloKey};
 use desk_willo::{
     AuthScheme, Budget, Pacer, RetryPolicy, ThrottleSigns, WilloClient, WilloConfig, WilloError,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -191,7 +191,7 @@ impl Default for EngineSection {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AutomationSection {
     /// The ATS's id of the job.
@@ -328,6 +328,17 @@ impl ServeConfig {
             "production" => desk_willo::PRODUCTION_URL.to_owned(),
             "staging" => desk_willo::STAGING_URL.to_owned(),
             other => other.to_owned(),
+        }
+    }
+
+    /// The intervals the file sets.
+    pub fn schedule(&self) -> desk_engine::Schedule {
+        desk_engine::Schedule {
+            reconcile_every: std::time::Duration::from_secs(
+                self.engine.reconcile_every_minutes * 60,
+            ),
+            ats_poll_every: std::time::Duration::from_secs(self.engine.ats_poll_every_seconds),
+            ..desk_engine::Schedule::default()
         }
     }
 

@@ -11,8 +11,8 @@ use desk_domain::PhoneE164;
 use desk_willo::{AuthScheme, RetryPolicy, Usage, WilloError};
 use serde::Serialize;
 
+use crate::assembly::connector;
 use crate::config::{secret, ServeConfig};
-use crate::serve::connector;
 use crate::AppError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -213,7 +213,7 @@ pub async fn check(
             ));
             None
         }
-        Ok((ats, _, _)) => Some(ats),
+        Ok(ats) => Some(ats),
     };
     if let Some(ats) = &ats {
         match ats.users().await {

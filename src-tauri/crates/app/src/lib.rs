@@ -3,6 +3,7 @@
 
 mod activity;
 mod app;
+mod assembly;
 mod automations;
 mod candidates;
 mod checkup;

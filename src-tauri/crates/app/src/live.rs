@@ -268,7 +268,7 @@ pub async fn test_ats(connections: &Connections, secret: &str) -> Result<AtsChec
     .to_owned();
     let config = connections.to_config()?;
     let lookup = move |name: &str| (name == ATS_SECRET).then(|| secret.clone());
-    let (ats, _, _) = crate::serve::connector(&config.ats, crate::http::client()?, &lookup)?;
+    let ats = crate::assembly::connector(&config.ats, crate::http::client()?, &lookup)?;
     let acting = text(connections.ats_acting_user.as_ref());
     // Greenhouse names the acting user when the token is issued, so an unknown one is refused there.
     let users = ats

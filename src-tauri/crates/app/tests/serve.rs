@@ -196,3 +196,59 @@ async fn serve_refuses_to_start_on_a_missing_secret_a_short_token_or_an_unknown_
         "the key is never in a message"
     );
 }
+
+/// The one rule for automations set both in a `serve` file and in the app: the newer change wins.
+#[tokio::test]
+async fn a_file_automation_is_applied_when_the_file_changes_and_otherwise_the_apps_change_stands() {
+    let sb = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
+    let interview = sb.willo.with_data(|d| d.interviews[0].key.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let env = secrets(&sb);
+    let env = |k: &str| env.get(k).cloned();
+    let text = config_text(&sb, &interview, "");
+    let automation = |server: &Server| {
+        let store = server.engine().store().clone();
+        async move {
+            let all = store.automations().await.unwrap();
+            assert_eq!(all.len(), 1, "the file's one automation");
+            all.into_iter().next().unwrap()
+        }
+    };
+
+    let server = Server::start(&load(&dir, &text), dir.path(), &env)
+        .await
+        .unwrap();
+    let first = automation(&server).await;
+    assert!(
+        !first.paused && !first.review_required,
+        "applied from the file"
+    );
+    // A recruiter pauses it in the app.
+    server
+        .engine()
+        .store()
+        .set_automation_paused(first.job_id, true, 1)
+        .await
+        .unwrap();
+    server.shutdown().await;
+
+    let server = Server::start(&load(&dir, &text), dir.path(), &env)
+        .await
+        .unwrap();
+    assert!(
+        automation(&server).await.paused,
+        "the file did not change: the pause made in the app stands"
+    );
+    server.shutdown().await;
+
+    let changed = text.replace("review_required = false", "review_required = true");
+    let server = Server::start(&load(&dir, &changed), dir.path(), &env)
+        .await
+        .unwrap();
+    let applied = automation(&server).await;
+    assert!(
+        applied.review_required && !applied.paused,
+        "the file changed since: its entry is applied again"
+    );
+    server.shutdown().await;
+}

@@ -1,0 +1,505 @@
+//! How an engine is put together from a configuration: one way for the desktop (its sandbox and
+//! real accounts alike, both expressed as a `serve` configuration) and for `willo-desk serve`.
+//! Where the two hosts must act differently, [`Host`] decides, and says why.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};
+use desk_ats::lever::{Lever, LeverConfig};
+use desk_ats::AtsConnector;
+use desk_domain::Sensitive;
+use desk_engine::receiver::{self, AtsHooks};
+use desk_engine::{ChannelSink, Engine, EngineConfig, EngineEvent, Schedule, SystemClock};
+use desk_store::{AutomationSpec, Store};
+use desk_willo::RetryPolicy;
+use tokio::sync::mpsc;
+
+use crate::app::now_ms;
+use crate::config::{secret, AtsSection, AutomationSection, ConfigError, ServeConfig};
+use crate::engine_lock::{self, Claim};
+use crate::ipc::Mode;
+use crate::{settings, AppError, ErrorCode};
+
+/// Which process the engine is assembled for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Host {
+    /// The desktop app, in this mode.
+    Desktop(Mode),
+    /// `willo-desk serve`.
+    Serve,
+}
+
+/// What the desktop app calls itself in the engine's lock.
+pub(crate) const DESKTOP: &str = "the Willo Desk app";
+/// What `serve` calls itself in the engine's lock.
+const SERVE: &str = "willo-desk serve";
+/// A webhook token shorter than this is too easy to guess.
+const MIN_TOKEN_LEN: usize = 32;
+/// The longest wait between two tries of a start-up step.
+const MAX_START_BACKOFF: Duration = Duration::from_secs(15);
+/// The setting that remembers a `serve` file's automation as it was last applied, per job.
+const FROM_FILE: &str = "automation_from_file:";
+
+impl Host {
+    fn holder(self) -> &'static str {
+        match self {
+            Self::Desktop(_) => DESKTOP,
+            Self::Serve => SERVE,
+        }
+    }
+
+    /// Whether a start waits out a Willo or ATS that is down or throttling. `serve` runs
+    /// unattended, so waiting is what its supervisor would do anyway, and its receiver serves
+    /// meanwhile. The desktop fails at once so that its window opens (in the sandbox, saying
+    /// why) instead of hanging with none.
+    fn waits(self) -> bool {
+        self == Self::Serve
+    }
+}
+
+/// How the two accounts are named in the store: the label shown, and the address that tells
+/// the connection apart.
+pub(crate) struct Accounts {
+    pub willo: (String, String),
+    pub ats: (String, String),
+}
+
+impl Accounts {
+    /// The accounts as the configuration names them.
+    pub fn of(config: &ServeConfig) -> Self {
+        let (label, url) = match &config.ats {
+            AtsSection::Greenhouse { base_url, .. } => ("Greenhouse", base_url),
+            AtsSection::Lever { base_url, .. } => ("Lever", base_url),
+        };
+        Self {
+            willo: ("Willo".into(), config.willo_url()),
+            ats: (label.into(), url.clone()),
+        }
+    }
+}
+
+/// An engine put together, not yet running its loop.
+pub(crate) struct Assembled {
+    pub store: Store,
+    pub engine: Arc<Engine>,
+    pub ats_connection: i64,
+    pub ats_label: String,
+    pub events: (
+        mpsc::UnboundedSender<EngineEvent>,
+        mpsc::UnboundedReceiver<EngineEvent>,
+    ),
+    /// The schedule with the intervals saved in Settings.
+    pub schedule: Schedule,
+    /// Where the webhook receiver listens, and its token, when one runs.
+    pub receiver: Option<(SocketAddr, Sensitive<String>)>,
+    /// Where Willo's webhooks point while this process runs the engine (URL and token).
+    pub webhooks: Option<(String, Sensitive<String>)>,
+    /// The engine's lock, or who holds it. Only the desktop is assembled without it: its engine
+    /// then only records what the recruiter does, for the holder to carry out.
+    pub claim: Claim,
+}
+
+/// The webhook receiver as the host sets it up.
+struct ReceiverPlan {
+    listen: SocketAddr,
+    token: Sensitive<String>,
+    public_url: Option<String>,
+    /// The secret the ATS signs its webhooks with, when its webhooks are taken.
+    ats_secret: Option<Sensitive<String>>,
+}
+
+/// The receiver of a `serve` configuration, if it has one: its token is checked before
+/// anything starts.
+fn configured_receiver(
+    config: &ServeConfig,
+    secrets: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<ReceiverPlan>, AppError> {
+    let Some(section) = &config.receiver else {
+        return Ok(None);
+    };
+    let token = secret(secrets, &section.token_env)?;
+    if token.expose().len() < MIN_TOKEN_LEN {
+        return Err(ConfigError::Invalid {
+            field: "receiver.token_env".into(),
+            message: format!(
+                "the token in {} must be at least {MIN_TOKEN_LEN} characters",
+                section.token_env
+            ),
+        }
+        .into());
+    }
+    Ok(Some(ReceiverPlan {
+        listen: section.listen,
+        token,
+        public_url: section.public_url.clone(),
+        ats_secret: section
+            .ats_secret_env
+            .as_deref()
+            .map(|name| secret(secrets, name))
+            .transpose()?,
+    }))
+}
+
+/// The desktop's receiver: where Settings say (else any free port), with a new token at each
+/// start. The desktop keeps no secret of its own outside the keychain, and the sandbox must not
+/// need one, so the token lives as long as the process; registering repairs Willo's webhooks
+/// to it (three requests), and a token seen in an earlier run is worthless.
+fn desktop_receiver(settings: &crate::ipc::Settings) -> ReceiverPlan {
+    ReceiverPlan {
+        listen: settings
+            .receiver_listen
+            .as_deref()
+            .and_then(|l| l.parse().ok())
+            .unwrap_or_else(any_port),
+        token: receiver::new_token(),
+        public_url: settings.receiver_public_url.clone(),
+        ats_secret: None,
+    }
+}
+
+fn any_port() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// Puts the engine together: claims the engine's lock on `database`, reads every secret, opens
+/// the store, checks Willo's key, applies the file's automations, starts the webhook receiver
+/// and registers it with Willo. Fails with the reason before anything runs if a secret is
+/// missing or a credential or setting is refused.
+pub(crate) async fn assemble(
+    host: Host,
+    config: &ServeConfig,
+    accounts: Accounts,
+    database: &Path,
+    secrets: &(dyn Fn(&str) -> Option<String> + Sync),
+    schedule: Schedule,
+) -> Result<Assembled, AppError> {
+    let claim = engine_lock::claim(database, host.holder())?;
+    if let (Host::Serve, Claim::Taken(holder)) = (host, &claim) {
+        // `serve` has nothing to do without the engine; a desktop follows the holder instead.
+        return Err(engine_lock::taken(database, holder.as_ref()));
+    }
+    let runs_here = matches!(claim, Claim::Held(_));
+    let http = crate::http::client()?;
+    let willo_key = secret(secrets, &config.willo.api_key_env)?;
+    let ats = connector(&config.ats, http.clone(), secrets)?;
+    let configured = configured_receiver(config, secrets)?;
+
+    let store = Store::open(database).await?;
+    let (willo_label, willo_address) = &accounts.willo;
+    let (ats_label, ats_address) = accounts.ats;
+    // The ATS's first: a new database numbers it 1.
+    let ats_connection = store
+        .upsert_connection(ats.kind().as_str(), &ats_label, &ats_address, now_ms())
+        .await?;
+    let willo_connection = store
+        .upsert_connection("willo", willo_label, willo_address, now_ms())
+        .await?;
+    let willo = config.willo.client(
+        http,
+        config.willo_url(),
+        willo_key,
+        config.willo.auth_scheme.unwrap_or_default(),
+        RetryPolicy::default(),
+    )?;
+    if config.willo.auth_scheme.is_none() {
+        let scheme = patiently(
+            host,
+            "asking Willo which authorization it takes",
+            || async { Ok(willo.detect_auth_scheme().await?) },
+        )
+        .await?;
+        tracing::info!(?scheme, "Willo accepted the API key");
+    }
+
+    // What is saved in Settings wins over the configuration's defaults.
+    let settings = settings::stored(&store).await?;
+    let schedule = settings::apply(&settings, schedule);
+    let engine_config = EngineConfig {
+        default_region: settings
+            .default_region
+            .clone()
+            .or_else(|| config.engine.default_region.clone()),
+        score_field: config.engine.score_field.clone(),
+        recheck_completed_for: Duration::from_secs(
+            config.engine.recheck_completed_days * 24 * 60 * 60,
+        ),
+        ..EngineConfig::default()
+    };
+    let (events_tx, events_rx) = mpsc::unbounded_channel();
+    let engine = Arc::new(
+        Engine::new(
+            store.clone(),
+            Arc::new(willo),
+            willo_connection,
+            Arc::new(SystemClock),
+            Arc::new(ChannelSink(events_tx.clone())),
+            engine_config,
+        )
+        .with_ats(Arc::clone(&ats), ats_connection),
+    );
+    if !runs_here {
+        engine.set_acting(false);
+    }
+
+    if runs_here && !config.automations.is_empty() {
+        // Automations name the ATS's jobs and stages: learn them first.
+        patiently(host, "the first read of the ATS", || async {
+            Ok(engine.poll_triggers().await.map(|_| ())?)
+        })
+        .await?;
+        apply_file_automations(&store, ats_connection, &config.automations).await?;
+    }
+
+    let plan = match (host, configured) {
+        (Host::Serve, plan) => plan,
+        (Host::Desktop(_), _) => Some(desktop_receiver(&settings)),
+    };
+    let (receiver, webhooks) = match plan {
+        Some(plan) => {
+            let addr = listen(host, &engine, &plan, &ats).await?;
+            settings::remember_receiver(&store, &format!("http://{addr}")).await?;
+            let webhooks =
+                registration_url(host, addr, plan.public_url).map(|url| (url, plan.token.clone()));
+            (Some((addr, plan.token)), webhooks)
+        }
+        None => (None, None),
+    };
+    if let (true, Some((url, token))) = (runs_here, &webhooks) {
+        register(host, &engine, url, token).await?;
+    }
+    Ok(Assembled {
+        store,
+        engine,
+        ats_connection,
+        ats_label,
+        events: (events_tx, events_rx),
+        schedule,
+        receiver,
+        webhooks,
+        claim,
+    })
+}
+
+/// Where Willo is told to deliver webhooks: the receiver's own address in the sandbox (the
+/// simulated Willo runs on this machine), else the public URL, if one is set.
+pub(crate) fn registration_url(
+    host: Host,
+    receiver: SocketAddr,
+    public: Option<String>,
+) -> Option<String> {
+    match host {
+        Host::Desktop(Mode::Sandbox) => Some(format!("http://{receiver}")),
+        _ => public,
+    }
+}
+
+/// Starts the receiver. The desktop takes any free port when the one in Settings is taken (a
+/// second app, another program); `serve` is refused, since a proxy or tunnel points at its
+/// configured address.
+async fn listen(
+    host: Host,
+    engine: &Arc<Engine>,
+    plan: &ReceiverPlan,
+    ats: &Arc<dyn AtsConnector>,
+) -> Result<SocketAddr, AppError> {
+    let hooks = plan.ats_secret.clone().map(|secret| AtsHooks {
+        connector: Arc::clone(ats),
+        secret: Arc::new(secret),
+        poll_now: engine.poll_handle(),
+    });
+    let desktop = matches!(host, Host::Desktop(_));
+    match engine
+        .serve_receiver(plan.listen, plan.token.clone(), hooks)
+        .await
+    {
+        Ok(addr) => Ok(addr),
+        Err(error) if desktop && plan.listen != any_port() => {
+            tracing::warn!(%error, "the configured receiver address is taken; using a free port");
+            Ok(engine
+                .serve_receiver(any_port(), plan.token.clone(), None)
+                .await?)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Points Willo's webhooks at the receiver. `serve` does it in the background, waiting for
+/// Willo, so its receiver serves meanwhile. The desktop does it before its window opens, so the
+/// sandbox's first completions arrive by webhook; failing to reach the simulated Willo is a
+/// fault there, while a real Willo that cannot be reached is left to the catch-up.
+async fn register(
+    host: Host,
+    engine: &Arc<Engine>,
+    url: &str,
+    token: &Sensitive<String>,
+) -> Result<(), AppError> {
+    match host {
+        Host::Serve => {
+            let (engine, url, token) = (Arc::clone(engine), url.to_owned(), token.clone());
+            tokio::spawn(async move {
+                let registered = patiently(host, "registering Willo's webhooks", || async {
+                    Ok(engine.register_webhooks(&url, token.expose(), None).await?)
+                })
+                .await;
+                match registered {
+                    Ok(hooks) => {
+                        tracing::info!(webhooks = hooks.len(), "Willo webhooks registered")
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "Willo's webhooks could not be registered")
+                    }
+                }
+            });
+        }
+        Host::Desktop(mode) => match engine.register_webhooks(url, token.expose(), None).await {
+            Ok(_) => {}
+            Err(error) if mode == Mode::Sandbox => return Err(error.into()),
+            Err(error) => {
+                tracing::warn!(%error, "the webhooks could not be registered with Willo")
+            }
+        },
+    }
+    Ok(())
+}
+
+/// Runs a start-up step; where the host waits ([`Host::waits`]), runs it again while it fails
+/// for a reason that passes (Willo or the ATS down, throttling, the network), waiting 1 s, 2 s,
+/// 4 s ... up to 15 s between tries and logging each failure. Any other failure (a refused key,
+/// a wrong setting) is returned at once.
+async fn patiently<T, F, Fut>(host: Host, what: &str, mut step: F) -> Result<T, AppError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AppError>>,
+{
+    let mut wait = Duration::from_secs(1);
+    loop {
+        match step().await {
+            Ok(value) => return Ok(value),
+            Err(error)
+                if host.waits()
+                    && matches!(error.code, ErrorCode::Unavailable | ErrorCode::RateLimited) =>
+            {
+                tracing::warn!(%error, retry_in_s = wait.as_secs(), "{what} failed; trying again");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(MAX_START_BACKOFF);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// The ATS connector a configuration's `[ats]` section describes.
+pub(crate) fn connector(
+    section: &AtsSection,
+    http: reqwest::Client,
+    secrets: &dyn Fn(&str) -> Option<String>,
+) -> Result<Arc<dyn AtsConnector>, ConfigError> {
+    Ok(match section {
+        AtsSection::Greenhouse {
+            base_url,
+            token_url,
+            client_id,
+            client_secret_env,
+            acting_user,
+            per_second,
+        } => Arc::new(Greenhouse::new(
+            http,
+            GreenhouseConfig {
+                base_url: base_url.clone(),
+                token_url: token_url.clone(),
+                client_id: client_id.clone(),
+                client_secret: secret(secrets, client_secret_env)?,
+                acting_user: acting_user.clone(),
+                per_second: *per_second,
+            },
+        )),
+        AtsSection::Lever {
+            base_url,
+            api_key_env,
+            acting_user,
+            per_second,
+        } => Arc::new(Lever::new(
+            http,
+            LeverConfig {
+                base_url: base_url.clone(),
+                api_key: secret(secrets, api_key_env)?,
+                acting_user: acting_user.clone(),
+                per_second: *per_second,
+            },
+        )),
+    })
+}
+
+/// Applies a `serve` file's automations. Which wins over what was set in the app is decided by
+/// one rule: the newer change. An entry of the file is applied when it is new or differs from
+/// what the file said when it was last applied; otherwise the automation as the app left it
+/// stands (changed, paused or removed there). Every entry is checked against the ATS first, so
+/// a wrong one applies none.
+async fn apply_file_automations(
+    store: &Store,
+    ats_connection: i64,
+    automations: &[AutomationSection],
+) -> Result<(), AppError> {
+    let mut specs = Vec::with_capacity(automations.len());
+    for (i, section) in automations.iter().enumerate() {
+        specs.push(automation(store, ats_connection, i, section).await?);
+    }
+    for (section, spec) in automations.iter().zip(specs) {
+        let key = format!("{FROM_FILE}{}", section.job);
+        let entry = serde_json::to_value(section).unwrap_or_default();
+        if store.setting::<serde_json::Value>(&key).await?.as_ref() == Some(&entry) {
+            continue;
+        }
+        store.set_automation(&spec, now_ms()).await?;
+        store.set_setting(&key, &entry, now_ms()).await?;
+        tracing::info!(job = %section.job, "an automation from the configuration file was applied");
+    }
+    Ok(())
+}
+
+/// The store's form of the configuration's `automations[i]`, checked against what the ATS has.
+async fn automation(
+    store: &Store,
+    ats_connection: i64,
+    i: usize,
+    a: &AutomationSection,
+) -> Result<AutomationSpec, AppError> {
+    let field = |name: &str| format!("automations[{i}].{name}");
+    let job = store
+        .job_id(ats_connection, &a.job)
+        .await?
+        .ok_or_else(|| ConfigError::Invalid {
+            field: field("job"),
+            message: format!("the ATS has no open job `{}`", a.job),
+        })?;
+    let stage = |name: &'static str, stage: &str| {
+        let stage = stage.to_owned();
+        let field = field(name);
+        async move {
+            store
+                .stage_id(ats_connection, &stage)
+                .await?
+                .ok_or_else(|| {
+                    AppError::from(ConfigError::Invalid {
+                        field,
+                        message: format!("the ATS has no stage `{stage}`"),
+                    })
+                })
+        }
+    };
+    let mut stages = Vec::new();
+    for name in &a.trigger_stages {
+        stages.push(stage("trigger_stages", name).await?);
+    }
+    let move_to = match &a.move_to_stage {
+        Some(name) => Some(stage("move_to_stage", name).await?),
+        None => None,
+    };
+    Ok(AutomationSpec {
+        move_min_score: a.move_min_score,
+        ..AutomationSpec::direct(job, &a.interview, &stages, a.review_required, move_to)
+    })
+}
