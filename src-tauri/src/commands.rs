@@ -5,8 +5,7 @@ use desk_app::ipc::{
     CandidateQuery, DashboardStats, ExportedFile, FailedWork, Finding, InboxRow, InterviewOption,
     Overview, PreSendRow, ReviewDetail, Settings, SyncReport, TemplateOption, TimelineStep,
 };
-use desk_app::live::{self, AtsCheck, Connections, WilloCheck};
-use desk_app::secrets::Keychain;
+use desk_app::live::{AtsCheck, Connections, WilloCheck};
 use desk_app::{App, AppError};
 use desk_engine::{AutomationRequest, BulkProgress, DryRun, ReviewInput};
 use tauri::{AppHandle, Emitter, State};
@@ -204,13 +203,21 @@ pub fn connections(app: State<'_, App>) -> Option<Connections> {
 }
 
 #[tauri::command]
-pub async fn test_willo(connections: Connections, api_key: String) -> Result<WilloCheck> {
-    live::test_willo(&connections, &api_key).await
+pub async fn test_willo(
+    app: State<'_, App>,
+    connections: Connections,
+    api_key: String,
+) -> Result<WilloCheck> {
+    app.test_willo(&connections, &api_key).await
 }
 
 #[tauri::command]
-pub async fn test_ats(connections: Connections, secret: String) -> Result<AtsCheck> {
-    live::test_ats(&connections, &secret).await
+pub async fn test_ats(
+    app: State<'_, App>,
+    connections: Connections,
+    secret: String,
+) -> Result<AtsCheck> {
+    app.test_ats(&connections, &secret).await
 }
 
 /// Tests and keeps the connections, then restarts on them.
@@ -222,21 +229,15 @@ pub async fn save_connections(
     willo_key: String,
     ats_secret: String,
 ) -> Result<()> {
-    live::save(
-        app.data_path(),
-        &connections,
-        &willo_key,
-        &ats_secret,
-        &Keychain,
-    )
-    .await?;
+    app.save_connections(&connections, &willo_key, &ats_secret)
+        .await?;
     restart(&app, &handle).await
 }
 
 /// Forgets the real accounts (their data stays) and restarts in the sandbox.
 #[tauri::command]
 pub async fn use_sandbox(app: State<'_, App>, handle: AppHandle) -> Result<()> {
-    live::forget(app.data_path(), &Keychain)?;
+    app.use_sandbox()?;
     restart(&app, &handle).await
 }
 

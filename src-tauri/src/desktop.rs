@@ -5,7 +5,6 @@ use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context;
-use desk_app::live;
 use desk_app::secrets::Keychain;
 use desk_app::App;
 use desk_engine::Schedule;
@@ -123,33 +122,14 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Live mode when the recruiter connected real accounts, else the sandbox. Accounts that cannot
-/// be opened (the keychain locked, the network down, a revoked key) fall back to the sandbox and
-/// say why, rather than leaving the recruiter without a window.
 async fn open(data_dir: &Path) -> Result<App, desk_app::AppError> {
-    if let Some(connections) = live::saved(data_dir)? {
-        match App::open_live(
-            data_dir,
-            connections,
-            Arc::new(Keychain),
-            Schedule::default(),
-        )
-        .await
-        {
-            Ok(app) => return Ok(app),
-            Err(error) => {
-                tracing::error!(%error, "the connected accounts could not be opened; starting the sandbox");
-                let app =
-                    App::open_sandbox(data_dir, SandboxConfig::demo(), Schedule::default()).await?;
-                app.set_startup_problem(format!(
-                    "Your accounts could not be opened ({}), so this is the sandbox. Check the connections in Settings.",
-                    error.message
-                ));
-                return Ok(app);
-            }
-        }
-    }
-    App::open_sandbox(data_dir, SandboxConfig::demo(), Schedule::default()).await
+    App::open(
+        data_dir,
+        Arc::new(Keychain),
+        SandboxConfig::demo(),
+        Schedule::default(),
+    )
+    .await
 }
 
 /// The event the window refreshes on (the engine's events, which carry ids only).

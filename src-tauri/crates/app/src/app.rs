@@ -45,8 +45,10 @@ pub struct App {
     ats_label: String,
     /// The simulators, in sandbox mode.
     sandbox: Option<Sandbox>,
-    /// The real accounts and the keychain holding their secrets, in live mode.
+    /// The real accounts, in live mode.
     pub(crate) connections: Option<Connections>,
+    /// The keychain: the real accounts' secrets are read from it, and kept in it when the
+    /// recruiter connects accounts.
     pub(crate) secrets: Option<Arc<dyn SecretStore>>,
     /// The setup the engine was assembled from, as a `serve` configuration.
     pub(crate) config: ServeConfig,
@@ -67,6 +69,43 @@ pub(crate) fn count(n: impl TryInto<u32>) -> u32 {
 }
 
 impl App {
+    /// Opens the desktop: on the real accounts when the recruiter connected them, else the
+    /// sandbox. Accounts that cannot be opened (the keychain locked, the network down, a
+    /// revoked key) fall back to the sandbox and say why, rather than leaving the recruiter
+    /// without a window.
+    pub async fn open(
+        data_dir: &Path,
+        secrets: Arc<dyn SecretStore>,
+        sandbox: SandboxConfig,
+        schedule: Schedule,
+    ) -> Result<Self, AppError> {
+        let Some(connections) = crate::live::saved(data_dir)? else {
+            return Ok(Self::open_sandbox(data_dir, sandbox, schedule)
+                .await?
+                .with_secrets(secrets));
+        };
+        match Self::open_live(data_dir, connections, Arc::clone(&secrets), schedule).await {
+            Ok(app) => Ok(app),
+            Err(error) => {
+                tracing::error!(%error, "the connected accounts could not be opened; starting the sandbox");
+                let app = Self::open_sandbox(data_dir, sandbox, schedule)
+                    .await?
+                    .with_secrets(secrets);
+                app.set_startup_problem(format!(
+                    "Your accounts could not be opened ({}), so this is the sandbox. Check the connections in Settings.",
+                    error.message
+                ));
+                Ok(app)
+            }
+        }
+    }
+
+    /// The keychain that connecting accounts keeps their secrets in.
+    pub fn with_secrets(mut self, secrets: Arc<dyn SecretStore>) -> Self {
+        self.secrets = Some(secrets);
+        self
+    }
+
     /// Starts sandbox mode: the simulators on loopback, the sandbox database in `data_dir`, the
     /// webhook receiver on loopback (registered with the simulated Willo), and the engine's
     /// background loop on `schedule`.
@@ -138,16 +177,15 @@ impl App {
             schedule,
         )
         .await?;
-        let mut app = Self::start(
+        Ok(Self::start(
             data_dir,
             database,
             (config, assembled),
             Mode::Live,
             None,
             Some(connections),
-        )?;
-        app.secrets = Some(secrets);
-        Ok(app)
+        )?
+        .with_secrets(secrets))
     }
 
     /// Runs the assembled engine here when this process holds its lock, else follows the

@@ -345,3 +345,55 @@ pub fn forget(data_dir: &Path, secrets: &dyn SecretStore) -> Result<(), AppError
         )),
     }
 }
+
+/// The connections as the app's commands: testing, keeping and forgetting them.
+impl crate::App {
+    /// Asks Willo whether it takes the key. Stores nothing.
+    pub async fn test_willo(
+        &self,
+        connections: &Connections,
+        api_key: &str,
+    ) -> Result<WilloCheck, AppError> {
+        test_willo(connections, api_key).await
+    }
+
+    /// Asks the ATS whether it takes the credentials. Stores nothing.
+    pub async fn test_ats(
+        &self,
+        connections: &Connections,
+        secret: &str,
+    ) -> Result<AtsCheck, AppError> {
+        test_ats(connections, secret).await
+    }
+
+    /// Tests both connections and keeps them, for the next start (which opens them).
+    pub async fn save_connections(
+        &self,
+        connections: &Connections,
+        willo_key: &str,
+        ats_secret: &str,
+    ) -> Result<(), AppError> {
+        let keychain = self.keychain()?;
+        save(
+            self.data_path(),
+            connections,
+            willo_key,
+            ats_secret,
+            keychain.as_ref(),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Forgets the real accounts and their secrets (their data stays): the next start is the
+    /// sandbox.
+    pub fn use_sandbox(&self) -> Result<(), AppError> {
+        forget(self.data_path(), self.keychain()?.as_ref())
+    }
+
+    fn keychain(&self) -> Result<std::sync::Arc<dyn SecretStore>, AppError> {
+        self.secrets.clone().ok_or_else(|| {
+            AppError::new(ErrorCode::Internal, "the app was opened without a keychain")
+        })
+    }
+}

@@ -377,3 +377,55 @@ async fn the_sandbox_runs_its_engine_while_another_process_runs_the_live_one() {
     assert!(sandbox.engine().is_acting());
     sandbox.shutdown().await;
 }
+
+/// The desktop's start: the sandbox until accounts are connected through the app, then those
+/// accounts; accounts that cannot be opened fall back to the sandbox, saying why.
+#[tokio::test]
+async fn the_desktop_opens_the_connected_accounts_and_else_the_sandbox_saying_why() {
+    let sb = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let keychain = Arc::new(MemorySecrets::default());
+    let open = || {
+        App::open(
+            dir.path(),
+            keychain.clone(),
+            SandboxConfig::for_tests(),
+            Schedule::default(),
+        )
+    };
+
+    let app = open().await.unwrap();
+    assert_eq!(app.info().mode, Mode::Sandbox, "nothing connected yet");
+    app.save_connections(
+        &connections(&sb, None),
+        &sb.info.willo_api_key,
+        &sb.info.greenhouse_client_secret,
+    )
+    .await
+    .unwrap();
+    app.shutdown().await;
+
+    let app = open().await.unwrap();
+    assert_eq!(app.info().mode, Mode::Live, "the connected accounts");
+    app.shutdown().await;
+
+    keychain.delete(WILLO_KEY).unwrap();
+    let app = open().await.unwrap();
+    let info = app.info();
+    assert_eq!(
+        info.mode,
+        Mode::Sandbox,
+        "the key is gone from the keychain"
+    );
+    assert!(
+        info.startup_problem
+            .is_some_and(|p| p.contains("could not be opened") && p.contains(WILLO_KEY)),
+        "the window says why"
+    );
+    app.use_sandbox().unwrap();
+    assert!(
+        keychain.get(ATS_SECRET).unwrap().is_none() && live::saved(dir.path()).unwrap().is_none(),
+        "going back to the sandbox forgets the accounts and their secrets"
+    );
+    app.shutdown().await;
+}
