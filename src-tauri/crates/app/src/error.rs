@@ -10,7 +10,6 @@ use ts_rs::TS;
 /// A closed set: add a code only when the UI does something different for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum ErrorCode {
     /// The input is wrong; the message says what to fix.
     Validation,
@@ -28,7 +27,6 @@ pub enum ErrorCode {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
 #[error("{message}{}", .detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default())]
-#[ts(export)]
 pub struct AppError {
     pub code: ErrorCode,
     pub message: String,

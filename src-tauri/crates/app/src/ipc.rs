@@ -1,12 +1,13 @@
-//! Request and response types of the Tauri commands, exported to `ui/src/ipc/bindings/` by
-//! `cargo test` (ts-rs). The committed bindings are checked for drift in CI.
+//! What crosses to the UI: the request and response types of the app's commands (here, or
+//! in the crates below where the engine works with them too), and the one place they are
+//! exported to TypeScript, `ui/src/ipc/bindings/`, by `cargo test` (ts-rs). The committed
+//! bindings are checked for drift in CI.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum Mode {
     /// Simulated Willo and ATS on this machine, with demo data.
     Sandbox,
@@ -16,7 +17,6 @@ pub enum Mode {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct AppInfo {
     pub version: String,
     pub mode: Mode,
@@ -34,7 +34,6 @@ pub struct AppInfo {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct StageOverview {
     pub name: String,
     pub applications: u32,
@@ -42,7 +41,6 @@ pub struct StageOverview {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct JobOverview {
     pub id: u32,
     pub title: String,
@@ -54,7 +52,6 @@ pub struct JobOverview {
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct Overview {
     pub jobs: Vec<JobOverview>,
     pub candidates: u32,
@@ -65,7 +62,6 @@ pub struct Overview {
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct SyncReport {
     pub jobs: u32,
     pub candidates: u32,
@@ -78,7 +74,6 @@ pub struct SyncReport {
 /// What the candidate list asks for: a page under a filter.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
-#[ts(export)]
 pub struct CandidateQuery {
     pub search: Option<String>,
     pub job_id: Option<u32>,
@@ -96,7 +91,6 @@ pub struct CandidateQuery {
 /// A column the candidate list can be sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum CandidateSort {
     Name,
     Job,
@@ -110,7 +104,6 @@ pub enum CandidateSort {
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct CandidateRow {
     pub application_id: u32,
     pub name: String,
@@ -130,7 +123,6 @@ pub struct CandidateRow {
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct CandidatePage {
     /// With the first page (offset 0) only: scrolling does not change it.
     pub total: Option<u32>,
@@ -140,7 +132,6 @@ pub struct CandidatePage {
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct TimelineStep {
     /// Unix milliseconds.
     pub at: f64,
@@ -156,7 +147,6 @@ pub struct TimelineStep {
 /// A Willo interview the key can see.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct InterviewOption {
     pub key: String,
     pub title: String,
@@ -166,7 +156,6 @@ pub struct InterviewOption {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct TemplateOption {
     pub key: String,
     pub name: String,
@@ -176,7 +165,6 @@ pub struct TemplateOption {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct PreSendRow {
     pub application_id: u32,
     pub name: String,
@@ -191,7 +179,6 @@ pub struct PreSendRow {
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct InboxRow {
     pub invitation_id: u32,
     pub name: String,
@@ -203,7 +190,6 @@ pub struct InboxRow {
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct TranscriptSegment {
     pub start: f64,
     pub end: Option<f64>,
@@ -212,7 +198,6 @@ pub struct TranscriptSegment {
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct Answer {
     pub question_key: String,
     pub position: u32,
@@ -229,7 +214,6 @@ pub struct Answer {
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct ReviewState {
     pub decision: String,
     pub rating: Option<u32>,
@@ -240,7 +224,6 @@ pub struct ReviewState {
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct ReviewDetail {
     pub invitation_id: u32,
     pub application_id: u32,
@@ -260,7 +243,6 @@ pub struct ReviewDetail {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct StageOption {
     pub id: u32,
     pub name: String,
@@ -268,7 +250,6 @@ pub struct StageOption {
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct AutomationView {
     pub job_id: u32,
     pub job_title: String,
@@ -284,7 +265,6 @@ pub struct AutomationView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct AutomationState {
     pub interview_key: String,
     pub interview_title: Option<String>,
@@ -299,7 +279,6 @@ pub struct AutomationState {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
-#[ts(export)]
 pub struct ActivityQuery {
     /// Kinds starting with this (e.g. `invite`, `writeback`, `review`).
     pub kind: Option<String>,
@@ -311,7 +290,6 @@ pub struct ActivityQuery {
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct ActivityItem {
     pub id: u32,
     pub at: f64,
@@ -325,7 +303,6 @@ pub struct ActivityItem {
 /// A file the app wrote for the recruiter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct ExportedFile {
     pub path: String,
     /// The folder it is in (the Downloads folder where there is one).
@@ -334,7 +311,6 @@ pub struct ExportedFile {
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct FailedWork {
     pub outbox_id: u32,
     /// invite | writeback
@@ -349,7 +325,6 @@ pub struct FailedWork {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum Severity {
     Ok,
     Warning,
@@ -358,7 +333,6 @@ pub enum Severity {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct Finding {
     pub check: String,
     pub severity: Severity,
@@ -369,7 +343,6 @@ pub struct Finding {
 /// The settings a recruiter changes in the app.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct Settings {
     pub notifications: crate::notify::NotificationSettings,
     /// ISO 3166 alpha-2, for phone numbers without a country code.
@@ -388,7 +361,6 @@ pub struct Settings {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct FunnelJob {
     pub job_title: String,
     pub triggered: u32,
@@ -402,7 +374,6 @@ pub struct FunnelJob {
 /// One day of the chart over time (UTC), zero when nothing happened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct DayPoint {
     pub day: String,
     pub invited: u32,
@@ -412,7 +383,6 @@ pub struct DayPoint {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct Bucket {
     pub label: String,
     pub count: u32,
@@ -420,7 +390,6 @@ pub struct Bucket {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct CompletionRate {
     pub interview_title: String,
     pub invited: u32,
@@ -429,7 +398,6 @@ pub struct CompletionRate {
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct DashboardStats {
     pub funnel: Vec<FunnelJob>,
     /// The last 14 days, oldest first.
@@ -443,7 +411,6 @@ pub struct DashboardStats {
 /// Willo's request budget and the checks for completions, as the dashboard shows them.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct WilloBudget {
     /// Requests to Willo in the last 24 hours, and Willo Desk's daily limit (its share of the
     /// organisation's budget).
@@ -464,4 +431,74 @@ pub struct WilloBudget {
     pub checking: Option<u32>,
     /// How long the next full check is expected to take at the budget in force.
     pub next_check_takes_ms: f64,
+}
+
+/// The types every command, event and error carries to the UI, with what they contain, are
+/// exported from here alone. Files of types no longer listed are removed, so the committed
+/// bindings are exactly the API.
+#[cfg(test)]
+mod bindings {
+    use std::path::Path;
+
+    use ts_rs::{Config, TS};
+
+    use super::*;
+    use crate::live::{AtsCheck, Connections, WilloCheck};
+    use crate::{AppError, Notice};
+    use desk_engine::{AutomationRequest, BulkProgress, DryRun, ReviewInput};
+
+    fn export<T: TS + 'static>(to: &Path) {
+        let config = Config::new().with_out_dir(to);
+        T::export_all(&config).unwrap_or_else(|e| panic!("{}: {e}", T::name(&config)));
+    }
+
+    #[test]
+    fn export_bindings() {
+        let fresh = tempfile::tempdir().unwrap();
+        let to = fresh.path();
+        // Answers and events.
+        export::<AppInfo>(to);
+        export::<Overview>(to);
+        export::<DashboardStats>(to);
+        export::<SyncReport>(to);
+        export::<CandidatePage>(to);
+        export::<TimelineStep>(to);
+        export::<InterviewOption>(to);
+        export::<TemplateOption>(to);
+        export::<PreSendRow>(to);
+        export::<BulkProgress>(to);
+        export::<InboxRow>(to);
+        export::<ReviewDetail>(to);
+        export::<AutomationView>(to);
+        export::<AutomationState>(to);
+        export::<DryRun>(to);
+        export::<ActivityItem>(to);
+        export::<FailedWork>(to);
+        export::<ExportedFile>(to);
+        export::<Finding>(to);
+        export::<WilloCheck>(to);
+        export::<AtsCheck>(to);
+        export::<Notice>(to);
+        export::<AppError>(to);
+        // Requests.
+        export::<CandidateQuery>(to);
+        export::<ReviewInput>(to);
+        export::<AutomationRequest>(to);
+        export::<ActivityQuery>(to);
+        export::<Settings>(to);
+        export::<Connections>(to);
+
+        let bindings = Config::from_env().out_dir().to_owned();
+        std::fs::create_dir_all(&bindings).unwrap();
+        for old in std::fs::read_dir(&bindings).unwrap() {
+            let old = old.unwrap().path();
+            if !to.join(old.file_name().unwrap()).exists() {
+                std::fs::remove_file(&old).unwrap();
+            }
+        }
+        for new in std::fs::read_dir(to).unwrap() {
+            let new = new.unwrap().path();
+            std::fs::copy(&new, bindings.join(new.file_name().unwrap())).unwrap();
+        }
+    }
 }

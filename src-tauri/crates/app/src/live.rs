@@ -20,7 +20,6 @@ pub const ATS_SECRET: &str = "ats-secret";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum WilloEnvironment {
     Production,
     Staging,
@@ -30,7 +29,6 @@ pub enum WilloEnvironment {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum AtsChoice {
     Greenhouse,
     Lever,
@@ -39,7 +37,6 @@ pub enum AtsChoice {
 /// What the recruiter enters, without secrets (those travel only in requests, never back).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct Connections {
     pub willo_environment: WilloEnvironment,
     /// For a custom environment.
@@ -57,7 +54,6 @@ pub struct Connections {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct WilloCheck {
     /// bare | bearer | token: how Willo accepted the key.
     pub scheme: String,
@@ -67,7 +63,6 @@ pub struct WilloCheck {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct AtsCheck {
     pub jobs: u32,
     /// The acting user's name, when one is set and the ATS knows it.

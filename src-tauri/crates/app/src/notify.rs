@@ -17,7 +17,6 @@ pub const SETTINGS_KEY: &str = "notifications";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum NoticeKind {
     Completed,
     InviteFailed,
@@ -28,7 +27,6 @@ pub enum NoticeKind {
 /// Which kinds of notification the recruiter wants. All on until switched off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
-#[ts(export)]
 pub struct NotificationSettings {
     pub completed: bool,
     pub invite_failed: bool,
@@ -61,7 +59,6 @@ impl NotificationSettings {
 /// Where a click on a notification takes the recruiter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "screen", rename_all = "snake_case")]
-#[ts(export)]
 pub enum NoticeTarget {
     /// The review of this invitation.
     Review {
@@ -80,7 +77,6 @@ pub enum NoticeTarget {
 /// A desktop notification: what happened, and what a click opens.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct Notice {
     pub kind: NoticeKind,
     pub title: String,

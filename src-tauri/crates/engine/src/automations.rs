@@ -12,7 +12,6 @@ use crate::{Engine, EngineError};
 /// How an automation picks its Willo interview.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-#[ts(export)]
 pub enum InterviewChoice {
     /// This interview. (Empty in rows stored before choices existed: the automation's own key.)
     Interview {
@@ -34,7 +33,6 @@ pub enum InterviewChoice {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct InterviewRule {
     pub field: RuleField,
     /// Compared case-insensitively with the job's field, whole.
@@ -44,7 +42,6 @@ pub struct InterviewRule {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
-#[ts(export)]
 pub enum RuleField {
     /// The job's title.
     Job,
@@ -56,7 +53,6 @@ pub enum RuleField {
 /// What a recruiter sets for a job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct AutomationRequest {
     #[ts(type = "number")]
     pub job_id: i64,
@@ -73,7 +69,6 @@ pub struct AutomationRequest {
 /// What an automation would do for one candidate in its trigger stages now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
-#[ts(export)]
 pub enum DryRunOutcome {
     WouldInvite {
         email: String,
@@ -89,7 +84,6 @@ pub enum DryRunOutcome {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct DryRunRow {
     #[ts(type = "number")]
     pub application_id: i64,
@@ -100,7 +94,6 @@ pub struct DryRunRow {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
 pub struct DryRun {
     /// The interview the choice picks, by title; `None` when it would be created from a template.
     pub interview_title: Option<String>,

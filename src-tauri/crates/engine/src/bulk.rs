@@ -36,7 +36,6 @@ pub enum PreSend {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
-#[ts(export)]
 pub struct BulkProgress {
     pub total: usize,
     pub sent: usize,

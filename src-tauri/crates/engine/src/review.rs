@@ -13,7 +13,6 @@ const MAX_COMMENT: usize = 10_000;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase", default)]
-#[ts(export)]
 pub struct ReviewInput {
     /// Overall, 1 to 5.
     #[ts(type = "number | null")]
