@@ -8,7 +8,7 @@ use std::time::Instant;
 use desk_domain::Sensitive;
 use desk_engine::{Background, Engine, EngineEvent, Schedule};
 use desk_sandbox::{Sandbox, SandboxConfig, SandboxInfo};
-use desk_store::Store;
+use desk_store::{ScrolledList, Store};
 use serde_json::json;
 use tokio::sync::{mpsc, Mutex};
 
@@ -54,6 +54,8 @@ pub struct App {
     pub(crate) config: ServeConfig,
     /// The webhook receiver's address and token (the doctor checks both).
     receiver: (SocketAddr, Sensitive<String>),
+    /// The candidate list as the window scrolls it.
+    pub(crate) candidate_list: ScrolledList,
     /// Cancels the bulk send in progress, if one is.
     pub(crate) bulk_cancel: std::sync::Mutex<Option<tokio::sync::watch::Sender<bool>>>,
     /// Why the app is not in the mode it was set up for, if so.
@@ -241,6 +243,7 @@ impl App {
             secrets: None,
             config,
             receiver,
+            candidate_list: ScrolledList::default(),
             bulk_cancel: std::sync::Mutex::new(None),
             startup_problem: std::sync::Mutex::new(None),
         };

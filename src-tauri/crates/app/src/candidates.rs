@@ -141,6 +141,7 @@ impl App {
         let rows = self
             .store
             .candidate_rows(
+                &self.candidate_list,
                 self.ats_connection,
                 &filter,
                 query.offset.into(),

@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
 use figures::{report as figure, Figure, Target};
 
 use desk_store::{
-    ApplicationRecord, AtsSnapshot, CandidateFilter, CandidateRecord, JobRecord, StageRecord, Store,
+    ApplicationRecord, AtsSnapshot, CandidateFilter, CandidateRecord, JobRecord, ScrolledList,
+    StageRecord, Store,
 };
 use serde_json::json;
 
@@ -127,6 +128,7 @@ async fn build(store: &Store, candidates: usize) -> i64 {
 /// What the app asks for one view: a page, and with the first page of a filter its total.
 async fn view(
     store: &Store,
+    list: &ScrolledList,
     connection: i64,
     filter: &CandidateFilter,
     offset: i64,
@@ -134,7 +136,7 @@ async fn view(
 ) -> Duration {
     let started = Instant::now();
     let rows = store
-        .candidate_rows(connection, filter, offset, limit)
+        .candidate_rows(list, connection, filter, offset, limit)
         .await
         .unwrap();
     if offset == 0 {
@@ -183,6 +185,8 @@ async fn main() {
 async fn measure(candidates: usize) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("bench.db")).await.unwrap();
+    // The list as the app's window scrolls it.
+    let list = ScrolledList::default();
     let started = Instant::now();
     let connection = build(&store, candidates).await;
     println!(
@@ -241,7 +245,7 @@ async fn measure(candidates: usize) {
                 search: Some(prefix),
                 ..CandidateFilter::default()
             };
-            searches.push(view(&store, connection, &filter, 0, 200).await);
+            searches.push(view(&store, &list, connection, &filter, 0, 200).await);
         }
     }
     report(
@@ -254,7 +258,17 @@ async fn measure(candidates: usize) {
 
     let mut firsts = Vec::new();
     for _ in 0..RUNS / 4 {
-        firsts.push(view(&store, connection, &CandidateFilter::default(), 0, 200).await);
+        firsts.push(
+            view(
+                &store,
+                &list,
+                connection,
+                &CandidateFilter::default(),
+                0,
+                200,
+            )
+            .await,
+        );
     }
     report(
         candidates,
@@ -276,10 +290,10 @@ async fn measure(candidates: usize) {
         (CandidateFilter::default(), &mut pages, candidates),
         (by_status, &mut filtered, candidates / INVITED_EVERY),
     ] {
-        view(&store, connection, &filter, 0, 200).await;
+        view(&store, &list, connection, &filter, 0, 200).await;
         for i in 0..RUNS {
             let offset = 1 + ((i * 7919) % rows) as i64;
-            times.push(view(&store, connection, &filter, offset, 200).await);
+            times.push(view(&store, &list, connection, &filter, offset, 200).await);
         }
     }
     report(candidates, "a page while scrolling", pages, scan, 5.0);

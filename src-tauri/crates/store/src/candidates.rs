@@ -7,16 +7,24 @@ use serde::Serialize;
 
 use crate::{Store, StoreError};
 
+/// The candidate list as one viewer scrolls it: its ids under the filter being scrolled, read
+/// once. View state, so it is kept by whoever shows the list (the app), not by the store; the
+/// store only reads pages through it (see [`Store::candidate_rows`]).
+#[derive(Debug, Default)]
+pub struct ScrolledList(Mutex<Option<ListIds>>);
+
 /// The ids of the candidate list under one filter, in list order.
 #[derive(Debug)]
-pub(crate) struct ListIds {
+struct ListIds {
     connection_id: i64,
     filter: CandidateFilter,
     ids: Arc<Vec<i64>>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+impl ScrolledList {
+    fn lock(&self) -> MutexGuard<'_, Option<ListIds>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// What the list is narrowed to. Empty fields narrow nothing.
@@ -176,9 +184,10 @@ fn filtered<'a>(
 }
 
 impl Store {
-    /// A page of the candidate list, in the filter's order.
+    /// A page of the candidate list, in the filter's order, as `list`'s viewer scrolls it.
     pub async fn candidate_rows(
         &self,
+        list: &ScrolledList,
         connection_id: i64,
         filter: &CandidateFilter,
         offset: i64,
@@ -192,7 +201,7 @@ impl Store {
         // a deep offset costs more than the whole list of ids does once, and the rows do not
         // shift under a recruiter who is scrolling. A first page starts the list afresh.
         let ids: Vec<i64> = if offset == 0 {
-            *lock(&self.list) = None;
+            *list.lock() = None;
             let (mut page, newest) = filtered("a.id", connection_id, filter, search);
             page.push(format!(
                 " ORDER BY {} LIMIT ",
@@ -201,7 +210,7 @@ impl Store {
             .push_bind(limit);
             page.build_query_scalar().fetch_all(&self.reader).await?
         } else {
-            let all = self.list_ids(connection_id, filter, search).await?;
+            let all = self.list_ids(list, connection_id, filter, search).await?;
             let from = usize::try_from(offset).unwrap_or(usize::MAX).min(all.len());
             let to = from
                 .saturating_add(usize::try_from(limit).unwrap_or(0))
@@ -232,15 +241,17 @@ impl Store {
     /// filter, else read (as one JSON array, not 100,000 rows).
     async fn list_ids(
         &self,
+        list: &ScrolledList,
         connection_id: i64,
         filter: &CandidateFilter,
         search: Option<String>,
     ) -> Result<Arc<Vec<i64>>, StoreError> {
-        if let Some(list) = lock(&self.list)
+        if let Some(kept) = list
+            .lock()
             .as_ref()
             .filter(|l| l.connection_id == connection_id && &l.filter == filter)
         {
-            return Ok(Arc::clone(&list.ids));
+            return Ok(Arc::clone(&kept.ids));
         }
         let ids: Vec<i64> = if filter.sort == CandidateSort::Newest {
             let json: String = filtered("json_group_array(a.id)", connection_id, filter, search)
@@ -262,7 +273,7 @@ impl Store {
             sql.build_query_scalar().fetch_all(&self.reader).await?
         };
         let ids = Arc::new(ids);
-        *lock(&self.list) = Some(ListIds {
+        *list.lock() = Some(ListIds {
             connection_id,
             filter: filter.clone(),
             ids: Arc::clone(&ids),

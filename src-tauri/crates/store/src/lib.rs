@@ -26,7 +26,9 @@ pub use ats_records::{
     StageCount, StageRecord,
 };
 pub use automations::{AtsApplication, Automation, AutomationSpec, StoredParticipant, Triggered};
-pub use candidates::{CandidateFilter, CandidateRow, CandidateSort, JobFacts, TimelineEntry};
+pub use candidates::{
+    CandidateFilter, CandidateRow, CandidateSort, JobFacts, ScrolledList, TimelineEntry,
+};
 pub use connections::Connection;
 pub use error::StoreError;
 pub use inbox::{InboxInsert, InboxItem};
@@ -37,8 +39,6 @@ pub use participants::{ParticipantRecord, ResponseRecord, SavedParticipant};
 pub use reviews::{InboxEntry, Review};
 pub use stats::{DayCount, FunnelRow, InterviewRate};
 
-use std::sync::{Arc, Mutex};
-
 use sqlx::SqlitePool;
 
 /// The database behind Willo Desk. Cloning shares the pools.
@@ -46,8 +46,6 @@ use sqlx::SqlitePool;
 pub struct Store {
     writer: SqlitePool,
     reader: SqlitePool,
-    /// The candidate list's ids under the filter being scrolled (see [`Store::candidate_rows`]).
-    list: Arc<Mutex<Option<candidates::ListIds>>>,
 }
 
 impl Store {
@@ -56,7 +54,6 @@ impl Store {
         Self {
             writer: pool.clone(),
             reader: pool,
-            list: Arc::default(),
         }
     }
 

@@ -66,11 +66,7 @@ impl Store {
             .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self {
-            writer,
-            reader,
-            list: std::sync::Arc::default(),
-        })
+        Ok(Self { writer, reader })
     }
 }
 

@@ -677,14 +677,19 @@ async fn search_finds_each_application_and_follows_a_rename(pool: SqlitePool) {
         ..snap.applications[0].clone()
     });
     store.save_ats_snapshot(conn, &snap, 10).await.unwrap();
+    let list = std::sync::Arc::new(desk_store::ScrolledList::default());
     let search = |text: &str| desk_store::CandidateFilter {
         search: Some(text.into()),
         ..desk_store::CandidateFilter::default()
     };
     let found = |filter| {
         let store = store.clone();
+        let list = std::sync::Arc::clone(&list);
         async move {
-            let rows = store.candidate_rows(conn, &filter, 0, 50).await.unwrap();
+            let rows = store
+                .candidate_rows(&list, conn, &filter, 0, 50)
+                .await
+                .unwrap();
             let total = store.candidate_total(conn, &filter).await.unwrap();
             assert_eq!(usize::try_from(total).unwrap(), rows.len());
             rows.into_iter()
@@ -697,7 +702,7 @@ async fn search_finds_each_application_and_follows_a_rename(pool: SqlitePool) {
     assert!(both[0] > both[1], "newest application first");
     assert_eq!(found(search("zoe@example")).await, both, "by email too");
     let second = store
-        .candidate_rows(conn, &search("zoe"), 1, 50)
+        .candidate_rows(&list, conn, &search("zoe"), 1, 50)
         .await
         .unwrap();
     assert_eq!(
