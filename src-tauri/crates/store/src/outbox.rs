@@ -188,18 +188,14 @@ impl Store {
         result: Option<&str>,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query!(
-            r#"UPDATE outbox SET status = 'done', result = ?, lease_owner = NULL,
-                 lease_until = NULL, last_error = NULL, updated_at = ?
-               WHERE id = ? AND lease_owner = ? AND status = 'pending'"#,
+        let end = LeaseEnd {
+            status: "done",
             result,
-            now,
-            id,
-            owner
-        )
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected() == 1)
+            error: None,
+            next_attempt_at: None,
+            given_back: 0,
+        };
+        self.end_lease(id, owner, &end, now).await
     }
 
     /// Puts a leased row back to be tried again at `next_attempt_at`.
@@ -212,22 +208,15 @@ impl Store {
         attempt_counts: bool,
         now: i64,
     ) -> Result<bool, StoreError> {
-        // A throttled attempt reached nothing (the service refused it unread): it is given back.
-        let given_back = i64::from(!attempt_counts);
-        let done = sqlx::query!(
-            r#"UPDATE outbox SET next_attempt_at = ?, last_error = ?, lease_owner = NULL,
-                 lease_until = NULL, updated_at = ?, attempts = MAX(attempts - ?, 0)
-               WHERE id = ? AND lease_owner = ? AND status = 'pending'"#,
-            next_attempt_at,
-            error,
-            now,
-            given_back,
-            id,
-            owner
-        )
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let end = LeaseEnd {
+            status: "pending",
+            result: None,
+            error: Some(error),
+            next_attempt_at: Some(next_attempt_at),
+            // A throttled attempt reached nothing (the service refused it unread): it is given back.
+            given_back: i64::from(!attempt_counts),
+        };
+        self.end_lease(id, owner, &end, now).await
     }
 
     /// Gives up on a leased row: it stays, marked failed with its error, for a person to retry.
@@ -238,11 +227,37 @@ impl Store {
         error: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
+        let end = LeaseEnd {
+            status: "failed",
+            result: None,
+            error: Some(error),
+            next_attempt_at: None,
+            given_back: 0,
+        };
+        self.end_lease(id, owner, &end, now).await
+    }
+
+    /// Writes how a claim ended and releases its lease, only while `owner` still holds it. False
+    /// when the lease was lost (another worker owns the row now): then nothing is written.
+    async fn end_lease(
+        &self,
+        id: i64,
+        owner: &str,
+        end: &LeaseEnd<'_>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        // Only `done` sets a result, and the row is pending here, so a retry or a failure writing
+        // `result` (as `None`) leaves it as it was.
         let done = sqlx::query!(
-            r#"UPDATE outbox SET status = 'failed', last_error = ?, lease_owner = NULL,
-                 lease_until = NULL, updated_at = ?
+            r#"UPDATE outbox SET status = ?, result = ?, last_error = ?,
+                 next_attempt_at = COALESCE(?, next_attempt_at), attempts = MAX(attempts - ?, 0),
+                 lease_owner = NULL, lease_until = NULL, updated_at = ?
                WHERE id = ? AND lease_owner = ? AND status = 'pending'"#,
-            error,
+            end.status,
+            end.result,
+            end.error,
+            end.next_attempt_at,
+            end.given_back,
             now,
             id,
             owner
@@ -436,6 +451,20 @@ impl Store {
         tx.commit().await?;
         Ok(outcome)
     }
+}
+
+/// What ending a claim writes to its row.
+struct LeaseEnd<'a> {
+    /// `pending` again, `done` or `failed`.
+    status: &'static str,
+    /// What the remote side returned (done rows only).
+    result: Option<&'a str>,
+    /// Why it is retried or failed; a done row clears it.
+    error: Option<&'a str>,
+    /// When it is tried again; `None` keeps it.
+    next_attempt_at: Option<i64>,
+    /// Attempts handed back (a throttled attempt that reached nothing).
+    given_back: i64,
 }
 
 /// What cancelling a queued item did.

@@ -226,6 +226,48 @@ async fn a_leased_item_is_not_claimed_twice_until_its_lease_expires(pool: Sqlite
 }
 
 #[sqlx::test(migrator = "desk_store::MIGRATOR")]
+async fn no_way_of_ending_a_claim_writes_anything_without_the_lease(pool: SqlitePool) {
+    let store = Store::from_pool(pool);
+    let (id, _) = store
+        .enqueue("note", "note:1", &json!({}), 0)
+        .await
+        .unwrap();
+    store.claim_outbox("w", 0, 1_000, 10).await.unwrap();
+    let before = store.outbox_item(id).await.unwrap();
+    assert!(!store
+        .complete_outbox(id, "other", Some("x"), 10)
+        .await
+        .unwrap());
+    assert!(!store
+        .retry_outbox_later(id, "other", "503", 5_000, false, 10)
+        .await
+        .unwrap());
+    assert!(!store.fail_outbox(id, "other", "422", 10).await.unwrap());
+    assert_eq!(store.outbox_item(id).await.unwrap(), before);
+
+    // The holder's failure keeps when it was due and how often it was tried; done clears the error.
+    assert!(store.fail_outbox(id, "w", "422", 10).await.unwrap());
+    let failed = store.outbox_item(id).await.unwrap();
+    assert_eq!(
+        (
+            failed.attempts,
+            failed.next_attempt_at,
+            failed.last_error.as_deref(),
+            failed.result
+        ),
+        (1, 0, Some("422"), None)
+    );
+    store.requeue_failed_outbox(id, 20).await.unwrap();
+    store.claim_outbox("w", 20, 1_000, 10).await.unwrap();
+    assert!(store.complete_outbox(id, "w", None, 30).await.unwrap());
+    let done = store.outbox_item(id).await.unwrap();
+    assert_eq!(
+        (done.status, done.attempts, done.last_error, done.result),
+        (OutboxStatus::Done, 2, None, None)
+    );
+}
+
+#[sqlx::test(migrator = "desk_store::MIGRATOR")]
 async fn a_retried_item_waits_for_its_next_attempt(pool: SqlitePool) {
     let store = Store::from_pool(pool);
     let (id, _) = store
