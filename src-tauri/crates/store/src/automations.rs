@@ -158,17 +158,7 @@ impl Store {
     }
 
     pub async fn automation_for_job(&self, job_id: i64) -> Result<Option<Automation>, StoreError> {
-        sqlx::query_as!(
-            AutomationRow,
-            r#"SELECT id AS "id!", job_id, interview_key, interview_choice, trigger_stage_ids,
-                      review_required AS "review_required: bool", move_to_stage_id, move_min_score, paused AS "paused: bool", enabled_at
-               FROM automations WHERE job_id = ?"#,
-            job_id
-        )
-        .fetch_optional(&self.reader)
-        .await?
-        .map(Automation::try_from)
-        .transpose()
+        Ok(self.select_automations(Some(job_id)).await?.pop())
     }
 
     /// The title of a Willo interview seen before, by key.
@@ -220,35 +210,25 @@ impl Store {
 
     /// Every automation, by job.
     pub async fn automations(&self) -> Result<Vec<Automation>, StoreError> {
+        self.select_automations(None).await
+    }
+
+    /// The automation of one job, or every automation (by job): one statement, so both read
+    /// automations the same way.
+    async fn select_automations(&self, job_id: Option<i64>) -> Result<Vec<Automation>, StoreError> {
         sqlx::query_as!(
             AutomationRow,
             r#"SELECT id AS "id!", job_id, interview_key, interview_choice, trigger_stage_ids,
                       review_required AS "review_required: bool", move_to_stage_id, move_min_score, paused AS "paused: bool", enabled_at
-               FROM automations ORDER BY job_id"#
+               FROM automations
+               WHERE (?1 IS NULL OR job_id = ?1) ORDER BY job_id"#,
+            job_id
         )
         .fetch_all(&self.reader)
         .await?
         .into_iter()
         .map(Automation::try_from)
         .collect()
-    }
-
-    /// The automation of the job an application belongs to.
-    pub async fn automation_for_application(
-        &self,
-        application_id: i64,
-    ) -> Result<Option<Automation>, StoreError> {
-        sqlx::query_as!(
-            AutomationRow,
-            r#"SELECT au.id AS "id!", au.job_id, au.interview_key, au.interview_choice, au.trigger_stage_ids,
-                      au.review_required AS "review_required: bool", au.move_to_stage_id, au.move_min_score, au.paused AS "paused: bool", au.enabled_at
-               FROM automations au JOIN applications a ON a.job_id = au.job_id WHERE a.id = ?"#,
-            application_id
-        )
-        .fetch_optional(&self.reader)
-        .await?
-        .map(Automation::try_from)
-        .transpose()
     }
 
     /// Applications that entered a trigger stage of an active automation since it was switched on,

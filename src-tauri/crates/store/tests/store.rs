@@ -586,6 +586,30 @@ async fn an_automation_set_again_unchanged_keeps_counting_from_when_it_was_switc
 }
 
 #[sqlx::test(migrator = "desk_store::MIGRATOR")]
+async fn a_jobs_automation_reads_the_same_alone_and_in_the_list(pool: SqlitePool) {
+    let (store, _, job, screen) = synced(pool, "S-review").await;
+    assert!(store.automation_for_job(job).await.unwrap().is_none());
+    store
+        .set_automation(
+            &AutomationSpec::direct(job, "interview-a", &[screen], true, None),
+            100,
+        )
+        .await
+        .unwrap();
+    let alone = store.automation_for_job(job).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            alone.job_id,
+            alone.trigger_stage_ids.as_slice(),
+            alone.review_required
+        ),
+        (job, [screen].as_slice(), true)
+    );
+    assert_eq!(store.automations().await.unwrap(), [alone]);
+    assert!(store.automation_for_job(job + 1).await.unwrap().is_none());
+}
+
+#[sqlx::test(migrator = "desk_store::MIGRATOR")]
 async fn only_arrivals_after_switch_on_are_triggered_and_only_once(pool: SqlitePool) {
     let (store, conn, job, screen) = synced(pool, "S-screen").await;
     store
