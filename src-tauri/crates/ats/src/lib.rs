@@ -8,11 +8,10 @@ mod http;
 pub mod lever;
 mod link;
 mod marker;
-mod records;
 
 pub use connector::{
     AtsConnector, Capabilities, FileSource, NewAttachment, NewNote, StageChange, User,
 };
+pub use desk_domain::ats::{Application, Candidate, Job, Stage};
 pub use error::AtsError;
 pub use marker::holds_marker;
-pub use records::{Application, Candidate, Job, Stage};

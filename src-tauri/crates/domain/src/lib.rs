@@ -3,6 +3,7 @@
 //! Values here are parsed once at the edge (`Email::parse`, `PhoneE164::parse`, `WilloKey::parse`)
 //! so the rest of the code never handles an unchecked string. Nothing in this crate does IO.
 
+pub mod ats;
 mod contact;
 mod key;
 pub mod retry_after;

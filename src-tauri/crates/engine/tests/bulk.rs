@@ -8,9 +8,9 @@ mod support;
 use std::collections::HashSet;
 use std::time::Duration;
 
+use desk_domain::ats::{Application, Candidate};
 use desk_engine::InviteOutcome;
 use desk_sandbox::{FaultKind, FaultRule, SandboxConfig};
-use desk_store::{ApplicationRecord, CandidateRecord};
 use serde_json::json;
 use support::world_with;
 
@@ -29,19 +29,22 @@ async fn two_hundred_invites_under_throttling_and_lost_answers_each_go_out_exact
         .with_probability(0.05)];
     let w = world_with(config, support::per_second(120), |snap| {
         for n in 0..200 {
-            snap.candidates.push(CandidateRecord {
-                remote_id: format!("bulk-c{n}"),
+            snap.candidates.push(Candidate {
+                id: format!("bulk-c{n}"),
                 first_name: format!("Bulk{n}"),
                 last_name: "Candidate".into(),
-                email: Some(format!("bulk{n}@example.com")),
-                phone: (n % 3 == 0).then(|| format!("+49 1512 3456{:03}", n % 1000)),
+                emails: vec![format!("bulk{n}@example.com")],
+                phones: (n % 3 == 0)
+                    .then(|| format!("+49 1512 3456{:03}", n % 1000))
+                    .into_iter()
+                    .collect(),
                 raw: json!({}),
             });
-            snap.applications.push(ApplicationRecord {
-                remote_id: format!("bulk-a{n}"),
-                candidate_remote_id: format!("bulk-c{n}"),
-                job_remote_id: "4001".into(),
-                stage_remote_id: Some("4001-1".into()),
+            snap.applications.push(Application {
+                id: format!("bulk-a{n}"),
+                candidate_id: format!("bulk-c{n}"),
+                job_id: "4001".into(),
+                stage_id: Some("4001-1".into()),
                 status: "active".into(),
                 raw: json!({}),
             });

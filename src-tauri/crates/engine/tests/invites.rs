@@ -80,9 +80,9 @@ async fn every_refusal_is_recorded_and_nothing_refused_is_sent() {
         support::per_second(200),
         |snap| {
             for c in &mut snap.candidates {
-                match c.remote_id.as_str() {
-                    "7003" => c.email = None,                    // José: no email
-                    "7004" => c.email = Some("siobhan@".into()), // Siobhán: broken email
+                match c.id.as_str() {
+                    "7003" => c.emails.clear(),                   // José: no email
+                    "7004" => c.emails = vec!["siobhan@".into()], // Siobhán: broken email
                     "7005" => (c.first_name, c.last_name) = (String::new(), " ".into()), // Łukasz: no name
                     _ => {}
                 }
@@ -211,9 +211,9 @@ async fn a_fixed_candidate_can_be_invited_after_a_refusal() {
     let mut snap = w.sandbox.ats.with_data(|d| support::snapshot(d));
     snap.candidates
         .iter_mut()
-        .find(|c| c.remote_id == "7012")
+        .find(|c| c.id == "7012")
         .unwrap()
-        .phone = Some("020 7946 0958".into());
+        .phones = vec!["020 7946 0958".into()];
     w.store.save_ats_snapshot(w.ats, &snap, 1).await.unwrap();
     assert!(matches!(
         w.engine.queue_invite(app, &w.interview).await.unwrap(),

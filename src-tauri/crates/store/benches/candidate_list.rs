@@ -21,10 +21,8 @@ use std::time::{Duration, Instant};
 
 use figures::{report as figure, Figure, Target};
 
-use desk_store::{
-    ApplicationRecord, AtsSnapshot, CandidateFilter, CandidateRecord, JobRecord, ScrolledList,
-    StageRecord, Store,
-};
+use desk_domain::ats::{Application, Candidate, Job, Stage};
+use desk_store::{AtsSnapshot, CandidateFilter, ScrolledList, Store};
 use serde_json::json;
 
 const INVITED_EVERY: usize = 7;
@@ -54,8 +52,8 @@ async fn build(store: &Store, candidates: usize) -> i64 {
         .unwrap();
     let mut snap = AtsSnapshot::default();
     for j in 0..5 {
-        snap.jobs.push(JobRecord {
-            remote_id: format!("job{j}"),
+        snap.jobs.push(Job {
+            id: format!("job{j}"),
             title: format!("Job {j}"),
             department: None,
             location: None,
@@ -63,9 +61,9 @@ async fn build(store: &Store, candidates: usize) -> i64 {
             raw: json!({}),
         });
         for s in 0..3 {
-            snap.stages.push(StageRecord {
-                job_remote_id: Some(format!("job{j}")),
-                remote_id: format!("job{j}-s{s}"),
+            snap.stages.push(Stage {
+                job_id: Some(format!("job{j}")),
+                id: format!("job{j}-s{s}"),
                 name: format!("Stage {s}"),
                 position: s,
             });
@@ -73,19 +71,19 @@ async fn build(store: &Store, candidates: usize) -> i64 {
     }
     for n in 0..candidates {
         let (first, last) = (FIRST[n % FIRST.len()], LAST[(n / FIRST.len()) % LAST.len()]);
-        snap.candidates.push(CandidateRecord {
-            remote_id: format!("c{n}"),
+        snap.candidates.push(Candidate {
+            id: format!("c{n}"),
             first_name: format!("{first}{}", n % 97),
             last_name: last.into(),
-            email: Some(format!("{}.{n}@example.com", first.to_lowercase())),
-            phone: None,
+            emails: vec![format!("{}.{n}@example.com", first.to_lowercase())],
+            phones: vec![],
             raw: json!({}),
         });
-        snap.applications.push(ApplicationRecord {
-            remote_id: format!("a{n}"),
-            candidate_remote_id: format!("c{n}"),
-            job_remote_id: format!("job{}", n % 5),
-            stage_remote_id: Some(format!("job{}-s{}", n % 5, n % 3)),
+        snap.applications.push(Application {
+            id: format!("a{n}"),
+            candidate_id: format!("c{n}"),
+            job_id: format!("job{}", n % 5),
+            stage_id: Some(format!("job{}-s{}", n % 5, n % 3)),
             status: "active".into(),
             raw: json!({}),
         });

@@ -7,55 +7,18 @@
 
 use std::collections::HashMap;
 
+use desk_domain::ats::{Application, Candidate, Job, Stage};
 use serde::Serialize;
 
 use crate::{Store, StoreError};
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct JobRecord {
-    pub remote_id: String,
-    pub title: String,
-    pub department: Option<String>,
-    pub location: Option<String>,
-    pub status: String,
-    pub raw: serde_json::Value,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct StageRecord {
-    /// `None` for account-wide stages.
-    pub job_remote_id: Option<String>,
-    pub remote_id: String,
-    pub name: String,
-    pub position: i64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct CandidateRecord {
-    pub remote_id: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub raw: serde_json::Value,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ApplicationRecord {
-    pub remote_id: String,
-    pub candidate_remote_id: String,
-    pub job_remote_id: String,
-    pub stage_remote_id: Option<String>,
-    pub status: String,
-    pub raw: serde_json::Value,
-}
-
+/// One read of the ATS, as its connector gave it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AtsSnapshot {
-    pub jobs: Vec<JobRecord>,
-    pub stages: Vec<StageRecord>,
-    pub candidates: Vec<CandidateRecord>,
-    pub applications: Vec<ApplicationRecord>,
+    pub jobs: Vec<Job>,
+    pub stages: Vec<Stage>,
+    pub candidates: Vec<Candidate>,
+    pub applications: Vec<Application>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -110,7 +73,7 @@ impl Store {
                      raw = excluded.raw, synced_at = excluded.synced_at
                    RETURNING id AS "id!: i64""#,
                 connection_id,
-                job.remote_id,
+                job.id,
                 job.title,
                 job.department,
                 job.location,
@@ -121,16 +84,13 @@ impl Store {
             .fetch_all(&mut *tx)
             .await
             .and_then(crate::first_row)?;
-            jobs.insert(job.remote_id.as_str(), id);
+            jobs.insert(job.id.as_str(), id);
             counts.jobs += 1;
         }
 
         let mut stages = HashMap::new();
         for stage in &snapshot.stages {
-            let job_id = stage
-                .job_remote_id
-                .as_deref()
-                .and_then(|r| jobs.get(r).copied());
+            let job_id = stage.job_id.as_deref().and_then(|r| jobs.get(r).copied());
             let id = sqlx::query_scalar!(
                 r#"INSERT INTO stages (connection_id, job_id, remote_id, name, position) VALUES (?, ?, ?, ?, ?)
                    ON CONFLICT (connection_id, remote_id) DO UPDATE SET job_id = excluded.job_id,
@@ -138,20 +98,23 @@ impl Store {
                    RETURNING id AS "id!: i64""#,
                 connection_id,
                 job_id,
-                stage.remote_id,
+                stage.id,
                 stage.name,
                 stage.position
             )
             .fetch_all(&mut *tx)
             .await
             .and_then(crate::first_row)?;
-            stages.insert(stage.remote_id.as_str(), id);
+            stages.insert(stage.id.as_str(), id);
             counts.stages += 1;
         }
 
         let mut candidates = HashMap::new();
         for candidate in &snapshot.candidates {
             let raw = candidate.raw.to_string();
+            // The app shows one email and one phone: the ATS's first.
+            let email = candidate.emails.first().map(String::as_str);
+            let phone = candidate.phones.first().map(String::as_str);
             let id = sqlx::query_scalar!(
                 r#"INSERT INTO candidates (connection_id, remote_id, first_name, last_name, email, phone, raw, synced_at)
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -160,37 +123,34 @@ impl Store {
                      raw = excluded.raw, synced_at = excluded.synced_at
                    RETURNING id AS "id!: i64""#,
                 connection_id,
-                candidate.remote_id,
+                candidate.id,
                 candidate.first_name,
                 candidate.last_name,
-                candidate.email,
-                candidate.phone,
+                email,
+                phone,
                 raw,
                 now
             )
             .fetch_all(&mut *tx)
             .await
             .and_then(crate::first_row)?;
-            candidates.insert(candidate.remote_id.as_str(), id);
+            candidates.insert(candidate.id.as_str(), id);
             counts.candidates += 1;
         }
 
         for app in &snapshot.applications {
             let (Some(&job_id), Some(&candidate_id)) = (
-                jobs.get(app.job_remote_id.as_str()),
-                candidates.get(app.candidate_remote_id.as_str()),
+                jobs.get(app.job_id.as_str()),
+                candidates.get(app.candidate_id.as_str()),
             ) else {
                 counts.orphans += 1;
                 continue;
             };
-            let stage_id = app
-                .stage_remote_id
-                .as_deref()
-                .and_then(|s| stages.get(s).copied());
+            let stage_id = app.stage_id.as_deref().and_then(|s| stages.get(s).copied());
             let previous = sqlx::query_scalar!(
                 "SELECT stage_id FROM applications WHERE connection_id = ? AND remote_id = ?",
                 connection_id,
-                app.remote_id
+                app.id
             )
             .fetch_optional(&mut *tx)
             .await?;
@@ -208,7 +168,7 @@ impl Store {
                        THEN applications.stage_entered_at ELSE excluded.stage_entered_at END,
                      raw = excluded.raw, synced_at = excluded.synced_at"#,
                 connection_id,
-                app.remote_id,
+                app.id,
                 candidate_id,
                 job_id,
                 stage_id,

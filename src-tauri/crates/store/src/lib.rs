@@ -21,10 +21,7 @@ mod settings;
 mod stats;
 
 pub use activity::{ActivityEntry, ActivityRow, FailedItem};
-pub use ats_records::{
-    ApplicationRecord, AtsSnapshot, CandidateRecord, JobRecord, JobSummary, SnapshotCounts,
-    StageCount, StageRecord,
-};
+pub use ats_records::{AtsSnapshot, JobSummary, SnapshotCounts, StageCount};
 pub use automations::{AtsApplication, Automation, AutomationSpec, StoredParticipant, Triggered};
 pub use candidates::{
     CandidateFilter, CandidateRow, CandidateSort, JobFacts, ScrolledList, TimelineEntry,

@@ -2,17 +2,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
-use desk_store::{
-    ApplicationRecord, AtsSnapshot, AutomationSpec, CandidateRecord, InboxInsert, JobRecord,
-    OutboxStatus, StageRecord, Store, StoreError,
-};
+use desk_domain::ats::{Application, Candidate, Job, Stage};
+use desk_store::{AtsSnapshot, AutomationSpec, InboxInsert, OutboxStatus, Store, StoreError};
 use serde_json::json;
 use sqlx::SqlitePool;
 
 fn snapshot(stage_of_app: &str) -> AtsSnapshot {
     AtsSnapshot {
-        jobs: vec![JobRecord {
-            remote_id: "J1".into(),
+        jobs: vec![Job {
+            id: "J1".into(),
             title: "Backend Engineer".into(),
             department: Some("Engineering".into()),
             location: None,
@@ -22,26 +20,26 @@ fn snapshot(stage_of_app: &str) -> AtsSnapshot {
         stages: ["S-review", "S-screen"]
             .iter()
             .enumerate()
-            .map(|(i, s)| StageRecord {
-                job_remote_id: Some("J1".into()),
-                remote_id: (*s).into(),
+            .map(|(i, s)| Stage {
+                job_id: Some("J1".into()),
+                id: (*s).into(),
                 name: (*s).into(),
                 position: i64::try_from(i).unwrap(),
             })
             .collect(),
-        candidates: vec![CandidateRecord {
-            remote_id: "C1".into(),
+        candidates: vec![Candidate {
+            id: "C1".into(),
             first_name: "Zoë".into(),
             last_name: "Müller".into(),
-            email: Some("zoe@example.de".into()),
-            phone: None,
+            emails: vec!["zoe@example.de".into()],
+            phones: vec![],
             raw: json!({}),
         }],
-        applications: vec![ApplicationRecord {
-            remote_id: "A1".into(),
-            candidate_remote_id: "C1".into(),
-            job_remote_id: "J1".into(),
-            stage_remote_id: Some(stage_of_app.into()),
+        applications: vec![Application {
+            id: "A1".into(),
+            candidate_id: "C1".into(),
+            job_id: "J1".into(),
+            stage_id: Some(stage_of_app.into()),
             status: "active".into(),
             raw: json!({}),
         }],
@@ -130,7 +128,7 @@ async fn a_resync_detects_only_real_stage_changes(pool: SqlitePool) {
 async fn applications_whose_job_is_missing_are_skipped_not_half_written(pool: SqlitePool) {
     let (store, conn) = connected(pool).await;
     let mut snap = snapshot("S-review");
-    snap.applications[0].job_remote_id = "unknown".into();
+    snap.applications[0].job_id = "unknown".into();
     let counts = store.save_ats_snapshot(conn, &snap, 10).await.unwrap();
     assert_eq!((counts.applications, counts.orphans), (0, 1));
 }
@@ -738,8 +736,8 @@ async fn search_finds_each_application_and_follows_a_rename(pool: SqlitePool) {
     let (store, conn) = connected(pool).await;
     let mut snap = snapshot("S-review");
     // Zoë applied twice: both applications are found, newest first.
-    snap.applications.push(ApplicationRecord {
-        remote_id: "A2".into(),
+    snap.applications.push(Application {
+        id: "A2".into(),
         ..snap.applications[0].clone()
     });
     store.save_ats_snapshot(conn, &snap, 10).await.unwrap();
@@ -778,7 +776,7 @@ async fn search_finds_each_application_and_follows_a_rename(pool: SqlitePool) {
     );
 
     snap.candidates[0].first_name = "Chloé-Ann".into();
-    snap.candidates[0].email = Some("zann@example.org".into());
+    snap.candidates[0].emails = vec!["zann@example.org".into()];
     store.save_ats_snapshot(conn, &snap, 20).await.unwrap();
     assert!(
         found(search("zoë")).await.is_empty(),

@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};
+use desk_domain::ats::{Application, Candidate, Job, Stage};
 use desk_domain::Sensitive;
 use desk_engine::receiver::{self, ReceiverState};
 use desk_engine::{ChannelSink, Engine, EngineConfig, EngineEvent, SystemClock};
 use desk_sandbox::ats::dataset::{Dataset, STAGES};
 use desk_sandbox::{Sandbox, SandboxConfig, ADMIN_API_KEY};
-use desk_store::{ApplicationRecord, AtsSnapshot, CandidateRecord, JobRecord, StageRecord, Store};
+use desk_store::{AtsSnapshot, Store};
 use desk_willo::{AuthScheme, Budget, Pacer, RetryPolicy, ThrottleSigns, WilloClient, WilloConfig};
 use serde_json::json;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -34,8 +35,8 @@ pub fn snapshot(data: &Dataset) -> AtsSnapshot {
         jobs: data
             .jobs
             .iter()
-            .map(|j| JobRecord {
-                remote_id: j.id.to_string(),
+            .map(|j| Job {
+                id: j.id.to_string(),
                 title: j.title.clone(),
                 department: None,
                 location: None,
@@ -47,9 +48,9 @@ pub fn snapshot(data: &Dataset) -> AtsSnapshot {
             .jobs
             .iter()
             .flat_map(|j| j.stages.iter().map(move |s| (j.id, *s)))
-            .map(|(job, s)| StageRecord {
-                job_remote_id: Some(job.to_string()),
-                remote_id: format!("{job}-{s}"),
+            .map(|(job, s)| Stage {
+                job_id: Some(job.to_string()),
+                id: format!("{job}-{s}"),
                 name: STAGES[s].into(),
                 position: i64::try_from(s).unwrap(),
             })
@@ -57,23 +58,23 @@ pub fn snapshot(data: &Dataset) -> AtsSnapshot {
         candidates: data
             .candidates
             .iter()
-            .map(|c| CandidateRecord {
-                remote_id: c.id.to_string(),
+            .map(|c| Candidate {
+                id: c.id.to_string(),
                 first_name: c.first_name.clone(),
                 last_name: c.last_name.clone(),
-                email: c.emails.first().cloned(),
-                phone: c.phones.first().cloned(),
+                emails: c.emails.clone(),
+                phones: c.phones.clone(),
                 raw: json!({}),
             })
             .collect(),
         applications: data
             .applications
             .iter()
-            .map(|a| ApplicationRecord {
-                remote_id: a.id.to_string(),
-                candidate_remote_id: a.candidate_id.to_string(),
-                job_remote_id: a.job_id.to_string(),
-                stage_remote_id: Some(format!("{}-{}", a.job_id, a.stage)),
+            .map(|a| Application {
+                id: a.id.to_string(),
+                candidate_id: a.candidate_id.to_string(),
+                job_id: a.job_id.to_string(),
+                stage_id: Some(format!("{}-{}", a.job_id, a.stage)),
                 status: "active".into(),
                 raw: json!({}),
             })
@@ -220,19 +221,19 @@ pub async fn world_paced(
 /// `c<n>@example.com`) with applications `a<n>`, as a sync would store them.
 pub fn applicants(snap: &mut AtsSnapshot, n: usize) {
     for i in 0..n {
-        snap.candidates.push(CandidateRecord {
-            remote_id: format!("c{i}"),
+        snap.candidates.push(Candidate {
+            id: format!("c{i}"),
             first_name: format!("C{i}"),
             last_name: "Applicant".into(),
-            email: Some(format!("c{i}@example.com")),
-            phone: None,
+            emails: vec![format!("c{i}@example.com")],
+            phones: vec![],
             raw: json!({}),
         });
-        snap.applications.push(ApplicationRecord {
-            remote_id: format!("a{i}"),
-            candidate_remote_id: format!("c{i}"),
-            job_remote_id: "4001".into(),
-            stage_remote_id: Some("4001-1".into()),
+        snap.applications.push(Application {
+            id: format!("a{i}"),
+            candidate_id: format!("c{i}"),
+            job_id: "4001".into(),
+            stage_id: Some("4001-1".into()),
             status: "active".into(),
             raw: json!({}),
         });

@@ -1,5 +1,7 @@
-//! What a connector reads from an ATS, in the ATS-neutral shape the rest of the app uses.
-//! Ids are strings everywhere (Greenhouse integers, Lever UUIDs); `raw` keeps the whole record.
+//! What an ATS holds, in the ATS-neutral shape the rest of the app uses: connectors read these
+//! and the store keeps them as they are, so neither copies the other's types field by field.
+//! Ids are the ATS's own, as strings (Greenhouse integers, Lever UUIDs); `raw` keeps the whole
+//! record.
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Job {
