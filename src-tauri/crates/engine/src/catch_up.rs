@@ -215,10 +215,7 @@ impl Engine {
             }
         }
         report.swept = self.end_slice(&open, &checked, &report).await?;
-        // Completions found here that go straight to the ATS (review-free automations, or results
-        // that changed since they were written): queued once for the whole run.
         if !self.is_stopping() {
-            self.queue_due_writebacks().await?;
             self.settle_writebacks().await?;
         }
         Ok(report)

@@ -33,9 +33,6 @@ impl Engine {
                 .mark_inbox_processed(item.id, error.as_deref(), self.now())
                 .await?;
         }
-        if count > 0 {
-            self.queue_due_writebacks().await?;
-        }
         Ok(count)
     }
 }

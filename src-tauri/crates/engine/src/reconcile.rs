@@ -105,7 +105,8 @@ impl Engine {
             .as_ref()
             .map(|i| i.interview_key.clone())
             .unwrap_or_default();
-        self.store
+        let saved = self
+            .store
             .save_participant(&record(participant, belongs_to, &interview_key), now)
             .await?;
         let Some(invitation) = invitation else {
@@ -151,6 +152,12 @@ impl Engine {
             }
         }
         self.store.mark_checked(invitation.id, now).await?;
+        // Every reconcile (a webhook's, the catch-up's, a late-found invite's) sees new results
+        // first: they go to the ATS now, where they need no review, not at the loop's next sweep.
+        let completed = status_name(&participant.status) == Some("completed");
+        if completed && (saved.changed || newly_completed) {
+            self.queue_writeback_if_due(invitation.id).await?;
+        }
         Ok(Reconciled {
             invitation_id: Some(invitation.id),
             status: current,

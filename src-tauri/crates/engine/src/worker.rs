@@ -345,8 +345,6 @@ impl Engine {
             // next catch-up (which would find it too, so a failure here loses nothing).
             if let Err(error) = self.reconcile_participant(participant_key).await {
                 tracing::warn!(%error, invitation_id, "a participant found late could not be reconciled yet");
-            } else {
-                self.queue_due_writebacks().await?;
             }
         }
         Ok(Step::Done)

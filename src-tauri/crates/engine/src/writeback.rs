@@ -332,14 +332,30 @@ impl Engine {
         Ok(left.len())
     }
 
-    /// Queues every write-back that is due (see `Store::writebacks_due`): runs after each
-    /// changed reconcile and on every turn of the loop, so a crash between marking an interview
-    /// completed (or approved) and queueing its write-back is healed on the next start.
+    /// Queues every write-back that is due (see `Store::writebacks_due`). The loop sweeps on
+    /// every turn: that heals a crash between marking an interview completed (or approved) and
+    /// queueing its write-back, and finds those a recruiter's change made due (an automation
+    /// switched to skip review). Results that change are queued by their reconcile at once.
     pub async fn queue_due_writebacks(&self) -> Result<usize, EngineError> {
+        self.queue_writebacks_due(None).await
+    }
+
+    /// Queues the write-back of an invitation whose results just changed, if they are due.
+    pub(crate) async fn queue_writeback_if_due(
+        &self,
+        invitation_id: i64,
+    ) -> Result<(), EngineError> {
+        self.queue_writebacks_due(Some(invitation_id))
+            .await
+            .map(|_| ())
+    }
+
+    /// Queues the due write-backs (`only` that invitation's) and logs each; returns how many.
+    async fn queue_writebacks_due(&self, only: Option<i64>) -> Result<usize, EngineError> {
         if self.ats.is_none() {
             return Ok(0);
         }
-        let due = self.store.writebacks_due().await?;
+        let due = self.store.writebacks_due(only).await?;
         for &invitation_id in &due {
             match self.queue_writeback(invitation_id).await {
                 Ok(_) => self

@@ -310,7 +310,8 @@ impl Store {
     /// queued at the participant's current revision and the review's version. This covers the
     /// first write-back, one a crash cut off between marking the interview completed (or
     /// approved) and queueing it, a follow-up after Willo's results changed, and a re-review.
-    pub async fn writebacks_due(&self) -> Result<Vec<i64>, StoreError> {
+    /// `only`: just that invitation, if due.
+    pub async fn writebacks_due(&self, only: Option<i64>) -> Result<Vec<i64>, StoreError> {
         Ok(sqlx::query_scalar!(
             r#"SELECT i.id AS "id!: i64"
                FROM invitations i
@@ -318,13 +319,15 @@ impl Store {
                JOIN applications a ON a.id = i.application_id
                LEFT JOIN reviews r ON r.invitation_id = i.id
                WHERE i.status IN ('completed', 'reviewed', 'synced')
+                 AND (?1 IS NULL OR i.id = ?1)
                  AND p.status = 'completed'
                  AND (r.decision = 'approved'
                       OR (r.invitation_id IS NULL
                           AND EXISTS (SELECT 1 FROM automations au WHERE au.job_id = a.job_id AND au.review_required = 0)))
                  AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.key = 'writeback:' || i.id || ':note:' || p.revision
                                    || CASE WHEN r.version > 1 THEN '.r' || r.version ELSE '' END)
-               ORDER BY i.id"#
+               ORDER BY i.id"#,
+            only
         )
         .fetch_all(&self.reader)
         .await?)
