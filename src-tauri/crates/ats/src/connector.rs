@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use desk_domain::AtsKind;
 use http::HeaderMap;
 
-use crate::{Application, AtsError, Candidate, Job, Stage};
+use crate::{Application, ApplicationRef, AtsError, Candidate, Job, Stage};
 
 /// What differs between ATSs; the UI and the engine read these instead of naming ATSs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,34 +78,37 @@ pub trait AtsConnector: Send + Sync {
 
     async fn move_application(
         &self,
-        application: &Application,
+        application: ApplicationRef<'_>,
         to_stage: &str,
     ) -> Result<(), AtsError>;
     /// Adds a note; returns the ATS's id of it.
-    async fn add_note(&self, application: &Application, note: &NewNote)
-        -> Result<String, AtsError>;
+    async fn add_note(
+        &self,
+        application: ApplicationRef<'_>,
+        note: &NewNote,
+    ) -> Result<String, AtsError>;
     /// The id of a note on the application's record that contains `marker`, if one exists:
     /// how a write whose outcome was lost is checked before it is tried again.
     async fn find_note(
         &self,
-        application: &Application,
+        application: ApplicationRef<'_>,
         marker: &str,
     ) -> Result<Option<String>, AtsError>;
     async fn add_attachment(
         &self,
-        application: &Application,
+        application: ApplicationRef<'_>,
         file: &NewAttachment,
     ) -> Result<String, AtsError>;
     /// The id of an attachment (or uploaded file) on the application with this file name, if one
     /// exists: the check before an attachment whose outcome was lost is tried again.
     async fn find_attachment(
         &self,
-        application: &Application,
+        application: ApplicationRef<'_>,
         filename: &str,
     ) -> Result<Option<String>, AtsError>;
     async fn set_field(
         &self,
-        application: &Application,
+        application: ApplicationRef<'_>,
         field: &str,
         value: &str,
     ) -> Result<(), AtsError>;

@@ -21,7 +21,7 @@ use crate::connector::{
 };
 use crate::http::{decode, hmac_hex, id, same_secret, Http};
 use crate::link::next_link;
-use crate::{Application, AtsError, Candidate, Job, Stage};
+use crate::{Application, ApplicationRef, AtsError, Candidate, Job, Stage};
 
 /// Refresh this long before the token's stated expiry, so no request goes out with a dying token.
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
@@ -405,10 +405,10 @@ impl AtsConnector for Greenhouse {
 
     async fn move_application(
         &self,
-        application: &Application,
+        application: ApplicationRef<'_>,
         to_stage: &str,
     ) -> Result<(), AtsError> {
-        let body = json!({ "from_stage_id": application.stage_id.as_deref().and_then(|s| s.parse::<i64>().ok()), "to_stage_id": to_stage.parse::<i64>().ok() });
+        let body = json!({ "from_stage_id": application.stage_id.and_then(|s| s.parse::<i64>().ok()), "to_stage_id": to_stage.parse::<i64>().ok() });
         self.call(
             Method::POST,
             &self.url(&format!("/applications/{}/move", application.id)),
@@ -420,7 +420,7 @@ impl AtsConnector for Greenhouse {
 
     async fn add_note(
         &self,
-        application: &Application,
+        application: ApplicationRef<'_>,
         note: &NewNote,
     ) -> Result<String, AtsError> {
         let body = json!({
@@ -438,11 +438,11 @@ impl AtsConnector for Greenhouse {
 
     async fn find_note(
         &self,
-        application: &Application,
+        application: ApplicationRef<'_>,
         marker: &str,
     ) -> Result<Option<String>, AtsError> {
         let notes: Vec<(RawNote, Value)> = self
-            .get_all("/notes", &[("candidate_ids", &application.candidate_id)])
+            .get_all("/notes", &[("candidate_ids", application.candidate_id)])
             .await?;
         Ok(notes
             .into_iter()
@@ -456,7 +456,7 @@ impl AtsConnector for Greenhouse {
 
     async fn add_attachment(
         &self,
-        application: &Application,
+        application: ApplicationRef<'_>,
         file: &NewAttachment,
     ) -> Result<String, AtsError> {
         let mut body = json!({
@@ -481,11 +481,11 @@ impl AtsConnector for Greenhouse {
 
     async fn find_attachment(
         &self,
-        application: &Application,
+        application: ApplicationRef<'_>,
         filename: &str,
     ) -> Result<Option<String>, AtsError> {
         let attachments: Vec<(RawAttachment, Value)> = self
-            .get_all("/attachments", &[("application_ids", &application.id)])
+            .get_all("/attachments", &[("application_ids", application.id)])
             .await?;
         Ok(attachments
             .into_iter()
@@ -495,7 +495,7 @@ impl AtsConnector for Greenhouse {
 
     async fn set_field(
         &self,
-        application: &Application,
+        application: ApplicationRef<'_>,
         field: &str,
         value: &str,
     ) -> Result<(), AtsError> {

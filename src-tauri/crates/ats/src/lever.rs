@@ -14,7 +14,7 @@ use crate::connector::{
     AtsConnector, Capabilities, FileSource, NewAttachment, NewNote, StageChange, User,
 };
 use crate::http::{decode, hmac_hex, id, same_secret, Answer, Http};
-use crate::{Application, AtsError, Candidate, Job, Stage};
+use crate::{Application, ApplicationRef, AtsError, Candidate, Job, Stage};
 
 /// Under Lever's reported steady limit of about 10 requests per second.
 pub const DEFAULT_PER_SECOND: u32 = 8;
@@ -290,7 +290,7 @@ impl AtsConnector for Lever {
 
     async fn move_application(
         &self,
-        application: &Application,
+        application: ApplicationRef<'_>,
         to_stage: &str,
     ) -> Result<(), AtsError> {
         self.call(
@@ -304,7 +304,7 @@ impl AtsConnector for Lever {
 
     async fn add_note(
         &self,
-        application: &Application,
+        application: ApplicationRef<'_>,
         note: &NewNote,
     ) -> Result<String, AtsError> {
         let body = json!({ "value": note.text, "secret": true });
@@ -324,7 +324,7 @@ impl AtsConnector for Lever {
 
     async fn find_note(
         &self,
-        application: &Application,
+        application: ApplicationRef<'_>,
         marker: &str,
     ) -> Result<Option<String>, AtsError> {
         let notes = self
@@ -339,7 +339,7 @@ impl AtsConnector for Lever {
     /// A URL becomes a link on the opportunity; bytes are uploaded as a file.
     async fn add_attachment(
         &self,
-        application: &Application,
+        application: ApplicationRef<'_>,
         file: &NewAttachment,
     ) -> Result<String, AtsError> {
         match &file.source {
@@ -386,7 +386,7 @@ impl AtsConnector for Lever {
     /// Uploaded files are listed by name.
     async fn find_attachment(
         &self,
-        application: &Application,
+        application: ApplicationRef<'_>,
         filename: &str,
     ) -> Result<Option<String>, AtsError> {
         let files = self
@@ -400,7 +400,7 @@ impl AtsConnector for Lever {
 
     async fn set_field(
         &self,
-        _application: &Application,
+        _application: ApplicationRef<'_>,
         _field: &str,
         _value: &str,
     ) -> Result<(), AtsError> {

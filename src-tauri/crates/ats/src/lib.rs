@@ -12,6 +12,6 @@ mod marker;
 pub use connector::{
     AtsConnector, Capabilities, FileSource, NewAttachment, NewNote, StageChange, User,
 };
-pub use desk_domain::ats::{Application, Candidate, Job, Stage};
+pub use desk_domain::ats::{Application, ApplicationRef, Candidate, Job, Stage};
 pub use error::AtsError;
 pub use marker::holds_marker;

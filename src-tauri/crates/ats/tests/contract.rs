@@ -158,7 +158,9 @@ async fn both_move_an_application_and_read_it_back() {
             .iter()
             .find(|s| s.name == "Screening" && s.job_id.as_deref().is_none_or(|j| j == app.job_id))
             .unwrap();
-        ats.move_application(app, &target.id).await.unwrap();
+        ats.move_application(app.reference(), &target.id)
+            .await
+            .unwrap();
         let after = ats
             .applications(&jobs, Some(std::slice::from_ref(&target.id)))
             .await
@@ -177,7 +179,7 @@ async fn both_write_a_note_and_find_it_again_by_its_marker() {
         let app = ats.applications(&jobs, None).await.unwrap().remove(0);
         let marker = "willo-desk:0123456789abcdef0123456789abcdef:1";
         assert_eq!(
-            ats.find_note(&app, marker).await.unwrap(),
+            ats.find_note(app.reference(), marker).await.unwrap(),
             None,
             "{name}: nothing before"
         );
@@ -185,14 +187,16 @@ async fn both_write_a_note_and_find_it_again_by_its_marker() {
             text: format!("Willo interview completed.\n\n{marker}"),
             html: None,
         };
-        let id = ats.add_note(&app, &note).await.unwrap();
+        let id = ats.add_note(app.reference(), &note).await.unwrap();
         assert_eq!(
-            ats.find_note(&app, marker).await.unwrap(),
+            ats.find_note(app.reference(), marker).await.unwrap(),
             Some(id),
             "{name}: found by its marker"
         );
         assert_eq!(
-            ats.find_note(&app, "willo-desk:other:1").await.unwrap(),
+            ats.find_note(app.reference(), "willo-desk:other:1")
+                .await
+                .unwrap(),
             None,
             "{name}"
         );
@@ -216,7 +220,7 @@ async fn both_attach_by_url_and_by_upload() {
         let jobs = ats.jobs().await.unwrap();
         let app = ats.applications(&jobs, None).await.unwrap().remove(0);
         ats.add_attachment(
-            &app,
+            app.reference(),
             &NewAttachment {
                 filename: "answers.html".into(),
                 source: FileSource::Url("https://example.com/answers".into()),
@@ -232,14 +236,18 @@ async fn both_attach_by_url_and_by_upload() {
             },
         };
         assert_eq!(
-            ats.find_attachment(&app, "transcript.txt").await.unwrap(),
+            ats.find_attachment(app.reference(), "transcript.txt")
+                .await
+                .unwrap(),
             None,
             "{name}: not there before"
         );
-        let id = ats.add_attachment(&app, &bytes).await.unwrap();
+        let id = ats.add_attachment(app.reference(), &bytes).await.unwrap();
         assert_eq!(writes(&sb, name).await.len(), 2, "{name}: both recorded");
         assert_eq!(
-            ats.find_attachment(&app, "transcript.txt").await.unwrap(),
+            ats.find_attachment(app.reference(), "transcript.txt")
+                .await
+                .unwrap(),
             Some(id),
             "{name}: found by its name"
         );
@@ -251,7 +259,7 @@ async fn custom_fields_follow_the_capability() {
     for (sb, ats, name) in connectors().await {
         let jobs = ats.jobs().await.unwrap();
         let app = ats.applications(&jobs, None).await.unwrap().remove(0);
-        let result = ats.set_field(&app, "willo_score", "80").await;
+        let result = ats.set_field(app.reference(), "willo_score", "80").await;
         if ats.capabilities().custom_fields {
             result.unwrap();
             assert_eq!(writes(&sb, name).await[0]["kind"], "field", "{name}");

@@ -210,10 +210,12 @@ async fn every_write_sends_harvests_body() {
 
     let gh = connector(&server);
     let app = application("9001", "400101");
-    gh.move_application(&app, "400102").await.unwrap();
+    gh.move_application(app.reference(), "400102")
+        .await
+        .unwrap();
     assert_eq!(
         gh.add_note(
-            &app,
+            app.reference(),
             &NewNote {
                 text: "Done.".into(),
                 html: None
@@ -225,7 +227,7 @@ async fn every_write_sends_harvests_body() {
     );
     assert_eq!(
         gh.add_attachment(
-            &app,
+            app.reference(),
             &NewAttachment {
                 filename: "a.html".into(),
                 source: FileSource::Url("https://x/a".into())
@@ -242,23 +244,36 @@ async fn every_write_sends_harvests_body() {
             content_type: "text/plain".into(),
         },
     };
-    assert_eq!(gh.add_attachment(&app, &bytes).await.unwrap(), "89");
-    gh.set_field(&app, "willo_score", "80").await.unwrap();
     assert_eq!(
-        gh.find_note(&app, "willo-desk:0123456789abcdef0123456789abcdef:1")
-            .await
-            .unwrap()
-            .as_deref(),
+        gh.add_attachment(app.reference(), &bytes).await.unwrap(),
+        "89"
+    );
+    gh.set_field(app.reference(), "willo_score", "80")
+        .await
+        .unwrap();
+    assert_eq!(
+        gh.find_note(
+            app.reference(),
+            "willo-desk:0123456789abcdef0123456789abcdef:1"
+        )
+        .await
+        .unwrap()
+        .as_deref(),
         Some("32")
     );
     assert_eq!(
-        gh.find_note(&app, "willo-desk:nothing").await.unwrap(),
+        gh.find_note(app.reference(), "willo-desk:nothing")
+            .await
+            .unwrap(),
         None
     );
     assert_eq!(
-        gh.find_note(&app, "willo-desk:0123456789abcdef0123456789abcdef")
-            .await
-            .unwrap(),
+        gh.find_note(
+            app.reference(),
+            "willo-desk:0123456789abcdef0123456789abcdef"
+        )
+        .await
+        .unwrap(),
         None,
         "a marker's prefix is not the marker"
     );
@@ -319,7 +334,7 @@ async fn each_error_status_is_typed() {
             .await;
         let error = connector(&server)
             .add_note(
-                &application("9001", "1"),
+                application("9001", "1").reference(),
                 &NewNote {
                     text: "x".into(),
                     html: None,
@@ -407,7 +422,7 @@ async fn server_errors_on_reads_are_retried_and_on_writes_are_not() {
     assert_eq!(gh.jobs().await.unwrap().len(), 1, "two 502s, then the jobs");
     assert!(matches!(
         gh.add_note(
-            &application("9001", "1"),
+            application("9001", "1").reference(),
             &NewNote {
                 text: "x".into(),
                 html: None
@@ -527,13 +542,18 @@ async fn an_attachment_is_found_by_its_file_name() {
     let gh = connector(&server);
     let app = application("9001", "400101");
     assert_eq!(
-        gh.find_attachment(&app, "willo-transcripts-ab-r1.txt")
+        gh.find_attachment(app.reference(), "willo-transcripts-ab-r1.txt")
             .await
             .unwrap()
             .as_deref(),
         Some("88")
     );
-    assert_eq!(gh.find_attachment(&app, "other.txt").await.unwrap(), None);
+    assert_eq!(
+        gh.find_attachment(app.reference(), "other.txt")
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 #[tokio::test]

@@ -212,11 +212,14 @@ async fn every_write_names_perform_as() {
 
     let lever = connector(&server);
     let opp = opportunity("opp-1");
-    lever.move_application(&opp, "stage-onsite").await.unwrap();
+    lever
+        .move_application(opp.reference(), "stage-onsite")
+        .await
+        .unwrap();
     assert_eq!(
         lever
             .add_note(
-                &opp,
+                opp.reference(),
                 &NewNote {
                     text: "Done.".into(),
                     html: None
@@ -228,7 +231,7 @@ async fn every_write_names_perform_as() {
     );
     lever
         .add_attachment(
-            &opp,
+            opp.reference(),
             &NewAttachment {
                 filename: "a".into(),
                 source: FileSource::Url("https://x/a".into()),
@@ -243,17 +246,23 @@ async fn every_write_names_perform_as() {
             content_type: "text/plain".into(),
         },
     };
-    assert_eq!(lever.add_attachment(&opp, &file).await.unwrap(), "file-1");
+    assert_eq!(
+        lever.add_attachment(opp.reference(), &file).await.unwrap(),
+        "file-1"
+    );
     assert_eq!(
         lever
-            .find_note(&opp, "willo-desk:0123456789abcdef0123456789abcdef:1")
+            .find_note(
+                opp.reference(),
+                "willo-desk:0123456789abcdef0123456789abcdef:1"
+            )
             .await
             .unwrap()
             .as_deref(),
         Some("note-2")
     );
     assert!(matches!(
-        lever.set_field(&opp, "x", "y").await,
+        lever.set_field(opp.reference(), "x", "y").await,
         Err(AtsError::Unsupported(_))
     ));
 }
@@ -284,7 +293,7 @@ async fn each_error_status_is_typed() {
             .await;
         let error = connector(&server)
             .add_note(
-                &opportunity("opp-1"),
+                opportunity("opp-1").reference(),
                 &NewNote {
                     text: "x".into(),
                     html: None,
@@ -442,7 +451,10 @@ async fn an_uploaded_file_is_found_by_its_name() {
     let lever = connector(&server);
     assert_eq!(
         lever
-            .find_attachment(&opportunity("opp-1"), "willo-transcripts-ab-r1.txt")
+            .find_attachment(
+                opportunity("opp-1").reference(),
+                "willo-transcripts-ab-r1.txt"
+            )
             .await
             .unwrap()
             .as_deref(),
@@ -450,7 +462,7 @@ async fn an_uploaded_file_is_found_by_its_name() {
     );
     assert_eq!(
         lever
-            .find_attachment(&opportunity("opp-1"), "other.txt")
+            .find_attachment(opportunity("opp-1").reference(), "other.txt")
             .await
             .unwrap(),
         None
@@ -472,7 +484,7 @@ async fn a_marker_is_found_exactly_and_in_every_field_a_note_keeps_its_body_in()
         let marker = format!("willo-desk:0123456789abcdef0123456789abcdef:{revision}");
         let lever = &lever;
         let opp = &opp;
-        async move { lever.find_note(opp, &marker).await.unwrap() }
+        async move { lever.find_note(opp.reference(), &marker).await.unwrap() }
     };
     assert_eq!(
         find("1").await.as_deref(),

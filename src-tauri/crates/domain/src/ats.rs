@@ -41,3 +41,25 @@ pub struct Application {
     pub status: String,
     pub raw: serde_json::Value,
 }
+
+impl Application {
+    /// What a write to this application addresses it by.
+    pub fn reference(&self) -> ApplicationRef<'_> {
+        ApplicationRef {
+            id: &self.id,
+            candidate_id: &self.candidate_id,
+            stage_id: self.stage_id.as_deref(),
+        }
+    }
+}
+
+/// The application a write goes to, as the ATS knows it: all a connector needs to write a note,
+/// a file or a field, or to move it on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApplicationRef<'a> {
+    pub id: &'a str,
+    /// Some ATSs keep notes on the candidate (Greenhouse).
+    pub candidate_id: &'a str,
+    /// Its stage now: some ATSs ask where a move starts from (Greenhouse).
+    pub stage_id: Option<&'a str>,
+}

@@ -8,7 +8,7 @@
 //! other item is done, so a note the ATS refuses holds the move back. An invitation is "synced"
 //! only when every item is done; a failed one waits, with its error, for a retry.
 
-use desk_ats::{Application, AtsError, FileSource, NewAttachment, NewNote};
+use desk_ats::{AtsError, FileSource, NewAttachment, NewNote};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -388,20 +388,13 @@ impl Engine {
             return Ok(Step::Retry("no ATS is connected".into()));
         };
         let row = self.store.ats_application(payload.application_id).await?;
-        let application = Application {
-            id: row.remote_id,
-            candidate_id: row.candidate_remote_id,
-            job_id: row.job_remote_id,
-            stage_id: row.stage_remote_id,
-            status: "active".into(),
-            raw: json!({}),
-        };
+        let application = row.reference();
         // Attempts are counted when claimed: more than one means an earlier one may have acted.
         let uncertain_before = item.attempts > 1;
         let outcome: Result<Option<String>, AtsError> = match &payload.target {
             Target::Note { marker, text, html } => {
                 let existing = if uncertain_before {
-                    ats.find_note(&application, marker).await
+                    ats.find_note(application, marker).await
                 } else {
                     Ok(None)
                 };
@@ -413,7 +406,7 @@ impl Engine {
                         }
                         let html = ats.capabilities().html_notes.then(|| html.clone());
                         ats.add_note(
-                            &application,
+                            application,
                             &NewNote {
                                 text: text.clone(),
                                 html,
@@ -427,7 +420,7 @@ impl Engine {
             }
             Target::Attachment { filename, content } => {
                 let existing = if uncertain_before {
-                    ats.find_attachment(&application, filename).await
+                    ats.find_attachment(application, filename).await
                 } else {
                     Ok(None)
                 };
@@ -444,7 +437,7 @@ impl Engine {
                                 content_type: "text/plain; charset=utf-8".into(),
                             },
                         };
-                        ats.add_attachment(&application, &file).await.map(Some)
+                        ats.add_attachment(application, &file).await.map(Some)
                     }
                     Err(e) => Err(e),
                 }
@@ -453,15 +446,13 @@ impl Engine {
                 if !self.hold(claim).await? {
                     return Ok(Step::Lost);
                 }
-                ats.set_field(&application, name, value)
-                    .await
-                    .map(|()| None)
+                ats.set_field(application, name, value).await.map(|()| None)
             }
             Target::Move { stage } => {
                 if !self.hold(claim).await? {
                     return Ok(Step::Lost);
                 }
-                match ats.move_application(&application, stage).await {
+                match ats.move_application(application, stage).await {
                     // Refused after an attempt whose answer was lost: the first attempt moved it.
                     Err(AtsError::Rejected { .. }) if uncertain_before => Ok(None),
                     other => other.map(|()| None),

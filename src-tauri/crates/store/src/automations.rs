@@ -1,5 +1,6 @@
 //! Stage-triggered automations and the write-back ledger.
 
+use desk_domain::ats::ApplicationRef;
 use serde::Serialize;
 
 use crate::{Store, StoreError};
@@ -99,6 +100,17 @@ pub struct AtsApplication {
     pub candidate_remote_id: String,
     pub job_remote_id: String,
     pub stage_remote_id: Option<String>,
+}
+
+impl AtsApplication {
+    /// What a connector addresses this application by.
+    pub fn reference(&self) -> ApplicationRef<'_> {
+        ApplicationRef {
+            id: &self.remote_id,
+            candidate_id: &self.candidate_remote_id,
+            stage_id: self.stage_remote_id.as_deref(),
+        }
+    }
 }
 
 impl Store {
