@@ -1,11 +1,12 @@
 import type { CandidateSort } from "../ipc/bindings/CandidateSort";
+import type { ListStatus } from "../ipc/bindings/ListStatus";
 
 /** The candidate list's search, filters and order, kept while the recruiter visits other screens. */
 export const filters = $state({
   search: "",
   jobId: null as number | null,
   stageId: null as number | null,
-  status: null as string | null,
+  status: null as ListStatus | null,
   /** `null`: newest applications first. */
   sort: null as CandidateSort | null,
   descending: false,

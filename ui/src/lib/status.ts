@@ -1,7 +1,10 @@
+import type { ListStatus } from "../ipc/bindings/ListStatus";
+
 /** How each interview status reads on a chip, and its tone. */
 export type Tone = "idle" | "busy" | "good" | "done" | "bad";
 
-export const STATUSES = [
+/** The list's statuses in their course, from not sent to in the ATS (the filter's order). */
+export const STATUSES: readonly ListStatus[] = [
   "not_sent",
   "refused",
   "queued",
@@ -12,11 +15,10 @@ export const STATUSES = [
   "reviewed",
   "synced",
   "failed",
-] as const;
+];
 
-export type Status = (typeof STATUSES)[number];
-
-const LABELS: Record<Status, [string, Tone]> = {
+/** Typed by the generated bindings: a status added in Rust fails the check until it has a label. */
+const LABELS: Record<ListStatus, [string, Tone]> = {
   not_sent: ["Not sent", "idle"],
   refused: ["Refused", "bad"],
   queued: ["Queued", "busy"],
@@ -31,6 +33,6 @@ const LABELS: Record<Status, [string, Tone]> = {
 
 /** The chip for a status; an unknown status shows as itself, neutrally. */
 export function chip(status: string): { label: string; tone: Tone } {
-  const known = LABELS[status as Status];
+  const known = LABELS[status as ListStatus];
   return known ? { label: known[0], tone: known[1] } : { label: status, tone: "idle" };
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use desk_domain::InvitationStatus;
 use desk_store::DayCount;
 
 use crate::app::{count, now_ms};
@@ -53,10 +54,10 @@ fn days(rows: &[DayCount], now: i64) -> Vec<DayPoint> {
     for row in rows {
         if let Some(point) = by_day.get_mut(&row.day) {
             let n = count(row.count);
-            match row.status.as_str() {
-                "invited" => point.invited += n,
-                "completed" => point.completed += n,
-                "synced" => point.synced += n,
+            match row.status {
+                InvitationStatus::Invited => point.invited += n,
+                InvitationStatus::Completed => point.completed += n,
+                InvitationStatus::Synced => point.synced += n,
                 _ => {}
             }
         }
@@ -173,22 +174,22 @@ mod tests {
         let rows = vec![
             DayCount {
                 day: "2026-11-30".into(),
-                status: "completed".into(),
+                status: InvitationStatus::Completed,
                 count: 3,
             },
             DayCount {
                 day: "2026-11-17".into(),
-                status: "invited".into(),
+                status: InvitationStatus::Invited,
                 count: 5,
             },
             DayCount {
                 day: "2026-10-01".into(),
-                status: "invited".into(),
+                status: InvitationStatus::Invited,
                 count: 9,
             },
             DayCount {
                 day: "2026-11-29".into(),
-                status: "opened".into(),
+                status: InvitationStatus::Opened,
                 count: 9,
             },
         ];

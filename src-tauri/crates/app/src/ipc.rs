@@ -3,6 +3,7 @@
 //! exported to TypeScript, `ui/src/ipc/bindings/`, by `cargo test` (ts-rs). The committed
 //! bindings are checked for drift in CI.
 
+use desk_domain::{InvitationStatus, ListStatus};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -78,8 +79,7 @@ pub struct CandidateQuery {
     pub search: Option<String>,
     pub job_id: Option<u32>,
     pub stage_id: Option<u32>,
-    /// An invitation status, or `not_sent`.
-    pub status: Option<String>,
+    pub status: Option<ListStatus>,
     pub offset: u32,
     /// At most 500 rows a page.
     pub limit: u32,
@@ -113,8 +113,8 @@ pub struct CandidateRow {
     pub job_title: String,
     pub stage: Option<String>,
     pub invitation_id: Option<u32>,
-    /// not_sent, refused, queued, invited, opened, started, completed, reviewed, synced, failed
-    pub status: String,
+    /// Where its latest invitation stands, or not sent.
+    pub status: ListStatus,
     /// Why it was refused or failed.
     pub reason: Option<String>,
     /// When the application last changed stage or its invitation last changed (Unix ms).
@@ -231,7 +231,7 @@ pub struct ReviewDetail {
     pub email: Option<String>,
     pub job_title: String,
     pub interview_title: String,
-    pub status: String,
+    pub status: InvitationStatus,
     pub summary: Option<String>,
     pub score: Option<f64>,
     pub share_url: Option<String>,

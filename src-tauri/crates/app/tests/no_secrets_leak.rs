@@ -144,7 +144,7 @@ async fn no_secret_reaches_the_database_the_log_or_any_answer() {
     ));
     answers.push(json(
         &app.candidates(&CandidateQuery {
-            status: Some("bogus".into()),
+            search: Some("x".repeat(201)),
             ..CandidateQuery::default()
         })
         .await

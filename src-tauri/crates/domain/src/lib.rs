@@ -9,8 +9,10 @@ mod key;
 pub mod retry_after;
 mod sensitive;
 mod status;
+#[cfg(feature = "sqlx")]
+mod status_columns;
 
 pub use contact::{ContactError, Email, PhoneE164};
 pub use key::{KeyError, WilloKey};
 pub use sensitive::Sensitive;
-pub use status::{AtsKind, InvitationStatus};
+pub use status::{AtsKind, InvitationStatus, ListStatus};

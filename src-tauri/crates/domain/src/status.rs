@@ -1,10 +1,11 @@
 //! Where an invitation stands, and which ATS a connection talks to.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// The life of one invitation (ATS application ↔ Willo interview), as the recruiter sees it.
 /// Stored as its snake_case name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum InvitationStatus {
     /// Checks refused it (invalid phone, no email, already invited, ...).
@@ -59,6 +60,38 @@ impl InvitationStatus {
     }
 }
 
+impl std::fmt::Display for InvitationStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An application's place in the candidate list: never sent an interview, or where its latest
+/// invitation stands. Stored as `not_sent` or the invitation status's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ListStatus {
+    NotSent,
+    #[serde(untagged)]
+    Invitation(InvitationStatus),
+}
+
+impl ListStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotSent => "not_sent",
+            Self::Invitation(status) => status.as_str(),
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "not_sent" => Some(Self::NotSent),
+            other => InvitationStatus::parse(other).map(Self::Invitation),
+        }
+    }
+}
+
 /// The applicant tracking systems Willo Desk connects to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -97,6 +130,25 @@ mod tests {
                 "serde and as_str must agree"
             );
         }
+    }
+
+    #[test]
+    fn list_statuses_round_trip_and_read_as_the_invitations_own() {
+        let not_sent = ListStatus::NotSent;
+        assert_eq!(serde_json::to_string(&not_sent).unwrap(), "\"not_sent\"");
+        for status in InvitationStatus::ALL {
+            let listed = ListStatus::Invitation(status);
+            let json = serde_json::to_string(&listed).unwrap();
+            assert_eq!(json, format!("\"{status}\""), "no wrapper around it");
+            assert_eq!(serde_json::from_str::<ListStatus>(&json).unwrap(), listed);
+            assert_eq!(ListStatus::parse(listed.as_str()), Some(listed));
+        }
+        assert_eq!(
+            serde_json::from_str::<ListStatus>("\"not_sent\"").unwrap(),
+            not_sent
+        );
+        assert!(serde_json::from_str::<ListStatus>("\"lost\"").is_err());
+        assert_eq!(ListStatus::parse("lost"), None);
     }
 
     #[test]

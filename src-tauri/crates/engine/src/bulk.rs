@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use desk_domain::InvitationStatus;
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
@@ -105,7 +106,7 @@ impl Engine {
             if !email.is_empty() && !seen.insert(email.clone()) {
                 existing.push(Existing {
                     same_application: false,
-                    status: "in this selection".into(),
+                    status: None,
                 });
             }
             report.push(
@@ -238,9 +239,9 @@ impl Engine {
             let worked = self.run_outbox(1).await?;
             let settled = self.store.settled_invitations(&waiting).await?;
             for (_, status) in &settled {
-                match status.as_str() {
-                    "failed" => state.failed += 1,
-                    "refused" => state.cancelled += 1,
+                match status {
+                    InvitationStatus::Failed => state.failed += 1,
+                    InvitationStatus::Refused => state.cancelled += 1,
                     _ => state.sent += 1,
                 }
             }

@@ -14,11 +14,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{MutexGuard, PoisonError};
 
+use desk_domain::InvitationStatus;
 use desk_store::ToCheck;
 use desk_willo::{Participant, ParticipantStatus, WilloError};
 use serde::{Deserialize, Serialize};
 
-use crate::reconcile::{progress, status_name};
+use crate::reconcile::{progress, reached};
 use crate::{Engine, EngineError};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -98,7 +99,10 @@ struct Listed {
 /// Why an invitation is read on its own in this run, most urgent first.
 fn urgency(i: &ToCheck) -> (bool, std::cmp::Reverse<i64>) {
     (
-        !matches!(i.status.as_str(), "opened" | "started"),
+        !matches!(
+            i.status,
+            InvitationStatus::Opened | InvitationStatus::Started
+        ),
         std::cmp::Reverse(i.created_at),
     )
 }
@@ -145,7 +149,12 @@ impl Engine {
         let mut reads: Vec<(Option<i64>, String)> = Vec::new();
         let mut hot: Vec<&ToCheck> = open
             .iter()
-            .filter(|i| matches!(i.status.as_str(), "opened" | "started"))
+            .filter(|i| {
+                matches!(
+                    i.status,
+                    InvitationStatus::Opened | InvitationStatus::Started
+                )
+            })
             .filter(|i| done.contains(&i.id) && !checked.contains(&i.id))
             .filter(|i| i.checked_at.is_none_or(|at| now - at >= hot_every))
             .collect();
@@ -498,12 +507,12 @@ impl Engine {
             if !checked.insert(invitation.id) {
                 continue;
             }
-            let status = status_name(&participant.status).unwrap_or("invited");
-            if status == "completed" {
+            let status = reached(&participant.status).unwrap_or(InvitationStatus::Invited);
+            if status == InvitationStatus::Completed {
                 completed.push(invitation);
                 continue;
             }
-            if progress(status) > progress(&invitation.status) {
+            if progress(status) > progress(invitation.status) {
                 self.reconcile_read(participant).await?;
             } else {
                 unchanged.push(invitation.id);

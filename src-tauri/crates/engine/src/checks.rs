@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use desk_domain::{ContactError, Email, PhoneE164};
+use desk_domain::{ContactError, Email, InvitationStatus, PhoneE164};
 
 /// What is known about the candidate behind an application.
 #[derive(Debug, Clone, Copy)]
@@ -18,7 +18,8 @@ pub struct CandidateFacts<'a> {
 pub struct Existing {
     /// True when it is for the same application; false when another application shares the email.
     pub same_application: bool,
-    pub status: String,
+    /// Where it stands; `None` for one earlier in the same selection, not queued yet.
+    pub status: Option<InvitationStatus>,
 }
 
 /// Why an invitation may not go out. Each says what to fix.
@@ -113,11 +114,15 @@ pub fn check(
     for e in existing {
         refusals.push(if e.same_application {
             Refusal::AlreadyInvited {
-                status: e.status.clone(),
+                status: e
+                    .status
+                    .map_or_else(|| "in this selection".to_owned(), |s| s.to_string()),
             }
         } else {
             Refusal::EmailAlreadyInvited {
-                status: e.status.clone(),
+                status: e
+                    .status
+                    .map_or_else(|| "in this selection".to_owned(), |s| s.to_string()),
             }
         });
     }
@@ -193,7 +198,7 @@ mod tests {
             None,
             &[Existing {
                 same_application: true,
-                status: "invited".into(),
+                status: Some(InvitationStatus::Invited),
             }],
         )
         .unwrap_err();
@@ -208,7 +213,7 @@ mod tests {
             None,
             &[Existing {
                 same_application: false,
-                status: "completed".into(),
+                status: Some(InvitationStatus::Completed),
             }],
         )
         .unwrap_err();

@@ -1,6 +1,7 @@
 //! What the engine tells the outside (the desktop shell turns these into UI events and desktop
 //! notifications). Events carry ids, never candidate data: the receiver looks up what it shows.
 
+use desk_domain::InvitationStatus;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -16,7 +17,7 @@ pub enum EngineEvent {
     /// The candidate opened or started the interview.
     InvitationProgressed {
         invitation_id: i64,
-        status: String,
+        status: InvitationStatus,
     },
     InterviewCompleted {
         invitation_id: i64,

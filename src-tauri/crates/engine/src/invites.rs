@@ -53,7 +53,7 @@ impl Engine {
             .into_iter()
             .map(|i| Existing {
                 same_application: i.application_id == application_id,
-                status: i.status,
+                status: Some(i.status),
             })
             .collect())
     }

@@ -2,6 +2,7 @@
 //! Whatever triggered it (a webhook, the catch-up, a click), the outcome depends only on what
 //! Willo says now, so repeated and out-of-order triggers are harmless.
 
+use desk_domain::InvitationStatus;
 use desk_store::{ParticipantRecord, ResponseRecord};
 use desk_willo::{AnswerKind, Participant, ParticipantStatus};
 use serde_json::json;
@@ -11,18 +12,24 @@ use crate::{Engine, EngineError, EngineEvent};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reconciled {
     pub invitation_id: Option<i64>,
-    pub status: String,
+    pub status: InvitationStatus,
     /// This reconcile is the one that saw the interview completed.
     pub newly_completed: bool,
 }
 
-pub(crate) fn status_name(status: &ParticipantStatus) -> Option<&'static str> {
+/// The invitation status a participant's status moves the invitation to, if any.
+pub(crate) fn reached(status: &ParticipantStatus) -> Option<InvitationStatus> {
     match status {
-        ParticipantStatus::Opened => Some("opened"),
-        ParticipantStatus::Started => Some("started"),
-        ParticipantStatus::Completed => Some("completed"),
+        ParticipantStatus::Opened => Some(InvitationStatus::Opened),
+        ParticipantStatus::Started => Some(InvitationStatus::Started),
+        ParticipantStatus::Completed => Some(InvitationStatus::Completed),
         ParticipantStatus::Invited | ParticipantStatus::Other(_) => None,
     }
+}
+
+/// Where a participant stands, in the invitation's terms (stored with the participant).
+fn standing(status: &ParticipantStatus) -> InvitationStatus {
+    reached(status).unwrap_or(InvitationStatus::Invited)
 }
 
 fn kind_name(kind: AnswerKind) -> &'static str {
@@ -44,7 +51,7 @@ fn record(p: &Participant, invitation_id: Option<i64>, interview_key: &str) -> P
             .clone()
             .unwrap_or_else(|| interview_key.to_owned()),
         invitation_id,
-        status: status_name(&p.status).unwrap_or("invited").to_owned(),
+        status: standing(&p.status),
         summary: p.summary.clone(),
         score: p.score,
         raw: p.raw.clone(),
@@ -70,11 +77,11 @@ fn record(p: &Participant, invitation_id: Option<i64>, interview_key: &str) -> P
 }
 
 /// How far a participant got, to tell which of a candidate's two invitations to follow.
-pub(crate) fn progress(status: &str) -> u8 {
+pub(crate) fn progress(status: InvitationStatus) -> u8 {
     match status {
-        "opened" => 1,
-        "started" => 2,
-        "completed" => 3,
+        InvitationStatus::Opened => 1,
+        InvitationStatus::Started => 2,
+        InvitationStatus::Completed => 3,
         _ => 0,
     }
 }
@@ -115,20 +122,20 @@ impl Engine {
             tracing::info!("reconciled a participant that no invitation follows");
             return Ok(Reconciled {
                 invitation_id: None,
-                status: status_name(&participant.status).unwrap_or("invited").into(),
+                status: standing(&participant.status),
                 newly_completed: false,
             });
         };
         let mut newly_completed = false;
-        let mut current = invitation.status.clone();
-        if let Some(status) = status_name(&participant.status) {
+        let mut current = invitation.status;
+        if let Some(status) = reached(&participant.status) {
             if self
                 .store
                 .advance_invitation(invitation.id, status, None, now)
                 .await?
             {
-                current = status.to_owned();
-                if status == "completed" {
+                current = status;
+                if status == InvitationStatus::Completed {
                     newly_completed = true;
                     self.store
                         .log_activity(
@@ -146,7 +153,7 @@ impl Engine {
                 } else {
                     self.events.emit(EngineEvent::InvitationProgressed {
                         invitation_id: invitation.id,
-                        status: status.to_owned(),
+                        status,
                     });
                 }
             }
@@ -154,7 +161,7 @@ impl Engine {
         self.store.mark_checked(invitation.id, now).await?;
         // Every reconcile (a webhook's, the catch-up's, a late-found invite's) sees new results
         // first: they go to the ATS now, where they need no review, not at the loop's next sweep.
-        let completed = status_name(&participant.status) == Some("completed");
+        let completed = reached(&participant.status) == Some(InvitationStatus::Completed);
         if completed && (saved.changed || newly_completed) {
             self.queue_writeback_if_due(invitation.id).await?;
         }
@@ -184,7 +191,7 @@ impl Engine {
             return Ok((None, None));
         };
         let now = self.now();
-        let status = status_name(&participant.status).unwrap_or("invited");
+        let status = standing(&participant.status);
         let follow = match &invitation.participant_key {
             None => {
                 if self
@@ -209,9 +216,8 @@ impl Engine {
                     .store
                     .participant_of(invitation.id)
                     .await?
-                    .map(|p| p.status)
-                    .unwrap_or_default();
-                let further = progress(status) > progress(&followed);
+                    .map_or(InvitationStatus::Invited, |p| p.status);
+                let further = progress(status) > progress(followed);
                 if further {
                     self.store
                         .follow_participant(invitation.id, &participant.key, now)

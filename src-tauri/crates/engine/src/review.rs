@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use desk_domain::InvitationStatus;
 use desk_store::Review;
 
 use crate::{Engine, EngineError};
@@ -55,8 +56,8 @@ impl Engine {
         let invitation = self.store.invitation(invitation_id).await?;
         // A synced one too: a new rating or comment is written as a follow-up note.
         if !matches!(
-            invitation.status.as_str(),
-            "completed" | "reviewed" | "synced"
+            invitation.status,
+            InvitationStatus::Completed | InvitationStatus::Reviewed | InvitationStatus::Synced
         ) {
             return Err(invalid(format!(
                 "only a completed interview can be reviewed; this one is {}",
@@ -121,7 +122,12 @@ impl Engine {
         };
         self.store.save_review(&review).await?;
         self.store
-            .advance_invitation(invitation_id, "reviewed", Some("approved"), now)
+            .advance_invitation(
+                invitation_id,
+                InvitationStatus::Reviewed,
+                Some("approved"),
+                now,
+            )
             .await?;
         self.store
             .log_activity(
@@ -151,7 +157,12 @@ impl Engine {
         };
         self.store.save_review(&review).await?;
         self.store
-            .advance_invitation(invitation_id, "reviewed", Some("skipped"), now)
+            .advance_invitation(
+                invitation_id,
+                InvitationStatus::Reviewed,
+                Some("skipped"),
+                now,
+            )
             .await?;
         self.store
             .log_activity(

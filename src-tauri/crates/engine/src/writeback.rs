@@ -9,6 +9,7 @@
 //! only when every item is done; a failed one waits, with its error, for a retry.
 
 use desk_ats::{AtsError, FileSource, NewAttachment, NewNote};
+use desk_domain::InvitationStatus;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -113,7 +114,7 @@ impl Engine {
             .store
             .participant_of(invitation_id)
             .await?
-            .filter(|p| p.status == "completed")
+            .filter(|p| p.status == InvitationStatus::Completed)
             .ok_or_else(|| EngineError::Invalid("the interview is not completed yet".into()))?;
         let responses = self.store.responses(&participant.key).await?;
         let subject = self.store.invitation_subject(invitation_id).await?;
@@ -206,9 +207,9 @@ impl Engine {
             .collect();
         // A synced invitation with new results is not "written back" until they are.
         let reopen_to = if review.is_some() {
-            "reviewed"
+            InvitationStatus::Reviewed
         } else {
-            "completed"
+            InvitationStatus::Completed
         };
         let ids = self
             .store
@@ -289,7 +290,7 @@ impl Engine {
         self.store
             .advance_invitation(
                 invitation_id,
-                "synced",
+                InvitationStatus::Synced,
                 Some("written back to the ATS"),
                 now,
             )

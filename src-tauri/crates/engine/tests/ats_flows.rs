@@ -5,6 +5,7 @@
 
 mod support;
 
+use desk_domain::InvitationStatus;
 use std::time::Duration;
 
 use desk_engine::InviteOutcome;
@@ -78,7 +79,7 @@ fn chrono_now() -> i64 {
 }
 
 /// An invitation's status in the store.
-async fn status(w: &World, invitation: i64) -> String {
+async fn status(w: &World, invitation: i64) -> InvitationStatus {
     w.store.invitation(invitation).await.unwrap().status
 }
 
@@ -115,7 +116,7 @@ async fn completed_invitation(w: &World) -> i64 {
     w.engine.catch_up(10).await.unwrap();
     assert_eq!(
         w.store.invitation(q.invitation_id).await.unwrap().status,
-        "completed"
+        InvitationStatus::Completed
     );
     q.invitation_id
 }
@@ -216,7 +217,7 @@ async fn write_back_survives_throttling_errors_and_a_lost_answer_and_writes_one_
             .any(|(target, revision, id)| target == "note" && *revision == 1 && id.is_some()),
         "{ledger:?}"
     );
-    assert_eq!(status(&w, invitation).await, "synced");
+    assert_eq!(status(&w, invitation).await, InvitationStatus::Synced);
 }
 
 #[tokio::test]
@@ -282,7 +283,7 @@ async fn a_score_that_comes_after_the_write_back_reaches_the_ats_without_a_webho
     enable(&w, None).await;
     let invitation = completed_invitation(&w).await;
     w.drain_outbox(Duration::from_secs(10)).await;
-    assert_eq!(status(&w, invitation).await, "synced");
+    assert_eq!(status(&w, invitation).await, InvitationStatus::Synced);
     let key = participant_of(&w, invitation).await;
     w.sandbox.willo.with_data(|d| {
         d.participants
@@ -554,7 +555,7 @@ async fn with_review_off_the_loop_runs_from_a_stage_change_to_a_note_in_the_ats(
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(invitation.status, "synced");
+    assert_eq!(invitation.status, InvitationStatus::Synced);
     let steps: Vec<String> = w
         .store
         .invitation_history(invitation.id)
@@ -573,6 +574,7 @@ mod review_gate {
     use desk_engine::ReviewInput;
 
     use super::{automate, completed_invitation, participant_of, status, world, writes};
+    use desk_domain::InvitationStatus;
 
     /// A completed interview under a review-required automation (the default).
     async fn waiting(w: &super::World) -> i64 {
@@ -641,7 +643,7 @@ mod review_gate {
             !body.contains(&withheld),
             "the redacted transcript did not reach the ATS"
         );
-        assert_eq!(status(&w, invitation).await, "synced");
+        assert_eq!(status(&w, invitation).await, InvitationStatus::Synced);
     }
 
     #[tokio::test]
@@ -655,7 +657,7 @@ mod review_gate {
         );
         w.drain_outbox(Duration::from_secs(5)).await;
         assert!(writes(&w, "note").await.is_empty());
-        assert_eq!(status(&w, invitation).await, "reviewed");
+        assert_eq!(status(&w, invitation).await, InvitationStatus::Reviewed);
         assert_eq!(
             w.store.review(invitation).await.unwrap().unwrap().decision,
             "skipped"
@@ -705,7 +707,7 @@ mod review_gate {
             assert!(error.starts_with(field), "{error}");
         }
         assert_eq!(w.store.review(invitation).await.unwrap(), None);
-        assert_eq!(status(&w, invitation).await, "completed");
+        assert_eq!(status(&w, invitation).await, InvitationStatus::Completed);
         let app = w
             .store
             .application_id(w.ats, "9014")
@@ -747,7 +749,7 @@ async fn a_due_write_back_nobody_queued_is_found_by_the_sweep() {
     );
     w.drain_outbox(Duration::from_secs(10)).await;
     assert_eq!(writes(&w, "note").await.len(), 1);
-    assert_eq!(status(&w, invitation).await, "synced");
+    assert_eq!(status(&w, invitation).await, InvitationStatus::Synced);
 }
 
 mod automation_setup {
@@ -1149,7 +1151,7 @@ async fn while_the_ats_answers_the_note_with_503_the_candidate_is_not_moved() {
             "the candidate moved before the note existed"
         );
         assert!(
-            note_written || status(&w, invitation).await != "synced",
+            note_written || status(&w, invitation).await != InvitationStatus::Synced,
             "synced without a note"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -1161,7 +1163,7 @@ async fn while_the_ats_answers_the_note_with_503_the_candidate_is_not_moved() {
         notes[0]["id"].as_u64() < moves[0]["id"].as_u64(),
         "the move came after the note"
     );
-    assert_eq!(status(&w, invitation).await, "synced");
+    assert_eq!(status(&w, invitation).await, InvitationStatus::Synced);
 }
 
 #[tokio::test]
@@ -1185,7 +1187,7 @@ async fn a_note_the_ats_refuses_for_good_holds_the_move_and_shows_as_failed_unti
     );
     assert_eq!(
         status(&w, invitation).await,
-        "completed",
+        InvitationStatus::Completed,
         "not synced: the note is missing"
     );
     let kinds = activity_kinds(&w, invitation).await;
@@ -1218,7 +1220,7 @@ async fn a_note_the_ats_refuses_for_good_holds_the_move_and_shows_as_failed_unti
     let (notes, moves) = (writes(&w, "note").await, writes(&w, "move").await);
     assert_eq!((notes.len(), moves.len()), (1, 1));
     assert!(notes[0]["id"].as_u64() < moves[0]["id"].as_u64());
-    assert_eq!(status(&w, invitation).await, "synced");
+    assert_eq!(status(&w, invitation).await, InvitationStatus::Synced);
     assert!(activity_kinds(&w, invitation)
         .await
         .contains(&"written_back".to_owned()));
@@ -1246,12 +1248,12 @@ async fn a_process_stopped_after_the_last_item_was_done_is_finished_by_the_next_
     }
     w.drain_outbox(Duration::from_secs(5)).await;
     assert!(writes(&w, "move").await.is_empty());
-    assert_eq!(status(&w, invitation).await, "completed");
+    assert_eq!(status(&w, invitation).await, InvitationStatus::Completed);
 
     w.engine.catch_up(10).await.unwrap();
     w.drain_outbox(Duration::from_secs(10)).await;
     assert_eq!(writes(&w, "move").await.len(), 1, "the move goes out");
-    assert_eq!(status(&w, invitation).await, "synced");
+    assert_eq!(status(&w, invitation).await, InvitationStatus::Synced);
     w.engine.catch_up(10).await.unwrap();
     w.drain_outbox(Duration::from_secs(5)).await;
     assert_eq!(writes(&w, "move").await.len(), 1, "and only once");
@@ -1272,7 +1274,7 @@ async fn re_approving_with_a_new_review_writes_the_new_review_once() {
         .await
         .unwrap();
     w.drain_outbox(Duration::from_secs(10)).await;
-    assert_eq!(status(&w, invitation).await, "synced");
+    assert_eq!(status(&w, invitation).await, InvitationStatus::Synced);
 
     w.engine
         .approve(invitation, review(5, "Outstanding on second look."))
@@ -1280,7 +1282,7 @@ async fn re_approving_with_a_new_review_writes_the_new_review_once() {
         .unwrap();
     assert_ne!(
         status(&w, invitation).await,
-        "synced",
+        InvitationStatus::Synced,
         "not synced while the new review is on its way"
     );
     w.drain_outbox(Duration::from_secs(10)).await;
@@ -1293,7 +1295,7 @@ async fn re_approving_with_a_new_review_writes_the_new_review_once() {
     );
     let key = participant_of(&w, invitation).await;
     assert!(body.ends_with(&format!("willo-desk:{key}:1.r2")), "{body}");
-    assert_eq!(status(&w, invitation).await, "synced");
+    assert_eq!(status(&w, invitation).await, InvitationStatus::Synced);
 
     // The same review again is not a new one.
     w.engine

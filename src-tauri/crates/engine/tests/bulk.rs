@@ -5,6 +5,7 @@
 
 mod support;
 
+use desk_domain::InvitationStatus;
 use std::collections::HashSet;
 use std::time::Duration;
 
@@ -85,7 +86,7 @@ async fn two_hundred_invites_under_throttling_and_lost_answers_each_go_out_exact
             .await
             .unwrap();
         assert_eq!(invitation.len(), 1);
-        assert_eq!(invitation[0].status, "invited");
+        assert_eq!(invitation[0].status, InvitationStatus::Invited);
         assert!(
             keys.contains(invitation[0].participant_key.as_ref().unwrap()),
             "each link points at a real participant"

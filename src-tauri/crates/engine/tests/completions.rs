@@ -5,6 +5,7 @@
 
 mod support;
 
+use desk_domain::InvitationStatus;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -80,7 +81,7 @@ async fn a_completion_arrives_by_webhook_and_its_answers_are_stored() {
     assert_eq!(w.engine.process_inbox_once().await.unwrap(), 1);
     assert_eq!(
         w.store.invitation(invitation).await.unwrap().status,
-        "completed"
+        InvitationStatus::Completed
     );
     let answers = w.store.responses(&key).await.unwrap();
     assert_eq!(answers.len(), 4, "one answer per question");
@@ -177,7 +178,7 @@ async fn repeated_out_of_order_and_unfamiliar_deliveries_are_harmless() {
     assert_eq!(w.engine.process_inbox_once().await.unwrap(), 3);
     assert_eq!(
         w.store.invitation(invitation).await.unwrap().status,
-        "completed",
+        InvitationStatus::Completed,
         "a late delivery never moves it back"
     );
     let completions = w
@@ -267,9 +268,18 @@ async fn a_completion_missed_by_the_webhook_is_found_by_the_catch_up() {
         (3, 2, 3),
         "one request per open invitation"
     );
-    assert_eq!(w.store.invitation(a).await.unwrap().status, "completed");
-    assert_eq!(w.store.invitation(b).await.unwrap().status, "completed");
-    assert_eq!(w.store.invitation(c).await.unwrap().status, "invited");
+    assert_eq!(
+        w.store.invitation(a).await.unwrap().status,
+        InvitationStatus::Completed
+    );
+    assert_eq!(
+        w.store.invitation(b).await.unwrap().status,
+        InvitationStatus::Completed
+    );
+    assert_eq!(
+        w.store.invitation(c).await.unwrap().status,
+        InvitationStatus::Invited
+    );
     assert_eq!(w.drain_events().len(), 2);
 
     let again = w.engine.catch_up(100).await.unwrap();
@@ -338,16 +348,17 @@ async fn the_background_loop_sends_and_catches_up_on_its_own_and_stops_cleanly()
     }
     let key = key.expect("the loop sent the queued invite without being asked");
     w.complete_in_sandbox(&key).await;
-    let mut status = String::new();
+    let mut status = InvitationStatus::Queued;
     for _ in 0..250 {
         status = w.store.invitation(q.invitation_id).await.unwrap().status;
-        if status == "completed" {
+        if status == InvitationStatus::Completed {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(
-        status, "completed",
+        status,
+        InvitationStatus::Completed,
         "the scheduled catch-up found the completion with no webhook"
     );
     // The event follows the status's commit: wait for it rather than race it.

@@ -6,6 +6,7 @@
 
 mod support;
 
+use desk_domain::InvitationStatus;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -192,7 +193,7 @@ async fn a_participant_found_after_an_uncertain_invite_is_reconciled_and_written
     w.engine.run_outbox_once().await.unwrap();
     assert_eq!(
         w.store.invitation(q.invitation_id).await.unwrap().status,
-        "queued",
+        InvitationStatus::Queued,
         "the answer was lost: not known to be invited yet"
     );
     // The candidate answers the email before the worker looks again.
@@ -204,7 +205,8 @@ async fn a_participant_found_after_an_uncertain_invite_is_reconciled_and_written
     let invitation = w.store.invitation(q.invitation_id).await.unwrap();
     assert_eq!(invitation.participant_key.as_deref(), Some(key.as_str()));
     assert_eq!(
-        invitation.status, "synced",
+        invitation.status,
+        InvitationStatus::Synced,
         "completed and written back without waiting for a catch-up"
     );
     assert_eq!(notes_for(&w).await, 1);
@@ -256,7 +258,7 @@ async fn a_candidate_invited_twice_in_the_past_who_answers_the_second_invitation
         Some(second.as_str()),
         "the invitation follows the participant who answered"
     );
-    assert_eq!(invitation.status, "synced");
+    assert_eq!(invitation.status, InvitationStatus::Synced);
     assert_eq!(notes_for(&w).await, 1, "one note, from the answers given");
 }
 

@@ -5,6 +5,7 @@
 
 mod support;
 
+use desk_domain::InvitationStatus;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,7 +31,7 @@ async fn a_clean_candidate_is_invited_and_linked_to_the_participant() {
     };
     assert_eq!(
         w.store.invitation(q.invitation_id).await.unwrap().status,
-        "queued"
+        InvitationStatus::Queued
     );
     assert!(
         w.participants_in_sandbox().is_empty(),
@@ -39,7 +40,7 @@ async fn a_clean_candidate_is_invited_and_linked_to_the_participant() {
 
     w.drain_outbox(Duration::from_secs(10)).await;
     let invitation = w.store.invitation(q.invitation_id).await.unwrap();
-    assert_eq!(invitation.status, "invited");
+    assert_eq!(invitation.status, InvitationStatus::Invited);
     let sent = w.participants_in_sandbox();
     assert_eq!(sent.len(), 1);
     assert_eq!(
@@ -237,6 +238,10 @@ async fn validation_errors_from_willo_fail_the_invitation_with_willos_reason() {
     };
     w.drain_outbox(Duration::from_secs(10)).await;
     let invitation = w.store.invitation(q.invitation_id).await.unwrap();
-    assert_eq!(invitation.status, "failed", "a 400 is not retried");
+    assert_eq!(
+        invitation.status,
+        InvitationStatus::Failed,
+        "a 400 is not retried"
+    );
     assert!(invitation.refused_reason.unwrap().contains("Willo refused"));
 }

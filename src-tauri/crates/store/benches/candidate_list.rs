@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use figures::{report as figure, Figure, Target};
 
 use desk_domain::ats::{Application, Candidate, Job, Stage};
+use desk_domain::{InvitationStatus, ListStatus};
 use desk_store::{AtsSnapshot, CandidateFilter, ScrolledList, Store};
 use serde_json::json;
 
@@ -279,7 +280,7 @@ async fn measure(candidates: usize) {
     // Pages of the virtual list, anywhere in it: the recruiter scrolls the whole list, then the
     // list filtered by status. Each starts with its first page, as the app does.
     let by_status = CandidateFilter {
-        status: Some("queued".into()),
+        status: Some(ListStatus::Invitation(InvitationStatus::Queued)),
         ..CandidateFilter::default()
     };
     let mut pages = Vec::new();

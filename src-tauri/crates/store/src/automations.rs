@@ -1,6 +1,7 @@
 //! Stage-triggered automations and the write-back ledger.
 
 use desk_domain::ats::ApplicationRef;
+use desk_domain::InvitationStatus;
 use serde::Serialize;
 
 use crate::{Store, StoreError};
@@ -389,7 +390,7 @@ impl Store {
     ) -> Result<Option<StoredParticipant>, StoreError> {
         Ok(sqlx::query_as!(
             StoredParticipant,
-            r#"SELECT p.key AS "key!", p.revision AS "revision!: i64", p.status, p.summary, p.score, p.fetched_at
+            r#"SELECT p.key AS "key!", p.revision AS "revision!: i64", p.status AS "status: InvitationStatus", p.summary, p.score, p.fetched_at
                FROM participants p JOIN invitations i ON i.participant_key = p.key WHERE i.id = ?"#,
             invitation_id
         )
@@ -402,7 +403,7 @@ impl Store {
 pub struct StoredParticipant {
     pub key: String,
     pub revision: i64,
-    pub status: String,
+    pub status: InvitationStatus,
     pub summary: Option<String>,
     pub score: Option<f64>,
     pub fetched_at: i64,

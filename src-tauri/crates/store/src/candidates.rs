@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use desk_domain::ListStatus;
 use serde::Serialize;
 
 use crate::{Store, StoreError};
@@ -34,8 +35,7 @@ pub struct CandidateFilter {
     pub search: Option<String>,
     pub job_id: Option<i64>,
     pub stage_id: Option<i64>,
-    /// An invitation status, or `not_sent` for applications never invited.
-    pub status: Option<String>,
+    pub status: Option<ListStatus>,
     pub sort: CandidateSort,
     /// Reverses `sort` (newest first ignores it).
     pub descending: bool,
@@ -89,8 +89,7 @@ pub struct CandidateRow {
     pub job_title: String,
     pub stage_name: Option<String>,
     pub invitation_id: Option<i64>,
-    /// The latest invitation's status, `not_sent` when there is none.
-    pub status: String,
+    pub status: ListStatus,
     pub refused_reason: Option<String>,
     /// When the application last changed stage or its invitation last changed (Unix ms).
     pub last_activity_at: i64,
@@ -222,7 +221,7 @@ impl Store {
             CandidateRow,
             r#"SELECT a.id AS "application_id!", c.first_name, c.last_name, c.email, c.phone,
                       j.id AS "job_id!", j.title AS job_title, s.name AS "stage_name?",
-                      a.invitation_id AS "invitation_id?", a.invitation_status AS status, i.refused_reason AS "refused_reason?",
+                      a.invitation_id AS "invitation_id?", a.invitation_status AS "status: ListStatus", i.refused_reason AS "refused_reason?",
                       MAX(a.stage_entered_at, COALESCE(i.updated_at, 0)) AS "last_activity_at!: i64"
                FROM json_each(?) page
                JOIN applications a ON a.id = page.value

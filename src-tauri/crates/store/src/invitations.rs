@@ -1,6 +1,7 @@
 //! Invitations: the link between an ATS application and a Willo participant, with its history.
 //! This link is the source of truth for "already invited".
 
+use desk_domain::InvitationStatus;
 use serde::Serialize;
 
 use crate::{Store, StoreError};
@@ -22,7 +23,7 @@ pub struct Invitation {
     pub interview_id: i64,
     pub interview_key: String,
     pub participant_key: Option<String>,
-    pub status: String,
+    pub status: InvitationStatus,
     pub email: Option<String>,
     pub refused_reason: Option<String>,
     pub created_at: i64,
@@ -42,7 +43,7 @@ pub struct InvitationSubject {
 pub struct OpenInvitation {
     pub id: i64,
     pub participant_key: String,
-    pub status: String,
+    pub status: InvitationStatus,
 }
 
 /// An open invitation with what the catch-up plans by: its interview, when it went out and when
@@ -51,24 +52,24 @@ pub struct OpenInvitation {
 pub struct ToCheck {
     pub id: i64,
     pub participant_key: String,
-    pub status: String,
+    pub status: InvitationStatus,
     pub interview_key: String,
     pub created_at: i64,
     pub checked_at: Option<i64>,
 }
 
 /// The statuses an invitation moves through, in order; a status never moves backwards.
-const ORDER: [&str; 7] = [
-    "queued",
-    "invited",
-    "opened",
-    "started",
-    "completed",
-    "reviewed",
-    "synced",
+const ORDER: [InvitationStatus; 7] = [
+    InvitationStatus::Queued,
+    InvitationStatus::Invited,
+    InvitationStatus::Opened,
+    InvitationStatus::Started,
+    InvitationStatus::Completed,
+    InvitationStatus::Reviewed,
+    InvitationStatus::Synced,
 ];
 
-fn rank(status: &str) -> Option<usize> {
+fn rank(status: InvitationStatus) -> Option<usize> {
     ORDER.iter().position(|s| *s == status)
 }
 
@@ -148,7 +149,7 @@ impl Store {
     ) -> Result<Vec<Invitation>, StoreError> {
         Ok(sqlx::query_as!(
             Invitation,
-            r#"SELECT i.id AS "id!", i.application_id, i.interview_id, iv.key AS interview_key, i.participant_key, i.status,
+            r#"SELECT i.id AS "id!", i.application_id, i.interview_id, iv.key AS interview_key, i.participant_key, i.status AS "status: InvitationStatus",
                       i.email, i.refused_reason, i.created_at, i.updated_at
                FROM invitations i JOIN interviews iv ON iv.id = i.interview_id
                WHERE i.interview_id = ? AND i.status != 'refused'
@@ -256,7 +257,7 @@ impl Store {
     pub async fn invitation(&self, id: i64) -> Result<Invitation, StoreError> {
         sqlx::query_as!(
             Invitation,
-            r#"SELECT i.id AS "id!", i.application_id, i.interview_id, iv.key AS interview_key, i.participant_key, i.status,
+            r#"SELECT i.id AS "id!", i.application_id, i.interview_id, iv.key AS interview_key, i.participant_key, i.status AS "status: InvitationStatus",
                       i.email, i.refused_reason, i.created_at, i.updated_at
                FROM invitations i JOIN interviews iv ON iv.id = i.interview_id WHERE i.id = ?"#,
             id
@@ -267,10 +268,13 @@ impl Store {
     }
 
     /// The status of each of `ids` that is no longer `queued` (one query for a whole bulk send).
-    pub async fn settled_invitations(&self, ids: &[i64]) -> Result<Vec<(i64, String)>, StoreError> {
+    pub async fn settled_invitations(
+        &self,
+        ids: &[i64],
+    ) -> Result<Vec<(i64, InvitationStatus)>, StoreError> {
         let ids = serde_json::to_string(ids)?;
         Ok(sqlx::query!(
-            r#"SELECT id AS "id!", status FROM invitations
+            r#"SELECT id AS "id!", status AS "status: InvitationStatus" FROM invitations
                WHERE id IN (SELECT value FROM json_each(?)) AND status <> 'queued'"#,
             ids
         )
@@ -287,7 +291,7 @@ impl Store {
     ) -> Result<Option<Invitation>, StoreError> {
         Ok(sqlx::query_as!(
             Invitation,
-            r#"SELECT i.id AS "id!", i.application_id, i.interview_id, iv.key AS interview_key, i.participant_key, i.status,
+            r#"SELECT i.id AS "id!", i.application_id, i.interview_id, iv.key AS interview_key, i.participant_key, i.status AS "status: InvitationStatus",
                       i.email, i.refused_reason, i.created_at, i.updated_at
                FROM invitations i JOIN interviews iv ON iv.id = i.interview_id WHERE i.participant_key = ?"#,
             participant_key
@@ -306,7 +310,7 @@ impl Store {
     ) -> Result<Option<Invitation>, StoreError> {
         Ok(sqlx::query_as!(
             Invitation,
-            r#"SELECT i.id AS "id!", i.application_id, i.interview_id, iv.key AS interview_key, i.participant_key, i.status,
+            r#"SELECT i.id AS "id!", i.application_id, i.interview_id, iv.key AS interview_key, i.participant_key, i.status AS "status: InvitationStatus",
                       i.email, i.refused_reason, i.created_at, i.updated_at
                FROM invitations i JOIN interviews iv ON iv.id = i.interview_id
                WHERE iv.key = ? AND i.email = ? COLLATE NOCASE
@@ -382,12 +386,12 @@ impl Store {
     pub async fn advance_invitation(
         &self,
         invitation_id: i64,
-        status: &str,
+        status: InvitationStatus,
         detail: Option<&str>,
         now: i64,
     ) -> Result<bool, StoreError> {
         let current = self.invitation(invitation_id).await?.status;
-        match (rank(&current), rank(status)) {
+        match (rank(current), rank(status)) {
             (Some(from), Some(to)) if to > from => {}
             _ => return Ok(false),
         }
@@ -458,7 +462,7 @@ impl Store {
     pub async fn open_invitations(&self, limit: i64) -> Result<Vec<OpenInvitation>, StoreError> {
         Ok(sqlx::query_as!(
             OpenInvitation,
-            r#"SELECT id AS "id!", participant_key AS "participant_key!", status FROM invitations
+            r#"SELECT id AS "id!", participant_key AS "participant_key!", status AS "status: InvitationStatus" FROM invitations
                WHERE status IN ('invited', 'opened', 'started') AND participant_key IS NOT NULL
                ORDER BY checked_at IS NOT NULL, checked_at, created_at, id LIMIT ?"#,
             limit
@@ -471,7 +475,7 @@ impl Store {
     pub async fn invitations_to_check(&self) -> Result<Vec<ToCheck>, StoreError> {
         Ok(sqlx::query_as!(
             ToCheck,
-            r#"SELECT i.id AS "id!", i.participant_key AS "participant_key!", i.status,
+            r#"SELECT i.id AS "id!", i.participant_key AS "participant_key!", i.status AS "status: InvitationStatus",
                       iv.key AS interview_key, i.created_at, i.checked_at
                FROM invitations i JOIN interviews iv ON iv.id = i.interview_id
                WHERE i.status IN ('invited', 'opened', 'started') AND i.participant_key IS NOT NULL"#
@@ -505,7 +509,7 @@ impl Store {
     ) -> Result<Vec<OpenInvitation>, StoreError> {
         Ok(sqlx::query_as!(
             OpenInvitation,
-            r#"SELECT i.id AS "id!", i.participant_key AS "participant_key!", i.status FROM invitations i
+            r#"SELECT i.id AS "id!", i.participant_key AS "participant_key!", i.status AS "status: InvitationStatus" FROM invitations i
                WHERE i.status IN ('completed', 'reviewed', 'synced') AND i.participant_key IS NOT NULL
                  AND (i.checked_at IS NULL OR i.checked_at < ?)
                  AND EXISTS (SELECT 1 FROM invitation_events e
@@ -598,7 +602,7 @@ impl Store {
 pub(crate) async fn reopen_synced(
     conn: &mut sqlx::SqliteConnection,
     invitation_id: i64,
-    status: &str,
+    status: InvitationStatus,
     detail: &str,
     now: i64,
 ) -> Result<(), StoreError> {
@@ -627,12 +631,13 @@ pub(crate) async fn reopen_synced(
 #[cfg(test)]
 mod tests {
     use super::rank;
+    use desk_domain::InvitationStatus;
 
     #[test]
     fn statuses_only_move_forward() {
-        assert!(rank("completed") > rank("invited"));
+        assert!(rank(InvitationStatus::Completed) > rank(InvitationStatus::Invited));
         assert_eq!(
-            rank("refused"),
+            rank(InvitationStatus::Refused),
             None,
             "refused and failed are not steps of the journey"
         );

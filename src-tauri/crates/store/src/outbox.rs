@@ -96,7 +96,7 @@ impl Store {
         &self,
         invitation_id: i64,
         items: &[(String, serde_json::Value)],
-        reopen_to: &str,
+        reopen_to: desk_domain::InvitationStatus,
         now: i64,
     ) -> Result<Vec<i64>, StoreError> {
         let mut tx = self.writer.begin().await?;

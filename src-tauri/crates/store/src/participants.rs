@@ -1,5 +1,7 @@
 //! Willo participants as last fetched, and their answers.
 
+use desk_domain::InvitationStatus;
+
 use crate::{Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -22,7 +24,7 @@ pub struct ParticipantRecord {
     pub key: String,
     pub interview_key: String,
     pub invitation_id: Option<i64>,
-    pub status: String,
+    pub status: InvitationStatus,
     pub summary: Option<String>,
     pub score: Option<f64>,
     pub raw: serde_json::Value,

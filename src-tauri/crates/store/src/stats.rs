@@ -1,5 +1,6 @@
 //! Figures for the dashboard, computed from the invitations' histories.
 
+use desk_domain::InvitationStatus;
 use serde::Serialize;
 
 use crate::{Store, StoreError};
@@ -22,7 +23,7 @@ pub struct FunnelRow {
 pub struct DayCount {
     /// `YYYY-MM-DD`
     pub day: String,
-    pub status: String,
+    pub status: InvitationStatus,
     pub count: i64,
 }
 
@@ -61,7 +62,7 @@ impl Store {
     pub async fn steps_per_day(&self, since: i64) -> Result<Vec<DayCount>, StoreError> {
         Ok(sqlx::query_as!(
             DayCount,
-            r#"SELECT date(at / 1000, 'unixepoch') AS "day!: String", status, COUNT(*) AS "count!: i64"
+            r#"SELECT date(at / 1000, 'unixepoch') AS "day!: String", status AS "status: InvitationStatus", COUNT(*) AS "count!: i64"
                FROM invitation_events
                WHERE at >= ? AND status IN ('invited', 'completed', 'synced')
                GROUP BY 1, 2 ORDER BY 1, 2"#,

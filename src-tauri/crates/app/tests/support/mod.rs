@@ -31,7 +31,7 @@ pub async fn wait_for_status(app: &App, application_id: u32, status: &str) {
         let rows = app.candidates(&query(None)).await.unwrap().rows;
         if rows
             .iter()
-            .any(|r| r.application_id == application_id && r.status == status)
+            .any(|r| r.application_id == application_id && r.status.as_str() == status)
         {
             return;
         }
