@@ -68,7 +68,7 @@ impl std::fmt::Display for InvitationStatus {
 
 /// An application's place in the candidate list: never sent an interview, or where its latest
 /// invitation stands. Stored as `not_sent` or the invitation status's name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ListStatus {
     NotSent,
@@ -89,6 +89,21 @@ impl ListStatus {
             "not_sent" => Some(Self::NotSent),
             other => InvitationStatus::parse(other).map(Self::Invitation),
         }
+    }
+}
+
+/// Read by name, with an error that names the field and what it may be (not the value given,
+/// which no recruiter typed).
+impl<'de> Deserialize<'de> for ListStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Self::parse(&name).ok_or_else(|| {
+            let names: Vec<&str> = std::iter::once(Self::NotSent)
+                .chain(InvitationStatus::ALL.map(Self::Invitation))
+                .map(Self::as_str)
+                .collect();
+            serde::de::Error::custom(format!("status: not one of {}", names.join(", ")))
+        })
     }
 }
 
@@ -147,7 +162,14 @@ mod tests {
             serde_json::from_str::<ListStatus>("\"not_sent\"").unwrap(),
             not_sent
         );
-        assert!(serde_json::from_str::<ListStatus>("\"lost\"").is_err());
+        let refused = serde_json::from_str::<ListStatus>("\"lost\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.starts_with("status: not one of not_sent, refused, queued")
+                && !refused.contains("lost"),
+            "names the field and the choices, not the value: {refused}"
+        );
         assert_eq!(ListStatus::parse("lost"), None);
     }
 
