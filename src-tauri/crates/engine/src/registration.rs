@@ -1,5 +1,7 @@
 //! Registering our receiver with Willo: one webhook per event, kept pointing at the current
-//! public URL and token (a tunnel's URL changes; a token may be rotated).
+//! public URL and token (a tunnel's URL changes; a token may be rotated). Which webhooks are ours
+//! is kept in the database by key: the organisation's other Willo Desk installations (a
+//! teammate's desktop, a team's `serve`) have webhooks of the same form, and are left alone.
 
 use desk_willo::{Webhook, WebhookSpec};
 
@@ -10,6 +12,8 @@ pub const WEBHOOK_EVENTS: [&str; 2] = ["new_response", "stage_change"];
 
 /// The part of our webhook URLs that tells them apart from other tools' webhooks.
 const PATH_MARK: &str = "/hooks/willo/";
+/// The setting that keeps the keys of the webhooks this database registered.
+const REGISTERED: &str = "willo_webhooks";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegisteredWebhook {
@@ -20,8 +24,9 @@ pub enum RegisteredWebhook {
 
 impl Engine {
     /// Makes sure Willo has one webhook per event pointing at `public_url` with `token`, for the
-    /// given interviews (or all). Existing webhooks of ours with an old URL or token are repaired
-    /// rather than duplicated; other tools' webhooks are left alone.
+    /// given interviews (or all). Webhooks of ours (registered from this database, or already
+    /// at this public URL) with an old URL or token are repaired rather than duplicated; other
+    /// tools' and other installations' webhooks are left alone.
     pub async fn register_webhooks(
         &self,
         public_url: &str,
@@ -35,6 +40,8 @@ impl Engine {
             ));
         }
         let existing = self.willo.webhooks().await?;
+        let known: Vec<String> = self.store.setting(REGISTERED).await?.unwrap_or_default();
+        let here = format!("{base}{PATH_MARK}");
         let mut results = Vec::new();
         for event in WEBHOOK_EVENTS {
             let spec = WebhookSpec {
@@ -45,7 +52,7 @@ impl Engine {
             };
             let ours: Option<&Webhook> = existing
                 .iter()
-                .find(|w| w.event == event && w.url.contains(PATH_MARK));
+                .find(|w| w.event == event && (known.contains(&w.key) || w.url.starts_with(&here)));
             results.push(match ours {
                 Some(w)
                     if w.url == spec.url
@@ -60,7 +67,20 @@ impl Engine {
                 None => RegisteredWebhook::Created(self.willo.create_webhook(&spec).await?.key),
             });
         }
+        let keys: Vec<&str> = results.iter().map(RegisteredWebhook::key).collect();
+        self.store
+            .set_setting(REGISTERED, &keys, self.now())
+            .await?;
         Ok(results)
+    }
+}
+
+impl RegisteredWebhook {
+    /// Willo's key of the webhook.
+    pub fn key(&self) -> &str {
+        match self {
+            Self::Created(key) | Self::Repaired(key) | Self::Unchanged(key) => key,
+        }
     }
 }
 

@@ -5,9 +5,9 @@
 
 mod support;
 
-use desk_domain::InvitationStatus;
 use std::time::Duration;
 
+use desk_domain::InvitationStatus;
 use desk_engine::InviteOutcome;
 use desk_sandbox::{FaultKind, FaultRule, SandboxConfig};
 use desk_store::{AtsSnapshot, AutomationSpec};

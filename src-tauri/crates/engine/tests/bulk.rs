@@ -5,11 +5,11 @@
 
 mod support;
 
-use desk_domain::InvitationStatus;
 use std::collections::HashSet;
 use std::time::Duration;
 
 use desk_domain::ats::{Application, Candidate};
+use desk_domain::InvitationStatus;
 use desk_engine::InviteOutcome;
 use desk_sandbox::{FaultKind, FaultRule, SandboxConfig};
 use serde_json::json;

@@ -5,10 +5,10 @@
 
 mod support;
 
-use desk_domain::InvitationStatus;
 use std::sync::Arc;
 use std::time::Duration;
 
+use desk_domain::InvitationStatus;
 use desk_engine::{EngineEvent, InviteOutcome, RegisteredWebhook};
 use serde_json::json;
 use support::{world, World};
@@ -141,6 +141,61 @@ async fn webhooks_are_repaired_not_duplicated_when_the_url_or_token_changes() {
         .register_webhooks("ftp://nope", TOKEN, None)
         .await
         .is_err());
+}
+
+/// A teammate's desktop or a team's `serve` on the same Willo organisation has webhooks of the
+/// same form: registering and moving ours never takes theirs.
+#[tokio::test]
+async fn another_installations_webhooks_are_left_alone() {
+    let w = world().await;
+    let teammate = |event: &str| desk_willo::WebhookSpec {
+        url: format!(
+            "https://teammate.example/hooks/willo/{}/{event}",
+            "a".repeat(64)
+        ),
+        event: event.to_owned(),
+        interviews: Vec::new(),
+        follow_all_interviews: true,
+    };
+    for event in ["new_response", "stage_change"] {
+        w.engine
+            .willo()
+            .create_webhook(&teammate(event))
+            .await
+            .unwrap();
+    }
+    let theirs = || {
+        w.sandbox.willo.with_data(|d| {
+            d.webhooks
+                .iter()
+                .filter(|h| h.url.starts_with("https://teammate.example/"))
+                .count()
+        })
+    };
+
+    let ours = w
+        .engine
+        .register_webhooks("https://desk.example", TOKEN, None)
+        .await
+        .unwrap();
+    assert!(
+        ours.iter()
+            .all(|r| matches!(r, RegisteredWebhook::Created(_))),
+        "ours are new, not the teammate's taken over: {ours:?}"
+    );
+    let moved = w
+        .engine
+        .register_webhooks("https://elsewhere.example", "f".repeat(64).as_str(), None)
+        .await
+        .unwrap();
+    assert!(
+        moved
+            .iter()
+            .all(|r| matches!(r, RegisteredWebhook::Repaired(_))),
+        "ours move with us: {moved:?}"
+    );
+    assert_eq!(theirs(), 2, "the teammate's still point at the teammate");
+    assert_eq!(w.sandbox.willo.with_data(|d| d.webhooks.len()), 4);
 }
 
 #[tokio::test]

@@ -6,10 +6,10 @@
 
 mod support;
 
-use desk_domain::InvitationStatus;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use desk_domain::InvitationStatus;
 use desk_engine::{BulkProgress, EngineConfig, InviteOutcome, Schedule};
 use desk_sandbox::{FaultKind, FaultRule, SandboxConfig};
 use desk_store::AutomationSpec;

@@ -5,10 +5,10 @@
 
 mod support;
 
-use desk_domain::InvitationStatus;
 use std::sync::Arc;
 use std::time::Duration;
 
+use desk_domain::InvitationStatus;
 use desk_engine::checks::Refusal;
 use desk_engine::{Engine, EngineEvent, InviteOutcome, SystemClock};
 use desk_sandbox::{SandboxConfig, STANDARD_API_KEY};
