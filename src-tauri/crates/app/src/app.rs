@@ -28,6 +28,9 @@ const SANDBOX_WILLO: &str = "sandbox://willo";
 /// The sandbox's demo phone numbers are British when they lack a country code.
 const SANDBOX_REGION: &str = "GB";
 
+/// What the desktop app calls itself in the engine's lock.
+pub(crate) const DESKTOP: &str = "the Willo Desk app";
+
 pub struct App {
     pub(crate) store: Store,
     data_dir: PathBuf,
@@ -141,6 +144,7 @@ impl App {
         let database = paths::sandbox_database(data_dir);
         let assembled = assembly::assemble(
             Host::Desktop(Mode::Sandbox),
+            engine_lock::claim(&database, DESKTOP)?,
             &config,
             accounts,
             &database,
@@ -172,6 +176,7 @@ impl App {
         let database = paths::live_database(data_dir);
         let assembled = assembly::assemble(
             Host::Desktop(Mode::Live),
+            engine_lock::claim(&database, DESKTOP)?,
             &config,
             Accounts::of(&config),
             &database,

@@ -2,6 +2,7 @@
 //! real accounts alike, both expressed as a `serve` configuration) and for `willo-desk serve`.
 //! Where the two hosts must act differently, [`Host`] decides, and says why.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use tokio::sync::mpsc;
 
 use crate::app::now_ms;
 use crate::config::{secret, AtsSection, AutomationSection, ConfigError, ServeConfig};
-use crate::engine_lock::{self, Claim};
+use crate::engine_lock::Claim;
 use crate::ipc::Mode;
 use crate::{settings, AppError, ErrorCode};
 
@@ -32,30 +33,33 @@ pub(crate) enum Host {
     Serve,
 }
 
-/// What the desktop app calls itself in the engine's lock.
-pub(crate) const DESKTOP: &str = "the Willo Desk app";
-/// What `serve` calls itself in the engine's lock.
-const SERVE: &str = "willo-desk serve";
 /// A webhook token shorter than this is too easy to guess.
 const MIN_TOKEN_LEN: usize = 32;
 /// The longest wait between two tries of a start-up step.
 const MAX_START_BACKOFF: Duration = Duration::from_secs(15);
-/// The setting that remembers a `serve` file's automation as it was last applied, per job.
-const FROM_FILE: &str = "automation_from_file:";
+/// The setting that remembers a `serve` file's automations as they were last applied, by job.
+const FROM_FILE: &str = "automations_from_file";
 
 impl Host {
-    fn holder(self) -> &'static str {
-        match self {
-            Self::Desktop(_) => DESKTOP,
-            Self::Serve => SERVE,
-        }
-    }
-
     /// Whether a start waits out a Willo or ATS that is down or throttling. `serve` runs
     /// unattended, so waiting is what its supervisor would do anyway, and its receiver serves
     /// meanwhile. The desktop fails at once so that its window opens (in the sandbox, saying
     /// why) instead of hanging with none.
     fn waits(self) -> bool {
+        self == Self::Serve
+    }
+
+    /// Whether the database's Settings (saved from the desktop's Settings screen) shape the
+    /// engine. `serve` is configured by its file alone: a desktop open on the same folder must
+    /// not change a server's intervals, phone region or receiver from its screen.
+    fn reads_settings(self) -> bool {
+        matches!(self, Self::Desktop(_))
+    }
+
+    /// Whether the ATS is read before the engine starts. `serve` learns the ATS's jobs and
+    /// stages first, so a refused ATS credential stops it at start and the file's automations
+    /// can name jobs and stages. The desktop's window opens at once; its loop reads the ATS.
+    fn reads_ats_first(self) -> bool {
         self == Self::Serve
     }
 }
@@ -97,8 +101,8 @@ pub(crate) struct Assembled {
     pub receiver: Option<(SocketAddr, Sensitive<String>)>,
     /// Where Willo's webhooks point while this process runs the engine (URL and token).
     pub webhooks: Option<(String, Sensitive<String>)>,
-    /// The engine's lock, or who holds it. Only the desktop is assembled without it: its engine
-    /// then only records what the recruiter does, for the holder to carry out.
+    /// The engine's lock, or who holds it (then this engine only records what the recruiter
+    /// does, for the holder to carry out).
     pub claim: Claim,
 }
 
@@ -164,23 +168,20 @@ fn any_port() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
 
-/// Puts the engine together: claims the engine's lock on `database`, reads every secret, opens
-/// the store, checks Willo's key, applies the file's automations, starts the webhook receiver
-/// and registers it with Willo. Fails with the reason before anything runs if a secret is
-/// missing or a credential or setting is refused.
+/// Puts the engine together on `database`, whose engine's lock the caller claimed (`claim`):
+/// reads every secret, opens the store, checks Willo's key, reads the ATS and applies the
+/// file's automations where the host does, starts the webhook receiver and registers it with
+/// Willo. Fails with the reason before anything runs if a secret is missing or a credential or
+/// setting is refused.
 pub(crate) async fn assemble(
     host: Host,
+    claim: Claim,
     config: &ServeConfig,
     accounts: Accounts,
     database: &Path,
     secrets: &(dyn Fn(&str) -> Option<String> + Sync),
     schedule: Schedule,
 ) -> Result<Assembled, AppError> {
-    let claim = engine_lock::claim(database, host.holder())?;
-    if let (Host::Serve, Claim::Taken(holder)) = (host, &claim) {
-        // `serve` has nothing to do without the engine; a desktop follows the holder instead.
-        return Err(engine_lock::taken(database, holder.as_ref()));
-    }
     let runs_here = matches!(claim, Claim::Held(_));
     let http = crate::http::client()?;
     let willo_key = secret(secrets, &config.willo.api_key_env)?;
@@ -214,13 +215,19 @@ pub(crate) async fn assemble(
         tracing::info!(?scheme, "Willo accepted the API key");
     }
 
-    // What is saved in Settings wins over the configuration's defaults.
-    let settings = settings::stored(&store).await?;
-    let schedule = settings::apply(&settings, schedule);
+    // Where the host reads them, what is saved in Settings wins over the configuration's defaults.
+    let settings = if host.reads_settings() {
+        Some(settings::stored(&store).await?)
+    } else {
+        None
+    };
+    let schedule = settings
+        .as_ref()
+        .map_or(schedule, |s| settings::apply(s, schedule));
     let engine_config = EngineConfig {
         default_region: settings
-            .default_region
-            .clone()
+            .as_ref()
+            .and_then(|s| s.default_region.clone())
             .or_else(|| config.engine.default_region.clone()),
         score_field: config.engine.score_field.clone(),
         recheck_completed_for: Duration::from_secs(
@@ -244,8 +251,7 @@ pub(crate) async fn assemble(
         engine.set_acting(false);
     }
 
-    if runs_here && !config.automations.is_empty() {
-        // Automations name the ATS's jobs and stages: learn them first.
+    if runs_here && host.reads_ats_first() {
         patiently(host, "the first read of the ATS", || async {
             Ok(engine.poll_triggers().await.map(|_| ())?)
         })
@@ -253,14 +259,17 @@ pub(crate) async fn assemble(
         apply_file_automations(&store, ats_connection, &config.automations).await?;
     }
 
-    let plan = match (host, configured) {
-        (Host::Serve, plan) => plan,
-        (Host::Desktop(_), _) => Some(desktop_receiver(&settings)),
+    let plan = match &settings {
+        Some(settings) => Some(desktop_receiver(settings)),
+        None => configured,
     };
     let (receiver, webhooks) = match plan {
         Some(plan) => {
             let addr = listen(host, &engine, &plan, &ats).await?;
-            settings::remember_receiver(&store, &format!("http://{addr}")).await?;
+            if settings.is_some() {
+                // Shown in Settings, and checked by the doctor.
+                settings::remember_receiver(&store, &format!("http://{addr}")).await?;
+            }
             let webhooks =
                 registration_url(host, addr, plan.public_url).map(|url| (url, plan.token.clone()));
             (Some((addr, plan.token)), webhooks)
@@ -433,11 +442,11 @@ pub(crate) fn connector(
     })
 }
 
-/// Applies a `serve` file's automations. Which wins over what was set in the app is decided by
-/// one rule: the newer change. An entry of the file is applied when it is new or differs from
-/// what the file said when it was last applied; otherwise the automation as the app left it
-/// stands (changed, paused or removed there). Every entry is checked against the ATS first, so
-/// a wrong one applies none.
+/// Applies a `serve` file's automations, with one rule for what was set in the app: an entry
+/// of the file is applied at a start when it is new or changed since it was last applied;
+/// otherwise the job's automation stays as the app left it (changed, paused or removed there).
+/// An entry that leaves the file and comes back is new again. Every entry is checked against
+/// the ATS first, so a wrong one applies none.
 async fn apply_file_automations(
     store: &Store,
     ats_connection: i64,
@@ -447,16 +456,18 @@ async fn apply_file_automations(
     for (i, section) in automations.iter().enumerate() {
         specs.push(automation(store, ats_connection, i, section).await?);
     }
+    let applied: BTreeMap<String, serde_json::Value> =
+        store.setting(FROM_FILE).await?.unwrap_or_default();
+    let mut now_in_file = BTreeMap::new();
     for (section, spec) in automations.iter().zip(specs) {
-        let key = format!("{FROM_FILE}{}", section.job);
         let entry = serde_json::to_value(section).unwrap_or_default();
-        if store.setting::<serde_json::Value>(&key).await?.as_ref() == Some(&entry) {
-            continue;
+        if applied.get(&section.job) != Some(&entry) {
+            store.set_automation(&spec, now_ms()).await?;
+            tracing::info!(job = %section.job, "an automation from the configuration file was applied");
         }
-        store.set_automation(&spec, now_ms()).await?;
-        store.set_setting(&key, &entry, now_ms()).await?;
-        tracing::info!(job = %section.job, "an automation from the configuration file was applied");
+        now_in_file.insert(section.job.clone(), entry);
     }
+    store.set_setting(FROM_FILE, &now_in_file, now_ms()).await?;
     Ok(())
 }
 

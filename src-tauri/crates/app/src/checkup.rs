@@ -24,12 +24,14 @@ impl App {
             token_env: TOKEN.into(),
             ats_secret_env: None,
         });
-        let mut secrets = HashMap::from([(TOKEN.to_owned(), token.expose().clone())]);
+        let mut secrets = HashMap::new();
         for name in config.secret_names() {
             if let Some(value) = self.secret(name)? {
                 secrets.insert(name.to_owned(), value);
             }
         }
+        // The receiver's own token, whatever the keychain may hold under that name.
+        secrets.insert(TOKEN.to_owned(), token.expose().clone());
         let jobs = self.store.job_summaries(self.ats_connection).await?;
         config.automations.clear();
         for a in self.store.automations().await? {

@@ -89,7 +89,7 @@ impl Follower {
         };
         loop {
             tokio::time::sleep(EVERY).await;
-            match engine_lock::claim(&self.database, crate::assembly::DESKTOP) {
+            match engine_lock::claim(&self.database, crate::app::DESKTOP) {
                 Ok(Claim::Held(lock)) => {
                     self.take_over(lock).await;
                     return;

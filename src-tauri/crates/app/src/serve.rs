@@ -11,7 +11,10 @@ use desk_store::Store;
 
 use crate::assembly::{self, Accounts, Host};
 use crate::config::{ConfigError, ServeConfig};
-use crate::engine_lock::{self, Claim, EngineLock};
+use crate::engine_lock::{self, Claim};
+
+/// What `serve` calls itself in the engine's lock.
+const SERVE: &str = "willo-desk serve";
 use crate::{AppError, ErrorCode};
 
 impl From<ConfigError> for AppError {
@@ -27,7 +30,7 @@ pub struct Server {
     /// Where the webhook receiver listens, when configured.
     pub receiver: Option<SocketAddr>,
     /// The engine's lock on the database, held until the server stops.
-    _lock: EngineLock,
+    _lock: Claim,
 }
 
 impl Server {
@@ -44,8 +47,14 @@ impl Server {
         env: &(dyn Fn(&str) -> Option<String> + Sync),
     ) -> Result<Self, AppError> {
         let database = crate::paths::live_database(data_dir);
+        // `serve` has nothing to do without the engine (a desktop follows the holder instead).
+        let lock = match engine_lock::claim(&database, SERVE)? {
+            Claim::Held(lock) => lock,
+            Claim::Taken(holder) => return Err(engine_lock::taken(&database, holder.as_ref())),
+        };
         let assembled = assembly::assemble(
             Host::Serve,
+            Claim::Held(lock),
             config,
             Accounts::of(config),
             &database,
@@ -53,10 +62,6 @@ impl Server {
             config.schedule(),
         )
         .await?;
-        let lock = match assembled.claim {
-            Claim::Held(lock) => lock,
-            Claim::Taken(holder) => return Err(engine_lock::taken(&database, holder.as_ref())),
-        };
         let background = assembled.engine.spawn(assembled.schedule);
         let receiver = assembled.receiver.map(|(addr, _)| addr);
         tracing::info!(?receiver, automations = config.automations.len(), "serving");
@@ -65,7 +70,7 @@ impl Server {
             store: assembled.store,
             background,
             receiver,
-            _lock: lock,
+            _lock: assembled.claim,
         })
     }
 

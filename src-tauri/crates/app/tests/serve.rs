@@ -250,5 +250,28 @@ async fn a_file_automation_is_applied_when_the_file_changes_and_otherwise_the_ap
         applied.review_required && !applied.paused,
         "the file changed since: its entry is applied again"
     );
+    server
+        .engine()
+        .store()
+        .set_automation_paused(applied.job_id, true, 2)
+        .await
+        .unwrap();
+    server.shutdown().await;
+
+    // The entry leaves the file, then comes back unchanged: it is new again.
+    let without = changed.replace("[[automations]]", "[[nothing]]");
+    let without = &without[..without.find("[[nothing]]").unwrap()];
+    let server = Server::start(&load(&dir, without), dir.path(), &env)
+        .await
+        .unwrap();
+    assert!(automation(&server).await.paused, "left as the app set it");
+    server.shutdown().await;
+    let server = Server::start(&load(&dir, &changed), dir.path(), &env)
+        .await
+        .unwrap();
+    assert!(
+        !automation(&server).await.paused,
+        "back in the file: applied again"
+    );
     server.shutdown().await;
 }

@@ -40,8 +40,12 @@ impl Engine {
             ));
         }
         let existing = self.willo.webhooks().await?;
-        let known: Vec<String> = self.store.setting(REGISTERED).await?.unwrap_or_default();
+        // Ours: registered from this database, at our public URL, or carrying our token (a
+        // `serve` whose tunnel moved since it last registered from a database that kept no keys).
+        let mut known: Vec<String> = self.store.setting(REGISTERED).await?.unwrap_or_default();
+        known.retain(|key| existing.iter().any(|w| &w.key == key));
         let here = format!("{base}{PATH_MARK}");
+        let with_token = format!("{PATH_MARK}{token}/");
         let mut results = Vec::new();
         for event in WEBHOOK_EVENTS {
             let spec = WebhookSpec {
@@ -50,10 +54,13 @@ impl Engine {
                 interviews: interviews.map(<[String]>::to_vec).unwrap_or_default(),
                 follow_all_interviews: interviews.is_none(),
             };
-            let ours: Option<&Webhook> = existing
-                .iter()
-                .find(|w| w.event == event && (known.contains(&w.key) || w.url.starts_with(&here)));
-            results.push(match ours {
+            let ours: Option<&Webhook> = existing.iter().find(|w| {
+                w.event == event
+                    && (known.contains(&w.key)
+                        || w.url.starts_with(&here)
+                        || w.url.contains(&with_token))
+            });
+            let result = match ours {
                 Some(w)
                     if w.url == spec.url
                         && w.follow_all_interviews == spec.follow_all_interviews
@@ -65,12 +72,16 @@ impl Engine {
                     RegisteredWebhook::Repaired(self.willo.update_webhook(&w.key, &spec).await?.key)
                 }
                 None => RegisteredWebhook::Created(self.willo.create_webhook(&spec).await?.key),
-            });
+            };
+            // Kept at once: a later event's failure must not leave this one unknown.
+            if !known.iter().any(|k| k == result.key()) {
+                known.push(result.key().to_owned());
+                self.store
+                    .set_setting(REGISTERED, &known, self.now())
+                    .await?;
+            }
+            results.push(result);
         }
-        let keys: Vec<&str> = results.iter().map(RegisteredWebhook::key).collect();
-        self.store
-            .set_setting(REGISTERED, &keys, self.now())
-            .await?;
         Ok(results)
     }
 }

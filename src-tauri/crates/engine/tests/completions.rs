@@ -198,6 +198,34 @@ async fn another_installations_webhooks_are_left_alone() {
     assert_eq!(w.sandbox.willo.with_data(|d| d.webhooks.len()), 4);
 }
 
+/// A database that kept no keys (registered before they were kept) still knows its webhooks by
+/// the token in them, after its tunnel moved.
+#[tokio::test]
+async fn webhooks_with_our_token_at_an_old_address_are_repaired() {
+    let w = world().await;
+    for event in ["new_response", "stage_change"] {
+        let spec = desk_willo::WebhookSpec {
+            url: format!("https://old-tunnel.example/hooks/willo/{TOKEN}/{event}"),
+            event: event.to_owned(),
+            interviews: Vec::new(),
+            follow_all_interviews: true,
+        };
+        w.engine.willo().create_webhook(&spec).await.unwrap();
+    }
+    let moved = w
+        .engine
+        .register_webhooks("https://new-tunnel.example", TOKEN, None)
+        .await
+        .unwrap();
+    assert!(
+        moved
+            .iter()
+            .all(|r| matches!(r, RegisteredWebhook::Repaired(_))),
+        "{moved:?}"
+    );
+    assert_eq!(w.sandbox.willo.with_data(|d| d.webhooks.len()), 2);
+}
+
 #[tokio::test]
 async fn repeated_out_of_order_and_unfamiliar_deliveries_are_harmless() {
     let mut w = world().await;
