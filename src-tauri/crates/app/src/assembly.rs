@@ -183,6 +183,15 @@ pub(crate) async fn assemble(
     schedule: Schedule,
 ) -> Result<Assembled, AppError> {
     let runs_here = matches!(claim, Claim::Held(_));
+    if let (true, Some(folder)) = (runs_here, database.parent()) {
+        // What writes cut off by a kill left there (the real files are whole).
+        for dir in [folder.to_owned(), folder.join("exports")] {
+            let removed = crate::paths::remove_stale_parts(&dir);
+            if removed > 0 {
+                tracing::info!(removed, "part files of interrupted writes removed");
+            }
+        }
+    }
     let http = crate::http::client()?;
     let willo_key = secret(secrets, &config.willo.api_key_env)?;
     let ats = connector(&config.ats, http.clone(), secrets)?;

@@ -71,6 +71,41 @@ pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> 
     }
 }
 
+/// How old a part file must be to be litter: a write takes a moment, so an hour-old part was
+/// cut off (its process killed mid-write) and will never be renamed.
+const STALE_PART: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+/// Removes from `dir` the part files of writes cut off by a kill: only those [`write_whole`]
+/// names (`<file>.<pid>-<seq>.part`), and only when an hour old, since another process may be
+/// writing one now. Returns how many were removed.
+pub fn remove_stale_parts(dir: &std::path::Path) -> usize {
+    let ours = |name: &str| {
+        name.strip_suffix(".part")
+            .and_then(|rest| rest.rsplit_once('.'))
+            .and_then(|(_, tag)| tag.split_once('-'))
+            .is_some_and(|(pid, seq)| {
+                [pid, seq]
+                    .iter()
+                    .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            })
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| e.file_name().to_str().is_some_and(ours))
+        .filter(|e| {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|at| at.elapsed().ok())
+                .is_some_and(|age| age >= STALE_PART)
+        })
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
 /// Where exports go: the user's Downloads folder, where people look for what they saved, else
 /// the data folder's `exports`.
 pub fn exports_dir(data_dir: &std::path::Path) -> PathBuf {
@@ -169,6 +204,31 @@ mod tests {
             .arg("-u")
             .output()
             .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+    }
+
+    #[test]
+    fn only_our_part_files_an_hour_old_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 3600);
+        let file = |name: &str, old: bool| {
+            let path = dir.path().join(name);
+            let f = std::fs::File::create(&path).unwrap();
+            if old {
+                f.set_modified(hours_ago).unwrap();
+            }
+            path
+        };
+        let cut_off = file("connections.json.4242-7.part", true);
+        let in_progress = file("connections.json.4243-0.part", false);
+        let someone_elses = file("movie.mkv.part", true);
+        let not_a_part = file("connections.json", true);
+        assert_eq!(remove_stale_parts(dir.path()), 1);
+        assert!(!cut_off.exists(), "a write cut off long ago");
+        assert!(
+            in_progress.exists() && someone_elses.exists() && not_a_part.exists(),
+            "a write that may be under way, another program's part, and the real file stay"
+        );
+        assert_eq!(remove_stale_parts(&dir.path().join("absent")), 0);
     }
 
     #[test]

@@ -275,3 +275,26 @@ async fn a_file_automation_is_applied_when_the_file_changes_and_otherwise_the_ap
     );
     server.shutdown().await;
 }
+
+/// A write cut off by a kill leaves its part file; the next engine on the folder removes it.
+#[tokio::test]
+async fn the_part_file_of_a_write_cut_off_long_ago_is_removed_at_start() {
+    let sb = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
+    let interview = sb.willo.with_data(|d| d.interviews[0].key.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let cut_off = dir.path().join("connections.json.4242-7.part");
+    std::fs::File::create(&cut_off)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(2 * 3600))
+        .unwrap();
+    let env = secrets(&sb);
+    let server = Server::start(
+        &load(&dir, &config_text(&sb, &interview, "")),
+        dir.path(),
+        &|k| env.get(k).cloned(),
+    )
+    .await
+    .unwrap();
+    assert!(!cut_off.exists(), "the litter of a killed write is gone");
+    server.shutdown().await;
+}
