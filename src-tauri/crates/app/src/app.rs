@@ -155,7 +155,8 @@ impl App {
         Self::start(
             data_dir,
             database,
-            (config, assembled),
+            config,
+            assembled,
             Mode::Sandbox,
             Some(sandbox),
             None,
@@ -187,7 +188,8 @@ impl App {
         Ok(Self::start(
             data_dir,
             database,
-            (config, assembled),
+            config,
+            assembled,
             Mode::Live,
             None,
             Some(connections),
@@ -200,7 +202,8 @@ impl App {
     fn start(
         data_dir: &Path,
         database: PathBuf,
-        (config, assembled): (ServeConfig, Assembled),
+        config: ServeConfig,
+        assembled: Assembled,
         mode: Mode,
         sandbox: Option<Sandbox>,
         connections: Option<Connections>,
@@ -274,13 +277,9 @@ impl App {
     /// A secret the app's configuration names: the simulators' own in the sandbox, else the
     /// keychain's.
     pub(crate) fn secret(&self, name: &str) -> Result<Option<String>, AppError> {
-        match (&self.sandbox, &self.secrets) {
-            (Some(sandbox), _) => Ok(sandbox_secret(&sandbox.info, name)),
-            (None, Some(keychain)) => Ok(keychain.get(name)?),
-            (None, None) => Err(AppError::new(
-                ErrorCode::Internal,
-                "live mode without a keychain",
-            )),
+        match &self.sandbox {
+            Some(sandbox) => Ok(sandbox_secret(&sandbox.info, name)),
+            None => Ok(self.keychain()?.get(name)?),
         }
     }
 
@@ -388,19 +387,26 @@ impl App {
         self.refused_elsewhere("registering Willo's webhooks")?;
         let (addr, token) = self.receiver();
         let public = self.settings().await?.receiver_public_url;
-        let url = assembly::registration_url(Host::Desktop(self.mode), addr, public).ok_or_else(
-            || {
-                AppError::new(
-                    crate::ErrorCode::Validation,
-                    "public URL: set where Willo can reach the receiver first",
-                )
-            },
-        )?;
+        let url = self.registration_url(addr, public).ok_or_else(|| {
+            AppError::new(
+                crate::ErrorCode::Validation,
+                "public URL: set where Willo can reach the receiver first",
+            )
+        })?;
         let registered = self
             .engine
             .register_webhooks(&url, token.expose(), None)
             .await?;
         Ok(count(registered.len()))
+    }
+
+    /// Where Willo delivers this app's webhooks (see [`assembly::registration_url`]).
+    pub(crate) fn registration_url(
+        &self,
+        receiver: SocketAddr,
+        public: Option<String>,
+    ) -> Option<String> {
+        assembly::registration_url(Host::Desktop(self.mode), receiver, public)
     }
 
     /// The database of the mode the app runs in.

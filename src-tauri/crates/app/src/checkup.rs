@@ -16,11 +16,11 @@ impl App {
     /// secrets it names.
     async fn as_config(&self) -> Result<(ServeConfig, HashMap<String, String>), AppError> {
         let (addr, token) = self.receiver();
+        let settings = self.settings().await?;
         let mut config = self.config.clone();
         config.receiver = Some(ReceiverSection {
             listen: addr,
-            // The simulated Willo reaches the loopback receiver.
-            public_url: self.sandbox().map(|_| format!("http://{addr}")),
+            public_url: self.registration_url(addr, settings.receiver_public_url),
             token_env: TOKEN.into(),
             ats_secret_env: None,
         });
@@ -51,7 +51,7 @@ impl App {
                 move_min_score: None,
             });
         }
-        if let Some(region) = self.settings().await?.default_region {
+        if let Some(region) = settings.default_region {
             config.engine.default_region = Some(region);
         }
         Ok((config, secrets))

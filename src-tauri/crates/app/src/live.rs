@@ -157,7 +157,7 @@ impl Connections {
     }
 
     /// `production`, `staging`, or the custom URL.
-    pub(crate) fn willo_base(&self) -> Result<String, AppError> {
+    fn willo_base(&self) -> Result<String, AppError> {
         Ok(match self.willo_environment {
             WilloEnvironment::Production => "production".to_owned(),
             WilloEnvironment::Staging => "staging".to_owned(),
@@ -173,7 +173,7 @@ impl Connections {
     }
 
     /// The `[ats]` section of the configuration.
-    pub(crate) fn ats_section(&self) -> Result<serde_json::Value, AppError> {
+    fn ats_section(&self) -> Result<serde_json::Value, AppError> {
         let mut ats = match self.ats {
             AtsChoice::Greenhouse => json!({
                 "kind": "greenhouse",
@@ -386,7 +386,8 @@ impl crate::App {
         forget(self.data_path(), self.keychain()?.as_ref())
     }
 
-    fn keychain(&self) -> Result<std::sync::Arc<dyn SecretStore>, AppError> {
+    /// The keychain the app was opened with.
+    pub(crate) fn keychain(&self) -> Result<std::sync::Arc<dyn SecretStore>, AppError> {
         self.secrets.clone().ok_or_else(|| {
             AppError::new(ErrorCode::Internal, "the app was opened without a keychain")
         })

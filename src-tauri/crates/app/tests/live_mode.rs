@@ -211,6 +211,10 @@ async fn saved_connections_run_the_app_on_real_accounts_and_can_be_forgotten() {
                 .all(|h| h.url.starts_with("https://desk-tunnel.example.com")),
         "{hooks:?}"
     );
+    // The doctor checks the same public URL.
+    let webhooks = app.doctor().await.unwrap();
+    let webhooks = webhooks.iter().find(|f| f.check == "webhooks").unwrap();
+    assert_eq!(webhooks.severity, Severity::Ok, "{webhooks:?}");
     app.shutdown().await;
 
     live::forget(dir.path(), secrets.as_ref()).unwrap();
