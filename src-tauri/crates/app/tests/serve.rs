@@ -197,14 +197,21 @@ async fn serve_refuses_to_start_on_a_missing_secret_a_short_token_or_an_unknown_
     );
 }
 
-/// The one rule for automations set both in a `serve` file and in the app: the newer change wins.
+/// Starts `serve` on `dir` with the configuration `text` and the sandbox's secrets.
+async fn start(sb: &Sandbox, dir: &tempfile::TempDir, text: &str) -> Server {
+    let env = secrets(sb);
+    Server::start(&load(dir, text), dir.path(), &|k| env.get(k).cloned())
+        .await
+        .unwrap()
+}
+
+/// The one rule for automations set both in a `serve` file and in the app: a file entry is
+/// applied when it is new or changed; otherwise the app's change stands.
 #[tokio::test]
 async fn a_file_automation_is_applied_when_the_file_changes_and_otherwise_the_apps_change_stands() {
     let sb = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
     let interview = sb.willo.with_data(|d| d.interviews[0].key.clone());
     let dir = tempfile::tempdir().unwrap();
-    let env = secrets(&sb);
-    let env = |k: &str| env.get(k).cloned();
     let text = config_text(&sb, &interview, "");
     let automation = |server: &Server| {
         let store = server.engine().store().clone();
@@ -215,9 +222,7 @@ async fn a_file_automation_is_applied_when_the_file_changes_and_otherwise_the_ap
         }
     };
 
-    let server = Server::start(&load(&dir, &text), dir.path(), &env)
-        .await
-        .unwrap();
+    let server = start(&sb, &dir, &text).await;
     let first = automation(&server).await;
     assert!(
         !first.paused && !first.review_required,
@@ -232,9 +237,7 @@ async fn a_file_automation_is_applied_when_the_file_changes_and_otherwise_the_ap
         .unwrap();
     server.shutdown().await;
 
-    let server = Server::start(&load(&dir, &text), dir.path(), &env)
-        .await
-        .unwrap();
+    let server = start(&sb, &dir, &text).await;
     assert!(
         automation(&server).await.paused,
         "the file did not change: the pause made in the app stands"
@@ -242,9 +245,7 @@ async fn a_file_automation_is_applied_when_the_file_changes_and_otherwise_the_ap
     server.shutdown().await;
 
     let changed = text.replace("review_required = false", "review_required = true");
-    let server = Server::start(&load(&dir, &changed), dir.path(), &env)
-        .await
-        .unwrap();
+    let server = start(&sb, &dir, &changed).await;
     let applied = automation(&server).await;
     assert!(
         applied.review_required && !applied.paused,
@@ -261,14 +262,10 @@ async fn a_file_automation_is_applied_when_the_file_changes_and_otherwise_the_ap
     // The entry leaves the file, then comes back unchanged: it is new again.
     let without = changed.replace("[[automations]]", "[[nothing]]");
     let without = &without[..without.find("[[nothing]]").unwrap()];
-    let server = Server::start(&load(&dir, without), dir.path(), &env)
-        .await
-        .unwrap();
+    let server = start(&sb, &dir, without).await;
     assert!(automation(&server).await.paused, "left as the app set it");
     server.shutdown().await;
-    let server = Server::start(&load(&dir, &changed), dir.path(), &env)
-        .await
-        .unwrap();
+    let server = start(&sb, &dir, &changed).await;
     assert!(
         !automation(&server).await.paused,
         "back in the file: applied again"
@@ -287,14 +284,7 @@ async fn the_part_file_of_a_write_cut_off_long_ago_is_removed_at_start() {
         .unwrap()
         .set_modified(std::time::SystemTime::now() - Duration::from_secs(2 * 3600))
         .unwrap();
-    let env = secrets(&sb);
-    let server = Server::start(
-        &load(&dir, &config_text(&sb, &interview, "")),
-        dir.path(),
-        &|k| env.get(k).cloned(),
-    )
-    .await
-    .unwrap();
+    let server = start(&sb, &dir, &config_text(&sb, &interview, "")).await;
     assert!(!cut_off.exists(), "the litter of a killed write is gone");
     server.shutdown().await;
 }

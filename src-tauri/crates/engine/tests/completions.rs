@@ -99,38 +99,60 @@ async fn a_completion_arrives_by_webhook_and_its_answers_are_stored() {
     assert_eq!(activity[0].kind, "interview_completed");
 }
 
+/// Registers our webhooks at `url` with `token`, and asserts what became of each.
+async fn register(
+    w: &World,
+    url: &str,
+    token: &str,
+    became: fn(&RegisteredWebhook) -> bool,
+    why: &str,
+) {
+    let results = w.engine.register_webhooks(url, token, None).await.unwrap();
+    assert!(results.iter().all(became), "{why}: {results:?}");
+}
+
+/// Webhooks of ours' form that someone else made: one per event at `base` with `token`.
+async fn made_elsewhere(w: &World, base: &str, token: &str) {
+    for event in ["new_response", "stage_change"] {
+        let spec = desk_willo::WebhookSpec {
+            url: format!("{base}/hooks/willo/{token}/{event}"),
+            event: event.to_owned(),
+            interviews: Vec::new(),
+            follow_all_interviews: true,
+        };
+        w.engine.willo().create_webhook(&spec).await.unwrap();
+    }
+}
+
+fn created(r: &RegisteredWebhook) -> bool {
+    matches!(r, RegisteredWebhook::Created(_))
+}
+
+fn repaired(r: &RegisteredWebhook) -> bool {
+    matches!(r, RegisteredWebhook::Repaired(_))
+}
+
 #[tokio::test]
 async fn webhooks_are_repaired_not_duplicated_when_the_url_or_token_changes() {
     let w = world().await;
-    let first = w
-        .engine
-        .register_webhooks("https://old-tunnel.example", TOKEN, None)
-        .await
-        .unwrap();
-    assert!(first
-        .iter()
-        .all(|r| matches!(r, RegisteredWebhook::Created(_))));
-    let same = w
-        .engine
-        .register_webhooks("https://old-tunnel.example/", TOKEN, None)
-        .await
-        .unwrap();
-    assert!(
-        same.iter()
-            .all(|r| matches!(r, RegisteredWebhook::Unchanged(_))),
-        "{same:?}"
-    );
-    let moved = w
-        .engine
-        .register_webhooks("https://new-tunnel.example", "f".repeat(64).as_str(), None)
-        .await
-        .unwrap();
-    assert!(
-        moved
-            .iter()
-            .all(|r| matches!(r, RegisteredWebhook::Repaired(_))),
-        "{moved:?}"
-    );
+    register(&w, "https://old-tunnel.example", TOKEN, created, "new").await;
+    register(
+        &w,
+        "https://old-tunnel.example/",
+        TOKEN,
+        |r| matches!(r, RegisteredWebhook::Unchanged(_)),
+        "the same URL and token",
+    )
+    .await;
+    let other_token = "f".repeat(64);
+    register(
+        &w,
+        "https://new-tunnel.example",
+        &other_token,
+        repaired,
+        "moved",
+    )
+    .await;
     let hooks = w.sandbox.willo.with_data(|d| d.webhooks.clone());
     assert_eq!(hooks.len(), 2, "one per event, still");
     assert!(hooks.iter().all(|h| h
@@ -148,53 +170,31 @@ async fn webhooks_are_repaired_not_duplicated_when_the_url_or_token_changes() {
 #[tokio::test]
 async fn another_installations_webhooks_are_left_alone() {
     let w = world().await;
-    let teammate = |event: &str| desk_willo::WebhookSpec {
-        url: format!(
-            "https://teammate.example/hooks/willo/{}/{event}",
-            "a".repeat(64)
-        ),
-        event: event.to_owned(),
-        interviews: Vec::new(),
-        follow_all_interviews: true,
-    };
-    for event in ["new_response", "stage_change"] {
-        w.engine
-            .willo()
-            .create_webhook(&teammate(event))
-            .await
-            .unwrap();
-    }
-    let theirs = || {
-        w.sandbox.willo.with_data(|d| {
-            d.webhooks
-                .iter()
-                .filter(|h| h.url.starts_with("https://teammate.example/"))
-                .count()
-        })
-    };
-
-    let ours = w
-        .engine
-        .register_webhooks("https://desk.example", TOKEN, None)
-        .await
-        .unwrap();
-    assert!(
-        ours.iter()
-            .all(|r| matches!(r, RegisteredWebhook::Created(_))),
-        "ours are new, not the teammate's taken over: {ours:?}"
-    );
-    let moved = w
-        .engine
-        .register_webhooks("https://elsewhere.example", "f".repeat(64).as_str(), None)
-        .await
-        .unwrap();
-    assert!(
-        moved
+    made_elsewhere(&w, "https://teammate.example", &"a".repeat(64)).await;
+    register(
+        &w,
+        "https://desk.example",
+        TOKEN,
+        created,
+        "ours are new, not the teammate's taken over",
+    )
+    .await;
+    let other_token = "f".repeat(64);
+    register(
+        &w,
+        "https://elsewhere.example",
+        &other_token,
+        repaired,
+        "ours move with us",
+    )
+    .await;
+    let theirs = w.sandbox.willo.with_data(|d| {
+        d.webhooks
             .iter()
-            .all(|r| matches!(r, RegisteredWebhook::Repaired(_))),
-        "ours move with us: {moved:?}"
-    );
-    assert_eq!(theirs(), 2, "the teammate's still point at the teammate");
+            .filter(|h| h.url.starts_with("https://teammate.example/"))
+            .count()
+    });
+    assert_eq!(theirs, 2, "the teammate's still point at the teammate");
     assert_eq!(w.sandbox.willo.with_data(|d| d.webhooks.len()), 4);
 }
 
@@ -203,26 +203,15 @@ async fn another_installations_webhooks_are_left_alone() {
 #[tokio::test]
 async fn webhooks_with_our_token_at_an_old_address_are_repaired() {
     let w = world().await;
-    for event in ["new_response", "stage_change"] {
-        let spec = desk_willo::WebhookSpec {
-            url: format!("https://old-tunnel.example/hooks/willo/{TOKEN}/{event}"),
-            event: event.to_owned(),
-            interviews: Vec::new(),
-            follow_all_interviews: true,
-        };
-        w.engine.willo().create_webhook(&spec).await.unwrap();
-    }
-    let moved = w
-        .engine
-        .register_webhooks("https://new-tunnel.example", TOKEN, None)
-        .await
-        .unwrap();
-    assert!(
-        moved
-            .iter()
-            .all(|r| matches!(r, RegisteredWebhook::Repaired(_))),
-        "{moved:?}"
-    );
+    made_elsewhere(&w, "https://old-tunnel.example", TOKEN).await;
+    register(
+        &w,
+        "https://new-tunnel.example",
+        TOKEN,
+        repaired,
+        "ours by their token",
+    )
+    .await;
     assert_eq!(w.sandbox.willo.with_data(|d| d.webhooks.len()), 2);
 }
 
