@@ -357,6 +357,12 @@ impl Pacer {
         });
         let span = s.windows[target].span();
         let accepted = s.count_within(span, now).saturating_sub(1);
+        s.changed_at = now;
+        if accepted == 0 {
+            // Nothing of ours was accepted in that window: others of the organisation filled it.
+            // The pause is the whole answer; keeping to "none" would hold us to one a window.
+            return;
+        }
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // a count of requests
         let lowered = ((accepted as f64 * ACCEPTED_SHARE).floor() as u32).max(1);
         let window = &mut s.windows[target];
@@ -369,7 +375,6 @@ impl Pacer {
             );
             window.current = lowered;
         }
-        s.changed_at = now;
     }
 
     /// How much of the budget is used.
@@ -527,6 +532,25 @@ mod tests {
         let before = Instant::now();
         pacer.ready().await;
         assert!(Instant::now().duration_since(before) >= Duration::from_secs(30));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_throttle_before_any_request_of_ours_was_accepted_only_pauses() {
+        let pacer = Pacer::new(Budget::PUBLISHED);
+        pacer.ready().await;
+        pacer.throttled(Some(Duration::from_secs(2)));
+        assert_eq!(
+            pacer.current(),
+            Budget::PUBLISHED,
+            "others filled Willo's window: our own pace says nothing about it"
+        );
+        let before = Instant::now();
+        pacer.ready().await;
+        let waited = Instant::now().duration_since(before);
+        assert!(
+            waited >= Duration::from_secs(2) && waited < Duration::from_secs(3),
+            "the Retry-After, not a minute: {waited:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]
