@@ -58,6 +58,17 @@ pub struct StageChange {
     pub to_stage_id: Option<String>,
 }
 
+/// What became of one earlier write when the candidate's data is removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removal {
+    /// The ATS deleted it now.
+    Deleted,
+    /// The ATS no longer has it (deleted earlier, by hand or by an earlier attempt).
+    AlreadyGone,
+    /// The ATS's API cannot delete it: a person must, in the ATS (why, in words for a recruiter).
+    ByHand { why: String },
+}
+
 #[async_trait]
 pub trait AtsConnector: Send + Sync {
     fn kind(&self) -> AtsKind;
@@ -112,6 +123,21 @@ pub trait AtsConnector: Send + Sync {
         field: &str,
         value: &str,
     ) -> Result<(), AtsError>;
+
+    /// Deletes a note this app wrote (its id as `add_note` returned it).
+    async fn remove_note(
+        &self,
+        application: ApplicationRef<'_>,
+        note_id: &str,
+    ) -> Result<Removal, AtsError>;
+    /// Deletes an attachment or file this app uploaded (its id as `add_attachment` returned it).
+    async fn remove_attachment(
+        &self,
+        application: ApplicationRef<'_>,
+        attachment_id: &str,
+    ) -> Result<Removal, AtsError>;
+    /// Where a person finds this candidate in the ATS's own web app, for what must be done by hand.
+    fn record_url(&self, application: ApplicationRef<'_>) -> Option<String>;
 
     /// Verifies a webhook delivery with the ATS's own scheme and reads it. `Ok(None)`: verified,
     /// but not a stage change.

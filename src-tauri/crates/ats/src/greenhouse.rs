@@ -17,9 +17,9 @@ use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
 use crate::connector::{
-    AtsConnector, Capabilities, FileSource, NewAttachment, NewNote, StageChange, User,
+    AtsConnector, Capabilities, FileSource, NewAttachment, NewNote, Removal, StageChange, User,
 };
-use crate::http::{decode, hmac_hex, id, same_secret, Http};
+use crate::http::{decode, hmac_hex, id, same_secret, segment, Http};
 use crate::link::next_link;
 use crate::{Application, ApplicationRef, AtsError, Candidate, Job, Stage};
 
@@ -507,6 +507,40 @@ impl AtsConnector for Greenhouse {
         )
         .await?;
         Ok(())
+    }
+
+    /// Harvest documents no way to delete an activity-feed note, so nothing is sent.
+    async fn remove_note(
+        &self,
+        _application: ApplicationRef<'_>,
+        _note_id: &str,
+    ) -> Result<Removal, AtsError> {
+        Ok(Removal::ByHand {
+            why:
+                "Greenhouse's API cannot delete notes: delete it from the candidate's activity feed"
+                    .into(),
+        })
+    }
+
+    /// Harvest documents no way to delete an attachment, so nothing is sent.
+    async fn remove_attachment(
+        &self,
+        _application: ApplicationRef<'_>,
+        _attachment_id: &str,
+    ) -> Result<Removal, AtsError> {
+        Ok(Removal::ByHand {
+            why:
+                "Greenhouse's API cannot delete attachments: delete it from the candidate's profile"
+                    .into(),
+        })
+    }
+
+    fn record_url(&self, application: ApplicationRef<'_>) -> Option<String> {
+        Some(format!(
+            "https://app.greenhouse.io/people/{}?application_id={}",
+            segment(application.candidate_id),
+            segment(application.id)
+        ))
     }
 
     fn verify_webhook(

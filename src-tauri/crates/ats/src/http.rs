@@ -180,6 +180,15 @@ pub(crate) fn id(value: &Value) -> String {
     }
 }
 
+/// An id as one URL path segment (or query value): `/`, `?`, `#`, `&` and the like in it are
+/// percent-encoded, so an id cannot point a request at another path.
+pub(crate) fn segment(id: &str) -> String {
+    // Form encoding writes a space as `+` (and a `+` as `%2B`); a path wants `%20`.
+    url::form_urlencoded::byte_serialize(id.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
 /// HMAC-SHA256 of `message` with `key`, as lowercase hex. (`None` cannot happen: HMAC takes keys
 /// of any length; it is passed on rather than unwrapped.)
 pub(crate) fn hmac_hex(key: &[u8], message: &[u8]) -> Option<String> {
@@ -206,6 +215,13 @@ mod tests {
             hmac_hex(b"Jefe", b"what do ya want for nothing?").unwrap(),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
+    }
+
+    #[test]
+    fn an_id_stays_one_path_segment() {
+        assert_eq!(segment("note-1"), "note-1");
+        assert_eq!(segment("a/b?c#d&e"), "a%2Fb%3Fc%23d%26e");
+        assert_eq!(segment("a b+c"), "a%20b%2Bc");
     }
 
     #[test]

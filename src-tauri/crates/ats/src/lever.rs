@@ -11,9 +11,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::connector::{
-    AtsConnector, Capabilities, FileSource, NewAttachment, NewNote, StageChange, User,
+    AtsConnector, Capabilities, FileSource, NewAttachment, NewNote, Removal, StageChange, User,
 };
-use crate::http::{decode, hmac_hex, id, same_secret, Answer, Http};
+use crate::http::{decode, hmac_hex, id, same_secret, segment, Answer, Http};
 use crate::{Application, ApplicationRef, AtsError, Candidate, Job, Stage};
 
 /// Under Lever's reported steady limit of about 10 requests per second.
@@ -136,6 +136,33 @@ impl Lever {
             }
         }
         Ok(items)
+    }
+
+    /// Deletes one `item` of an opportunity's `collection` (`notes`, `files`). A 404 means it is
+    /// gone already; a 403 or 405 means Lever will not let this key delete it, so a person must.
+    async fn remove(
+        &self,
+        application: ApplicationRef<'_>,
+        collection: &str,
+        item: &str,
+        what: &str,
+    ) -> Result<Removal, AtsError> {
+        let url = self.url(&format!(
+            "/opportunities/{}/{collection}/{}",
+            segment(application.id),
+            segment(item)
+        ))?;
+        match self.call(Method::DELETE, url, None).await {
+            Ok(_) => Ok(Removal::Deleted),
+            Err(AtsError::NotFound) => Ok(Removal::AlreadyGone),
+            Err(AtsError::Forbidden(message)) => Ok(Removal::ByHand {
+                why: format!("Lever did not let this API key delete the {what}: {message}"),
+            }),
+            Err(AtsError::Rejected { status: 405, .. }) => Ok(Removal::ByHand {
+                why: format!("Lever's API does not allow deleting this {what}"),
+            }),
+            Err(error) => Err(error),
+        }
     }
 
     fn application(opportunity: Value, posting: &str) -> Option<Application> {
@@ -405,6 +432,40 @@ impl AtsConnector for Lever {
         _value: &str,
     ) -> Result<(), AtsError> {
         Err(AtsError::Unsupported("set custom fields"))
+    }
+
+    /// `DELETE /opportunities/{id}/notes/{note}` (unconfirmed in Lever's published reference; known
+    /// from third-party tools).
+    async fn remove_note(
+        &self,
+        application: ApplicationRef<'_>,
+        note_id: &str,
+    ) -> Result<Removal, AtsError> {
+        self.remove(application, "notes", note_id, "note").await
+    }
+
+    /// `DELETE /opportunities/{id}/files/{file}`. For a URL `add_attachment` added a link and
+    /// returned the link itself: no file to delete, so it is left to a person.
+    async fn remove_attachment(
+        &self,
+        application: ApplicationRef<'_>,
+        attachment_id: &str,
+    ) -> Result<Removal, AtsError> {
+        if url::Url::parse(attachment_id).is_ok() {
+            return Ok(Removal::ByHand {
+                why: "it is a link on the candidate in Lever, which this app does not remove"
+                    .into(),
+            });
+        }
+        self.remove(application, "files", attachment_id, "file")
+            .await
+    }
+
+    fn record_url(&self, application: ApplicationRef<'_>) -> Option<String> {
+        Some(format!(
+            "https://hire.lever.co/candidates/{}",
+            segment(application.id)
+        ))
     }
 
     fn verify_webhook(

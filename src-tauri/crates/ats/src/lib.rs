@@ -10,7 +10,7 @@ mod link;
 mod marker;
 
 pub use connector::{
-    AtsConnector, Capabilities, FileSource, NewAttachment, NewNote, StageChange, User,
+    AtsConnector, Capabilities, FileSource, NewAttachment, NewNote, Removal, StageChange, User,
 };
 pub use desk_domain::ats::{Application, ApplicationRef, Candidate, Job, Stage};
 pub use error::AtsError;

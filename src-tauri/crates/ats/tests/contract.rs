@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};
 use desk_ats::lever::{Lever, LeverConfig};
-use desk_ats::{AtsConnector, AtsError, FileSource, NewAttachment, NewNote};
+use desk_ats::{AtsConnector, AtsError, FileSource, NewAttachment, NewNote, Removal};
 use desk_domain::Sensitive;
 use desk_sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
@@ -251,6 +251,54 @@ async fn both_attach_by_url_and_by_upload() {
             Some(id),
             "{name}: found by its name"
         );
+    }
+}
+
+#[tokio::test]
+async fn both_remove_what_they_wrote_or_say_it_is_left_to_a_person() {
+    for (sb, ats, name) in connectors().await {
+        let jobs = ats.jobs().await.unwrap();
+        let app = ats.applications(&jobs, None).await.unwrap().remove(0);
+        let marker = "willo-desk:0123456789abcdef0123456789abcdef:1";
+        let note = NewNote {
+            text: format!("Q1: Because.\n\n{marker}"),
+            html: None,
+        };
+        let note = ats.add_note(app.reference(), &note).await.unwrap();
+        let file = NewAttachment {
+            filename: "transcript.txt".into(),
+            source: FileSource::Bytes {
+                data: b"Q1: Because.".to_vec(),
+                content_type: "text/plain".into(),
+            },
+        };
+        let file = ats.add_attachment(app.reference(), &file).await.unwrap();
+        let removed_note = ats.remove_note(app.reference(), &note).await.unwrap();
+        let removed_file = ats.remove_attachment(app.reference(), &file).await.unwrap();
+        let left_note = ats.find_note(app.reference(), marker).await.unwrap();
+        let left_file = ats
+            .find_attachment(app.reference(), "transcript.txt")
+            .await
+            .unwrap();
+        if name == "lever" {
+            assert_eq!(
+                (removed_note, removed_file),
+                (Removal::Deleted, Removal::Deleted)
+            );
+            assert_eq!((left_note, left_file), (None, None), "lever: both gone");
+            assert!(writes(&sb, name).await.is_empty(), "lever: nothing left");
+            assert_eq!(
+                ats.remove_note(app.reference(), &note).await.unwrap(),
+                Removal::AlreadyGone,
+                "lever: a second attempt finds it gone"
+            );
+        } else {
+            assert!(matches!(removed_note, Removal::ByHand { .. }), "{name}");
+            assert!(matches!(removed_file, Removal::ByHand { .. }), "{name}");
+            assert_eq!((left_note, left_file), (Some(note), Some(file)), "{name}");
+        }
+        let url = ats.record_url(app.reference()).unwrap();
+        assert!(url.starts_with("https://"), "{name}: {url}");
     }
 }
 

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};
-use desk_ats::{Application, AtsConnector, AtsError, FileSource, NewAttachment, NewNote};
+use desk_ats::{Application, AtsConnector, AtsError, FileSource, NewAttachment, NewNote, Removal};
 use desk_domain::Sensitive;
 use http::HeaderMap;
 use serde_json::{json, Value};
@@ -590,5 +590,40 @@ async fn a_used_up_rate_limit_window_holds_the_next_request_back() {
     assert!(
         again.elapsed() < Duration::from_millis(500),
         "with requests left, no wait"
+    );
+}
+
+#[tokio::test]
+async fn notes_and_attachments_are_left_to_a_person_without_a_request() {
+    let server = server_with_token().await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let gh = connector(&server);
+    let app = application("9001", "400101");
+    assert!(matches!(
+        gh.remove_note(app.reference(), "5501").await.unwrap(),
+        Removal::ByHand { why } if why.contains("cannot delete notes")
+    ));
+    assert!(matches!(
+        gh.remove_attachment(app.reference(), "88").await.unwrap(),
+        Removal::ByHand { why } if why.contains("cannot delete attachments")
+    ));
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "not even a token is asked for"
+    );
+}
+
+#[tokio::test]
+async fn the_record_url_opens_the_candidate_on_the_application() {
+    let server = MockServer::start().await;
+    assert_eq!(
+        connector(&server)
+            .record_url(application("9001", "400101").reference())
+            .as_deref(),
+        Some("https://app.greenhouse.io/people/7001?application_id=9001")
     );
 }

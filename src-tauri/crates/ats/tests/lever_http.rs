@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use desk_ats::lever::{Lever, LeverConfig};
-use desk_ats::{Application, AtsConnector, AtsError, FileSource, NewAttachment, NewNote};
+use desk_ats::{Application, AtsConnector, AtsError, FileSource, NewAttachment, NewNote, Removal};
 use desk_domain::Sensitive;
 use http::HeaderMap;
 use serde_json::{json, Value};
@@ -493,4 +493,159 @@ async fn a_marker_is_found_exactly_and_in_every_field_a_note_keeps_its_body_in()
     );
     assert_eq!(find("10").await.as_deref(), Some("note-3"));
     assert_eq!(find("2").await, None, "no note of revision 2");
+}
+
+/// Answers `DELETE /v1{route}` (with `perform_as`) with `response`, once.
+async fn delete(server: &MockServer, route: &str, response: ResponseTemplate) {
+    Mock::given(method("DELETE"))
+        .and(path(format!("/v1{route}")))
+        .and(query_param("perform_as", "user-1"))
+        .and(header("authorization", "Basic bGV2ZXIta2V5Og=="))
+        .respond_with(response)
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn removing_a_note_deletes_it_or_says_why_it_cannot() {
+    let server = MockServer::start().await;
+    let notes = "/opportunities/opp-1/notes";
+    delete(
+        &server,
+        &format!("{notes}/note-1"),
+        ResponseTemplate::new(204),
+    )
+    .await;
+    delete(
+        &server,
+        &format!("{notes}/note-2"),
+        ResponseTemplate::new(404).set_body_json(json!({"code": "ResourceNotFound"})),
+    )
+    .await;
+    delete(
+        &server,
+        &format!("{notes}/note-3"),
+        ResponseTemplate::new(405).set_body_json(json!({"code": "MethodNotAllowed"})),
+    )
+    .await;
+    delete(
+        &server,
+        &format!("{notes}/note-4"),
+        ResponseTemplate::new(403)
+            .set_body_json(json!({"code": "Forbidden", "message": "notes:write is required"})),
+    )
+    .await;
+    let lever = connector(&server);
+    let opp = opportunity("opp-1");
+    let remove = |id: &'static str| lever.remove_note(opp.reference(), id);
+    assert_eq!(remove("note-1").await.unwrap(), Removal::Deleted);
+    assert_eq!(remove("note-2").await.unwrap(), Removal::AlreadyGone);
+    assert!(
+        matches!(remove("note-3").await.unwrap(), Removal::ByHand { why } if why.contains("note")),
+        "405: Lever's API does not delete it"
+    );
+    assert!(
+        matches!(
+            remove("note-4").await.unwrap(),
+            Removal::ByHand { why } if why.contains("notes:write is required")
+        ),
+        "403: Lever's reason is passed on"
+    );
+}
+
+#[tokio::test]
+async fn removing_a_note_is_retried_through_server_errors_and_reports_a_lasting_rate_limit() {
+    let server = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .and(path("/v1/opportunities/opp-1/notes/note-1"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    delete(
+        &server,
+        "/opportunities/opp-1/notes/note-1",
+        ResponseTemplate::new(204),
+    )
+    .await;
+    Mock::given(method("DELETE"))
+        .and(path("/v1/opportunities/opp-1/notes/note-2"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
+        .mount(&server)
+        .await;
+    let lever = connector(&server);
+    let opp = opportunity("opp-1");
+    assert_eq!(
+        lever.remove_note(opp.reference(), "note-1").await.unwrap(),
+        Removal::Deleted,
+        "a DELETE is safe to repeat"
+    );
+    assert!(matches!(
+        lever.remove_note(opp.reference(), "note-2").await,
+        Err(AtsError::RateLimited { .. })
+    ));
+}
+
+#[tokio::test]
+async fn removing_a_file_deletes_it_and_a_link_is_left_to_a_person() {
+    let server = MockServer::start().await;
+    let files = "/opportunities/opp-1/files";
+    delete(
+        &server,
+        &format!("{files}/file-1"),
+        ResponseTemplate::new(204),
+    )
+    .await;
+    delete(
+        &server,
+        &format!("{files}/file-2"),
+        ResponseTemplate::new(404).set_body_json(json!({"code": "ResourceNotFound"})),
+    )
+    .await;
+    delete(
+        &server,
+        &format!("{files}/a%2Fb"),
+        ResponseTemplate::new(204),
+    )
+    .await;
+    let lever = connector(&server);
+    let opp = opportunity("opp-1");
+    let remove = |id: &'static str| lever.remove_attachment(opp.reference(), id);
+    assert_eq!(remove("file-1").await.unwrap(), Removal::Deleted);
+    assert_eq!(remove("file-2").await.unwrap(), Removal::AlreadyGone);
+    assert_eq!(
+        remove("a/b").await.unwrap(),
+        Removal::Deleted,
+        "an id stays one path segment"
+    );
+    assert!(matches!(
+        remove("https://x/a").await.unwrap(),
+        Removal::ByHand { .. }
+    ));
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        3,
+        "nothing is sent for a link"
+    );
+}
+
+#[test]
+fn the_record_url_opens_the_candidate_in_lever() {
+    let lever = Lever::new(
+        reqwest::Client::new(),
+        LeverConfig {
+            base_url: "https://api.lever.co/v1".into(),
+            api_key: Sensitive::from(KEY),
+            acting_user: None,
+            per_second: 1,
+        },
+    );
+    assert_eq!(
+        lever
+            .record_url(opportunity("opp-1").reference())
+            .as_deref(),
+        Some("https://hire.lever.co/candidates/opp-1")
+    );
 }

@@ -206,6 +206,84 @@ async fn lever_notes_and_stage_changes_are_recorded_with_perform_as() {
 }
 
 #[tokio::test]
+async fn lever_deletes_a_note_or_file_once_and_then_answers_404() {
+    let sb = start().await;
+    let user = lever_json(&sb, "/users").await["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let id = lever_json(&sb, "/opportunities?limit=1").await["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let base = format!("{}/opportunities/{id}", sb.info.lever_base_url);
+    let client = Client::new();
+    let note: Value = client
+        .post(format!("{base}/notes?perform_as={user}"))
+        .basic_auth(LEVER_API_KEY, Some(""))
+        .json(&json!({"value": "Q1: Because.", "secret": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let note = note["data"]["noteId"].as_str().unwrap();
+    // An upload, recorded directly (this crate's reqwest has no multipart): the opportunity
+    // listed first is the dataset's first application.
+    sb.ats.with_data(|d| {
+        let app = d.applications[0].id;
+        d.record(
+            "lever",
+            "file",
+            app,
+            None,
+            json!({"filename": "transcript.txt"}),
+        )
+    });
+    let files = lever_json(&sb, &format!("/opportunities/{id}/files")).await;
+    let file = files["data"][0]["id"].as_str().unwrap().to_owned();
+    let delete = |path: String| {
+        client
+            .delete(format!("{base}{path}?perform_as={user}"))
+            .basic_auth(LEVER_API_KEY, Some(""))
+            .send()
+    };
+
+    let wrong_kind = delete(format!("/files/{note}")).await.unwrap();
+    assert_eq!(
+        wrong_kind.status(),
+        StatusCode::NOT_FOUND,
+        "a note is not a file"
+    );
+    let deleted = delete(format!("/notes/{note}")).await.unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let notes = lever_json(&sb, &format!("/opportunities/{id}/notes")).await;
+    assert_eq!(notes["data"], json!([]), "the note is no longer listed");
+    let again = delete(format!("/notes/{note}")).await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        again.json::<Value>().await.unwrap()["code"],
+        "ResourceNotFound"
+    );
+
+    assert_eq!(
+        delete(format!("/files/{file}")).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    let files = lever_json(&sb, &format!("/opportunities/{id}/files")).await;
+    assert_eq!(files["data"], json!([]), "the file is no longer listed");
+    assert_eq!(
+        delete(format!("/files/{file}")).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        writes(&sb, "?ats=lever").await.is_empty(),
+        "the admin API no longer shows them"
+    );
+}
+
+#[tokio::test]
 async fn lever_throttles_without_retry_after() {
     let mut config = SandboxConfig::for_tests();
     config.ats = AtsSettings {

@@ -83,6 +83,8 @@ pub struct Dataset {
     pub applications: Vec<Application>,
     pub users: Vec<AtsUser>,
     pub writes: Vec<Write>,
+    /// The last write id given out: an id is never given again, even after its write is removed.
+    last_write_id: u64,
 }
 
 impl Dataset {
@@ -136,7 +138,7 @@ impl Dataset {
             .application(application_id)
             .map_or(0, |a| a.candidate_id);
         let write = Write {
-            id: self.writes.len() as u64 + 1,
+            id: self.last_write_id + 1,
             ats: ats.into(),
             kind: kind.into(),
             application_id,
@@ -145,8 +147,18 @@ impl Dataset {
             body,
             at: Utc::now(),
         };
+        self.last_write_id = write.id;
         self.writes.push(write.clone());
         write
+    }
+
+    /// Removes a write of one dialect and kind on one application, as an ATS deletes a note or a
+    /// file. False when there is no such write.
+    pub fn remove_write(&mut self, ats: &str, kind: &str, application_id: u64, id: u64) -> bool {
+        let found = self.writes.iter().position(|w| {
+            w.id == id && w.ats == ats && w.kind == kind && w.application_id == application_id
+        });
+        found.map(|at| self.writes.remove(at)).is_some()
     }
 
     /// The demo account with `extra` load applicants added to the first job's first stage.
@@ -266,6 +278,7 @@ impl Dataset {
             applications,
             users,
             writes: Vec::new(),
+            last_write_id: 0,
         }
     }
 }
@@ -648,5 +661,24 @@ mod tests {
         assert!(data.move_application(9001, 3).is_err());
         assert!(data.move_application(9001, 2).is_ok());
         assert_eq!(data.application(9001).unwrap().stage, 2);
+    }
+
+    #[test]
+    fn a_removed_write_is_gone_and_its_id_is_not_given_again() {
+        let mut data = Dataset::demo();
+        let first = data.record("lever", "note", 9001, None, serde_json::json!({}));
+        let second = data.record("lever", "note", 9001, None, serde_json::json!({}));
+        assert!(
+            !data.remove_write("lever", "file", 9001, second.id),
+            "a note is not a file"
+        );
+        assert!(data.remove_write("lever", "note", 9001, second.id));
+        assert!(!data.remove_write("lever", "note", 9001, second.id));
+        let third = data.record("lever", "note", 9001, None, serde_json::json!({}));
+        assert_eq!(
+            data.writes.iter().map(|w| w.id).collect::<Vec<_>>(),
+            [first.id, third.id]
+        );
+        assert!(third.id > second.id, "ids are not reused");
     }
 }

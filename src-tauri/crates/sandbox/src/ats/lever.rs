@@ -1,6 +1,7 @@
 //! Lever dialect: Basic auth with the API key, global stages, opportunities with a server-side
 //! stage filter, `{data, next, hasNext}` pagination, notes and stage changes with `perform_as`,
-//! and a 10 requests/second limit answered with 429 without `Retry-After` (as reported of Lever).
+//! notes and files that can be deleted again, and a 10 requests/second limit answered with 429
+//! without `Retry-After` (as reported of Lever).
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use base64::Engine;
 use serde::Deserialize;
@@ -42,6 +43,8 @@ pub fn router(sim: Arc<AtsSim>) -> Router {
             "/opportunities/{id}/files",
             get(list_files).post(upload_file),
         )
+        .route("/opportunities/{id}/notes/{note}", delete(delete_note))
+        .route("/opportunities/{id}/files/{file}", delete(delete_file))
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,
@@ -124,6 +127,8 @@ fn parse_uuid(value: &str, kind: u32) -> Option<u64> {
 const POSTING: u32 = 0x706f_7374;
 const OPPORTUNITY: u32 = 0x6f70_7031;
 const USER: u32 = 0x7573_6572;
+const NOTE: u32 = 0x6e6f_7465;
+const FILE: u32 = 0x6669_6c65;
 
 #[derive(Debug, Deserialize)]
 struct PageParams {
@@ -304,7 +309,7 @@ async fn create_note(
         );
         (
             StatusCode::CREATED,
-            Json(json!({"data": {"noteId": uuid(0x6e6f_7465, write.id)}})),
+            Json(json!({"data": {"noteId": uuid(NOTE, write.id)}})),
         )
             .into_response()
     })
@@ -319,7 +324,7 @@ async fn list_notes(State(sim): Sim, Path(id): Path<String>) -> Response {
             .writes
             .iter()
             .filter(|w| w.ats == "lever" && w.kind == "note" && w.application_id == app.id)
-            .map(|w| json!({"id": uuid(0x6e6f_7465, w.id), "text": w.body["value"], "secret": w.body["secret"], "createdAt": w.at.timestamp_millis()}))
+            .map(|w| json!({"id": uuid(NOTE, w.id), "text": w.body["value"], "secret": w.body["secret"], "createdAt": w.at.timestamp_millis()}))
             .collect();
         Json(json!({"data": notes, "hasNext": false})).into_response()
     })
@@ -414,7 +419,7 @@ async fn list_files(State(sim): Sim, Path(id): Path<String>) -> Response {
             .writes
             .iter()
             .filter(|w| w.ats == "lever" && w.kind == "file" && w.application_id == app.id)
-            .map(|w| json!({"id": uuid(0x6669_6c65, w.id), "name": w.body["filename"]}))
+            .map(|w| json!({"id": uuid(FILE, w.id), "name": w.body["filename"]}))
             .collect();
         Json(json!({"data": files, "hasNext": false})).into_response()
     })
@@ -466,9 +471,56 @@ async fn upload_file(
         );
         (
             StatusCode::CREATED,
-            Json(json!({"data": {"id": uuid(0x6669_6c65, write.id), "name": name}})),
+            Json(json!({"data": {"id": uuid(FILE, write.id), "name": name}})),
         )
             .into_response()
+    })
+}
+
+async fn delete_note(
+    State(sim): Sim,
+    Path((id, note)): Path<(String, String)>,
+    Query(who): Query<PerformAs>,
+) -> Response {
+    remove(&sim, &id, who, "note", NOTE, &note)
+}
+
+async fn delete_file(
+    State(sim): Sim,
+    Path((id, file)): Path<(String, String)>,
+    Query(who): Query<PerformAs>,
+) -> Response {
+    remove(&sim, &id, who, "file", FILE, &file)
+}
+
+/// Deletes a note or file of the opportunity: 204, or 404 when it has none by that id (never
+/// written, or deleted already).
+fn remove(
+    sim: &AtsSim,
+    opportunity: &str,
+    who: PerformAs,
+    kind: &str,
+    uuid_kind: u32,
+    item: &str,
+) -> Response {
+    if let Err(refusal) = actor(sim, who.perform_as) {
+        return refusal.into_response();
+    }
+    sim.with_data(|d| {
+        let Some(app) = find_opportunity(d, opportunity) else {
+            return no_opportunity();
+        };
+        let removed =
+            parse_uuid(item, uuid_kind).is_some_and(|n| d.remove_write("lever", kind, app.id, n));
+        if removed {
+            StatusCode::NO_CONTENT.into_response()
+        } else {
+            error(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFound",
+                &format!("No such {kind}."),
+            )
+        }
     })
 }
 
