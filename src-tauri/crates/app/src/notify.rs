@@ -143,6 +143,7 @@ pub async fn notice_for(store: &Store, event: &EngineEvent) -> Result<Option<Not
         | EngineEvent::InvitationProgressed { .. }
         | EngineEvent::WrittenBack { .. }
         | EngineEvent::ConnectionRestored { .. }
+        | EngineEvent::Erased { .. }
         | EngineEvent::Changed => return Ok(None),
     };
     Ok(Some(notice))

@@ -140,6 +140,7 @@ async fn every_command_refuses_empty_long_and_hostile_values_and_changes_nothing
         review_required: true,
         move_to_stage_id: None,
         move_min_score: None,
+        note_policy: desk_domain::NotePolicy::Everything,
     };
     let direct = |key: &str| InterviewChoice::Interview {
         interview_key: key.into(),

@@ -40,6 +40,7 @@ fn automation(job: &desk_app::ipc::AutomationView, interview_key: &str) -> Autom
         review_required: true,
         move_to_stage_id: None,
         move_min_score: None,
+        note_policy: desk_domain::NotePolicy::Everything,
     }
 }
 

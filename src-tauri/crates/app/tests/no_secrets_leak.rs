@@ -75,6 +75,7 @@ async fn no_secret_reaches_the_database_the_log_or_any_answer() {
         review_required: true,
         move_to_stage_id: None,
         move_min_score: None,
+        note_policy: desk_domain::NotePolicy::Everything,
     };
     answers.push(json(&app.dry_run(&request).await.unwrap()));
     answers.push(json(&app.set_automation(&request).await.unwrap()));

@@ -289,6 +289,7 @@ async fn an_automation_is_tried_dry_then_set_listed_and_paused() {
         review_required: true,
         move_to_stage_id: None,
         move_min_score: None,
+        note_policy: desk_domain::NotePolicy::Everything,
     };
     let dry = app.dry_run(&request).await.unwrap();
     assert!(!dry.rows.is_empty());

@@ -6,6 +6,7 @@
 pub mod ats;
 mod contact;
 mod key;
+mod note_policy;
 pub mod retry_after;
 mod sensitive;
 mod status;
@@ -14,5 +15,6 @@ mod status_columns;
 
 pub use contact::{ContactError, Email, PhoneE164};
 pub use key::{KeyError, WilloKey};
+pub use note_policy::NotePolicy;
 pub use sensitive::Sensitive;
 pub use status::{AtsKind, InvitationStatus, ListStatus};

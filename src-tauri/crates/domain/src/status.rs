@@ -21,10 +21,13 @@ pub enum InvitationStatus {
     Synced,
     /// A side effect keeps failing; the outbox holds the error.
     Failed,
+    /// Its interview data was deleted (at the candidate's request, or after the retention
+    /// period): it stays so that nothing invites the candidate again.
+    Erased,
 }
 
 impl InvitationStatus {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::Refused,
         Self::Queued,
         Self::Invited,
@@ -34,6 +37,7 @@ impl InvitationStatus {
         Self::Reviewed,
         Self::Synced,
         Self::Failed,
+        Self::Erased,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +51,7 @@ impl InvitationStatus {
             Self::Reviewed => "reviewed",
             Self::Synced => "synced",
             Self::Failed => "failed",
+            Self::Erased => "erased",
         }
     }
 

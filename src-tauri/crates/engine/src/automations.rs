@@ -2,6 +2,7 @@
 //! template, or picked by rules on the job's fields), and the dry run that shows what it would do
 //! for the candidates in its trigger stages now, before it is switched on.
 
+use desk_domain::NotePolicy;
 use desk_store::{Automation, AutomationSpec, JobFacts};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -64,6 +65,9 @@ pub struct AutomationRequest {
     pub move_to_stage_id: Option<i64>,
     /// Move only when Willo's score reaches this (0–100).
     pub move_min_score: Option<f64>,
+    /// What the note written to the ATS carries (everything when not said).
+    #[serde(default)]
+    pub note_policy: NotePolicy,
 }
 
 /// What an automation would do for one candidate in its trigger stages now.
@@ -268,6 +272,7 @@ impl Engine {
             review_required: request.review_required,
             move_to_stage_id: request.move_to_stage_id,
             move_min_score: request.move_min_score,
+            note_policy: request.note_policy,
         };
         let now = self.now();
         self.store.set_automation(&spec, now).await?;
@@ -390,6 +395,7 @@ impl Engine {
                 review_required: automation.review_required,
                 move_to_stage_id: automation.move_to_stage_id,
                 move_min_score: automation.move_min_score,
+                note_policy: automation.note_policy,
             };
             let now = self.now();
             self.store.set_automation(&spec, now).await?;

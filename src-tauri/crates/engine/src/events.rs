@@ -41,6 +41,11 @@ pub enum EngineEvent {
     ConnectionRestored {
         service: String,
     },
+    /// A candidate's interview data was deleted at their request (see the erasure's report).
+    Erased {
+        erasure_id: i64,
+        application_id: i64,
+    },
     /// Something changed in the database that this process did not do (another process runs
     /// the engine): the window re-reads.
     Changed,

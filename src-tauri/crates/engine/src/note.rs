@@ -1,6 +1,7 @@
 //! The note written to the ATS for a completed interview: readable by a hiring manager, with
 //! every answer, and a marker line that makes the write idempotent. Pure: data in, text out.
 
+use desk_domain::NotePolicy;
 use desk_store::{ResponseRecord, Review};
 
 /// Everything a note says.
@@ -19,9 +20,15 @@ pub struct NoteContent<'a> {
     pub transcripts_file: Option<&'a str>,
     /// The recruiter's review, when the results were approved.
     pub review: Option<&'a Review>,
+    /// Whether answers and transcripts go in, or only links to them.
+    pub policy: NotePolicy,
 }
 
 impl NoteContent<'_> {
+    fn links_only(&self) -> bool {
+        self.policy == NotePolicy::SummaryAndLinks
+    }
+
     fn withheld(&self, r: &ResponseRecord) -> bool {
         self.review
             .is_some_and(|review| review.redactions.contains(&r.question_key))
@@ -35,11 +42,12 @@ const EXCERPT: usize = 300;
 
 /// Whether any answer's transcript is too long for a readable note.
 pub fn has_long_transcript(c: &NoteContent<'_>) -> bool {
-    c.responses.iter().filter(|r| !c.withheld(r)).any(|r| {
-        r.transcript
-            .as_ref()
-            .is_some_and(|t| t.chars().count() > LONG_TRANSCRIPT)
-    })
+    !c.links_only()
+        && c.responses.iter().filter(|r| !c.withheld(r)).any(|r| {
+            r.transcript
+                .as_ref()
+                .is_some_and(|t| t.chars().count() > LONG_TRANSCRIPT)
+        })
 }
 
 /// The attachment that keeps every transcript whole.
@@ -100,6 +108,19 @@ fn clean(text: &str) -> String {
         .to_owned()
 }
 
+/// An answer as a link only: where it is in Willo, never what it says.
+fn answer_link(r: &ResponseRecord, share_url: Option<&str>) -> String {
+    match (r.kind.as_str(), &r.media_url) {
+        ("video", Some(url)) => format!("Video answer: {url}"),
+        ("audio", Some(url)) => format!("Audio answer: {url}"),
+        (_, Some(url)) => format!("File: {url}"),
+        _ => share_url.map_or_else(
+            || "Answer: in Willo.".to_owned(),
+            |url| format!("Answer: in Willo, {url}"),
+        ),
+    }
+}
+
 fn answer_line(r: &ResponseRecord) -> String {
     match (r.kind.as_str(), &r.media_url, &r.text_answer) {
         ("video" | "audio", Some(url), _) => format!(
@@ -154,7 +175,11 @@ pub fn plain(c: &NoteContent<'_>) -> String {
     for (i, r) in c.responses.iter().enumerate() {
         lines.push(String::new());
         lines.push(format!("Q{}. {}", i + 1, clean(&r.question_text)));
-        lines.push(answer_line(r));
+        if c.links_only() {
+            lines.push(answer_link(r, c.share_url));
+        } else {
+            lines.push(answer_line(r));
+        }
         if let Some(score) = r.score {
             lines.push(format!("Score: {score}"));
         }
@@ -163,6 +188,9 @@ pub fn plain(c: &NoteContent<'_>) -> String {
             .and_then(|review| review.question_ratings.get(&r.question_key))
         {
             lines.push(format!("Recruiter's rating: {rating}/5"));
+        }
+        if c.links_only() {
+            continue;
         }
         if c.withheld(r) {
             lines.push("Transcript: withheld by the reviewer.".to_owned());
@@ -240,6 +268,7 @@ mod tests {
             marker,
             transcripts_file: None,
             review: None,
+            policy: NotePolicy::Everything,
         }
     }
 
@@ -384,5 +413,42 @@ mod tests {
         )];
         let text = plain(&content(&responses, 1, "m"));
         assert!(text.contains("Answer: line one\nline two[31m"));
+    }
+
+    #[test]
+    fn summary_and_links_carries_no_answer_or_transcript_text() {
+        let long = "private words ".repeat(200);
+        let responses = [
+            response("video", Some("https://m/v.webm"), None, Some(&long)),
+            response("text", None, Some("My salary was 40k."), None),
+            response(
+                "audio",
+                Some("https://m/a.mp3"),
+                None,
+                Some("Spoken secret."),
+            ),
+        ];
+        let mut c = content(&responses, 1, "willo-desk:p:1");
+        c.policy = NotePolicy::SummaryAndLinks;
+        let text = plain(&c);
+        for expected in [
+            "Score: 80",
+            "AI summary: Strong communicator.",
+            "Watch in Willo: https://app.willotalent.com/show/abc/",
+            "Video answer: https://m/v.webm",
+            "Answer: in Willo, https://app.willotalent.com/show/abc/",
+            "Audio answer: https://m/a.mp3",
+            "Score: 4",
+        ] {
+            assert!(
+                text.contains(expected),
+                "{expected:?} missing from:\n{text}"
+            );
+        }
+        for absent in ["private words", "40k", "Spoken secret", "Transcript"] {
+            assert!(!text.contains(absent), "{absent:?} is in:\n{text}");
+        }
+        assert!(!has_long_transcript(&c), "no transcripts file either");
+        assert!(text.ends_with("willo-desk:p:1"));
     }
 }

@@ -101,6 +101,14 @@ impl Engine {
     ) -> Result<Reconciled, EngineError> {
         let key = participant.key.as_str();
         let (invitation, belongs_to) = match self.store.invitation_by_participant(key).await? {
+            // Its data was deleted: a later delivery or read must not bring it back.
+            Some(invitation) if invitation.status == InvitationStatus::Erased => {
+                return Ok(Reconciled {
+                    invitation_id: Some(invitation.id),
+                    status: InvitationStatus::Erased,
+                    newly_completed: false,
+                });
+            }
             Some(invitation) => {
                 let id = invitation.id;
                 (Some(invitation), Some(id))

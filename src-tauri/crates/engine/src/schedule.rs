@@ -226,6 +226,9 @@ impl Engine {
                 }
                 last_catch_up = Some(self.now());
             }
+            if let Err(error) = self.purge_if_due().await {
+                tracing::warn!(%error, "the retention purge failed");
+            }
             if let Err(error) = self.record_willo_usage().await {
                 tracing::warn!(%error, "could not record the use of the Willo budget");
             }

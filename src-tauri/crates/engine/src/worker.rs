@@ -142,6 +142,7 @@ impl Engine {
             let step = match claim.item.kind.as_str() {
                 "invite" => self.send_invite(&claim).await?,
                 "writeback" => self.write_back(&claim).await?,
+                "erase" => self.erase(&claim).await?,
                 other => Step::Fail(format!("unknown outbox item kind `{other}`")),
             };
             self.settle(&claim, step, &mut report).await?;

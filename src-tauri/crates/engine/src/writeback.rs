@@ -9,7 +9,8 @@
 //! only when every item is done; a failed one waits, with its error, for a retry.
 
 use desk_ats::{AtsError, FileSource, NewAttachment, NewNote};
-use desk_domain::InvitationStatus;
+use desk_domain::{InvitationStatus, NotePolicy};
+use desk_store::Automation;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -131,6 +132,10 @@ impl Engine {
                 "the reviewer chose not to send these results".into(),
             ));
         }
+        let automation = self.automation_of(invitation.application_id).await?;
+        let policy = automation
+            .as_ref()
+            .map_or(NotePolicy::Everything, |a| a.note_policy);
         let review_version = review.as_ref().map_or(0, |r| r.version);
         let tag = note::revision_tag(participant.revision, review_version);
         let marker = note::marker(&participant.key, &tag);
@@ -146,6 +151,7 @@ impl Engine {
             marker: &marker,
             transcripts_file: None,
             review: review.as_ref(),
+            policy,
         };
         let transcripts_file = note::has_long_transcript(&content)
             .then(|| format!("willo-transcripts-{short_key}-r{tag}.txt"));
@@ -219,21 +225,26 @@ impl Engine {
         Ok(ids)
     }
 
-    /// Where the automation of an application's job moves the candidate once results are written.
-    async fn planned_move(
-        &self,
-        application_id: i64,
-        score: Option<f64>,
-    ) -> Result<PlannedMove, EngineError> {
+    /// The automation of an application's job, if it has one.
+    async fn automation_of(&self, application_id: i64) -> Result<Option<Automation>, EngineError> {
         let job = self.store.ats_application(application_id).await?;
         let Some(job_id) = self
             .store
             .job_id(self.ats_connection, &job.job_remote_id)
             .await?
         else {
-            return Ok(PlannedMove::None);
+            return Ok(None);
         };
-        let Some(automation) = self.store.automation_for_job(job_id).await? else {
+        Ok(self.store.automation_for_job(job_id).await?)
+    }
+
+    /// Where the automation of an application's job moves the candidate once results are written.
+    async fn planned_move(
+        &self,
+        application_id: i64,
+        score: Option<f64>,
+    ) -> Result<PlannedMove, EngineError> {
+        let Some(automation) = self.automation_of(application_id).await? else {
             return Ok(PlannedMove::None);
         };
         let Some(stage) = automation.move_to_stage_id else {

@@ -777,6 +777,7 @@ mod automation_setup {
             review_required: false,
             move_to_stage_id: None,
             move_min_score: None,
+            note_policy: desk_domain::NotePolicy::Everything,
         }
     }
 
@@ -876,6 +877,7 @@ mod automation_setup {
             (
                 AutomationRequest {
                     move_min_score: Some(120.0),
+                    note_policy: desk_domain::NotePolicy::Everything,
                     move_to_stage_id: Some(screening),
                     ..request(job, screening, good.clone())
                 },
@@ -884,6 +886,7 @@ mod automation_setup {
             (
                 AutomationRequest {
                     move_min_score: Some(50.0),
+                    note_policy: desk_domain::NotePolicy::Everything,
                     ..request(job, screening, good.clone())
                 },
                 "choose the stage to move to",

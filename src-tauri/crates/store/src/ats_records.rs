@@ -166,7 +166,7 @@ impl Store {
                      job_id = excluded.job_id, stage_id = excluded.stage_id, status = excluded.status,
                      stage_entered_at = CASE WHEN applications.stage_id IS excluded.stage_id
                        THEN applications.stage_entered_at ELSE excluded.stage_entered_at END,
-                     raw = excluded.raw, synced_at = excluded.synced_at"#,
+                     raw = excluded.raw, synced_at = excluded.synced_at, closed_at = NULL"#,
                 connection_id,
                 app.id,
                 candidate_id,
@@ -181,6 +181,15 @@ impl Store {
             .await?;
             counts.applications += 1;
         }
+        // A read lists the active applications of open jobs: one it no longer lists was closed
+        // in the ATS (rejected, hired, archived, its job closed). Retention counts from then.
+        sqlx::query!(
+            "UPDATE applications SET closed_at = ?1 WHERE connection_id = ?2 AND closed_at IS NULL AND synced_at < ?1",
+            now,
+            connection_id
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(counts)
     }

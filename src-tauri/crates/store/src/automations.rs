@@ -1,7 +1,7 @@
 //! Stage-triggered automations and the write-back ledger.
 
 use desk_domain::ats::ApplicationRef;
-use desk_domain::InvitationStatus;
+use desk_domain::{InvitationStatus, NotePolicy};
 use serde::Serialize;
 
 use crate::{Store, StoreError};
@@ -19,6 +19,8 @@ pub struct Automation {
     pub move_to_stage_id: Option<i64>,
     /// The move waits until Willo's score reaches this.
     pub move_min_score: Option<f64>,
+    /// What the note written to the ATS carries.
+    pub note_policy: NotePolicy,
     pub paused: bool,
     pub enabled_at: i64,
 }
@@ -33,6 +35,7 @@ pub struct AutomationSpec {
     pub review_required: bool,
     pub move_to_stage_id: Option<i64>,
     pub move_min_score: Option<f64>,
+    pub note_policy: NotePolicy,
 }
 
 impl AutomationSpec {
@@ -52,6 +55,7 @@ impl AutomationSpec {
             review_required,
             move_to_stage_id,
             move_min_score: None,
+            note_policy: NotePolicy::Everything,
         }
     }
 }
@@ -65,6 +69,7 @@ struct AutomationRow {
     review_required: bool,
     move_to_stage_id: Option<i64>,
     move_min_score: Option<f64>,
+    note_content: String,
     paused: bool,
     enabled_at: i64,
 }
@@ -81,6 +86,7 @@ impl TryFrom<AutomationRow> for Automation {
             review_required: r.review_required,
             move_to_stage_id: r.move_to_stage_id,
             move_min_score: r.move_min_score,
+            note_policy: NotePolicy::parse(&r.note_content).unwrap_or_default(),
             paused: r.paused,
             enabled_at: r.enabled_at,
         })
@@ -122,13 +128,15 @@ impl Store {
     pub async fn set_automation(&self, spec: &AutomationSpec, now: i64) -> Result<i64, StoreError> {
         let stages = serde_json::to_string(&spec.trigger_stage_ids)?;
         let choice = serde_json::to_string(&spec.interview_choice)?;
+        let note_content = spec.note_policy.as_str();
         Ok(sqlx::query_scalar!(
             r#"INSERT INTO automations (job_id, interview_key, interview_choice, trigger_stage_ids, review_required, move_to_stage_id,
-                                       move_min_score, enabled_at, created_at, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                       move_min_score, note_content, enabled_at, created_at, updated_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (job_id) DO UPDATE SET interview_key = excluded.interview_key, interview_choice = excluded.interview_choice,
                  trigger_stage_ids = excluded.trigger_stage_ids, review_required = excluded.review_required,
-                 move_to_stage_id = excluded.move_to_stage_id, move_min_score = excluded.move_min_score, paused = 0,
+                 move_to_stage_id = excluded.move_to_stage_id, move_min_score = excluded.move_min_score,
+                 note_content = excluded.note_content, paused = 0,
                  enabled_at = CASE WHEN automations.paused = 0 AND automations.interview_key = excluded.interview_key
                                     AND automations.trigger_stage_ids = excluded.trigger_stage_ids
                                THEN automations.enabled_at ELSE excluded.enabled_at END,
@@ -141,6 +149,7 @@ impl Store {
             spec.review_required,
             spec.move_to_stage_id,
             spec.move_min_score,
+            note_content,
             now,
             now,
             now
@@ -232,7 +241,7 @@ impl Store {
         sqlx::query_as!(
             AutomationRow,
             r#"SELECT id AS "id!", job_id, interview_key, interview_choice, trigger_stage_ids,
-                      review_required AS "review_required: bool", move_to_stage_id, move_min_score, paused AS "paused: bool", enabled_at
+                      review_required AS "review_required: bool", move_to_stage_id, move_min_score, note_content, paused AS "paused: bool", enabled_at
                FROM automations
                WHERE (?1 IS NULL OR job_id = ?1) ORDER BY job_id"#,
             job_id

@@ -139,6 +139,18 @@ impl Store {
         .await?)
     }
 
+    /// Every application of the candidates with this email, in any connected ATS (how a request
+    /// about a person, who gives their email, finds what is held about them).
+    pub async fn applications_by_email(&self, email: &str) -> Result<Vec<i64>, StoreError> {
+        Ok(sqlx::query_scalar!(
+            r#"SELECT a.id AS "id!: i64" FROM applications a JOIN candidates c ON c.id = a.candidate_id
+               WHERE c.email = ? COLLATE NOCASE ORDER BY a.id"#,
+            email
+        )
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
     /// Invitations to one interview that block a new one: the same application, or any
     /// application with the same email (one person applying twice), unless refused.
     pub async fn blocking_invitations(

@@ -10,6 +10,7 @@ mod ats_records;
 mod automations;
 mod candidates;
 mod connections;
+mod erasures;
 mod error;
 mod inbox;
 mod invitations;
@@ -27,6 +28,9 @@ pub use candidates::{
     CandidateFilter, CandidateRow, CandidateSort, JobFacts, ScrolledList, TimelineEntry,
 };
 pub use connections::Connection;
+pub use erasures::{
+    erasure_key, ErasableInvitation, Erasure, ErasureTargets, PurgeCounts, WrittenToAts,
+};
 pub use error::StoreError;
 pub use inbox::{InboxInsert, InboxItem};
 pub use invitations::{Invitation, InviteTarget, OpenInvitation, ToCheck};

@@ -51,8 +51,17 @@ impl Store {
                 Durability::Full => SqliteSynchronous::Full,
             })
             .foreign_keys(true)
+            // Deleted content is overwritten, not left in free pages: a candidate's data that is
+            // removed must be gone from the file.
+            .pragma("secure_delete", "ON")
             .busy_timeout(Duration::from_secs(5))
             .log_statements(tracing::log::LevelFilter::Trace);
+        // Migrations run on a connection of their own with foreign keys off, as SQLite's way
+        // of rebuilding a table needs (a migration's transaction cannot switch them off), and
+        // each checks what it moves itself.
+        let mut migrating = options.clone().foreign_keys(false).connect().await?;
+        MIGRATOR.run(&mut migrating).await?;
+        migrating.close().await?;
         // A local file does not drop connections, so no ping before each use: at 100,000
         // candidates that round trip is a measurable part of a list page.
         let writer = SqlitePoolOptions::new()
@@ -60,7 +69,6 @@ impl Store {
             .test_before_acquire(false)
             .connect_with(options.clone())
             .await?;
-        MIGRATOR.run(&writer).await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
             .test_before_acquire(false)

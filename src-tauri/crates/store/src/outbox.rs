@@ -479,7 +479,7 @@ pub enum Withdrawal {
 }
 
 /// Inserts a row unless its key is queued already. Returns its id and whether it is new.
-async fn insert_item(
+pub(crate) async fn insert_item(
     conn: &mut sqlx::SqliteConnection,
     kind: &str,
     key: &str,

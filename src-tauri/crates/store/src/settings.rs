@@ -100,4 +100,11 @@ impl Store {
         .await?;
         Ok(())
     }
+
+    pub async fn delete_setting(&self, key: &str) -> Result<(), StoreError> {
+        sqlx::query!("DELETE FROM settings WHERE key = ?", key)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
 }

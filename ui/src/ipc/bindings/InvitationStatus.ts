@@ -4,4 +4,4 @@
  * The life of one invitation (ATS application ↔ Willo interview), as the recruiter sees it.
  * Stored as its snake_case name.
  */
-export type InvitationStatus = "refused" | "queued" | "invited" | "opened" | "started" | "completed" | "reviewed" | "synced" | "failed";
+export type InvitationStatus = "refused" | "queued" | "invited" | "opened" | "started" | "completed" | "reviewed" | "synced" | "failed" | "erased";

@@ -6,11 +6,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};
+use desk_ats::lever::{Lever, LeverConfig};
+use desk_ats::AtsConnector;
 use desk_domain::ats::{Application, Candidate, Job, Stage};
+use desk_domain::AtsKind;
 use desk_domain::Sensitive;
 use desk_engine::receiver::{self, ReceiverState};
-use desk_engine::{ChannelSink, Engine, EngineConfig, EngineEvent, SystemClock};
+use desk_engine::{ChannelSink, Clock, Engine, EngineConfig, EngineEvent};
 use desk_sandbox::ats::dataset::{Dataset, STAGES};
 use desk_sandbox::{Sandbox, SandboxConfig, ADMIN_API_KEY};
 use desk_store::{AtsSnapshot, Store};
@@ -26,7 +31,28 @@ pub struct World {
     pub ats: i64,
     pub interview: String,
     pub pacer: Arc<Pacer>,
-    _dir: tempfile::TempDir,
+    pub clock: Arc<TestClock>,
+    /// The folder that holds the database (and nothing else).
+    pub dir: tempfile::TempDir,
+}
+
+/// The wall clock, moved on by hand where a test needs days to pass.
+#[derive(Debug, Default)]
+pub struct TestClock {
+    ahead_ms: AtomicI64,
+}
+
+impl TestClock {
+    pub fn advance(&self, by: Duration) {
+        self.ahead_ms
+            .fetch_add(i64::try_from(by.as_millis()).unwrap(), Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now_ms(&self) -> i64 {
+        chrono::Utc::now().timestamp_millis() + self.ahead_ms.load(Ordering::SeqCst)
+    }
 }
 
 /// The ATS dataset as the store keeps it (what a sync would have written).
@@ -115,7 +141,7 @@ pub async fn receiver_for(w: &World, token: &str) -> String {
     let state = ReceiverState {
         store: w.store.clone(),
         token: Arc::new(Sensitive::from(token)),
-        clock: Arc::new(SystemClock),
+        clock: Arc::clone(&w.clock) as Arc<dyn Clock>,
         wake: w.engine.wake_handle(),
         ats: None,
     };
@@ -164,11 +190,27 @@ pub async fn world_paced(
     engine_config: EngineConfig,
     edit: impl FnOnce(&mut AtsSnapshot),
 ) -> World {
+    world_on(AtsKind::Greenhouse, config, pacer, engine_config, edit).await
+}
+
+/// A world whose ATS is the simulator's `kind` dialect.
+pub async fn world_on(
+    kind: AtsKind,
+    config: SandboxConfig,
+    pacer: Arc<Pacer>,
+    engine_config: EngineConfig,
+    edit: impl FnOnce(&mut AtsSnapshot),
+) -> World {
     let sandbox = Sandbox::start(config).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("desk.db")).await.unwrap();
     let ats = store
-        .upsert_connection("greenhouse", "Sandbox", "sandbox://greenhouse", 0)
+        .upsert_connection(
+            kind.as_str(),
+            "Sandbox",
+            &format!("sandbox://{}", kind.as_str()),
+            0,
+        )
         .await
         .unwrap();
     let mut snap = sandbox.ats.with_data(|d| snapshot(d));
@@ -181,29 +223,42 @@ pub async fn world_paced(
     let client = willo_client(&sandbox, ADMIN_API_KEY, Arc::clone(&pacer));
     let interview = client.interviews().await.unwrap()[0].key.clone();
     let (tx, events) = tokio::sync::mpsc::unbounded_channel();
-    let greenhouse = Greenhouse::new(
-        reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .unwrap(),
-        GreenhouseConfig {
-            base_url: sandbox.info.greenhouse_base_url.clone(),
-            token_url: sandbox.info.greenhouse_token_url.clone(),
-            client_id: sandbox.info.greenhouse_client_id.clone(),
-            client_secret: Sensitive::new(sandbox.info.greenhouse_client_secret.clone()),
-            acting_user: Some("503".into()),
-            per_second: 200,
-        },
-    );
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let connector: Arc<dyn AtsConnector> = match kind {
+        AtsKind::Greenhouse => Arc::new(Greenhouse::new(
+            http,
+            GreenhouseConfig {
+                base_url: sandbox.info.greenhouse_base_url.clone(),
+                token_url: sandbox.info.greenhouse_token_url.clone(),
+                client_id: sandbox.info.greenhouse_client_id.clone(),
+                client_secret: Sensitive::new(sandbox.info.greenhouse_client_secret.clone()),
+                acting_user: Some("503".into()),
+                per_second: 200,
+            },
+        )),
+        AtsKind::Lever => Arc::new(Lever::new(
+            http,
+            LeverConfig {
+                base_url: sandbox.info.lever_base_url.clone(),
+                api_key: Sensitive::new(sandbox.info.lever_api_key.clone()),
+                acting_user: None,
+                per_second: 200,
+            },
+        )),
+    };
+    let clock = Arc::new(TestClock::default());
     let engine = Engine::new(
         store.clone(),
         Arc::new(client),
         willo_connection,
-        Arc::new(SystemClock),
+        Arc::clone(&clock) as Arc<dyn Clock>,
         Arc::new(ChannelSink(tx)),
         engine_config,
     )
-    .with_ats(Arc::new(greenhouse), ats);
+    .with_ats(connector, ats);
     let engine = Arc::new(engine);
     World {
         sandbox,
@@ -213,7 +268,8 @@ pub async fn world_paced(
         ats,
         interview,
         pacer,
-        _dir: dir,
+        clock,
+        dir,
     }
 }
 

@@ -1,0 +1,520 @@
+//! Deleting a candidate's interview data everywhere, at their request: the Willo participants,
+//! what this app wrote to the ATS (where the ATS's API allows it; otherwise listed for a person to
+//! remove, with a link), and the local copy. The request is an outbox item, so whichever process
+//! runs the engine carries it out (a desktop following a `serve` queues it there), no write-back
+//! is in flight while it runs, and a stop or a network failure only delays it.
+//!
+//! Remote steps come first and the local purge last: until the remote deletions are done or have
+//! failed for good, the local record is what says what to delete. The report and the audit entry
+//! name no person: ids, places and outcomes.
+
+use desk_ats::{AtsError, Removal};
+use desk_domain::AtsKind;
+use desk_store::{Erasure, ErasureTargets, PurgeCounts};
+use desk_willo::WilloError;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::worker::{Claim, Step};
+use crate::{Engine, EngineError, EngineEvent};
+
+/// Where a step of a deletion happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErasurePlace {
+    Willo,
+    Ats,
+    Local,
+}
+
+/// What came of one step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum ErasureOutcome {
+    Deleted,
+    /// It was not there any more (deleted earlier, by hand or by an earlier attempt).
+    AlreadyGone,
+    /// The API cannot delete it: a person must, in that system.
+    ByHand {
+        why: String,
+        url: Option<String>,
+    },
+    /// Tried, and it failed for good (the error, as the service gave it).
+    Failed {
+        error: String,
+    },
+}
+
+/// One step of a deletion: `what` names the record by its id, never the person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ErasureStep {
+    pub place: ErasurePlace,
+    pub what: String,
+    #[serde(flatten)]
+    pub outcome: ErasureOutcome,
+}
+
+/// What a deletion removed locally.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LocalRemoval {
+    pub invitations: i64,
+    pub participants: i64,
+    pub answers: i64,
+    pub reviews: i64,
+    pub queued_items: i64,
+    pub webhook_deliveries: i64,
+    pub activity: i64,
+    pub export_files: i64,
+}
+
+/// The report of one deletion, kept as its audit entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ErasureReport {
+    pub erasure_id: i64,
+    pub requested_by: String,
+    pub requested_at: i64,
+    /// None while it is under way.
+    pub finished_at: Option<i64>,
+    /// The ATS's ids of the application and candidate.
+    pub ats_application: String,
+    pub ats_candidate: String,
+    pub steps: Vec<ErasureStep>,
+    pub local: LocalRemoval,
+    /// Everything was deleted: nothing is left for a person to do, nothing failed.
+    pub complete: bool,
+}
+
+impl ErasureReport {
+    /// The report of an erasure as stored (a waiting one has no steps yet).
+    pub fn of(erasure: &Erasure) -> Self {
+        let stored = erasure
+            .report
+            .clone()
+            .and_then(|r| serde_json::from_value::<Stored>(r).ok())
+            .unwrap_or_default();
+        Self {
+            erasure_id: erasure.id,
+            requested_by: erasure.requested_by.clone(),
+            requested_at: erasure.requested_at,
+            finished_at: erasure.finished_at,
+            ats_application: erasure.ats_application.clone(),
+            ats_candidate: erasure.ats_candidate.clone(),
+            complete: erasure.done
+                && stored.steps.iter().all(|s| {
+                    matches!(
+                        s.outcome,
+                        ErasureOutcome::Deleted | ErasureOutcome::AlreadyGone
+                    )
+                }),
+            steps: stored.steps,
+            local: stored.local,
+        }
+    }
+}
+
+/// What the store keeps of a finished erasure (the rest is in its row).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Stored {
+    steps: Vec<ErasureStep>,
+    local: LocalRemoval,
+}
+
+/// Why an invitation's data is gone, as its last event says.
+const ERASED_ON_REQUEST: &str = "interview data deleted at the candidate's request";
+
+fn ats_name(kind: AtsKind) -> &'static str {
+    match kind {
+        AtsKind::Greenhouse => "Greenhouse",
+        AtsKind::Lever => "Lever",
+    }
+}
+
+/// Why a deletion stops before its end, to go on later.
+enum Trouble {
+    /// The service throttled us: wait, without counting an attempt.
+    Throttled(String, Option<std::time::Duration>),
+    /// A passing failure, retried while attempts are left (then reported as failed).
+    Retry(String),
+    /// The item's lease was taken over: its new holder goes on.
+    Lost,
+}
+
+impl From<Trouble> for Step {
+    fn from(trouble: Trouble) -> Self {
+        match trouble {
+            Trouble::Throttled(why, wait) => Step::Throttled(why, wait),
+            Trouble::Retry(error) => Step::Retry(error),
+            Trouble::Lost => Step::Lost,
+        }
+    }
+}
+
+/// A write-back ledger target without its review suffix (`note.r2` is a note).
+fn base_target(target: &str) -> &str {
+    match target.rsplit_once(".r") {
+        Some((base, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => base,
+        _ => target,
+    }
+}
+
+impl Engine {
+    /// Asks for an application's interview data to be deleted everywhere; `requested_by` is who
+    /// asked (kept in the audit). The engine's holder carries it out: follow it with
+    /// [`Engine::erasure_report`]. Returns the erasure's id.
+    pub async fn request_erasure(
+        &self,
+        application_id: i64,
+        requested_by: &str,
+    ) -> Result<i64, EngineError> {
+        let requested_by = requested_by.trim();
+        if requested_by.is_empty() {
+            return Err(EngineError::Invalid(
+                "requested by: say who asked for the deletion".into(),
+            ));
+        }
+        let (id, created) = self
+            .store
+            .request_erasure(application_id, requested_by, self.now())
+            .await?;
+        if created {
+            self.store
+                .log_activity(
+                    "erasure_requested",
+                    "Deletion of this candidate's interview data requested",
+                    None,
+                    Some(application_id),
+                    self.now(),
+                )
+                .await?;
+        }
+        self.wake.notify_one();
+        Ok(id)
+    }
+
+    /// Where a deletion stands, and once done, what it deleted where.
+    pub async fn erasure_report(&self, erasure_id: i64) -> Result<ErasureReport, EngineError> {
+        Ok(ErasureReport::of(&self.store.erasure(erasure_id).await?))
+    }
+
+    /// The deletions made for an application, newest first.
+    pub async fn erasures_of(
+        &self,
+        application_id: i64,
+    ) -> Result<Vec<ErasureReport>, EngineError> {
+        Ok(self
+            .store
+            .erasures_of(application_id)
+            .await?
+            .iter()
+            .map(ErasureReport::of)
+            .collect())
+    }
+
+    /// Carries out one queued deletion (the outbox worker's `erase` item).
+    pub(crate) async fn erase(&self, claim: &Claim) -> Result<Step, EngineError> {
+        let Some(erasure_id) = claim
+            .item
+            .payload
+            .get("erasure_id")
+            .and_then(|v| v.as_i64())
+        else {
+            return Ok(Step::Fail("the queued deletion is damaged".into()));
+        };
+        let erasure = self.store.erasure(erasure_id).await?;
+        let Some(application_id) = erasure.application_id.filter(|_| !erasure.done) else {
+            // Done already (by a run that stopped before closing the item), or its application
+            // is gone from the ATS mirror, and with it everything held about it.
+            self.store
+                .complete_outbox(claim.item.id, &claim.owner, None, self.now())
+                .await?;
+            return Ok(Step::Done);
+        };
+        let last_try = claim.item.attempts >= self.config.max_attempts;
+        let targets = self.store.erasure_targets(application_id).await?;
+        let mut steps = Vec::new();
+        if let Some(trouble) = self
+            .erase_in_willo(claim, &targets, last_try, &mut steps)
+            .await?
+        {
+            return Ok(trouble.into());
+        }
+        if let Some(trouble) = self
+            .erase_in_ats(claim, application_id, &targets, last_try, &mut steps)
+            .await?
+        {
+            return Ok(trouble.into());
+        }
+        if !self.hold(claim).await? {
+            return Ok(Step::Lost);
+        }
+        let invitation_ids: Vec<i64> = targets.invitations.iter().map(|i| i.id).collect();
+        let counts = self
+            .store
+            .purge_interview_data(
+                &invitation_ids,
+                &targets.participant_keys(),
+                Some(application_id),
+                ERASED_ON_REQUEST,
+                self.now(),
+            )
+            .await?;
+        let export_files = self.remove_exports_of(application_id, &targets.candidate_name);
+        let local = local_removal(counts, export_files);
+        let report = Stored { steps, local };
+        let now = self.now();
+        self.store
+            .finish_erasure(
+                erasure_id,
+                &serde_json::to_value(&report).unwrap_or_default(),
+                now,
+            )
+            .await?;
+        if !self
+            .store
+            .complete_outbox(claim.item.id, &claim.owner, None, now)
+            .await?
+        {
+            return Ok(Step::Lost);
+        }
+        self.store
+            .log_activity(
+                "erased",
+                "Deleted this candidate's interview data at their request",
+                None,
+                Some(application_id),
+                now,
+            )
+            .await?;
+        tracing::info!(
+            erasure_id,
+            invitations = local.invitations,
+            answers = local.answers,
+            "a candidate's interview data was deleted"
+        );
+        self.events.emit(EngineEvent::Erased {
+            erasure_id,
+            application_id,
+        });
+        Ok(Step::Done)
+    }
+
+    /// Deletes the candidate's Willo participants, and looks for one an invite whose answer was
+    /// lost may have made. `Some` when the item must wait and try again.
+    async fn erase_in_willo(
+        &self,
+        claim: &Claim,
+        targets: &ErasureTargets,
+        last_try: bool,
+        steps: &mut Vec<ErasureStep>,
+    ) -> Result<Option<Trouble>, EngineError> {
+        let mut keys = targets.participant_keys();
+        for invitation in &targets.invitations {
+            let (None, true, Some(email)) = (
+                &invitation.participant_key,
+                invitation.invite_attempted,
+                invitation.email.as_deref(),
+            ) else {
+                continue;
+            };
+            match self
+                .willo
+                .find_participant(&invitation.interview_key, email)
+                .await
+            {
+                Ok(Some(found)) => keys.push(found.key),
+                Ok(None) => {}
+                Err(error) => {
+                    if let Some(trouble) =
+                        willo_trouble(error, last_try, steps, "a lost invite's participant")
+                    {
+                        return Ok(Some(trouble));
+                    }
+                }
+            }
+        }
+        for key in keys {
+            if !self.hold(claim).await? {
+                return Ok(Some(Trouble::Lost));
+            }
+            let what = format!("participant {key}");
+            match self.willo.delete_participant(&key).await {
+                // The client answers a 404 as done: the participant is not in Willo either way.
+                Ok(()) => steps.push(ErasureStep {
+                    place: ErasurePlace::Willo,
+                    what,
+                    outcome: ErasureOutcome::Deleted,
+                }),
+                Err(error) => {
+                    if let Some(trouble) = willo_trouble(error, last_try, steps, &what) {
+                        return Ok(Some(trouble));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Deletes (or lists for a person) what this app wrote to the ATS, and empties the score
+    /// field. `Some` when the item must wait and try again.
+    async fn erase_in_ats(
+        &self,
+        claim: &Claim,
+        application_id: i64,
+        targets: &ErasureTargets,
+        last_try: bool,
+        steps: &mut Vec<ErasureStep>,
+    ) -> Result<Option<Trouble>, EngineError> {
+        let (Some(ats), false) = (&self.ats, targets.written.is_empty()) else {
+            return Ok(None);
+        };
+        let name = ats_name(ats.kind());
+        let row = self.store.ats_application(application_id).await?;
+        let application = row.reference();
+        let url = ats.record_url(application);
+        for written in &targets.written {
+            let kind = base_target(&written.target);
+            let Some(remote_id) = written.remote_id.as_deref() else {
+                // A field or a move: no record of its own to delete.
+                if let Some(field) = kind.strip_prefix("field:") {
+                    if !self.hold(claim).await? {
+                        return Ok(Some(Trouble::Lost));
+                    }
+                    let what = format!("{name} field “{field}”");
+                    let outcome = ats
+                        .set_field(application, field, "")
+                        .await
+                        .map(|()| Removal::Deleted);
+                    if let Some(trouble) = ats_step(outcome, what, url.as_ref(), last_try, steps) {
+                        return Ok(Some(trouble));
+                    }
+                }
+                continue;
+            };
+            if !self.hold(claim).await? {
+                return Ok(Some(Trouble::Lost));
+            }
+            let (what, outcome) = match kind {
+                "note" => (
+                    format!("{name} note {remote_id}"),
+                    ats.remove_note(application, remote_id).await,
+                ),
+                "attachment" => (
+                    format!("{name} attachment {remote_id}"),
+                    ats.remove_attachment(application, remote_id).await,
+                ),
+                _ => continue,
+            };
+            if let Some(trouble) = ats_step(outcome, what, url.as_ref(), last_try, steps) {
+                return Ok(Some(trouble));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Removes this app's exports that hold the candidate: their access-request export, and
+    /// activity exports that name them. Returns how many.
+    fn remove_exports_of(&self, application_id: i64, name: &str) -> i64 {
+        let Some(dir) = &self.config.exports_dir else {
+            return 0;
+        };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return 0;
+        };
+        let own = format!("willo-desk-candidate-{application_id}-");
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let file = entry.file_name().to_string_lossy().into_owned();
+            let names_them = file.starts_with(&own)
+                || (file.starts_with("willo-desk-activity-")
+                    && std::fs::read_to_string(entry.path())
+                        .is_ok_and(|text| names_candidate(&text, name)));
+            if names_them && std::fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        removed
+    }
+}
+
+/// Whether an activity export has a row about the candidate (its candidate column).
+fn names_candidate(csv: &str, name: &str) -> bool {
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    rows.records()
+        .flatten()
+        .any(|row| row.get(2).is_some_and(|cell| cell == name))
+}
+
+fn local_removal(counts: PurgeCounts, export_files: i64) -> LocalRemoval {
+    LocalRemoval {
+        invitations: counts.invitations,
+        participants: counts.participants,
+        answers: counts.answers,
+        reviews: counts.reviews,
+        queued_items: counts.queued_items,
+        webhook_deliveries: counts.webhook_deliveries,
+        activity: counts.activity,
+        export_files,
+    }
+}
+
+fn willo_trouble(
+    error: WilloError,
+    last_try: bool,
+    steps: &mut Vec<ErasureStep>,
+    what: &str,
+) -> Option<Trouble> {
+    match error {
+        WilloError::RateLimited { retry_after } => Some(Trouble::Throttled(
+            "Willo is throttling requests; waiting".into(),
+            retry_after,
+        )),
+        e if (e.is_retryable() || e.outcome_uncertain()) && !last_try => {
+            Some(Trouble::Retry(e.to_string()))
+        }
+        e => {
+            steps.push(ErasureStep {
+                place: ErasurePlace::Willo,
+                what: what.to_owned(),
+                outcome: ErasureOutcome::Failed {
+                    error: e.to_string(),
+                },
+            });
+            None
+        }
+    }
+}
+
+fn ats_step(
+    outcome: Result<Removal, AtsError>,
+    what: String,
+    url: Option<&String>,
+    last_try: bool,
+    steps: &mut Vec<ErasureStep>,
+) -> Option<Trouble> {
+    let outcome = match outcome {
+        Ok(Removal::Deleted) => ErasureOutcome::Deleted,
+        Ok(Removal::AlreadyGone) => ErasureOutcome::AlreadyGone,
+        Ok(Removal::ByHand { why }) => ErasureOutcome::ByHand {
+            why,
+            url: url.cloned(),
+        },
+        Err(AtsError::RateLimited { retry_after }) => {
+            return Some(Trouble::Throttled(
+                "the ATS is throttling requests; waiting".into(),
+                retry_after,
+            ))
+        }
+        Err(e) if (e.is_retryable() || matches!(e, AtsError::Decode { .. })) && !last_try => {
+            return Some(Trouble::Retry(e.to_string()))
+        }
+        Err(e) => ErasureOutcome::Failed {
+            error: e.to_string(),
+        },
+    };
+    steps.push(ErasureStep {
+        place: ErasurePlace::Ats,
+        what,
+        outcome,
+    });
+    None
+}
