@@ -1,4 +1,4 @@
-//! The command line: `willo-desk [desktop]` and `willo-desk sandbox`.
+//! The command line: the desktop, `sandbox`, `serve`, `doctor`, `secret`, `forget` and `export-candidate`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -37,6 +37,101 @@ pub enum Command {
     /// Store or remove a secret the configuration names, in the OS keychain.
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// Delete a candidate's interview data everywhere, at their request: the Willo participant,
+    /// what was written to the ATS (or what must be removed there by hand), and every local copy.
+    /// Prints what was deleted where. A running `serve` on the same data carries it out.
+    Forget(ForgetArgs),
+    /// Write everything held about a candidate (an access request) as a ZIP of JSON and text.
+    ExportCandidate(ExportArgs),
+}
+
+impl Command {
+    /// The configuration file the command reads, for those that take one.
+    pub fn config_file(&self) -> Option<&std::path::Path> {
+        match self {
+            Self::Serve(args) | Self::Doctor(args) => Some(&args.config),
+            Self::Forget(args) => Some(&args.config),
+            Self::ExportCandidate(args) => Some(&args.config),
+            Self::Desktop | Self::Sandbox(_) | Self::Secret(_) => None,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ForgetArgs {
+    /// `serve`'s configuration file (its accounts and data folder).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// The candidate's email, as the ATS has it.
+    #[arg(long)]
+    pub email: String,
+    /// Who asks, for the audit entry (default: this computer's user).
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    /// How long to wait for Willo and the ATS before leaving the deletion queued.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub wait: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// `serve`'s configuration file (its data folder).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// The candidate's email, as the ATS has it.
+    #[arg(long)]
+    pub email: String,
+    /// The folder to write the ZIP into.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+}
+
+/// Deletes a candidate's interview data and prints the report of each application's deletion.
+pub fn run_forget(
+    args: &ForgetArgs,
+    config: &desk_app::config::ServeConfig,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
+    runtime.block_on(async {
+        let secrets = config_secrets(config).map_err(|e| anyhow::anyhow!(e.message))?;
+        let lookup = |name: &str| secrets.get(name).cloned();
+        let by = args
+            .by
+            .clone()
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "the command line".into());
+        let reports = desk_app::forget::forget(
+            config,
+            data_dir,
+            &lookup,
+            &args.email,
+            &by,
+            std::time::Duration::from_secs(args.wait),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+        #[allow(clippy::print_stdout)] // the report is the command's output
+        for report in &reports {
+            println!("{}", desk_app::forget::describe(report));
+        }
+        Ok(())
+    })
+}
+
+/// Writes a candidate's access-request export and prints where.
+pub fn run_export(args: &ExportArgs, data_dir: &std::path::Path) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("could not start the async runtime")?;
+    runtime.block_on(async {
+        let paths = desk_app::forget::export_candidate(data_dir, &args.email, &args.out)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        #[allow(clippy::print_stdout)] // where the files are is the command's output
+        for path in &paths {
+            println!("{}", path.display());
+        }
+        Ok(())
+    })
 }
 
 #[derive(Debug, Subcommand)]

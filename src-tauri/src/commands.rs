@@ -7,7 +7,7 @@ use desk_app::ipc::{
 };
 use desk_app::live::{AtsCheck, Connections, WilloCheck};
 use desk_app::{App, AppError};
-use desk_engine::{AutomationRequest, BulkProgress, DryRun, ReviewInput};
+use desk_engine::{AutomationRequest, BulkProgress, DryRun, ErasureReport, Retention, ReviewInput};
 use tauri::{AppHandle, Emitter, State};
 
 type Result<T> = std::result::Result<T, AppError>;
@@ -167,6 +167,36 @@ pub async fn retry(app: State<'_, App>, outbox_id: u32) -> Result<()> {
 #[tauri::command]
 pub async fn export_activity(app: State<'_, App>, query: ActivityQuery) -> Result<ExportedFile> {
     app.export_activity(&query).await
+}
+
+#[tauri::command]
+pub async fn request_erasure(app: State<'_, App>, application_id: u32) -> Result<ErasureReport> {
+    app.request_erasure(application_id).await
+}
+
+#[tauri::command]
+pub async fn erasure(app: State<'_, App>, erasure_id: u32) -> Result<ErasureReport> {
+    app.erasure(erasure_id).await
+}
+
+#[tauri::command]
+pub async fn erasures(app: State<'_, App>, application_id: u32) -> Result<Vec<ErasureReport>> {
+    app.erasures(application_id).await
+}
+
+#[tauri::command]
+pub async fn export_candidate(app: State<'_, App>, application_id: u32) -> Result<ExportedFile> {
+    app.export_candidate(application_id).await
+}
+
+#[tauri::command]
+pub async fn retention(app: State<'_, App>) -> Result<Retention> {
+    app.retention().await
+}
+
+#[tauri::command]
+pub async fn set_retention(app: State<'_, App>, days: Option<u32>) -> Result<Retention> {
+    app.set_retention(days).await
 }
 
 /// Shows an export in the file manager (only the app's own exports).

@@ -12,18 +12,16 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
-    // `serve` and `doctor` read their file first: it may say where data and logs go.
-    let serve_config = match &cli.command {
-        Some(cli::Command::Serve(args) | cli::Command::Doctor(args)) => {
-            match desk_app::config::ServeConfig::load(&args.config) {
-                Ok(config) => Some(config),
-                Err(error) => {
-                    eprintln!("willo-desk: {error}");
-                    return std::process::ExitCode::from(2);
-                }
+    // Commands on `serve`'s configuration read it first: it may say where data and logs go.
+    let serve_config = match cli.command.as_ref().and_then(cli::Command::config_file) {
+        Some(file) => match desk_app::config::ServeConfig::load(file) {
+            Ok(config) => Some(config),
+            Err(error) => {
+                eprintln!("willo-desk: {error}");
+                return std::process::ExitCode::from(2);
             }
-        }
-        _ => None,
+        },
+        None => None,
     };
     let data_dir = desk_app::paths::data_dir(
         cli.data_dir
@@ -42,6 +40,10 @@ fn main() -> std::process::ExitCode {
         }
         (Some(cli::Command::Sandbox(args)), _) => cli::run_sandbox(&args),
         (Some(cli::Command::Secret(command)), _) => cli::run_secret(&command),
+        (Some(cli::Command::Forget(args)), Some(config)) => {
+            cli::run_forget(&args, &config, &data_dir)
+        }
+        (Some(cli::Command::ExportCandidate(args)), Some(_)) => cli::run_export(&args, &data_dir),
         _ => desktop::run(&data_dir),
     };
     match result {

@@ -169,7 +169,7 @@ impl App {
     pub fn exported(&self, path: &str) -> Result<PathBuf, AppError> {
         let path = PathBuf::from(path);
         let ours = path.parent() == Some(crate::paths::exports_dir(self.data_path()).as_path())
-            && path.extension().is_some_and(|e| e == "csv")
+            && path.extension().is_some_and(|e| e == "csv" || e == "zip")
             && path.is_file();
         if ours {
             Ok(path)

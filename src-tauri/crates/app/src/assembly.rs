@@ -31,6 +31,9 @@ pub(crate) enum Host {
     Desktop(Mode),
     /// `willo-desk serve`.
     Serve,
+    /// A one-off command on `serve`'s configuration (`willo-desk forget`): it does its work and
+    /// exits, so it neither receives nor registers webhooks (that is the running host's part).
+    Command,
 }
 
 /// A webhook token shorter than this is too easy to guess.
@@ -61,6 +64,11 @@ impl Host {
     /// can name jobs and stages. The desktop's window opens at once; its loop reads the ATS.
     fn reads_ats_first(self) -> bool {
         self == Self::Serve
+    }
+
+    /// Whether the host receives webhooks (and so registers them with Willo).
+    fn listens(self) -> bool {
+        self != Self::Command
     }
 }
 
@@ -242,6 +250,7 @@ pub(crate) async fn assemble(
         recheck_completed_for: Duration::from_secs(
             config.engine.recheck_completed_days * 24 * 60 * 60,
         ),
+        exports_dir: database.parent().map(crate::paths::exports_dir),
         ..EngineConfig::default()
     };
     let (events_tx, events_rx) = mpsc::unbounded_channel();
@@ -260,6 +269,10 @@ pub(crate) async fn assemble(
         engine.set_acting(false);
     }
 
+    if runs_here && !host.reads_settings() {
+        // Configured by its file alone, as everything else: a file without it turns it off.
+        engine.set_retention(config.engine.retention_days).await?;
+    }
     if runs_here && host.reads_ats_first() {
         patiently(host, "the first read of the ATS", || async {
             Ok(engine.poll_triggers().await.map(|_| ())?)
@@ -269,6 +282,7 @@ pub(crate) async fn assemble(
     }
 
     let plan = match &settings {
+        _ if !host.listens() => None,
         Some(settings) => Some(desktop_receiver(settings)),
         None => configured,
     };
@@ -372,6 +386,7 @@ async fn register(
                 }
             });
         }
+        Host::Command => {}
         Host::Desktop(mode) => match engine.register_webhooks(url, token.expose(), None).await {
             Ok(_) => {}
             Err(error) if mode == Mode::Sandbox => return Err(error.into()),

@@ -30,6 +30,7 @@ impl App {
             review_required: a.review_required,
             move_to_stage_id: a.move_to_stage_id.map(count),
             move_min_score: a.move_min_score,
+            note_policy: a.note_policy,
             paused: a.paused,
             #[allow(clippy::cast_precision_loss)] // milliseconds since 1970 fit a double exactly
             enabled_at: a.enabled_at as f64,

@@ -55,6 +55,7 @@ fn describe(entry: &TimelineEntry) -> TimelineStep {
             Some("Fix the cause, then retry it from Activity.".into()),
             true,
         ),
+        "erased" => ("Interview data deleted".into(), None, false),
         "written:note" if update.is_some() => {
             ("Follow-up note added in the ATS".into(), None, false)
         }

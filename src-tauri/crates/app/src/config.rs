@@ -177,6 +177,9 @@ pub struct EngineSection {
     /// without webhooks. 0: never.
     #[serde(default = "recheck_days")]
     pub recheck_completed_days: u64,
+    /// Days after which local interview data is removed, counted from its write-back to the
+    /// ATS or from the application's closing there. Not set: kept until deleted.
+    pub retention_days: Option<u32>,
 }
 
 impl Default for EngineSection {
@@ -187,6 +190,7 @@ impl Default for EngineSection {
             ats_poll_every_seconds: poll_seconds(),
             score_field: None,
             recheck_completed_days: recheck_days(),
+            retention_days: None,
         }
     }
 }
@@ -459,6 +463,19 @@ impl ServeConfig {
             return Err(invalid(
                 "engine.recheck_completed_days",
                 format!("must be from 0 to {MAX_RECHECK_DAYS}"),
+            ));
+        }
+        if let Some(days) = self
+            .engine
+            .retention_days
+            .filter(|d| !(1..=desk_engine::MOST_RETENTION_DAYS).contains(d))
+        {
+            return Err(invalid(
+                "engine.retention_days",
+                format!(
+                    "{days} is not from 1 to {} (ten years)",
+                    desk_engine::MOST_RETENTION_DAYS
+                ),
             ));
         }
         if !(10..=MAX_POLL_SECONDS).contains(&self.engine.ats_poll_every_seconds) {

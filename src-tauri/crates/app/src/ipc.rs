@@ -273,6 +273,7 @@ pub struct AutomationState {
     pub review_required: bool,
     pub move_to_stage_id: Option<u32>,
     pub move_min_score: Option<f64>,
+    pub note_policy: desk_domain::NotePolicy,
     pub paused: bool,
     pub enabled_at: f64,
 }
@@ -445,7 +446,7 @@ mod bindings {
     use super::*;
     use crate::live::{AtsCheck, Connections, WilloCheck};
     use crate::{AppError, Notice};
-    use desk_engine::{AutomationRequest, BulkProgress, DryRun, ReviewInput};
+    use desk_engine::{AutomationRequest, BulkProgress, DryRun, ErasureReport, Retention, ReviewInput};
 
     fn export<T: TS + 'static>(to: &Path) {
         let config = Config::new().with_out_dir(to);
@@ -475,6 +476,8 @@ mod bindings {
         export::<ActivityItem>(to);
         export::<FailedWork>(to);
         export::<ExportedFile>(to);
+        export::<ErasureReport>(to);
+        export::<Retention>(to);
         export::<Finding>(to);
         export::<WilloCheck>(to);
         export::<AtsCheck>(to);

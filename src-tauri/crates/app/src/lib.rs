@@ -1,6 +1,7 @@
 //! The API that Willo Desk's UI (through Tauri commands) and command line call. Nothing here
 //! depends on Tauri, so all of it is tested without a window.
 
+mod access_export;
 mod activity;
 mod app;
 mod assembly;
@@ -9,10 +10,12 @@ mod candidates;
 mod checkup;
 pub mod config;
 mod dashboard;
+mod data_rights;
 pub mod doctor;
 pub mod engine_lock;
 mod error;
 mod follower;
+pub mod forget;
 mod http;
 pub mod ipc;
 pub mod links;

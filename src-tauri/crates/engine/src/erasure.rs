@@ -24,7 +24,6 @@ use crate::{Engine, EngineError, EngineEvent};
 pub enum ErasurePlace {
     Willo,
     Ats,
-    Local,
 }
 
 /// What came of one step.
@@ -56,24 +55,37 @@ pub struct ErasureStep {
 
 /// What a deletion removed locally.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
 pub struct LocalRemoval {
+    #[ts(type = "number")]
     pub invitations: i64,
+    #[ts(type = "number")]
     pub participants: i64,
+    #[ts(type = "number")]
     pub answers: i64,
+    #[ts(type = "number")]
     pub reviews: i64,
+    #[ts(type = "number")]
     pub queued_items: i64,
+    #[ts(type = "number")]
     pub webhook_deliveries: i64,
+    #[ts(type = "number")]
     pub activity: i64,
+    #[ts(type = "number")]
     pub export_files: i64,
 }
 
 /// The report of one deletion, kept as its audit entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
 pub struct ErasureReport {
+    #[ts(type = "number")]
     pub erasure_id: i64,
     pub requested_by: String,
+    #[ts(type = "number")]
     pub requested_at: i64,
     /// None while it is under way.
+    #[ts(type = "number | null")]
     pub finished_at: Option<i64>,
     /// The ATS's ids of the application and candidate.
     pub ats_application: String,
@@ -420,7 +432,7 @@ impl Engine {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return 0;
         };
-        let own = format!("willo-desk-candidate-{application_id}-");
+        let own = candidate_export_prefix(application_id);
         let mut removed = 0;
         for entry in entries.flatten() {
             let file = entry.file_name().to_string_lossy().into_owned();
@@ -434,6 +446,12 @@ impl Engine {
         }
         removed
     }
+}
+
+/// How a candidate's access-request export is named (the app writes it): a deletion of their
+/// data removes these by name.
+pub fn candidate_export_prefix(application_id: i64) -> String {
+    format!("willo-desk-candidate-{application_id}-")
 }
 
 /// Whether an activity export has a row about the candidate (its candidate column).

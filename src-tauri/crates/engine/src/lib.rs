@@ -40,14 +40,15 @@ pub use bulk::{BulkProgress, PreSend};
 pub use catch_up::{CatchUpReport, SweepGap, SweepRecord, SweepStatus};
 pub use clock::{Clock, SystemClock};
 pub use engine::{Engine, EngineConfig};
-pub use erasure::{ErasureOutcome, ErasurePlace, ErasureReport, ErasureStep, LocalRemoval};
+pub use erasure::{
+    candidate_export_prefix,ErasureOutcome, ErasurePlace, ErasureReport, ErasureStep, LocalRemoval};
 pub use error::EngineError;
 pub use events::{ChannelSink, EngineEvent, EventSink};
 pub use health::Service;
 pub use invites::{InviteOutcome, Queued};
 pub use reconcile::Reconciled;
 pub use registration::{RegisteredWebhook, WEBHOOK_EVENTS};
-pub use retention::Retention;
+pub use retention::{Retention, MOST_RETENTION_DAYS};
 pub use review::ReviewInput;
 pub use schedule::{Background, Schedule};
 pub use triggers::TriggerReport;

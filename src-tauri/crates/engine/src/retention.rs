@@ -15,7 +15,7 @@ const DAYS: &str = "retention_days";
 const LAST_RUN: &str = "retention_last_run";
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// The longest period accepted: ten years.
-const MOST_DAYS: u32 = 3650;
+pub const MOST_RETENTION_DAYS: u32 = 3650;
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct LastRun {
@@ -25,13 +25,17 @@ struct LastRun {
 
 /// The retention setting and when its purge runs, for Settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
 pub struct Retention {
     /// None: off, data is kept until deleted by hand.
     pub days: Option<u32>,
+    #[ts(type = "number | null")]
     pub last_run: Option<i64>,
     /// How many interviews' data the last run removed.
+    #[ts(type = "number | null")]
     pub last_removed: Option<usize>,
     /// When the purge runs next (None while off).
+    #[ts(type = "number | null")]
     pub next_run: Option<i64>,
 }
 
@@ -48,14 +52,17 @@ impl Engine {
         })
     }
 
-    /// Sets the period (None: off). A new period is applied at the engine's next turn.
+    /// Sets the period (None: off). A changed period is applied at the engine's next turn.
     pub async fn set_retention(&self, days: Option<u32>) -> Result<Retention, EngineError> {
-        if let Some(days) = days.filter(|d| !(1..=MOST_DAYS).contains(d)) {
+        if let Some(days) = days.filter(|d| !(1..=MOST_RETENTION_DAYS).contains(d)) {
             return Err(EngineError::Invalid(format!(
-                "retention: {days} days is outside 1 to {MOST_DAYS}"
+                "retention: {days} days is outside 1 to {MOST_RETENTION_DAYS}"
             )));
         }
         let now = self.now();
+        if self.store.setting::<u32>(DAYS).await? == days {
+            return self.retention().await;
+        }
         match days {
             Some(days) => self.store.set_setting(DAYS, &days, now).await?,
             None => self.store.delete_setting(DAYS).await?,

@@ -5,6 +5,7 @@
 //! cheaper than lock retries) and a small read-only pool, in WAL mode. Migrations are embedded and
 //! append-only. Times are Unix milliseconds passed in by the caller, so tests control the clock.
 
+mod access;
 mod activity;
 mod ats_records;
 mod automations;
