@@ -21,7 +21,12 @@ fn time(ms: Option<i64>) -> String {
 }
 
 /// One interview's answers as a person reads them.
-fn answers_text(title: &str, summary: Option<&str>, score: Option<f64>, responses: &[Value]) -> String {
+fn answers_text(
+    title: &str,
+    summary: Option<&str>,
+    score: Option<f64>,
+    responses: &[Value],
+) -> String {
     let mut out = format!("Interview: {title}\n");
     if let Some(score) = score {
         out.push_str(&format!("Score: {score}\n"));
@@ -31,7 +36,11 @@ fn answers_text(title: &str, summary: Option<&str>, score: Option<f64>, response
     }
     for (i, r) in responses.iter().enumerate() {
         let field = |name: &str| r.get(name).and_then(Value::as_str);
-        out.push_str(&format!("\nQ{}. {}\n", i + 1, field("question").unwrap_or_default()));
+        out.push_str(&format!(
+            "\nQ{}. {}\n",
+            i + 1,
+            field("question").unwrap_or_default()
+        ));
         if let Some(url) = field("media_url") {
             out.push_str(&format!("Recording: {url}\n"));
         }
@@ -97,8 +106,13 @@ async fn files(store: &Store, application_id: i64) -> Result<Vec<(String, Vec<u8
         ));
         files.push((
             format!("{base}.txt"),
-            answers_text(title, participant.summary.as_deref(), participant.score, &responses)
-                .into_bytes(),
+            answers_text(
+                title,
+                participant.summary.as_deref(),
+                participant.score,
+                &responses,
+            )
+            .into_bytes(),
         ));
     }
     files.push(("invitations.json".into(), pretty(&json!(invitations))));
@@ -136,7 +150,8 @@ fn zipped(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, AppError> {
         .compression_method(zip::CompressionMethod::Deflated)
         .unix_permissions(0o600);
     for (name, bytes) in files {
-        zip.start_file(name.as_str(), options).map_err(|e| fail(&e))?;
+        zip.start_file(name.as_str(), options)
+            .map_err(|e| fail(&e))?;
         zip.write_all(bytes).map_err(|e| fail(&e))?;
     }
     Ok(zip.finish().map_err(|e| fail(&e))?.into_inner())

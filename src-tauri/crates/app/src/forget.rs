@@ -26,7 +26,11 @@ fn checked_email(email: &str) -> Result<String, AppError> {
         .map_err(|_| AppError::new(ErrorCode::Validation, "email: not an email address"))
 }
 
-async fn applications_of(store: &Store, email: &str, database: &Path) -> Result<Vec<i64>, AppError> {
+async fn applications_of(
+    store: &Store,
+    email: &str,
+    database: &Path,
+) -> Result<Vec<i64>, AppError> {
     let found = store.applications_by_email(email).await?;
     if found.is_empty() {
         return Err(AppError::new(
@@ -103,7 +107,11 @@ pub async fn forget(
 
 /// Writes an access-request export of every application of the candidate with `email` into
 /// `out`, and returns their paths.
-pub async fn export_candidate(data_dir: &Path, email: &str, out: &Path) -> Result<Vec<PathBuf>, AppError> {
+pub async fn export_candidate(
+    data_dir: &Path,
+    email: &str,
+    out: &Path,
+) -> Result<Vec<PathBuf>, AppError> {
     let email = checked_email(email)?;
     let database = crate::paths::live_database(data_dir);
     if !database.exists() {
@@ -144,7 +152,9 @@ pub fn describe(report: &ErasureReport) -> String {
             ErasureOutcome::AlreadyGone => "already gone".to_owned(),
             ErasureOutcome::ByHand { why, url } => format!(
                 "must be removed by hand: {why}{}",
-                url.as_deref().map(|u| format!(" ({u})")).unwrap_or_default()
+                url.as_deref()
+                    .map(|u| format!(" ({u})"))
+                    .unwrap_or_default()
             ),
             ErasureOutcome::Failed { error } => format!("NOT deleted: {error}"),
         };

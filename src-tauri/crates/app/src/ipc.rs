@@ -446,7 +446,9 @@ mod bindings {
     use super::*;
     use crate::live::{AtsCheck, Connections, WilloCheck};
     use crate::{AppError, Notice};
-    use desk_engine::{AutomationRequest, BulkProgress, DryRun, ErasureReport, Retention, ReviewInput};
+    use desk_engine::{
+        AutomationRequest, BulkProgress, DryRun, ErasureReport, Retention, ReviewInput,
+    };
 
     fn export<T: TS + 'static>(to: &Path) {
         let config = Config::new().with_out_dir(to);

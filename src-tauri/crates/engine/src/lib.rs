@@ -41,7 +41,8 @@ pub use catch_up::{CatchUpReport, SweepGap, SweepRecord, SweepStatus};
 pub use clock::{Clock, SystemClock};
 pub use engine::{Engine, EngineConfig};
 pub use erasure::{
-    candidate_export_prefix,ErasureOutcome, ErasurePlace, ErasureReport, ErasureStep, LocalRemoval};
+    candidate_export_prefix, ErasureOutcome, ErasurePlace, ErasureReport, ErasureStep, LocalRemoval,
+};
 pub use error::EngineError;
 pub use events::{ChannelSink, EngineEvent, EventSink};
 pub use health::Service;

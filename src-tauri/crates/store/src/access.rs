@@ -37,8 +37,8 @@ impl Store {
                  'id', i.id, 'interview', iv.title, 'interview_key', iv.key, 'status', i.status,
                  'email', i.email, 'phone', i.phone, 'not_sent_because', i.refused_reason,
                  'willo_participant', i.participant_key, 'created_at', i.created_at, 'updated_at', i.updated_at,
-                 'steps', (SELECT json_group_array(json_object('step', e.status, 'detail', e.detail, 'at', e.at))
-                           FROM (SELECT * FROM invitation_events WHERE invitation_id = i.id ORDER BY at, id) e)
+                 'steps', json((SELECT json_group_array(json_object('step', e.status, 'detail', e.detail, 'at', e.at))
+                           FROM (SELECT * FROM invitation_events WHERE invitation_id = i.id ORDER BY at, id) e))
                ) AS "invitation!: String"
                FROM invitations i JOIN interviews iv ON iv.id = i.interview_id
                WHERE i.application_id = ? ORDER BY i.id"#,
@@ -55,11 +55,11 @@ impl Store {
         let rows = sqlx::query_scalar!(
             r#"SELECT json_object(
                  'target', w.target, 'revision', w.revision, 'ats_id', w.remote_id, 'written_at', w.written_at,
-                 'content', (SELECT json(o.payload) FROM outbox o
+                 'content', json((SELECT o.payload FROM outbox o
                              WHERE o.kind = 'writeback' AND o.status = 'done' AND o.result IS w.remote_id
                                AND json_extract(o.payload, '$.invitation_id') = w.invitation_id
                                AND json_extract(o.payload, '$.revision') = w.revision
-                             ORDER BY o.id LIMIT 1)
+                             ORDER BY o.id LIMIT 1))
                ) AS "write!: String"
                FROM writebacks w WHERE w.invitation_id = ? ORDER BY w.id"#,
             invitation_id
