@@ -535,6 +535,7 @@ async fn automation(
     };
     Ok(AutomationSpec {
         move_min_score: a.move_min_score,
+        note_policy: a.note,
         ..AutomationSpec::direct(job, &a.interview, &stages, a.review_required, move_to)
     })
 }

@@ -49,6 +49,7 @@ impl App {
                 review_required: a.review_required,
                 move_to_stage: None,
                 move_min_score: None,
+                note: a.note_policy,
             });
         }
         if let Some(region) = settings.default_region {

@@ -211,6 +211,10 @@ pub struct AutomationSection {
     pub move_to_stage: Option<String>,
     /// Move only when Willo's score is at least this (0–100).
     pub move_min_score: Option<f64>,
+    /// What the note in the ATS carries: `everything` (answers and transcripts) or
+    /// `summary_and_links` (score, summary, links to the answers; no transcript text).
+    #[serde(default)]
+    pub note: desk_domain::NotePolicy,
 }
 
 fn production() -> String {

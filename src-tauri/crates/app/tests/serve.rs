@@ -288,3 +288,38 @@ async fn the_part_file_of_a_write_cut_off_long_ago_is_removed_at_start() {
     assert!(!cut_off.exists(), "the litter of a killed write is gone");
     server.shutdown().await;
 }
+
+/// The file's `retention_days` and an automation's `note` are applied at start; a file without
+/// `retention_days` turns retention off, as the file alone configures `serve`.
+#[tokio::test]
+async fn the_files_retention_and_note_policy_are_applied_at_start() {
+    let sb = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
+    let interview = sb.willo.with_data(|d| d.interviews[0].key.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let text = config_text(&sb, &interview, "note = \"summary_and_links\"\n")
+        .replace("[engine]\n", "[engine]\nretention_days = 90\n");
+    let server = start(&sb, &dir, &text).await;
+    assert_eq!(server.engine().retention().await.unwrap().days, Some(90));
+    let automations = server.engine().store().automations().await.unwrap();
+    assert_eq!(
+        automations[0].note_policy,
+        desk_domain::NotePolicy::SummaryAndLinks
+    );
+    server.shutdown().await;
+
+    let server = start(&sb, &dir, &config_text(&sb, &interview, "")).await;
+    assert_eq!(server.engine().retention().await.unwrap().days, None);
+    server.shutdown().await;
+
+    let path = dir.path().join("zero.toml");
+    std::fs::write(
+        &path,
+        text.replace("retention_days = 90", "retention_days = 0"),
+    )
+    .unwrap();
+    let refused = ServeConfig::load(&path);
+    assert!(
+        refused.is_err_and(|e| e.to_string().contains("engine.retention_days")),
+        "0 days is refused, naming the field"
+    );
+}

@@ -415,6 +415,13 @@ async fn retention_removes_local_data_a_set_number_of_days_after_write_back_and_
         InvitationStatus::Erased
     );
     assert_eq!(w.engine.purge_if_due().await.unwrap(), None, "once a day");
+    let logged = w.store.recent_activity(5).await.unwrap();
+    assert!(
+        logged.iter().any(|a| a.kind == "retention_purge"
+            && a.message
+                .contains("1 candidate after the 30-day retention period")),
+        "{logged:#?}"
+    );
     assert!(
         w.participants_in_sandbox().iter().any(|(k, _)| *k == key),
         "only the local copy: Willo keeps its own"
@@ -482,5 +489,117 @@ async fn an_everything_note_has_the_transcripts_and_written_answers() {
     assert!(
         note.contains(SPOKEN) && note.contains(WRITTEN) && note.contains(SUMMARY),
         "{note}"
+    );
+}
+
+#[tokio::test]
+async fn once_the_ats_anonymises_the_candidate_the_next_sync_leaves_no_trace_of_them() {
+    let w = world(AtsKind::Lever, NotePolicy::Everything).await;
+    let (app, _, _) = written_back(&w).await;
+    erase(&w, app).await;
+    let everywhere = |needle: &str| {
+        files_of(w.dir.path())
+            .into_iter()
+            .filter(|(_, bytes)| holds(bytes, needle))
+            .map(|(file, _)| file)
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        !everywhere("mueller").is_empty(),
+        "the mirror holds them until the ATS changes"
+    );
+
+    w.sandbox.ats.with_data(|d| {
+        let zoe = d
+            .candidates
+            .iter_mut()
+            .find(|c| c.emails.iter().any(|e| e == "zoe.mueller@example.de"))
+            .unwrap();
+        zoe.first_name = "Anonymised".into();
+        zoe.last_name = "Candidate".into();
+        zoe.emails = vec!["anonymised@example.invalid".into()];
+        zoe.phones.clear();
+    });
+    w.engine.poll_triggers().await.unwrap();
+    w.store.close().await;
+    for needle in ["mueller", "Müller", "Zoë", "3456789"] {
+        assert_eq!(
+            everywhere(needle),
+            Vec::<String>::new(),
+            "{needle} is still in the data folder"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_second_participant_made_in_willo_directly_is_deleted_too() {
+    let w = world(AtsKind::Lever, NotePolicy::Everything).await;
+    let (app, _, key) = written_back(&w).await;
+    let other_interview = w.engine.willo().interviews().await.unwrap()[1].key.clone();
+    let stray = w
+        .engine
+        .willo()
+        .invite(&desk_willo::NewParticipant {
+            interview: other_interview,
+            name: "Zoë Müller".into(),
+            first_name: "Zoë".into(),
+            last_name: "Müller".into(),
+            email: "zoe.mueller@example.de".into(),
+            phone: None,
+        })
+        .await
+        .unwrap();
+    let read = w.engine.reconcile_participant(&stray.key).await.unwrap();
+    assert_eq!(
+        read.invitation_id, None,
+        "stored, followed by no invitation"
+    );
+
+    let report = erase(&w, app).await;
+    for deleted in [&key, &stray.key] {
+        assert_eq!(
+            outcome_of(&report, ErasurePlace::Willo, deleted),
+            &ErasureOutcome::Deleted
+        );
+    }
+    assert!(
+        w.participants_in_sandbox().is_empty(),
+        "nothing of them left in Willo"
+    );
+}
+
+#[tokio::test]
+async fn an_invite_whose_answer_was_lost_leaves_nobody_in_willo_after_a_deletion() {
+    let w = world(AtsKind::Lever, NotePolicy::Everything).await;
+    let app = zoe(&w).await;
+    w.sandbox.faults.add(
+        FaultRule::new(FaultKind::Drop)
+            .after_handler()
+            .times(1)
+            .on_path("/api/integrations/v2/participants/")
+            .on_method("POST"),
+    );
+    let desk_engine::InviteOutcome::Queued(q) =
+        w.engine.queue_invite(app, &w.interview).await.unwrap()
+    else {
+        panic!("refused")
+    };
+    w.engine.run_outbox_once().await.unwrap();
+    assert_eq!(w.participants_in_sandbox().len(), 1, "Willo made it");
+    assert_eq!(
+        w.store
+            .invitation(q.invitation_id)
+            .await
+            .unwrap()
+            .participant_key,
+        None,
+        "but its answer was lost"
+    );
+
+    erase(&w, app).await;
+    assert!(w.participants_in_sandbox().is_empty(), "found and deleted");
+    assert_eq!(
+        w.store.invitation(q.invitation_id).await.unwrap().status,
+        InvitationStatus::Erased
     );
 }

@@ -51,6 +51,21 @@ ALTER TABLE automations ADD COLUMN note_content TEXT NOT NULL DEFAULT 'everythin
 -- Set when a full read of the ATS no longer lists the application as active; cleared if it returns.
 ALTER TABLE applications ADD COLUMN closed_at INTEGER;
 
+-- Set when a candidate's name or email changes (an ATS anonymising them, say): the next sync
+-- then rebuilds the search index, so that no word of the old ones stays in its segments.
+CREATE TABLE search_stale (id INTEGER PRIMARY KEY CHECK (id = 1));
+DROP TRIGGER candidates_search_on_update;
+CREATE TRIGGER candidates_search_on_update AFTER UPDATE OF first_name, last_name, email ON candidates
+WHEN OLD.first_name IS NOT NEW.first_name OR OLD.last_name IS NOT NEW.last_name OR OLD.email IS NOT NEW.email
+BEGIN
+    DELETE FROM application_search
+        WHERE rowid IN (SELECT id FROM applications WHERE candidate_id = NEW.id);
+    INSERT INTO application_search (rowid, name, email)
+        SELECT a.id, NEW.first_name || ' ' || NEW.last_name, COALESCE(NEW.email, '')
+        FROM applications a WHERE a.candidate_id = NEW.id;
+    INSERT OR IGNORE INTO search_stale (id) VALUES (1);
+END;
+
 CREATE TABLE erasures (
     id               INTEGER PRIMARY KEY,
     application_id   INTEGER REFERENCES applications (id) ON DELETE SET NULL,

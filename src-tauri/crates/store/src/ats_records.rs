@@ -191,6 +191,15 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        // A name or email changed: deleted index entries keep their words until segments merge.
+        let stale = sqlx::query_scalar!(r#"DELETE FROM search_stale RETURNING id AS "id!: i64""#)
+            .fetch_all(&self.writer)
+            .await?;
+        if !stale.is_empty() {
+            sqlx::query!("INSERT INTO application_search (application_search) VALUES ('optimize')")
+                .execute(&self.writer)
+                .await?;
+        }
         Ok(counts)
     }
 
