@@ -797,3 +797,99 @@ async fn search_finds_each_application_and_follows_a_rename(pool: SqlitePool) {
     store.save_ats_snapshot(other, &snap, 30).await.unwrap();
     assert_eq!(found(search("ann müller")).await, both);
 }
+
+/// The data-rights migration rebuilds `invitations` (to allow `erased`): on a database made by
+/// the earlier migrations, every invitation and every row that hangs off one survives it, and the
+/// rebuilt table's triggers and cascades work.
+#[tokio::test]
+async fn an_older_database_keeps_every_invitation_and_what_hangs_off_it_through_the_upgrade() {
+    use sqlx::migrate::Migrator;
+    use sqlx::Connection;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let earlier = Migrator {
+        migrations: desk_store::MIGRATOR.migrations[..9].to_vec().into(),
+        ignore_missing: false,
+        locking: true,
+        no_tx: false,
+    };
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    earlier.run(&mut conn).await.unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO connections VALUES (1, 'greenhouse', 'g', 'u', '{}', 0, 0);
+         INSERT INTO jobs VALUES (1, 1, 'j', 'Job', NULL, NULL, 'open', '{}', 0);
+         INSERT INTO candidates VALUES (1, 1, 'c', 'Zoë', 'Müller', 'zoe@example.de', NULL, '{}', 0);
+         INSERT INTO applications (id, connection_id, remote_id, candidate_id, job_id, status, stage_entered_at, raw, synced_at)
+             VALUES (1, 1, 'a', 1, 1, 'active', 0, '{}', 0);
+         INSERT INTO interviews (id, connection_id, key, title, raw, synced_at) VALUES (1, 1, 'k', 'Interview', '{}', 0);
+         INSERT INTO invitations (id, application_id, interview_id, participant_key, status, email, created_at, updated_at)
+             VALUES (7, 1, 1, 'p1', 'synced', 'zoe@example.de', 0, 0);
+         INSERT INTO invitation_events (invitation_id, status, at) VALUES (7, 'queued', 0), (7, 'synced', 1);
+         INSERT INTO participants (key, interview_key, invitation_id, status, raw, fetched_at) VALUES ('p1', 'k', 7, 'completed', '{}', 0);
+         INSERT INTO reviews (invitation_id, decision, reviewed_at) VALUES (7, 'approved', 0);
+         INSERT INTO review_drafts (invitation_id, body) VALUES (7, '{}');
+         INSERT INTO writebacks (invitation_id, target, revision, remote_id, written_at) VALUES (7, 'note', 1, 'n1', 0);
+         INSERT INTO activity (at, kind, message, invitation_id, application_id) VALUES (0, 'written_back', 'Wrote', 7, 1);",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+
+    let store = Store::open(&path).await.unwrap();
+    store.close().await;
+
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let count = |table: &'static str| format!("SELECT COUNT(*) FROM {table}");
+    for (table, expected) in [
+        ("invitations", 1),
+        ("invitation_events", 2),
+        ("participants", 1),
+        ("reviews", 1),
+        ("review_drafts", 1),
+        ("writebacks", 1),
+        ("activity", 1),
+    ] {
+        let n: i64 = sqlx::query_scalar(&count(table))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(n, expected, "{table}");
+    }
+    let linked: Option<i64> = sqlx::query_scalar("SELECT invitation_id FROM activity")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(linked, Some(7), "references kept, not nulled");
+    let problems: Vec<(String,)> = sqlx::query_as("PRAGMA foreign_key_check")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+
+    // The rebuilt table: its trigger keeps the list's status, and a delete cascades.
+    sqlx::raw_sql(
+        "PRAGMA foreign_keys = ON;
+         UPDATE invitations SET status = 'erased' WHERE id = 7;",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let listed: String =
+        sqlx::query_scalar("SELECT invitation_status FROM applications WHERE id = 1")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(listed, "erased");
+    sqlx::query("DELETE FROM invitations WHERE id = 7")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let left: i64 = sqlx::query_scalar(&count("reviews"))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "deleting an invitation still deletes its review");
+}
