@@ -56,6 +56,24 @@ export function fixtures({ candidateTotal = 240, failing = {}, edit } = {}) {
     reviews: { 1: { ...review(1, "Zoë Müller"), shareUrl: "https://app.willotalent.com/share/zoe" }, 2: review(2, `Mallory ${HOSTILE}`), 3: review(3, "Kenji Watanabe") },
     /** Unsaved review work by invitation, as save_draft keeps it. */
     drafts: {},
+    /** Deletions made for the open application, newest first; the deletion below joins them when it finishes. */
+    erasures: [],
+    /** What deleting the open application's data does, once finished (request_erasure and erasure answer it). */
+    erasure: {
+      erasureId: 5,
+      requestedBy: "sam",
+      requestedAt: Date.now(),
+      finishedAt: Date.now() + 2_000,
+      atsApplication: "9001",
+      atsCandidate: "8001",
+      steps: [
+        { place: "willo", what: "participant p-5521", outcome: "deleted" },
+        { place: "ats", what: "Greenhouse note 77120", outcome: "by_hand", why: "Greenhouse's API cannot delete notes: delete it on the candidate's page.", url: "https://app.greenhouse.io/people/8001" },
+        { place: "ats", what: "Greenhouse field “Willo score”", outcome: "already_gone" },
+      ],
+      local: { invitations: 1, participants: 1, answers: 3, reviews: 1, queuedItems: 0, webhookDeliveries: 2, activity: 4, exportFiles: 1 },
+      complete: false,
+    },
     timeline: [
       { at: Date.now() - 86_400_000, step: "stage", label: "In stage Screening", detail: "Screening", fix: null, failed: false },
       { at: Date.now() - 86_000_000, step: "queued", label: "Invitation queued", detail: null, fix: null, failed: false },
@@ -99,7 +117,7 @@ export function fixtures({ candidateTotal = 240, failing = {}, edit } = {}) {
       // The generated candidates all apply to the Backend Engineer job.
       suggested_interview: "iv-2",
       automations: [
-        { jobId: 1, jobTitle: "Backend Engineer", department: "Engineering", location: "Berlin", stages, automation: { interviewKey: "iv-2", interviewTitle: "Backend Engineer: screening", choice: { kind: "interview", interviewKey: "iv-2" }, triggerStageIds: [12], reviewRequired: true, moveToStageId: 13, moveMinScore: 70, paused: false, enabledAt: Date.now() - 86_400_000 }, suggestedInterviewKey: "iv-2" },
+        { jobId: 1, jobTitle: "Backend Engineer", department: "Engineering", location: "Berlin", stages, automation: { interviewKey: "iv-2", interviewTitle: "Backend Engineer: screening", choice: { kind: "interview", interviewKey: "iv-2" }, triggerStageIds: [12], reviewRequired: true, moveToStageId: 13, moveMinScore: 70, notePolicy: "everything", paused: false, enabledAt: Date.now() - 86_400_000 }, suggestedInterviewKey: "iv-2" },
         { jobId: 2, jobTitle: "Customer Success Associate", department: "Customer Success", location: "London", stages, automation: null, suggestedInterviewKey: "iv-1" },
       ],
       dry_run: {
@@ -120,6 +138,9 @@ export function fixtures({ candidateTotal = 240, failing = {}, edit } = {}) {
         { outboxId: 9, kind: "writeback", attempts: 8, error: "the ATS had a server error (502)", fix: "Check the ATS connection and that the candidate still exists in the ATS, then retry.", failedAt: Date.now() - 60_000, invitationId: 1, candidate: "Zoë Müller" },
       ],
       retry: null,
+      set_automation: null,
+      export_candidate: { path: "/home/sam/Downloads/willo-desk-candidate-1-20261202-101500.zip", folder: "/home/sam/Downloads" },
+      retention: { days: 180, lastRun: Date.now() - 3 * 3_600_000, lastRemoved: 2, nextRun: Date.now() + 21 * 3_600_000 },
       export_activity: { path: "/home/sam/Downloads/willo-desk-activity-20261202-101500.csv", folder: "/home/sam/Downloads" },
       reveal_export: null,
       settings: { notifications: { completed: true, inviteFailed: true, writebackFailed: true, connectionLost: false }, defaultRegion: "GB", atsPollSeconds: 120, reconcileMinutes: 10, receiverUrl: "http://127.0.0.1:40123", receiverListen: null, receiverPublicUrl: null },

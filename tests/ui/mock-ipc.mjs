@@ -12,7 +12,7 @@ export function installMock(fixtures) {
   const INTERVIEW_NAMES = ["Ada", "Ben", "Chloé", "Dmitri", "Eun-ji", "Farah"];
   const STATUSES = ["not_sent", "invited", "completed", "synced", "refused"];
   // The back end's status order: along the invitation's course.
-  const STATUS_ORDER = ["not_sent", "refused", "queued", "invited", "opened", "started", "completed", "reviewed", "synced", "failed"];
+  const STATUS_ORDER = ["not_sent", "refused", "queued", "invited", "opened", "started", "completed", "reviewed", "synced", "failed", "erased"];
   const NOW = Date.now();
   // Rows are generated from their index: "Name<n> Candidate", last active up to two days ago in
   // an order unlike the index's, so that sorting by activity shows.
@@ -61,6 +61,9 @@ export function installMock(fixtures) {
     return { total: query.offset === 0 ? indexes.length : null, offset: query.offset, rows };
   }
 
+  /** The deletion as request_erasure and erasure give it while it is under way. */
+  const underWay = () => ({ ...fixtures.erasure, finishedAt: null, steps: [], complete: false });
+
   function answer(cmd, args) {
     window.__calls.push([cmd, args]);
     if (fixtures.failing?.[cmd]) throw fixtures.failing[cmd];
@@ -95,6 +98,27 @@ export function installMock(fixtures) {
         return fixtures.inbox;
       case "timeline":
         return fixtures.timeline;
+      case "request_erasure":
+        fixtures.polls = 0;
+        return underWay();
+      case "erasure":
+        // Under way for the first two asks, then done: the UI shows its progress first.
+        fixtures.polls += 1;
+        if (fixtures.polls < 3) return underWay();
+        if (fixtures.polls === 3) {
+          fixtures.erasures.unshift(fixtures.erasure);
+          fixtures.timeline.push({ at: Date.now(), step: "erased", label: "Interview data deleted", detail: null, fix: null, failed: false });
+        }
+        return fixtures.erasure;
+      case "erasures":
+        return fixtures.erasures;
+      case "set_retention":
+        // As the engine does: a period outside 1 to 3650 days is refused; a new one runs afresh.
+        if (args.days !== null && !(args.days >= 1 && args.days <= 3650)) {
+          throw { code: "validation", message: `retention: ${args.days} days is outside 1 to 3650`, detail: null, field: null };
+        }
+        fixtures.answers.retention = { days: args.days, lastRun: null, lastRemoved: null, nextRun: args.days === null ? null : Date.now() };
+        return fixtures.answers.retention;
       case "pre_send":
         return args.applicationIds.map((id, n) => ({
           applicationId: id,

@@ -43,6 +43,38 @@ describe("the IPC client", () => {
     expect(seen[2]).toEqual(["retry", { outboxId: 3 }]);
   });
 
+  it("asks for deletions, exports and the retention period under the names the Rust commands take", async () => {
+    const seen: Array<[string, unknown]> = [];
+    mockIPC((cmd, args) => {
+      seen.push([cmd, args]);
+      return null;
+    });
+    await api.requestErasure(42);
+    await api.erasure(5);
+    await api.erasures(42);
+    await api.exportCandidate(42);
+    await api.retention();
+    await api.setRetention(90);
+    await api.setRetention(null);
+    expect(seen).toEqual([
+      ["request_erasure", { applicationId: 42 }],
+      ["erasure", { erasureId: 5 }],
+      ["erasures", { applicationId: 42 }],
+      ["export_candidate", { applicationId: 42 }],
+      ["retention", {}],
+      ["set_retention", { days: 90 }],
+      ["set_retention", { days: null }],
+    ]);
+  });
+
+  it("keeps the app's refusal of a retention period as a validation error", async () => {
+    mockIPC(() => {
+      throw { code: "validation", message: "retention: 0 days is outside 1 to 3650" };
+    });
+    const error = (await api.setRetention(0).catch((e: unknown) => e)) as IpcError;
+    expect([error.code, error.message]).toEqual(["validation", "retention: 0 days is outside 1 to 3650"]);
+  });
+
   it("gives advice for every code", () => {
     for (const code of ["validation", "auth_failed", "rate_limited", "unavailable", "not_found", "storage", "internal"] as const) {
       expect(advice(new IpcError(code, "x")).length).toBeGreaterThan(10);

@@ -18,6 +18,7 @@ import type { WilloCheck } from "./bindings/WilloCheck";
 import type { DashboardStats } from "./bindings/DashboardStats";
 import type { CandidateQuery } from "./bindings/CandidateQuery";
 import type { DryRun } from "./bindings/DryRun";
+import type { ErasureReport } from "./bindings/ErasureReport";
 import type { ExportedFile } from "./bindings/ExportedFile";
 import type { FailedWork } from "./bindings/FailedWork";
 import type { Finding } from "./bindings/Finding";
@@ -25,6 +26,7 @@ import type { InboxRow } from "./bindings/InboxRow";
 import type { InterviewOption } from "./bindings/InterviewOption";
 import type { PreSendRow } from "./bindings/PreSendRow";
 import type { ReviewDetail } from "./bindings/ReviewDetail";
+import type { Retention } from "./bindings/Retention";
 import type { ReviewInput } from "./bindings/ReviewInput";
 import type { Settings } from "./bindings/Settings";
 import type { TemplateOption } from "./bindings/TemplateOption";
@@ -100,6 +102,17 @@ export const api = {
   retry: (outboxId: number) => call<null>("retry", { outboxId }),
   exportActivity: (query: ActivityQuery) => call<ExportedFile>("export_activity", { query }),
   revealExport: (path: string) => call<null>("reveal_export", { path }),
+  /** Queues the deletion of the application's interview data everywhere; follow it with `erasure`. */
+  requestErasure: (applicationId: number) => call<ErasureReport>("request_erasure", { applicationId }),
+  /** Where a deletion stands: `finishedAt` is null while it is under way. */
+  erasure: (erasureId: number) => call<ErasureReport>("erasure", { erasureId }),
+  /** The application's past deletions, newest first. */
+  erasures: (applicationId: number) => call<ErasureReport[]>("erasures", { applicationId }),
+  /** Everything held about the application, as a ZIP in the exports folder. */
+  exportCandidate: (applicationId: number) => call<ExportedFile>("export_candidate", { applicationId }),
+  retention: () => call<Retention>("retention"),
+  /** 1 to 3650 days; null switches the removal off. */
+  setRetention: (days: number | null) => call<Retention>("set_retention", { days }),
   settings: () => call<Settings>("settings"),
   saveSettings: (settings: Settings) => call<Settings>("save_settings", { settings }),
   doctor: () => call<Finding[]>("doctor"),

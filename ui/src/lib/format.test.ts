@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ago, duration, percent } from "./format";
+import { ago, count, duration, percent, until } from "./format";
 import { screenForKey } from "./screens";
 
 describe("formatting", () => {
@@ -8,6 +8,18 @@ describe("formatting", () => {
     expect(ago(now - 10_000, now)).toBe("just now");
     expect(ago(now - 5 * 60_000, now)).toBe("5 min ago");
     expect(ago(now - 3 * 3_600_000, now)).toBe("3 h ago");
+  });
+  it("says how soon something happens", () => {
+    expect(until(now, now)).toBe("shortly");
+    expect(until(now - 60_000, now)).toBe("shortly");
+    expect(until(now + 5 * 60_000, now)).toBe("in 5 min");
+    expect(until(now + 21 * 3_600_000, now)).toBe("in 21 h");
+  });
+  it("counts with the right form of the noun", () => {
+    expect(count(1, "answer")).toBe("1 answer");
+    expect(count(0, "answer")).toBe("0 answers");
+    expect(count(2, "activity entry", "activity entries")).toBe("2 activity entries");
+    expect(count(12_000, "interview")).toBe("12,000 interviews");
   });
   it("says how long something takes", () => {
     expect(duration(0)).toBe("1 s");

@@ -9,6 +9,22 @@ export function ago(time: number, now: number = Date.now()): string {
   return new Date(time).toLocaleDateString();
 }
 
+/** "in 5 min", "in 3 h", or a date, for a Unix-millisecond time to come; "shortly" when it is due. */
+export function until(time: number, now: number = Date.now()): string {
+  const seconds = Math.round((time - now) / 1000);
+  if (seconds < 45) return "shortly";
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `in ${minutes} min`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 24) return `in ${hours} h`;
+  return new Date(time).toLocaleDateString();
+}
+
+/** "1 answer", "3 answers": the number with the right form of the noun. */
+export function count(n: number, one: string, many: string = `${one}s`): string {
+  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
+}
+
 /** A share as a whole percentage, 0 when there is nothing to share. */
 export function percent(part: number, whole: number): number {
   return whole > 0 ? Math.round((part / whole) * 100) : 0;

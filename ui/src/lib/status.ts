@@ -1,9 +1,10 @@
+import type { ErasureStep } from "../ipc/bindings/ErasureStep";
 import type { ListStatus } from "../ipc/bindings/ListStatus";
 
 /** How each interview status reads on a chip, and its tone. */
-export type Tone = "idle" | "busy" | "good" | "done" | "bad";
+export type Tone = "idle" | "busy" | "good" | "done" | "bad" | "warn";
 
-/** The list's statuses in their course, from not sent to in the ATS (the filter's order). */
+/** The list's statuses in their course, from not sent to deleted (the filter's order). */
 export const STATUSES: readonly ListStatus[] = [
   "not_sent",
   "refused",
@@ -15,6 +16,7 @@ export const STATUSES: readonly ListStatus[] = [
   "reviewed",
   "synced",
   "failed",
+  "erased",
 ];
 
 /** Typed by the generated bindings: a status added in Rust fails the check until it has a label. */
@@ -29,10 +31,25 @@ const LABELS: Record<ListStatus, [string, Tone]> = {
   reviewed: ["Reviewed", "done"],
   synced: ["Synced", "done"],
   failed: ["Failed", "bad"],
+  erased: ["Data deleted", "done"],
 };
 
 /** The chip for a status; an unknown status shows as itself, neutrally. */
 export function chip(status: string): { label: string; tone: Tone } {
   const known = LABELS[status as ListStatus];
   return known ? { label: known[0], tone: known[1] } : { label: status, tone: "idle" };
+}
+
+/** Typed by the generated bindings, like the statuses: each outcome of a step of a deletion. */
+const OUTCOMES: Record<ErasureStep["outcome"], [string, Tone]> = {
+  deleted: ["Deleted", "good"],
+  already_gone: ["Already gone", "done"],
+  by_hand: ["Remove by hand", "warn"],
+  failed: ["Failed", "bad"],
+};
+
+/** The chip for the outcome of a step of a deletion. */
+export function outcomeChip(outcome: ErasureStep["outcome"]): { label: string; tone: Tone } {
+  const [label, tone] = OUTCOMES[outcome];
+  return { label, tone };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chip, STATUSES } from "./status";
+import { chip, outcomeChip, STATUSES } from "./status";
 import { pagesFor, visibleRange } from "./virtual";
 import { inboxAction, REVIEW_KEYS, reviewAction } from "./shortcuts";
 import { phoneText, regionName } from "./phone";
@@ -9,6 +9,18 @@ describe("status chips", () => {
     for (const s of STATUSES) expect(chip(s).label.length).toBeGreaterThan(2);
     expect(chip("failed").tone).toBe("bad");
     expect(chip("weird")).toEqual({ label: "weird", tone: "idle" });
+  });
+
+  it("say that an interview's data was deleted, and filter on it last", () => {
+    expect(chip("erased")).toEqual({ label: "Data deleted", tone: "done" });
+    expect(STATUSES.at(-1)).toBe("erased");
+  });
+
+  it("name each outcome of a deletion's step, with what is left to a person marked apart", () => {
+    expect(outcomeChip("deleted")).toEqual({ label: "Deleted", tone: "good" });
+    expect(outcomeChip("already_gone")).toEqual({ label: "Already gone", tone: "done" });
+    expect(outcomeChip("by_hand")).toEqual({ label: "Remove by hand", tone: "warn" });
+    expect(outcomeChip("failed")).toEqual({ label: "Failed", tone: "bad" });
   });
 });
 
