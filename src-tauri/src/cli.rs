@@ -99,8 +99,7 @@ pub fn run_forget(
         let by = args
             .by
             .clone()
-            .or_else(|| std::env::var("USER").ok())
-            .unwrap_or_else(|| "the command line".into());
+            .unwrap_or_else(desk_app::data_rights::local_user);
         let reports = desk_app::forget::forget(
             config,
             data_dir,

@@ -195,6 +195,10 @@ async fn export_then_forget_through_a_running_serve_and_again_on_its_own() {
     assert!(!sb
         .willo
         .with_data(|d| d.participants.iter().any(|p| p.key == key)));
+    assert!(
+        !Path::new(&zip_path).exists(),
+        "the access-request export made earlier holds them: removed too"
+    );
 
     assert!(terminate(&mut server, Duration::from_secs(30)).success());
     // With nothing running, the command runs the engine itself (a second request, nothing left).

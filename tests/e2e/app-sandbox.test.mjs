@@ -187,6 +187,35 @@ test("a recruiter sends from the candidate list, sees it complete, approves it, 
   }
 });
 
+test("the recruiter deletes Zoë's interview data from her timeline: Willo no longer has her and the report says what is left", async () => {
+  const info = await invoke("app_info");
+  const zoeInWillo = async () => {
+    const participants = await (await fetch(`${info.sandboxOrigin}/_admin/willo/participants`)).json();
+    return participants.filter((p) => JSON.stringify(p).includes("zoe.mueller@example.de")).length;
+  };
+  assert.equal(await zoeInWillo(), 1, "sent and completed by the test before");
+  await key("1", true);
+  await waitFor("the candidate list", async () => (await session.count("input[type=search]")) === 1);
+  await search("Zoë");
+  await waitFor("the search result", async () => (await session.text("[data-testid=candidate-total]")) === "1 application");
+  await click("[data-testid=candidate-row] .name button", "Zoë");
+  await waitFor("the timeline", async () => (await session.count("aside li")) >= 4);
+  await click("button", "Delete interview data…");
+  await waitFor("the confirmation", async () => (await session.count("dialog button.danger")) === 1);
+  await click("dialog button.danger", "Delete everywhere");
+  // The engine's loop carries it out at its next turn.
+  await waitFor("the report", async () => (await session.count("[data-testid=deletion-step]")) > 0 && (await session.count("dialog button.primary")) === 1 && /Done/.test(await session.text("dialog button.primary")), 60_000, 500);
+  const report = await session.text("[data-testid=deletion-report]");
+  assert.match(report, /Deleted/);
+  assert.match(report, /Remove by hand/, "the simulated Greenhouse cannot delete its note");
+  assert.doesNotMatch(report, /zoe\.mueller|Müller/, "the report names no one");
+  await shot("deletion-report");
+  assert.equal(await zoeInWillo(), 0, "her participant is gone from Willo");
+  await click("dialog button.primary", "Done");
+  await waitFor("the timeline's last step", async () => /Interview data deleted/.test(await session.text("aside")), 10_000);
+  await waitFor("the list's status", async () => (await session.text("[data-testid=candidate-row] [data-status]")) === "Data deleted", 10_000);
+});
+
 test("a candidate whose name and transcript hold markup is shown as text and runs nothing", async () => {
   const { sandboxOrigin } = await invoke("app_info");
   const admin = `${sandboxOrigin}/_admin`;

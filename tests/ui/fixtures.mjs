@@ -71,7 +71,7 @@ export function fixtures({ candidateTotal = 240, failing = {}, edit } = {}) {
         { place: "ats", what: "Greenhouse note 77120", outcome: "by_hand", why: "Greenhouse's API cannot delete notes: delete it on the candidate's page.", url: "https://app.greenhouse.io/people/8001" },
         { place: "ats", what: "Greenhouse field “Willo score”", outcome: "already_gone" },
       ],
-      local: { invitations: 1, participants: 1, answers: 3, reviews: 1, queuedItems: 0, webhookDeliveries: 2, activity: 4, exportFiles: 1 },
+      local: { journalEmptied: true, invitations: 1, participants: 1, answers: 3, reviews: 1, queuedItems: 0, webhookDeliveries: 2, activity: 4, exportFiles: 1 },
       complete: false,
     },
     timeline: [

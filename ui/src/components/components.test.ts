@@ -65,7 +65,7 @@ describe("components with mocked commands", () => {
         { place: "ats", what: "Greenhouse note 42", outcome: "by_hand", why: "Greenhouse's API cannot delete notes.", url: "https://app.greenhouse.io/people/8001" },
         { place: "ats", what: "Greenhouse field “Willo score”", outcome: "failed", error: "the ATS had a server error" },
       ],
-      local: { invitations: 1, participants: 1, answers: 3, reviews: 1, queuedItems: 0, webhookDeliveries: 2, activity: 1, exportFiles: 0 },
+      local: { journalEmptied: true, invitations: 1, participants: 1, answers: 3, reviews: 1, queuedItems: 0, webhookDeliveries: 2, activity: 1, exportFiles: 0 },
       complete: false,
     } as const;
     const view = mount(DeletionReport, { target: document.body, props: { report: { ...report, steps: [...report.steps], local: { ...report.local } } } });

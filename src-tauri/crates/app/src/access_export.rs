@@ -167,8 +167,7 @@ pub async fn write(store: &Store, application_id: i64, dir: &Path) -> Result<Pat
         )
     })?;
     let path = dir.join(format!(
-        "{}{}.zip",
-        desk_engine::candidate_export_prefix(application_id),
+        "willo-desk-candidate-{application_id}-{}.zip",
         chrono::Utc::now().format("%Y%m%d-%H%M%S")
     ));
     crate::paths::write_whole(&path, &bytes).map_err(|e| {
@@ -177,5 +176,14 @@ pub async fn write(store: &Store, application_id: i64, dir: &Path) -> Result<Pat
             format!("could not write {}: {e}", path.display()),
         )
     })?;
+    // Recorded, so that deleting the candidate's data removes this copy of it too.
+    store
+        .record_export(
+            &path.display().to_string(),
+            "candidate",
+            Some(application_id),
+            crate::app::now_ms(),
+        )
+        .await?;
     Ok(path)
 }

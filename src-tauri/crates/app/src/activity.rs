@@ -158,6 +158,15 @@ impl App {
                 format!("could not write {}: {e}", path.display()),
             )
         })?;
+        // Recorded: a candidate's deletion removes the activity exports that name them.
+        self.store
+            .record_export(
+                &path.display().to_string(),
+                "activity",
+                None,
+                crate::app::now_ms(),
+            )
+            .await?;
         Ok(ExportedFile {
             path: path.display().to_string(),
             folder: dir.display().to_string(),

@@ -250,7 +250,6 @@ pub(crate) async fn assemble(
         recheck_completed_for: Duration::from_secs(
             config.engine.recheck_completed_days * 24 * 60 * 60,
         ),
-        exports_dir: database.parent().map(crate::paths::exports_dir),
         ..EngineConfig::default()
     };
     let (events_tx, events_rx) = mpsc::unbounded_channel();
@@ -269,7 +268,7 @@ pub(crate) async fn assemble(
         engine.set_acting(false);
     }
 
-    if runs_here && !host.reads_settings() {
+    if runs_here && host == Host::Serve {
         // Configured by its file alone, as everything else: a file without it turns it off.
         engine.set_retention(config.engine.retention_days).await?;
     }

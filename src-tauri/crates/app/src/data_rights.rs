@@ -7,7 +7,7 @@ use crate::ipc::ExportedFile;
 use crate::{App, AppError};
 
 /// Who asks, for the deletion's audit entry: the computer's user.
-fn local_user() -> String {
+pub fn local_user() -> String {
     ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))

@@ -10,7 +10,7 @@ mod candidates;
 mod checkup;
 pub mod config;
 mod dashboard;
-mod data_rights;
+pub mod data_rights;
 pub mod doctor;
 pub mod engine_lock;
 mod error;

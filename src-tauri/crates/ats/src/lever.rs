@@ -139,7 +139,8 @@ impl Lever {
     }
 
     /// Deletes one `item` of an opportunity's `collection` (`notes`, `files`). A 404 means it is
-    /// gone already; a 403 or 405 means Lever will not let this key delete it, so a person must.
+    /// gone already, once the collection's list (documented, unlike the delete) confirms it; a 403
+    /// or 405 means Lever will not let this key delete it, so a person must.
     async fn remove(
         &self,
         application: ApplicationRef<'_>,
@@ -154,7 +155,25 @@ impl Lever {
         ))?;
         match self.call(Method::DELETE, url, None).await {
             Ok(_) => Ok(Removal::Deleted),
-            Err(AtsError::NotFound) => Ok(Removal::AlreadyGone),
+            Err(AtsError::NotFound) => {
+                let listed = self
+                    .get_all(
+                        &format!("/opportunities/{}/{collection}", segment(application.id)),
+                        &[],
+                    )
+                    .await?
+                    .iter()
+                    .any(|i| text(i, "id").as_deref() == Some(item));
+                Ok(if listed {
+                    Removal::ByHand {
+                        why: format!(
+                            "Lever answered that the {what} does not exist, yet still lists it"
+                        ),
+                    }
+                } else {
+                    Removal::AlreadyGone
+                })
+            }
             Err(AtsError::Forbidden(message)) => Ok(Removal::ByHand {
                 why: format!("Lever did not let this API key delete the {what}: {message}"),
             }),

@@ -496,6 +496,18 @@ async fn a_marker_is_found_exactly_and_in_every_field_a_note_keeps_its_body_in()
 }
 
 /// Answers `DELETE /v1{route}` (with `perform_as`) with `response`, once.
+/// Lever's list of an opportunity's notes or files, as the check after a 404 reads it.
+async fn listed(server: &MockServer, route: &str, ids: &[&str]) {
+    let data: Vec<serde_json::Value> = ids.iter().map(|id| json!({ "id": id })).collect();
+    Mock::given(method("GET"))
+        .and(path(format!("/v1{route}")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({ "data": data, "hasNext": false })),
+        )
+        .mount(server)
+        .await;
+}
+
 async fn delete(server: &MockServer, route: &str, response: ResponseTemplate) {
     Mock::given(method("DELETE"))
         .and(path(format!("/v1{route}")))
@@ -536,6 +548,14 @@ async fn removing_a_note_deletes_it_or_says_why_it_cannot() {
             .set_body_json(json!({"code": "Forbidden", "message": "notes:write is required"})),
     )
     .await;
+    delete(
+        &server,
+        &format!("{notes}/note-5"),
+        ResponseTemplate::new(404).set_body_json(json!({"code": "ResourceNotFound"})),
+    )
+    .await;
+    // After a 404 the list says whether it is really gone: note-5 is still there.
+    listed(&server, notes, &["note-1", "note-5"]).await;
     let lever = connector(&server);
     let opp = opportunity("opp-1");
     let remove = |id: &'static str| lever.remove_note(opp.reference(), id);
@@ -551,6 +571,10 @@ async fn removing_a_note_deletes_it_or_says_why_it_cannot() {
             Removal::ByHand { why } if why.contains("notes:write is required")
         ),
         "403: Lever's reason is passed on"
+    );
+    assert!(
+        matches!(remove("note-5").await.unwrap(), Removal::ByHand { why } if why.contains("still lists it")),
+        "a 404 for a note Lever still lists is not taken as deleted"
     );
 }
 
@@ -610,6 +634,7 @@ async fn removing_a_file_deletes_it_and_a_link_is_left_to_a_person() {
         ResponseTemplate::new(204),
     )
     .await;
+    listed(&server, files, &[]).await;
     let lever = connector(&server);
     let opp = opportunity("opp-1");
     let remove = |id: &'static str| lever.remove_attachment(opp.reference(), id);
@@ -626,8 +651,8 @@ async fn removing_a_file_deletes_it_and_a_link_is_left_to_a_person() {
     ));
     assert_eq!(
         server.received_requests().await.unwrap().len(),
-        3,
-        "nothing is sent for a link"
+        4,
+        "three deletes and the list after the 404; nothing is sent for a link"
     );
 }
 

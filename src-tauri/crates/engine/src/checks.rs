@@ -30,8 +30,14 @@ pub enum Refusal {
     InvalidEmail(ContactError),
     InvalidPhone(ContactError),
     InterviewNotVisible,
-    AlreadyInvited { status: String },
-    EmailAlreadyInvited { status: String },
+    AlreadyInvited {
+        status: String,
+    },
+    EmailAlreadyInvited {
+        status: String,
+    },
+    /// Their interview data was deleted (at their request, or after the retention period).
+    DataDeleted,
 }
 
 impl fmt::Display for Refusal {
@@ -52,6 +58,7 @@ impl fmt::Display for Refusal {
                 "This Willo API key cannot see the interview: check the interview chosen for the job, or use a key of the interview's owner or an admin.",
             ),
             Self::AlreadyInvited { status } => write!(f, "Already invited to this interview (status: {status}); it will not be sent twice."),
+            Self::DataDeleted => f.write_str("This candidate's interview data was deleted: Willo Desk does not invite them again."),
             Self::EmailAlreadyInvited { status } => write!(
                 f,
                 "Someone with the same email address (another application) is already invited to this interview (status: {status})."
@@ -112,19 +119,23 @@ pub fn check(
             },
         };
     for e in existing {
-        refusals.push(if e.same_application {
-            Refusal::AlreadyInvited {
-                status: e
-                    .status
-                    .map_or_else(|| "in this selection".to_owned(), |s| s.to_string()),
-            }
-        } else {
-            Refusal::EmailAlreadyInvited {
-                status: e
-                    .status
-                    .map_or_else(|| "in this selection".to_owned(), |s| s.to_string()),
-            }
-        });
+        refusals.push(
+            if e.same_application && e.status == Some(InvitationStatus::Erased) {
+                Refusal::DataDeleted
+            } else if e.same_application {
+                Refusal::AlreadyInvited {
+                    status: e
+                        .status
+                        .map_or_else(|| "in this selection".to_owned(), |s| s.to_string()),
+                }
+            } else {
+                Refusal::EmailAlreadyInvited {
+                    status: e
+                        .status
+                        .map_or_else(|| "in this selection".to_owned(), |s| s.to_string()),
+                }
+            },
+        );
     }
     match email {
         Some(email) if refusals.is_empty() => Ok(CheckedInvite {

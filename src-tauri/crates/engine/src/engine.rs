@@ -35,8 +35,6 @@ pub struct EngineConfig {
     /// Whether the catch-up may read Willo's participant list (a page of many for one request)
     /// where that costs less than reading participants one by one.
     pub list_participants: bool,
-    /// Where this app's exports go: a candidate's deletion removes the exports that hold them.
-    pub exports_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for EngineConfig {
@@ -57,7 +55,6 @@ impl Default for EngineConfig {
             score_field: None,
             recheck_completed_for: Duration::from_secs(3 * 24 * 60 * 60),
             list_participants: true,
-            exports_dir: None,
         }
     }
 }

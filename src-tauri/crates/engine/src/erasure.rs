@@ -57,6 +57,8 @@ pub struct ErasureStep {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct LocalRemoval {
+    /// The database's journal was emptied afterwards, so no old page of the data is left in it.
+    pub journal_emptied: bool,
     #[ts(type = "number")]
     pub invitations: i64,
     #[ts(type = "number")]
@@ -112,6 +114,7 @@ impl ErasureReport {
             ats_application: erasure.ats_application.clone(),
             ats_candidate: erasure.ats_candidate.clone(),
             complete: erasure.done
+                && stored.local.journal_emptied
                 && stored.steps.iter().all(|s| {
                     matches!(
                         s.outcome,
@@ -130,6 +133,9 @@ struct Stored {
     steps: Vec<ErasureStep>,
     local: LocalRemoval,
 }
+
+/// Why an invite or write-back waits.
+const ERASING: &str = "waiting: this candidate's interview data is being deleted";
 
 /// Why an invitation's data is gone, as its last event says.
 const ERASED_ON_REQUEST: &str = "interview data deleted at the candidate's request";
@@ -222,6 +228,19 @@ impl Engine {
             .collect())
     }
 
+    /// An invite or write-back for an application whose deletion waits (for Willo or the ATS,
+    /// say) is not carried out meanwhile: the deletion removes it when it runs.
+    pub(crate) async fn erasure_waiting(
+        &self,
+        application_id: i64,
+    ) -> Result<Option<Step>, EngineError> {
+        Ok(self
+            .store
+            .erasure_of(application_id, true)
+            .await?
+            .then(|| Step::Throttled(ERASING.into(), Some(self.config.max_backoff))))
+    }
+
     /// Carries out one queued deletion (the outbox worker's `erase` item).
     pub(crate) async fn erase(&self, claim: &Claim) -> Result<Step, EngineError> {
         let Some(erasure_id) = claim
@@ -235,7 +254,7 @@ impl Engine {
         let erasure = self.store.erasure(erasure_id).await?;
         let Some(application_id) = erasure.application_id.filter(|_| !erasure.done) else {
             // Done already (by a run that stopped before closing the item), or its application
-            // is gone from the ATS mirror, and with it everything held about it.
+            // is no longer in the database.
             self.store
                 .complete_outbox(claim.item.id, &claim.owner, None, self.now())
                 .await?;
@@ -244,8 +263,10 @@ impl Engine {
         let last_try = claim.item.attempts >= self.config.max_attempts;
         let targets = self.store.erasure_targets(application_id).await?;
         let mut steps = Vec::new();
+        // The participants held here, and one a lost invite may have made in Willo.
+        let mut keys = targets.participant_keys();
         if let Some(trouble) = self
-            .erase_in_willo(claim, &targets, last_try, &mut steps)
+            .erase_in_willo(claim, &targets, &mut keys, last_try, &mut steps)
             .await?
         {
             return Ok(trouble.into());
@@ -264,13 +285,15 @@ impl Engine {
             .store
             .purge_interview_data(
                 &invitation_ids,
-                &targets.participant_keys(),
+                &keys,
                 Some(application_id),
                 ERASED_ON_REQUEST,
                 self.now(),
             )
             .await?;
-        let export_files = self.remove_exports_of(application_id, &targets.candidate_name);
+        let export_files = self
+            .remove_exports_of(application_id, &targets.candidate_name)
+            .await?;
         let local = local_removal(counts, export_files);
         let report = Stored { steps, local };
         let now = self.now();
@@ -316,10 +339,10 @@ impl Engine {
         &self,
         claim: &Claim,
         targets: &ErasureTargets,
+        keys: &mut Vec<String>,
         last_try: bool,
         steps: &mut Vec<ErasureStep>,
     ) -> Result<Option<Trouble>, EngineError> {
-        let mut keys = targets.participant_keys();
         for invitation in &targets.invitations {
             let (None, true, Some(email)) = (
                 &invitation.participant_key,
@@ -344,12 +367,12 @@ impl Engine {
                 }
             }
         }
-        for key in keys {
+        for key in keys.iter() {
             if !self.hold(claim).await? {
                 return Ok(Some(Trouble::Lost));
             }
             let what = format!("participant {key}");
-            match self.willo.delete_participant(&key).await {
+            match self.willo.delete_participant(key).await {
                 // The client answers a 404 as done: the participant is not in Willo either way.
                 Ok(()) => steps.push(ErasureStep {
                     place: ErasurePlace::Willo,
@@ -376,18 +399,40 @@ impl Engine {
         last_try: bool,
         steps: &mut Vec<ErasureStep>,
     ) -> Result<Option<Trouble>, EngineError> {
-        let (Some(ats), false) = (&self.ats, targets.written.is_empty()) else {
+        if targets.written.is_empty() {
+            return Ok(None);
+        }
+        let Some(ats) = &self.ats else {
+            // Written through an ATS connection that is gone: a person must remove it there.
+            for written in &targets.written {
+                steps.push(ErasureStep {
+                    place: ErasurePlace::Ats,
+                    what: format!(
+                        "{} {}",
+                        base_target(&written.target),
+                        written.remote_id.as_deref().unwrap_or_default()
+                    )
+                    .trim()
+                    .to_owned(),
+                    outcome: ErasureOutcome::ByHand {
+                        why: "no ATS is connected to delete it: remove it in the ATS".into(),
+                        url: None,
+                    },
+                });
+            }
             return Ok(None);
         };
         let name = ats_name(ats.kind());
         let row = self.store.ats_application(application_id).await?;
         let application = row.reference();
         let url = ats.record_url(application);
+        // A field written for each revision is emptied once.
+        let mut emptied = std::collections::HashSet::new();
         for written in &targets.written {
             let kind = base_target(&written.target);
             let Some(remote_id) = written.remote_id.as_deref() else {
                 // A field or a move: no record of its own to delete.
-                if let Some(field) = kind.strip_prefix("field:") {
+                if let Some(field) = kind.strip_prefix("field:").filter(|f| emptied.insert(*f)) {
                     if !self.hold(claim).await? {
                         return Ok(Some(Trouble::Lost));
                     }
@@ -423,35 +468,23 @@ impl Engine {
         Ok(None)
     }
 
-    /// Removes this app's exports that hold the candidate: their access-request export, and
-    /// activity exports that name them. Returns how many.
-    fn remove_exports_of(&self, application_id: i64, name: &str) -> i64 {
-        let Some(dir) = &self.config.exports_dir else {
-            return 0;
-        };
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return 0;
-        };
-        let own = candidate_export_prefix(application_id);
+    /// Removes this app's exports that hold the candidate: their access-request exports, and
+    /// activity exports with rows about them. Returns how many.
+    async fn remove_exports_of(&self, application_id: i64, name: &str) -> Result<i64, EngineError> {
         let mut removed = 0;
-        for entry in entries.flatten() {
-            let file = entry.file_name().to_string_lossy().into_owned();
-            let names_them = file.starts_with(&own)
-                || (file.starts_with("willo-desk-activity-")
-                    && std::fs::read_to_string(entry.path())
-                        .is_ok_and(|text| names_candidate(&text, name)));
-            if names_them && std::fs::remove_file(entry.path()).is_ok() {
+        for (id, path, theirs) in self.store.exports_about(application_id).await? {
+            let path = std::path::Path::new(&path);
+            let holds_them = theirs
+                || std::fs::read_to_string(path).is_ok_and(|text| names_candidate(&text, name));
+            if !path.exists() {
+                self.store.forget_export(id).await?;
+            } else if holds_them && std::fs::remove_file(path).is_ok() {
+                self.store.forget_export(id).await?;
                 removed += 1;
             }
         }
-        removed
+        Ok(removed)
     }
-}
-
-/// How a candidate's access-request export is named (the app writes it): a deletion of their
-/// data removes these by name.
-pub fn candidate_export_prefix(application_id: i64) -> String {
-    format!("willo-desk-candidate-{application_id}-")
 }
 
 /// Whether an activity export has a row about the candidate (its candidate column).
@@ -464,6 +497,7 @@ fn names_candidate(csv: &str, name: &str) -> bool {
 
 fn local_removal(counts: PurgeCounts, export_files: i64) -> LocalRemoval {
     LocalRemoval {
+        journal_emptied: counts.journal_emptied,
         invitations: counts.invitations,
         participants: counts.participants,
         answers: counts.answers,

@@ -1,5 +1,6 @@
 //! Queueing an invitation: checks first, then the local record and its outbox item together.
 
+use desk_domain::InvitationStatus;
 use desk_store::InviteTarget;
 use desk_willo::WilloError;
 use serde_json::json;
@@ -46,7 +47,7 @@ impl Engine {
         application_id: i64,
         email: &str,
     ) -> Result<Vec<Existing>, EngineError> {
-        Ok(self
+        let mut existing: Vec<Existing> = self
             .store
             .blocking_invitations(interview_id, application_id, email)
             .await?
@@ -55,7 +56,19 @@ impl Engine {
                 same_application: i.application_id == application_id,
                 status: Some(i.status),
             })
-            .collect())
+            .collect();
+        // Deleted at their request: refused for every interview, not only the erased one's.
+        if self.store.erasure_of(application_id, false).await?
+            && !existing
+                .iter()
+                .any(|e| e.same_application && e.status == Some(InvitationStatus::Erased))
+        {
+            existing.push(Existing {
+                same_application: true,
+                status: Some(InvitationStatus::Erased),
+            });
+        }
+        Ok(existing)
     }
 
     /// Checks an application against a Willo interview and, if it passes, queues the invite.
@@ -139,9 +152,10 @@ impl Engine {
             Ok(checked) => checked,
             Err(refusals) => {
                 // An invitation that exists already is not overwritten by a refusal.
+                // Nor is anything recorded about a candidate whose data was deleted.
                 let already = refusals
                     .iter()
-                    .any(|r| matches!(r, Refusal::AlreadyInvited { .. }));
+                    .any(|r| matches!(r, Refusal::AlreadyInvited { .. } | Refusal::DataDeleted));
                 if !already {
                     let reason = refusals
                         .iter()

@@ -153,7 +153,11 @@ async fn receive_ats(
     let Some(change) = change else {
         return (StatusCode::OK, Json(json!({ "status": "ignored" })));
     };
-    let text = String::from_utf8_lossy(&body);
+    // Only what the poll needs: the ATS's body names the candidate (name, email, phone), and
+    // the inbox is not the mirror of the ATS's records that a deletion or a sync keeps right.
+    let text =
+        json!({ "application_id": change.application_id, "to_stage_id": change.to_stage_id })
+            .to_string();
     let dedupe = format!("ats:{}", hex::encode(Sha256::digest(&body)));
     let kind = ats.connector.kind().as_str();
     match state

@@ -100,6 +100,14 @@ impl Engine {
         participant: &Participant,
     ) -> Result<Reconciled, EngineError> {
         let key = participant.key.as_str();
+        // Its data was deleted here: whatever Willo still has of it is not stored again.
+        if self.store.is_erased_participant(key).await? {
+            return Ok(Reconciled {
+                invitation_id: None,
+                status: InvitationStatus::Erased,
+                newly_completed: false,
+            });
+        }
         let (invitation, belongs_to) = match self.store.invitation_by_participant(key).await? {
             // Its data was deleted: a later delivery or read must not bring it back.
             Some(invitation) if invitation.status == InvitationStatus::Erased => {

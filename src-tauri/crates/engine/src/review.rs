@@ -54,6 +54,15 @@ fn invalid(message: impl Into<String>) -> EngineError {
 impl Engine {
     async fn reviewable(&self, invitation_id: i64) -> Result<Vec<String>, EngineError> {
         let invitation = self.store.invitation(invitation_id).await?;
+        if self
+            .store
+            .erasure_of(invitation.application_id, false)
+            .await?
+        {
+            return Err(invalid(
+                "this candidate's interview data was deleted at their request, or is being deleted",
+            ));
+        }
         // A synced one too: a new rating or comment is written as a follow-up note.
         if !matches!(
             invitation.status,

@@ -258,6 +258,10 @@ impl Engine {
             Ok(p) => p,
             Err(e) => return Ok(Step::Fail(format!("the queued invitation is damaged: {e}"))),
         };
+        let application_id = self.store.invitation(p.invitation_id).await?.application_id;
+        if let Some(wait) = self.erasure_waiting(application_id).await? {
+            return Ok(wait);
+        }
         if item.attempts > 1 || item.withdraw_requested {
             match self.willo.find_participant(&p.interview, &p.email).await {
                 Ok(Some(found)) => {

@@ -399,6 +399,9 @@ impl Engine {
         let Some(ats) = &self.ats else {
             return Ok(Step::Retry("no ATS is connected".into()));
         };
+        if let Some(wait) = self.erasure_waiting(payload.application_id).await? {
+            return Ok(wait);
+        }
         let row = self.store.ats_application(payload.application_id).await?;
         let application = row.reference();
         // Attempts are counted when claimed: more than one means an earlier one may have acted.

@@ -387,8 +387,24 @@ mod ats_webhooks {
         format!("http://{addr}/hooks/ats")
     }
 
+    /// Greenhouse's delivery names the candidate, as the real one does.
     fn stage_change() -> String {
-        json!({"action": "candidate_stage_change", "payload": {"application": {"id": 9002, "current_stage": {"id": 400101, "name": "Screening"}}}}).to_string()
+        json!({"action": "candidate_stage_change", "payload": {"application": {"id": 9002, "current_stage": {"id": 400101, "name": "Screening"},
+            "candidate": {"first_name": "Zoë", "last_name": "Müller", "email_addresses": [{"value": "zoe.mueller@example.de"}]}}}}).to_string()
+    }
+
+    /// The bodies kept in the inbox.
+    async fn inbox_bodies(w: &super::World) -> Vec<String> {
+        use sqlx::Connection;
+        let url = format!(
+            "sqlite://{}?mode=ro",
+            w.dir.path().join("desk.db").display()
+        );
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query_scalar("SELECT body FROM inbox")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
     }
 
     async fn post(url: &str, body: &str, signature: &str) -> u16 {
@@ -443,6 +459,12 @@ mod ats_webhooks {
         tokio::time::timeout(Duration::from_secs(1), poll.notified())
             .await
             .expect("the delivery asked for a poll now");
+        let kept = inbox_bodies(&w).await;
+        assert_eq!(kept.len(), 1);
+        assert!(
+            kept[0].contains("9002") && !kept[0].contains("zoe") && !kept[0].contains("Müller"),
+            "only the ids are kept, not the candidate the ATS named: {kept:?}"
+        );
         let other = json!({"action": "ping"}).to_string();
         assert_eq!(
             post(&format!("{url}/{TOKEN}"), &other, &signed(&other, SECRET)).await,

@@ -281,8 +281,32 @@ async fn on_greenhouse_the_note_is_listed_for_a_person_with_a_link_and_the_score
 #[tokio::test]
 async fn name_email_and_phone_stay_only_in_the_mirror_of_the_ats_and_the_audit_names_no_one() {
     let w = world(AtsKind::Lever, NotePolicy::Everything).await;
-    let (app, _, _) = written_back(&w).await;
+    let (app, invitation, key) = written_back(&w).await;
+    // A Willo delivery about them, and review work left unfinished.
+    let delivery = serde_json::json!({"event": "participant.completed", "participant": {"key": key, "name": "Zoë Müller"}});
+    w.store
+        .insert_inbox(
+            "willo",
+            "participant.completed",
+            "d-1",
+            &delivery.to_string(),
+            0,
+        )
+        .await
+        .unwrap();
+    assert!(w
+        .store
+        .save_review_draft(invitation, r#"{"comment": "Müller was great"}"#)
+        .await
+        .unwrap());
     let report = erase(&w, app).await;
+    assert_eq!(report.local.webhook_deliveries, 1, "{report:#?}");
+    assert_eq!(w.store.review_draft(invitation).await.unwrap(), None);
+    assert!(
+        !w.store.save_review_draft(invitation, "{}").await.unwrap(),
+        "no review work is kept for a deleted interview"
+    );
+    assert!(w.engine.skip(invitation).await.is_err(), "nor a review");
 
     for needle in [
         "zoe.mueller@example.de",
@@ -361,11 +385,14 @@ async fn an_erased_candidate_is_not_invited_again_by_the_automation_or_by_hand()
     let w = world(AtsKind::Lever, NotePolicy::Everything).await;
     let (app, _, _) = written_back(&w).await;
     erase(&w, app).await;
-    let again = w.engine.queue_invite(app, &w.interview).await;
-    assert!(
-        !matches!(again, Ok(desk_engine::InviteOutcome::Queued(_))),
-        "{again:?}"
-    );
+    let interviews = w.engine.willo().interviews().await.unwrap();
+    for interview in interviews.iter().take(2) {
+        let again = w.engine.queue_invite(app, &interview.key).await.unwrap();
+        assert!(
+            matches!(&again, desk_engine::InviteOutcome::Refused(r) if r.contains(&desk_engine::checks::Refusal::DataDeleted)),
+            "neither this interview nor another: {again:?}"
+        );
+    }
     w.engine.poll_triggers().await.unwrap();
     w.drain_outbox(Duration::from_secs(5)).await;
     assert_eq!(w.participants_in_sandbox().len(), 0, "nobody invited");
@@ -601,5 +628,133 @@ async fn an_invite_whose_answer_was_lost_leaves_nobody_in_willo_after_a_deletion
     assert_eq!(
         w.store.invitation(q.invitation_id).await.unwrap().status,
         InvitationStatus::Erased
+    );
+}
+
+#[tokio::test]
+async fn a_second_participant_to_the_same_interview_is_deleted_and_never_stored_again() {
+    let w = world(AtsKind::Lever, NotePolicy::Everything).await;
+    let (app, invitation, key) = written_back(&w).await;
+    // Invited a second time from Willo directly: stored against the invitation, not followed.
+    let second = w
+        .engine
+        .willo()
+        .invite(&desk_willo::NewParticipant {
+            interview: w.interview.clone(),
+            name: "Zoë Müller".into(),
+            first_name: "Zoë".into(),
+            last_name: "Müller".into(),
+            email: "zoe.mueller@example.de".into(),
+            phone: None,
+        })
+        .await
+        .unwrap();
+    w.engine.reconcile_participant(&second.key).await.unwrap();
+    assert_eq!(
+        w.store
+            .invitation(invitation)
+            .await
+            .unwrap()
+            .participant_key
+            .as_deref(),
+        Some(key.as_str()),
+        "the answered one is still followed"
+    );
+    w.sandbox.faults.add(
+        FaultRule::new(FaultKind::RateLimit {
+            retry_after_secs: 0,
+        })
+        .times(2)
+        .on_path("/lever/v1/opportunities/")
+        .on_method("DELETE"),
+    );
+    // Willo refuses to delete the second one: it keeps it.
+    w.sandbox.faults.add(
+        FaultRule::new(FaultKind::Status { status: 403 })
+            .on_path(format!("/api/integrations/v2/participants/{}/", second.key))
+            .on_method("DELETE"),
+    );
+
+    let report = erase(&w, app).await;
+    assert_eq!(
+        outcome_of(&report, ErasurePlace::Willo, &key),
+        &ErasureOutcome::Deleted
+    );
+    assert!(
+        matches!(
+            outcome_of(&report, ErasurePlace::Willo, &second.key),
+            ErasureOutcome::Failed { .. }
+        ),
+        "tried, and reported: {report:#?}"
+    );
+    assert_eq!(
+        outcome_of(&report, ErasurePlace::Ats, "Lever note"),
+        &ErasureOutcome::Deleted,
+        "a throttling ATS only delays it"
+    );
+    // Willo still has it and completes it: a read of it stores nothing.
+    w.sandbox.faults.clear();
+    w.complete_in_sandbox(&second.key).await;
+    w.engine.reconcile_participant(&second.key).await.unwrap();
+    w.engine.catch_up(10).await.unwrap();
+    assert!(w.store.responses(&second.key).await.unwrap().is_empty());
+    assert!(
+        w.store.participant_raw(&second.key).await.is_err(),
+        "not stored at all"
+    );
+}
+
+#[tokio::test]
+async fn a_write_back_queued_before_the_deletion_is_never_written() {
+    let w = world(AtsKind::Lever, NotePolicy::Everything).await;
+    let app = zoe(&w).await;
+    let desk_engine::InviteOutcome::Queued(q) =
+        w.engine.queue_invite(app, &w.interview).await.unwrap()
+    else {
+        panic!("refused")
+    };
+    w.drain_outbox(Duration::from_secs(10)).await;
+    let key = w
+        .store
+        .invitation(q.invitation_id)
+        .await
+        .unwrap()
+        .participant_key
+        .unwrap();
+    w.complete_in_sandbox(&key).await;
+    w.engine.catch_up(10).await.unwrap();
+    w.engine.queue_due_writebacks().await.unwrap();
+    assert!(
+        w.store.outbox_pending().await.unwrap() > 0,
+        "the note is queued"
+    );
+
+    erase(&w, app).await;
+    assert!(
+        notes_in_ats(&w, AtsKind::Lever).is_empty(),
+        "nothing written about them after they asked"
+    );
+}
+
+#[tokio::test]
+async fn a_person_the_ats_anonymised_first_is_still_found_by_their_email() {
+    let w = world(AtsKind::Lever, NotePolicy::Everything).await;
+    let (app, _, _) = written_back(&w).await;
+    w.sandbox.ats.with_data(|d| {
+        let zoe = d
+            .candidates
+            .iter_mut()
+            .find(|c| c.emails.iter().any(|e| e == "zoe.mueller@example.de"))
+            .unwrap();
+        zoe.emails = vec!["anonymised@example.invalid".into()];
+    });
+    w.engine.poll_triggers().await.unwrap();
+    assert_eq!(
+        w.store
+            .applications_by_email("Zoe.Mueller@example.de")
+            .await
+            .unwrap(),
+        vec![app],
+        "by the email their invitation went to"
     );
 }

@@ -80,3 +80,20 @@ CREATE TABLE erasures (
     finished_at      INTEGER
 );
 CREATE INDEX erasures_application ON erasures (application_id, id);
+
+-- Willo participants whose data was removed here: a later webhook or read of one (Willo may
+-- still have it) stores nothing. Keys are Willo's ids and name no one.
+CREATE TABLE erased_participants (
+    key        TEXT PRIMARY KEY,
+    erased_at  INTEGER NOT NULL
+);
+
+-- The files this app exported, so that a candidate's deletion removes exactly those that hold
+-- them: their access-request exports (by application), and activity exports (read for them).
+CREATE TABLE exports (
+    id              INTEGER PRIMARY KEY,
+    path            TEXT NOT NULL UNIQUE,
+    kind            TEXT NOT NULL CHECK (kind IN ('candidate', 'activity')),
+    application_id  INTEGER REFERENCES applications (id) ON DELETE SET NULL,
+    created_at      INTEGER NOT NULL
+);

@@ -182,14 +182,17 @@ impl Store {
             counts.applications += 1;
         }
         // A read lists the active applications of open jobs: one it no longer lists was closed
-        // in the ATS (rejected, hired, archived, its job closed). Retention counts from then.
-        sqlx::query!(
+        // in the ATS (rejected, hired, archived, its job closed). Retention counts from then. A
+        // read with none at all is more likely a key that lost its access than a closed account.
+        if !snapshot.applications.is_empty() {
+            sqlx::query!(
             "UPDATE applications SET closed_at = ?1 WHERE connection_id = ?2 AND closed_at IS NULL AND synced_at < ?1",
             now,
             connection_id
         )
         .execute(&mut *tx)
         .await?;
+        }
         tx.commit().await?;
         // A name or email changed: deleted index entries keep their words until segments merge.
         let stale = sqlx::query_scalar!(r#"DELETE FROM search_stale RETURNING id AS "id!: i64""#)
@@ -199,6 +202,8 @@ impl Store {
             sqlx::query!("INSERT INTO application_search (application_search) VALUES ('optimize')")
                 .execute(&self.writer)
                 .await?;
+            // And the journal, which still holds the pages from before.
+            self.truncate_journal().await?;
         }
         Ok(counts)
     }

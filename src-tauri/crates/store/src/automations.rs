@@ -266,6 +266,8 @@ impl Store {
                  AND a.stage_entered_at >= au.enabled_at
                  AND NOT EXISTS (SELECT 1 FROM invitations i JOIN interviews iv ON iv.id = i.interview_id
                                  WHERE i.application_id = a.id AND iv.key = au.interview_key)
+                 -- Deleted at the candidate's request: never invited again for this application.
+                 AND NOT EXISTS (SELECT 1 FROM erasures e WHERE e.application_id = a.id)
                ORDER BY a.stage_entered_at, a.id"#
         )
         .fetch_all(&self.reader)

@@ -39,9 +39,10 @@ pub struct ErasureTargets {
     /// The candidate's name as the activity log and its exports show it.
     pub candidate_name: String,
     pub invitations: Vec<ErasableInvitation>,
-    /// Willo participants stored with the candidate's email that no invitation follows (a
-    /// second invitation sent from Willo directly, say).
-    pub stray_participants: Vec<String>,
+    /// Other Willo participants of theirs stored here: an invitation's second participant that it
+    /// no longer follows, and those stored with the candidate's email that no invitation follows
+    /// (a second invitation sent from Willo directly, say).
+    pub other_participants: Vec<String>,
     pub written: Vec<WrittenToAts>,
 }
 
@@ -52,7 +53,7 @@ impl ErasureTargets {
             .invitations
             .iter()
             .filter_map(|i| i.participant_key.clone())
-            .chain(self.stray_participants.iter().cloned())
+            .chain(self.other_participants.iter().cloned())
             .collect();
         keys.sort();
         keys.dedup();
@@ -63,6 +64,8 @@ impl ErasureTargets {
 /// How much the local purge removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PurgeCounts {
+    /// The WAL was emptied afterwards (no old page of the removed data is left in it).
+    pub journal_emptied: bool,
     pub invitations: i64,
     pub participants: i64,
     pub answers: i64,
@@ -252,12 +255,13 @@ impl Store {
             invite_attempted: r.attempted,
         })
         .collect();
-        let stray_participants = sqlx::query_scalar!(
+        let other_participants = sqlx::query_scalar!(
             r#"SELECT p.key AS "key!" FROM participants p
-               JOIN candidates c ON c.email IS NOT NULL
-                 AND json_extract(p.raw, '$.email') = c.email COLLATE NOCASE
-               JOIN applications a ON a.candidate_id = c.id
-               WHERE a.id = ? AND p.invitation_id IS NULL ORDER BY p.key"#,
+               WHERE p.invitation_id IN (SELECT id FROM invitations WHERE application_id = ?1)
+                  OR (p.invitation_id IS NULL AND json_extract(p.raw, '$.email') COLLATE NOCASE IN (
+                        SELECT c.email FROM applications a JOIN candidates c ON c.id = a.candidate_id WHERE a.id = ?1
+                        UNION SELECT email FROM invitations WHERE application_id = ?1))
+               ORDER BY p.key"#,
             application_id
         )
         .fetch_all(&self.reader)
@@ -274,7 +278,7 @@ impl Store {
         Ok(ErasureTargets {
             candidate_name,
             invitations,
-            stray_participants,
+            other_participants,
             written,
         })
     }
@@ -284,7 +288,8 @@ impl Store {
     /// and finished side effects (their payloads carry names and answers), the webhook deliveries
     /// that mention the participants, and the activity about them (`application_id`'s too, when
     /// given). Each invitation becomes `erased` without contact details; `why` (which must name
-    /// no one) is its last event. Then the journal is truncated, so the old pages go with it.
+    /// no one) is its last event; the participants are remembered as erased. Then the journal
+    /// is emptied, so the old pages go with it.
     pub async fn purge_interview_data(
         &self,
         invitation_ids: &[i64],
@@ -351,6 +356,13 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        sqlx::query!(
+            "INSERT OR IGNORE INTO erased_participants (key, erased_at) SELECT value, ? FROM json_each(?)",
+            now,
+            keys
+        )
+        .execute(&mut *tx)
+        .await?;
         // The steps' times stay (the dashboard counts them); their free text goes.
         sqlx::query!(
             "UPDATE invitation_events SET detail = NULL WHERE invitation_id IN (SELECT value FROM json_each(?))",
@@ -377,9 +389,10 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        self.truncate_journal().await?;
+        let journal_emptied = self.truncate_journal().await?;
         let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         Ok(PurgeCounts {
+            journal_emptied,
             invitations: count(erased),
             participants: count(participants),
             answers: count(answers),
@@ -391,13 +404,96 @@ impl Store {
     }
 
     /// Copies the WAL into the database and empties it, so pages that held removed data are not
-    /// kept there. Another process reading at that moment can keep it from emptying: the next
-    /// checkpoint (SQLite's own, or the next purge) does.
+    /// kept there. A reader in another process (a desktop following `serve`) can keep it from
+    /// emptying for a moment, so it is tried for a few seconds. Returns whether it was emptied.
     pub async fn truncate_journal(&self) -> Result<bool, StoreError> {
-        let row: (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
-            .fetch_one(&self.writer)
+        for attempt in 0..20 {
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+            let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&self.writer)
+                .await?;
+            if busy == 0 {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Whether a Willo participant's data was removed here (a later read must not store it).
+    pub async fn is_erased_participant(&self, key: &str) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM erased_participants WHERE key = ?) AS "erased!: bool""#,
+            key
+        )
+        .fetch_one(&self.reader)
+        .await?)
+    }
+
+    /// Whether the application's interview data was deleted at the candidate's request, or a
+    /// deletion is waiting (`pending_only`: only the latter).
+    pub async fn erasure_of(
+        &self,
+        application_id: i64,
+        pending_only: bool,
+    ) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM erasures WHERE application_id = ?1 AND (?2 = 0 OR status = 'pending')) AS "found!: bool""#,
+            application_id,
+            pending_only
+        )
+        .fetch_one(&self.reader)
+        .await?)
+    }
+
+    /// Records a file this app exported (`kind`: `candidate` for one application's access
+    /// request, `activity` for the log).
+    pub async fn record_export(
+        &self,
+        path: &str,
+        kind: &str,
+        application_id: Option<i64>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query!(
+            r#"INSERT INTO exports (path, kind, application_id, created_at) VALUES (?, ?, ?, ?)
+               ON CONFLICT (path) DO UPDATE SET kind = excluded.kind, application_id = excluded.application_id,
+                 created_at = excluded.created_at"#,
+            path,
+            kind,
+            application_id,
+            now
+        )
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// The exports that may hold an application's candidate: theirs, and every activity export.
+    /// Returns each one's id, path and whether it is theirs outright.
+    pub async fn exports_about(
+        &self,
+        application_id: i64,
+    ) -> Result<Vec<(i64, String, bool)>, StoreError> {
+        Ok(sqlx::query!(
+            r#"SELECT id AS "id!: i64", path, application_id IS ?1 AS "theirs!: bool" FROM exports
+               WHERE kind = 'activity' OR application_id = ?1 ORDER BY id"#,
+            application_id
+        )
+        .fetch_all(&self.reader)
+        .await?
+        .into_iter()
+        .map(|r| (r.id, r.path, r.theirs))
+        .collect())
+    }
+
+    /// Forgets an export whose file was removed (or is gone).
+    pub async fn forget_export(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query!("DELETE FROM exports WHERE id = ?", id)
+            .execute(&self.writer)
             .await?;
-        Ok(row.0 == 0)
+        Ok(())
     }
 
     /// Invitations whose interview data the retention period has run out on: written back to
@@ -409,6 +505,7 @@ impl Store {
                       (SELECT json_group_array(p.key) FROM participants p WHERE p.invitation_id = i.id) AS "keys!: String"
                FROM invitations i JOIN applications a ON a.id = i.application_id
                WHERE i.status <> 'erased'
+                 AND NOT EXISTS (SELECT 1 FROM erasures e WHERE e.application_id = i.application_id AND e.status = 'pending')
                  AND (EXISTS (SELECT 1 FROM participants p WHERE p.invitation_id = i.id)
                       OR EXISTS (SELECT 1 FROM reviews r WHERE r.invitation_id = i.id))
                  AND ((i.status = 'synced' AND (SELECT MAX(w.written_at) FROM writebacks w WHERE w.invitation_id = i.id) < ?1)

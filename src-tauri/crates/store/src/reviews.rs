@@ -49,7 +49,9 @@ impl Store {
         delete_draft(&mut *tx, review.invitation_id).await?;
         let version = sqlx::query_scalar!(
             r#"INSERT INTO reviews (invitation_id, decision, rating, question_ratings, comment, redactions, reviewed_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?)
+               SELECT ?, ?, ?, ?, ?, ?, ?
+               WHERE EXISTS (SELECT 1 FROM invitations i WHERE i.id = ? AND i.status <> 'erased'
+                             AND NOT EXISTS (SELECT 1 FROM erasures e WHERE e.application_id = i.application_id AND e.status = 'pending'))
                ON CONFLICT (invitation_id) DO UPDATE SET
                  version = reviews.version + (reviews.decision IS NOT excluded.decision OR reviews.rating IS NOT excluded.rating
                    OR reviews.question_ratings IS NOT excluded.question_ratings OR reviews.comment IS NOT excluded.comment
@@ -64,11 +66,15 @@ impl Store {
             ratings,
             review.comment,
             redactions,
-            review.reviewed_at
+            review.reviewed_at,
+            review.invitation_id
         )
         .fetch_all(&mut *tx)
-        .await
-        .and_then(crate::first_row)?;
+        .await?
+        .into_iter()
+        .next()
+        // Its data was deleted, or is being: nothing about the candidate is kept any more.
+        .ok_or(StoreError::NotFound { what: "reviewable invitation", id: review.invitation_id })?;
         tx.commit().await?;
         Ok(version)
     }
@@ -105,7 +111,8 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let done = sqlx::query!(
             r#"INSERT INTO review_drafts (invitation_id, body)
-               SELECT id, ? FROM invitations WHERE id = ?
+               SELECT i.id, ? FROM invitations i WHERE i.id = ? AND i.status <> 'erased'
+                 AND NOT EXISTS (SELECT 1 FROM erasures e WHERE e.application_id = i.application_id AND e.status = 'pending')
                ON CONFLICT (invitation_id) DO UPDATE SET body = excluded.body"#,
             body,
             invitation_id

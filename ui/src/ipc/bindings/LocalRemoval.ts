@@ -3,4 +3,8 @@
 /**
  * What a deletion removed locally.
  */
-export type LocalRemoval = { invitations: number, participants: number, answers: number, reviews: number, queuedItems: number, webhookDeliveries: number, activity: number, exportFiles: number, };
+export type LocalRemoval = { 
+/**
+ * The database's journal was emptied afterwards, so no old page of the data is left in it.
+ */
+journalEmptied: boolean, invitations: number, participants: number, answers: number, reviews: number, queuedItems: number, webhookDeliveries: number, activity: number, exportFiles: number, };
