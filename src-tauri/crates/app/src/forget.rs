@@ -26,6 +26,19 @@ fn checked_email(email: &str) -> Result<String, AppError> {
         .map_err(|_| AppError::new(ErrorCode::Validation, "email: not an email address"))
 }
 
+/// The data folder's database, which these commands read and never create.
+fn existing_database(data_dir: &Path) -> Result<PathBuf, AppError> {
+    let database = crate::paths::live_database(data_dir);
+    if database.exists() {
+        Ok(database)
+    } else {
+        Err(AppError::new(
+            ErrorCode::NotFound,
+            format!("no Willo Desk database at {}", database.display()),
+        ))
+    }
+}
+
 async fn applications_of(
     store: &Store,
     email: &str,
@@ -56,13 +69,7 @@ pub async fn forget(
     patience: Duration,
 ) -> Result<Vec<ErasureReport>, AppError> {
     let email = checked_email(email)?;
-    let database = crate::paths::live_database(data_dir);
-    if !database.exists() {
-        return Err(AppError::new(
-            ErrorCode::NotFound,
-            format!("no Willo Desk database at {}", database.display()),
-        ));
-    }
+    let database = existing_database(data_dir)?;
     let claim = engine_lock::claim(&database, FORGET)?;
     let assembled = assembly::assemble(
         Host::Command,
@@ -113,13 +120,7 @@ pub async fn export_candidate(
     out: &Path,
 ) -> Result<Vec<PathBuf>, AppError> {
     let email = checked_email(email)?;
-    let database = crate::paths::live_database(data_dir);
-    if !database.exists() {
-        return Err(AppError::new(
-            ErrorCode::NotFound,
-            format!("no Willo Desk database at {}", database.display()),
-        ));
-    }
+    let database = existing_database(data_dir)?;
     let store = Store::open(&database).await?;
     let mut paths = Vec::new();
     for application in applications_of(&store, &email, &database).await? {

@@ -38,23 +38,7 @@ async fn zoe_written_back(app: &App) -> u32 {
     let interview = app.interviews().await.unwrap()[0].key.clone();
     let zoe = application(app, "Zoë").await;
     app.send(&[zoe], &interview, &|_| {}).await.unwrap();
-    let invitation = app
-        .candidates(&support::query(None))
-        .await
-        .unwrap()
-        .rows
-        .into_iter()
-        .find(|r| r.application_id == zoe)
-        .and_then(|r| r.invitation_id)
-        .unwrap();
-    let key = app
-        .engine()
-        .store()
-        .invitation(invitation.into())
-        .await
-        .unwrap()
-        .participant_key
-        .unwrap();
+    let (_, key) = support::latest_invitation(app, zoe).await;
     app.sandbox().unwrap().willo.with_data(|d| {
         let p = d.participants.iter_mut().find(|p| p.key == key).unwrap();
         p.first_name = format!("{} {SPOKEN}", p.first_name);

@@ -101,24 +101,14 @@ async fn completed_invitation(w: &World) -> i64 {
         .await
         .unwrap()
         .unwrap();
-    let InviteOutcome::Queued(q) = w.engine.queue_invite(app, &w.interview).await.unwrap() else {
-        panic!("refused")
-    };
-    w.drain_outbox(Duration::from_secs(10)).await;
-    let key = w
-        .store
-        .invitation(q.invitation_id)
-        .await
-        .unwrap()
-        .participant_key
-        .unwrap();
+    let (invitation, key) = w.invited(app).await;
     w.complete_in_sandbox(&key).await;
     w.engine.catch_up(10).await.unwrap();
     assert_eq!(
-        w.store.invitation(q.invitation_id).await.unwrap().status,
+        w.store.invitation(invitation).await.unwrap().status,
         InvitationStatus::Completed
     );
-    q.invitation_id
+    invitation
 }
 
 #[tokio::test]

@@ -15,27 +15,6 @@ use support::{world, World};
 
 const TOKEN: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
 
-/// Invites an application and returns (invitation id, participant key).
-async fn invited(w: &World, remote: u64) -> (i64, String) {
-    let InviteOutcome::Queued(q) = w
-        .engine
-        .queue_invite(w.app(remote).await, &w.interview)
-        .await
-        .unwrap()
-    else {
-        panic!("refused")
-    };
-    w.drain_outbox(Duration::from_secs(10)).await;
-    let key = w
-        .store
-        .invitation(q.invitation_id)
-        .await
-        .unwrap()
-        .participant_key
-        .unwrap();
-    (q.invitation_id, key)
-}
-
 async fn inbox_len(w: &World) -> usize {
     w.store.unprocessed_inbox(1_000).await.unwrap().len()
 }
@@ -67,7 +46,7 @@ async fn a_completion_arrives_by_webhook_and_its_answers_are_stored() {
         "{registered:?}"
     );
 
-    let (invitation, key) = invited(&w, 9002).await;
+    let (invitation, key) = w.invited(w.app(9002).await).await;
     w.drain_events();
     w.complete_in_sandbox(&key).await;
 
@@ -220,7 +199,7 @@ async fn repeated_out_of_order_and_unfamiliar_deliveries_are_harmless() {
     let mut w = world().await;
     let base = support::receiver_for(&w, TOKEN).await;
     let url = format!("{base}/hooks/willo/{TOKEN}/new_response");
-    let (invitation, key) = invited(&w, 9014).await;
+    let (invitation, key) = w.invited(w.app(9014).await).await;
     w.complete_in_sandbox(&key).await;
     w.drain_events();
 
@@ -327,9 +306,9 @@ async fn refused_deliveries_store_nothing() {
 #[tokio::test]
 async fn a_completion_missed_by_the_webhook_is_found_by_the_catch_up() {
     let mut w = world().await;
-    let (a, key_a) = invited(&w, 9002).await;
-    let (b, key_b) = invited(&w, 9014).await;
-    let (c, _) = invited(&w, 9023).await;
+    let (a, key_a) = w.invited(w.app(9002).await).await;
+    let (b, key_b) = w.invited(w.app(9014).await).await;
+    let (c, _) = w.invited(w.app(9023).await).await;
     w.complete_in_sandbox(&key_a).await;
     w.complete_in_sandbox(&key_b).await;
     w.drain_events();
@@ -366,7 +345,7 @@ async fn a_completion_missed_by_the_webhook_is_found_by_the_catch_up() {
 async fn the_catch_up_stops_at_a_429_and_picks_up_later() {
     let w = world().await;
     for remote in [9002, 9014, 9023] {
-        invited(&w, remote).await;
+        w.invited(w.app(remote).await).await;
     }
     w.sandbox.faults.add(
         desk_sandbox::FaultRule::new(desk_sandbox::FaultKind::RateLimit {

@@ -64,19 +64,7 @@ async fn zoe(w: &World) -> i64 {
 /// Invites Zoë, completes her interview with the markers in it, and writes it back.
 async fn written_back(w: &World) -> (i64, i64, String) {
     let app = zoe(w).await;
-    let desk_engine::InviteOutcome::Queued(q) =
-        w.engine.queue_invite(app, &w.interview).await.unwrap()
-    else {
-        panic!("refused")
-    };
-    w.drain_outbox(Duration::from_secs(10)).await;
-    let key = w
-        .store
-        .invitation(q.invitation_id)
-        .await
-        .unwrap()
-        .participant_key
-        .unwrap();
+    let (invitation, key) = w.invited(app).await;
     w.complete_in_sandbox(&key).await;
     w.sandbox.willo.with_data(|d| {
         let p = d.participants.iter_mut().find(|p| p.key == key).unwrap();
@@ -94,10 +82,10 @@ async fn written_back(w: &World) -> (i64, i64, String) {
     w.engine.queue_due_writebacks().await.unwrap();
     w.drain_outbox(Duration::from_secs(10)).await;
     assert_eq!(
-        w.store.invitation(q.invitation_id).await.unwrap().status,
+        w.store.invitation(invitation).await.unwrap().status,
         InvitationStatus::Synced
     );
-    (app, q.invitation_id, key)
+    (app, invitation, key)
 }
 
 async fn erase(w: &World, app: i64) -> ErasureReport {
@@ -459,19 +447,7 @@ async fn retention_removes_local_data_a_set_number_of_days_after_write_back_and_
 async fn retention_counts_from_when_the_application_left_the_ats() {
     let w = world(AtsKind::Lever, NotePolicy::Everything).await;
     let app = zoe(&w).await;
-    let desk_engine::InviteOutcome::Queued(q) =
-        w.engine.queue_invite(app, &w.interview).await.unwrap()
-    else {
-        panic!("refused")
-    };
-    w.drain_outbox(Duration::from_secs(10)).await;
-    let key = w
-        .store
-        .invitation(q.invitation_id)
-        .await
-        .unwrap()
-        .participant_key
-        .unwrap();
+    let (_, key) = w.invited(app).await;
     w.complete_in_sandbox(&key).await;
     w.engine.catch_up(10).await.unwrap();
     w.engine.set_retention(Some(7)).await.unwrap();
@@ -611,11 +587,12 @@ async fn an_invite_whose_answer_was_lost_leaves_nobody_in_willo_after_a_deletion
     else {
         panic!("refused")
     };
+    let invitation = q.invitation_id;
     w.engine.run_outbox_once().await.unwrap();
     assert_eq!(w.participants_in_sandbox().len(), 1, "Willo made it");
     assert_eq!(
         w.store
-            .invitation(q.invitation_id)
+            .invitation(invitation)
             .await
             .unwrap()
             .participant_key,
@@ -626,7 +603,7 @@ async fn an_invite_whose_answer_was_lost_leaves_nobody_in_willo_after_a_deletion
     erase(&w, app).await;
     assert!(w.participants_in_sandbox().is_empty(), "found and deleted");
     assert_eq!(
-        w.store.invitation(q.invitation_id).await.unwrap().status,
+        w.store.invitation(invitation).await.unwrap().status,
         InvitationStatus::Erased
     );
 }
@@ -708,19 +685,7 @@ async fn a_second_participant_to_the_same_interview_is_deleted_and_never_stored_
 async fn a_write_back_queued_before_the_deletion_is_never_written() {
     let w = world(AtsKind::Lever, NotePolicy::Everything).await;
     let app = zoe(&w).await;
-    let desk_engine::InviteOutcome::Queued(q) =
-        w.engine.queue_invite(app, &w.interview).await.unwrap()
-    else {
-        panic!("refused")
-    };
-    w.drain_outbox(Duration::from_secs(10)).await;
-    let key = w
-        .store
-        .invitation(q.invitation_id)
-        .await
-        .unwrap()
-        .participant_key
-        .unwrap();
+    let (_, key) = w.invited(app).await;
     w.complete_in_sandbox(&key).await;
     w.engine.catch_up(10).await.unwrap();
     w.engine.queue_due_writebacks().await.unwrap();

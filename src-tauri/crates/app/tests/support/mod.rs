@@ -40,9 +40,8 @@ pub async fn wait_for_status(app: &App, application_id: u32, status: &str) {
     panic!("application {application_id} never became {status}");
 }
 
-/// Has the simulated candidate complete the application's latest invitation, and waits until
-/// the app knows. Returns the invitation.
-pub async fn complete_latest(app: &App, application_id: u32) -> u32 {
+/// The application's latest invitation and the key of its Willo participant.
+pub async fn latest_invitation(app: &App, application_id: u32) -> (u32, String) {
     let invitation = app
         .candidates(&query(None))
         .await
@@ -60,6 +59,13 @@ pub async fn complete_latest(app: &App, application_id: u32) -> u32 {
         .unwrap()
         .participant_key
         .expect("the invitation reached Willo");
+    (invitation, key)
+}
+
+/// Has the simulated candidate complete the application's latest invitation, and waits until
+/// the app knows. Returns the invitation.
+pub async fn complete_latest(app: &App, application_id: u32) -> u32 {
+    let (invitation, key) = latest_invitation(app, application_id).await;
     app.sandbox()
         .unwrap()
         .willo

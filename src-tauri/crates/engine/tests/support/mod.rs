@@ -309,6 +309,28 @@ impl World {
             .unwrap()
     }
 
+    /// Invites an application to the world's interview and sends it: the invitation and the
+    /// key of the participant Willo made.
+    pub async fn invited(&self, application_id: i64) -> (i64, String) {
+        let desk_engine::InviteOutcome::Queued(q) = self
+            .engine
+            .queue_invite(application_id, &self.interview)
+            .await
+            .unwrap()
+        else {
+            panic!("refused")
+        };
+        self.drain_outbox(Duration::from_secs(10)).await;
+        let key = self
+            .store
+            .invitation(q.invitation_id)
+            .await
+            .unwrap()
+            .participant_key
+            .unwrap();
+        (q.invitation_id, key)
+    }
+
     /// Runs the outbox until nothing is pending (or the deadline passes).
     pub async fn drain_outbox(&self, deadline: Duration) {
         let until = tokio::time::Instant::now() + deadline;
