@@ -771,8 +771,6 @@ mod automation_setup {
         AutomationRequest, DryRunOutcome, InterviewChoice, InterviewRule, RuleField,
     };
 
-    use desk_engine::InviteOutcome;
-
     use super::{world, writes};
 
     async fn ids(w: &super::World, stage: &str) -> (i64, i64) {
@@ -1053,18 +1051,7 @@ mod automation_setup {
             .await
             .unwrap()
             .unwrap();
-        let InviteOutcome::Queued(q) = w.engine.queue_invite(app, &w.interview).await.unwrap()
-        else {
-            panic!("refused")
-        };
-        w.drain_outbox(Duration::from_secs(10)).await;
-        let key = w
-            .store
-            .invitation(q.invitation_id)
-            .await
-            .unwrap()
-            .participant_key
-            .unwrap();
+        let (_, key) = w.invited(app).await;
         w.complete_in_sandbox(&key).await;
         // Completed, but Willo has not scored it yet.
         w.sandbox.willo.with_data(|d| {

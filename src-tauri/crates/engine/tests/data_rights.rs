@@ -88,6 +88,19 @@ async fn written_back(w: &World) -> (i64, i64, String) {
     (app, invitation, key)
 }
 
+/// Changes the simulated ATS's data, given Zoë's candidate id there.
+fn in_the_ats(w: &World, change: impl FnOnce(&mut desk_sandbox::ats::dataset::Dataset, u64)) {
+    w.sandbox.ats.with_data(|d| {
+        let zoe = d
+            .candidates
+            .iter()
+            .find(|c| c.emails.iter().any(|e| e == "zoe.mueller@example.de"))
+            .unwrap()
+            .id;
+        change(d, zoe);
+    });
+}
+
 async fn erase(w: &World, app: i64) -> ErasureReport {
     let id = w
         .engine
@@ -453,14 +466,8 @@ async fn retention_counts_from_when_the_application_left_the_ats() {
     w.engine.set_retention(Some(7)).await.unwrap();
 
     // Archived in Lever: the next read no longer lists it.
-    w.sandbox.ats.with_data(|d| {
-        let zoe = d
-            .candidates
-            .iter()
-            .find(|c| c.emails.iter().any(|e| e == "zoe.mueller@example.de"))
-            .unwrap()
-            .id;
-        d.applications.retain(|a| a.candidate_id != zoe);
+    in_the_ats(&w, |d, zoe| {
+        d.applications.retain(|a| a.candidate_id != zoe)
     });
     w.engine.poll_triggers().await.unwrap();
     w.clock.advance(Duration::from_secs(8 * 24 * 3600));
@@ -512,12 +519,8 @@ async fn once_the_ats_anonymises_the_candidate_the_next_sync_leaves_no_trace_of_
         "the mirror holds them until the ATS changes"
     );
 
-    w.sandbox.ats.with_data(|d| {
-        let zoe = d
-            .candidates
-            .iter_mut()
-            .find(|c| c.emails.iter().any(|e| e == "zoe.mueller@example.de"))
-            .unwrap();
+    in_the_ats(&w, |d, zoe| {
+        let zoe = d.candidates.iter_mut().find(|c| c.id == zoe).unwrap();
         zoe.first_name = "Anonymised".into();
         zoe.last_name = "Candidate".into();
         zoe.emails = vec!["anonymised@example.invalid".into()];
@@ -705,12 +708,8 @@ async fn a_write_back_queued_before_the_deletion_is_never_written() {
 async fn a_person_the_ats_anonymised_first_is_still_found_by_their_email() {
     let w = world(AtsKind::Lever, NotePolicy::Everything).await;
     let (app, _, _) = written_back(&w).await;
-    w.sandbox.ats.with_data(|d| {
-        let zoe = d
-            .candidates
-            .iter_mut()
-            .find(|c| c.emails.iter().any(|e| e == "zoe.mueller@example.de"))
-            .unwrap();
+    in_the_ats(&w, |d, zoe| {
+        let zoe = d.candidates.iter_mut().find(|c| c.id == zoe).unwrap();
         zoe.emails = vec!["anonymised@example.invalid".into()];
     });
     w.engine.poll_triggers().await.unwrap();
