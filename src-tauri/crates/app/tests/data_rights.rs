@@ -194,3 +194,52 @@ async fn a_deletion_from_the_timeline_leaves_no_answers_in_the_data_folder_or_th
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deletion_asked_for_on_a_following_desktop_is_carried_out_by_the_process_that_runs_the_engine(
+) {
+    let (first, dir) = open().await;
+    let zoe = zoe_written_back(&first).await;
+    let participants_in_willo = || {
+        first
+            .sandbox()
+            .unwrap()
+            .willo
+            .with_data(|d| d.participants.len())
+    };
+    assert_eq!(participants_in_willo(), 1);
+    let second = App::open_sandbox(
+        dir.path(),
+        SandboxConfig::for_tests(),
+        Schedule {
+            tick: Duration::from_millis(50),
+            ..Schedule::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        second.info().engine_elsewhere.is_some(),
+        "the second follows the first"
+    );
+
+    let mut report = second.request_erasure(zoe).await.unwrap();
+    for _ in 0..200 {
+        if report.finished_at.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        report = second
+            .erasure(u32::try_from(report.erasure_id).unwrap())
+            .await
+            .unwrap();
+    }
+    assert!(report.finished_at.is_some(), "carried out: {report:#?}");
+    assert_eq!(
+        participants_in_willo(),
+        0,
+        "by the first, whose Willo it deleted from"
+    );
+    second.shutdown().await;
+    first.shutdown().await;
+}
