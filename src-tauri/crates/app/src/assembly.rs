@@ -11,7 +11,7 @@ use std::time::Duration;
 use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};
 use desk_ats::lever::{Lever, LeverConfig};
 use desk_ats::AtsConnector;
-use desk_domain::Sensitive;
+use desk_domain::{AtsKind, Sensitive};
 use desk_engine::receiver::{self, AtsHooks};
 use desk_engine::{ChannelSink, Engine, EngineConfig, EngineEvent, Schedule, SystemClock};
 use desk_store::{AutomationSpec, Store};
@@ -82,10 +82,11 @@ pub(crate) struct Accounts {
 impl Accounts {
     /// The accounts as the configuration names them.
     pub fn of(config: &ServeConfig) -> Self {
-        let (label, url) = match &config.ats {
-            AtsSection::Greenhouse { base_url, .. } => ("Greenhouse", base_url),
-            AtsSection::Lever { base_url, .. } => ("Lever", base_url),
+        let (kind, url) = match &config.ats {
+            AtsSection::Greenhouse { base_url, .. } => (AtsKind::Greenhouse, base_url),
+            AtsSection::Lever { base_url, .. } => (AtsKind::Lever, base_url),
         };
+        let label = kind.label();
         Self {
             willo: ("Willo".into(), config.willo_url()),
             ats: (label.into(), url.clone()),

@@ -128,6 +128,14 @@ impl AtsKind {
         }
     }
 
+    /// The ATS's name as people write it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Greenhouse => "Greenhouse",
+            Self::Lever => "Lever",
+        }
+    }
+
     pub fn parse(value: &str) -> Option<Self> {
         [Self::Greenhouse, Self::Lever]
             .into_iter()

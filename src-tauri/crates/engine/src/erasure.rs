@@ -9,8 +9,8 @@
 //! name no person: ids, places and outcomes.
 
 use desk_ats::{AtsError, Removal};
-use desk_domain::AtsKind;
-use desk_store::{Erasure, ErasureTargets, PurgeCounts};
+use desk_domain::LocalRemoval;
+use desk_store::{Erasure, ErasureTargets};
 use desk_willo::WilloError;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -51,30 +51,6 @@ pub struct ErasureStep {
     pub what: String,
     #[serde(flatten)]
     pub outcome: ErasureOutcome,
-}
-
-/// What a deletion removed locally.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct LocalRemoval {
-    /// The database's journal was emptied afterwards, so no old page of the data is left in it.
-    pub journal_emptied: bool,
-    #[ts(type = "number")]
-    pub invitations: i64,
-    #[ts(type = "number")]
-    pub participants: i64,
-    #[ts(type = "number")]
-    pub answers: i64,
-    #[ts(type = "number")]
-    pub reviews: i64,
-    #[ts(type = "number")]
-    pub queued_items: i64,
-    #[ts(type = "number")]
-    pub webhook_deliveries: i64,
-    #[ts(type = "number")]
-    pub activity: i64,
-    #[ts(type = "number")]
-    pub export_files: i64,
 }
 
 /// The report of one deletion, kept as its audit entry.
@@ -139,33 +115,6 @@ const ERASING: &str = "waiting: this candidate's interview data is being deleted
 
 /// Why an invitation's data is gone, as its last event says.
 const ERASED_ON_REQUEST: &str = "interview data deleted at the candidate's request";
-
-fn ats_name(kind: AtsKind) -> &'static str {
-    match kind {
-        AtsKind::Greenhouse => "Greenhouse",
-        AtsKind::Lever => "Lever",
-    }
-}
-
-/// Why a deletion stops before its end, to go on later.
-enum Trouble {
-    /// The service throttled us: wait, without counting an attempt.
-    Throttled(String, Option<std::time::Duration>),
-    /// A passing failure, retried while attempts are left (then reported as failed).
-    Retry(String),
-    /// The item's lease was taken over: its new holder goes on.
-    Lost,
-}
-
-impl From<Trouble> for Step {
-    fn from(trouble: Trouble) -> Self {
-        match trouble {
-            Trouble::Throttled(why, wait) => Step::Throttled(why, wait),
-            Trouble::Retry(error) => Step::Retry(error),
-            Trouble::Lost => Step::Lost,
-        }
-    }
-}
 
 /// A write-back ledger target without its review suffix (`note.r2` is a note).
 fn base_target(target: &str) -> &str {
@@ -265,23 +214,24 @@ impl Engine {
         let mut steps = Vec::new();
         // The participants held here, and one a lost invite may have made in Willo.
         let mut keys = targets.participant_keys();
-        if let Some(trouble) = self
+        // A step that stops it (a throttle, a passing failure, a lost lease) ends this attempt.
+        if let Some(stop) = self
             .erase_in_willo(claim, &targets, &mut keys, last_try, &mut steps)
             .await?
         {
-            return Ok(trouble.into());
+            return Ok(stop);
         }
-        if let Some(trouble) = self
+        if let Some(stop) = self
             .erase_in_ats(claim, application_id, &targets, last_try, &mut steps)
             .await?
         {
-            return Ok(trouble.into());
+            return Ok(stop);
         }
         if !self.hold(claim).await? {
             return Ok(Step::Lost);
         }
         let invitation_ids: Vec<i64> = targets.invitations.iter().map(|i| i.id).collect();
-        let counts = self
+        let mut local = self
             .store
             .purge_interview_data(
                 &invitation_ids,
@@ -291,10 +241,9 @@ impl Engine {
                 self.now(),
             )
             .await?;
-        let export_files = self
+        local.export_files = self
             .remove_exports_of(application_id, &targets.candidate_name)
             .await?;
-        let local = local_removal(counts, export_files);
         let report = Stored { steps, local };
         let now = self.now();
         self.store
@@ -342,7 +291,7 @@ impl Engine {
         keys: &mut Vec<String>,
         last_try: bool,
         steps: &mut Vec<ErasureStep>,
-    ) -> Result<Option<Trouble>, EngineError> {
+    ) -> Result<Option<Step>, EngineError> {
         for invitation in &targets.invitations {
             let (None, true, Some(email)) = (
                 &invitation.participant_key,
@@ -359,17 +308,17 @@ impl Engine {
                 Ok(Some(found)) => keys.push(found.key),
                 Ok(None) => {}
                 Err(error) => {
-                    if let Some(trouble) =
-                        willo_trouble(error, last_try, steps, "a lost invite's participant")
+                    if let Some(stop) =
+                        willo_step(error, last_try, steps, "a lost invite's participant")
                     {
-                        return Ok(Some(trouble));
+                        return Ok(Some(stop));
                     }
                 }
             }
         }
         for key in keys.iter() {
             if !self.hold(claim).await? {
-                return Ok(Some(Trouble::Lost));
+                return Ok(Some(Step::Lost));
             }
             let what = format!("participant {key}");
             match self.willo.delete_participant(key).await {
@@ -380,8 +329,8 @@ impl Engine {
                     outcome: ErasureOutcome::Deleted,
                 }),
                 Err(error) => {
-                    if let Some(trouble) = willo_trouble(error, last_try, steps, &what) {
-                        return Ok(Some(trouble));
+                    if let Some(stop) = willo_step(error, last_try, steps, &what) {
+                        return Ok(Some(stop));
                     }
                 }
             }
@@ -398,13 +347,13 @@ impl Engine {
         targets: &ErasureTargets,
         last_try: bool,
         steps: &mut Vec<ErasureStep>,
-    ) -> Result<Option<Trouble>, EngineError> {
+    ) -> Result<Option<Step>, EngineError> {
         if targets.written.is_empty() {
             return Ok(None);
         }
         let Some(ats) = &self.ats else {
             // Written through an ATS connection that is gone: a person must remove it there.
-            for written in &targets.written {
+            for written in targets.written.iter().filter(|w| w.target != "move") {
                 steps.push(ErasureStep {
                     place: ErasurePlace::Ats,
                     what: format!(
@@ -422,7 +371,7 @@ impl Engine {
             }
             return Ok(None);
         };
-        let name = ats_name(ats.kind());
+        let name = ats.kind().label();
         let row = self.store.ats_application(application_id).await?;
         let application = row.reference();
         let url = ats.record_url(application);
@@ -434,21 +383,21 @@ impl Engine {
                 // A field or a move: no record of its own to delete.
                 if let Some(field) = kind.strip_prefix("field:").filter(|f| emptied.insert(*f)) {
                     if !self.hold(claim).await? {
-                        return Ok(Some(Trouble::Lost));
+                        return Ok(Some(Step::Lost));
                     }
                     let what = format!("{name} field “{field}”");
                     let outcome = ats
                         .set_field(application, field, "")
                         .await
                         .map(|()| Removal::Deleted);
-                    if let Some(trouble) = ats_step(outcome, what, url.as_ref(), last_try, steps) {
-                        return Ok(Some(trouble));
+                    if let Some(stop) = ats_step(outcome, what, url.as_ref(), last_try, steps) {
+                        return Ok(Some(stop));
                     }
                 }
                 continue;
             };
             if !self.hold(claim).await? {
-                return Ok(Some(Trouble::Lost));
+                return Ok(Some(Step::Lost));
             }
             let (what, outcome) = match kind {
                 "note" => (
@@ -461,8 +410,8 @@ impl Engine {
                 ),
                 _ => continue,
             };
-            if let Some(trouble) = ats_step(outcome, what, url.as_ref(), last_try, steps) {
-                return Ok(Some(trouble));
+            if let Some(stop) = ats_step(outcome, what, url.as_ref(), last_try, steps) {
+                return Ok(Some(stop));
             }
         }
         Ok(None)
@@ -487,7 +436,8 @@ impl Engine {
     }
 }
 
-/// Whether an activity export has a row about the candidate (its candidate column).
+/// Whether an activity export has a row about the candidate: the app writes them with the
+/// columns time, kind, candidate, job, message.
 fn names_candidate(csv: &str, name: &str) -> bool {
     let mut rows = csv::Reader::from_reader(csv.as_bytes());
     rows.records()
@@ -495,33 +445,19 @@ fn names_candidate(csv: &str, name: &str) -> bool {
         .any(|row| row.get(2).is_some_and(|cell| cell == name))
 }
 
-fn local_removal(counts: PurgeCounts, export_files: i64) -> LocalRemoval {
-    LocalRemoval {
-        journal_emptied: counts.journal_emptied,
-        invitations: counts.invitations,
-        participants: counts.participants,
-        answers: counts.answers,
-        reviews: counts.reviews,
-        queued_items: counts.queued_items,
-        webhook_deliveries: counts.webhook_deliveries,
-        activity: counts.activity,
-        export_files,
-    }
-}
-
-fn willo_trouble(
+fn willo_step(
     error: WilloError,
     last_try: bool,
     steps: &mut Vec<ErasureStep>,
     what: &str,
-) -> Option<Trouble> {
+) -> Option<Step> {
     match error {
-        WilloError::RateLimited { retry_after } => Some(Trouble::Throttled(
+        WilloError::RateLimited { retry_after } => Some(Step::Throttled(
             "Willo is throttling requests; waiting".into(),
             retry_after,
         )),
         e if (e.is_retryable() || e.outcome_uncertain()) && !last_try => {
-            Some(Trouble::Retry(e.to_string()))
+            Some(Step::Retry(e.to_string()))
         }
         e => {
             steps.push(ErasureStep {
@@ -542,7 +478,7 @@ fn ats_step(
     url: Option<&String>,
     last_try: bool,
     steps: &mut Vec<ErasureStep>,
-) -> Option<Trouble> {
+) -> Option<Step> {
     let outcome = match outcome {
         Ok(Removal::Deleted) => ErasureOutcome::Deleted,
         Ok(Removal::AlreadyGone) => ErasureOutcome::AlreadyGone,
@@ -551,13 +487,13 @@ fn ats_step(
             url: url.cloned(),
         },
         Err(AtsError::RateLimited { retry_after }) => {
-            return Some(Trouble::Throttled(
+            return Some(Step::Throttled(
                 "the ATS is throttling requests; waiting".into(),
                 retry_after,
             ))
         }
         Err(e) if (e.is_retryable() || matches!(e, AtsError::Decode { .. })) && !last_try => {
-            return Some(Trouble::Retry(e.to_string()))
+            return Some(Step::Retry(e.to_string()))
         }
         Err(e) => ErasureOutcome::Failed {
             error: e.to_string(),

@@ -40,7 +40,7 @@ pub use bulk::{BulkProgress, PreSend};
 pub use catch_up::{CatchUpReport, SweepGap, SweepRecord, SweepStatus};
 pub use clock::{Clock, SystemClock};
 pub use engine::{Engine, EngineConfig};
-pub use erasure::{ErasureOutcome, ErasurePlace, ErasureReport, ErasureStep, LocalRemoval};
+pub use erasure::{ErasureOutcome, ErasurePlace, ErasureReport, ErasureStep};
 pub use error::EngineError;
 pub use events::{ChannelSink, EngineEvent, EventSink};
 pub use health::Service;

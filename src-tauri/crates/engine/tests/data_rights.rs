@@ -684,9 +684,11 @@ async fn a_second_participant_to_the_same_interview_is_deleted_and_never_stored_
     );
 }
 
+/// Greenhouse keeps what is written (it cannot delete notes), and a rule that delays nothing
+/// counts Willo's invites: what a deletion holds back is seen not to happen.
 #[tokio::test]
-async fn a_write_back_queued_before_the_deletion_is_never_written() {
-    let w = world(AtsKind::Lever, NotePolicy::Everything).await;
+async fn a_write_back_or_invite_queued_before_the_deletion_is_never_carried_out() {
+    let w = world(AtsKind::Greenhouse, NotePolicy::Everything).await;
     let app = zoe(&w).await;
     let (_, key) = w.invited(app).await;
     w.complete_in_sandbox(&key).await;
@@ -696,12 +698,31 @@ async fn a_write_back_queued_before_the_deletion_is_never_written() {
         w.store.outbox_pending().await.unwrap() > 0,
         "the note is queued"
     );
+    let other = w
+        .store
+        .applications_by_email("jose.alvarez@example.es")
+        .await
+        .unwrap()[0];
+    let desk_engine::InviteOutcome::Queued(_) =
+        w.engine.queue_invite(other, &w.interview).await.unwrap()
+    else {
+        panic!("refused")
+    };
+    w.sandbox.faults.add(
+        FaultRule::new(FaultKind::Delay { millis: 0 })
+            .on_path("/api/integrations/v2/participants/")
+            .on_method("POST"),
+    );
 
-    erase(&w, app).await;
+    for application in [app, other] {
+        w.engine.request_erasure(application, "Dana").await.unwrap();
+    }
+    w.drain_outbox(Duration::from_secs(20)).await;
     assert!(
-        notes_in_ats(&w, AtsKind::Lever).is_empty(),
+        notes_in_ats(&w, AtsKind::Greenhouse).is_empty(),
         "nothing written about them after they asked"
     );
+    assert_eq!(w.sandbox.faults.struck(), 0, "nor anyone invited");
 }
 
 #[tokio::test]

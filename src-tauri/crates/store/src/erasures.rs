@@ -7,7 +7,7 @@
 //! `secure_delete` on, and the journal is truncated afterwards, so removed text is not left in
 //! free pages or the WAL.
 
-use serde::{Deserialize, Serialize};
+use desk_domain::LocalRemoval;
 use serde_json::json;
 
 use crate::{Store, StoreError};
@@ -61,20 +61,6 @@ impl ErasureTargets {
     }
 }
 
-/// How much the local purge removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PurgeCounts {
-    /// The WAL was emptied afterwards (no old page of the removed data is left in it).
-    pub journal_emptied: bool,
-    pub invitations: i64,
-    pub participants: i64,
-    pub answers: i64,
-    pub reviews: i64,
-    pub queued_items: i64,
-    pub webhook_deliveries: i64,
-    pub activity: i64,
-}
-
 /// One deletion request and, once done, what came of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Erasure {
@@ -118,7 +104,7 @@ impl From<ErasureRow> for Erasure {
 }
 
 /// The outbox key of an erasure: the engine's holder carries it out, like every other side effect.
-pub fn erasure_key(erasure_id: i64) -> String {
+fn erasure_key(erasure_id: i64) -> String {
     format!("erase:{erasure_id}")
 }
 
@@ -132,37 +118,32 @@ impl Store {
         requested_by: &str,
         now: i64,
     ) -> Result<(i64, bool), StoreError> {
+        // The transaction writes first, so it holds the write lock from its first statement: a
+        // read first would be refused (SQLITE_BUSY) when another process wrote in between.
         let mut tx = self.writer.begin().await?;
-        let waiting = sqlx::query_scalar!(
-            r#"SELECT id AS "id!: i64" FROM erasures WHERE application_id = ? AND status = 'pending' ORDER BY id LIMIT 1"#,
-            application_id
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(id) = waiting {
-            tx.commit().await?;
-            return Ok((id, false));
-        }
-        let ids = sqlx::query!(
-            r#"SELECT a.remote_id, c.remote_id AS candidate FROM applications a JOIN candidates c ON c.id = a.candidate_id
-               WHERE a.id = ?"#,
-            application_id
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound { what: "application", id: application_id })?;
-        let id = sqlx::query_scalar!(
+        let created = sqlx::query_scalar!(
             r#"INSERT INTO erasures (application_id, ats_application, ats_candidate, requested_by, requested_at)
-               VALUES (?, ?, ?, ?, ?) RETURNING id AS "id!: i64""#,
+               SELECT a.id, a.remote_id, c.remote_id, ?2, ?3 FROM applications a JOIN candidates c ON c.id = a.candidate_id
+               WHERE a.id = ?1
+                 AND NOT EXISTS (SELECT 1 FROM erasures WHERE application_id = ?1 AND status = 'pending')
+               RETURNING id AS "id!: i64""#,
             application_id,
-            ids.remote_id,
-            ids.candidate,
             requested_by,
             now
         )
         .fetch_all(&mut *tx)
-        .await
-        .and_then(crate::first_row)?;
+        .await?;
+        let Some(&id) = created.first() else {
+            let waiting = sqlx::query_scalar!(
+                r#"SELECT id AS "id!: i64" FROM erasures WHERE application_id = ? AND status = 'pending' ORDER BY id LIMIT 1"#,
+                application_id
+            )
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound { what: "application", id: application_id })?;
+            tx.commit().await?;
+            return Ok((waiting, false));
+        };
         crate::outbox::insert_item(
             &mut tx,
             "erase",
@@ -297,7 +278,7 @@ impl Store {
         application_id: Option<i64>,
         why: &str,
         now: i64,
-    ) -> Result<PurgeCounts, StoreError> {
+    ) -> Result<LocalRemoval, StoreError> {
         let invitations = serde_json::to_string(invitation_ids)?;
         let keys = serde_json::to_string(participant_keys)?;
         let mut tx = self.writer.begin().await?;
@@ -341,7 +322,8 @@ impl Store {
         .await?
         .rows_affected();
         let webhook_deliveries = sqlx::query!(
-            r#"DELETE FROM inbox WHERE EXISTS (SELECT 1 FROM json_each(?) k WHERE instr(inbox.body, k.value) > 0)"#,
+            // Willo's deliveries only: the ATS's are kept as ids, which name no participant.
+            r#"DELETE FROM inbox WHERE source = 'willo' AND EXISTS (SELECT 1 FROM json_each(?) k WHERE instr(inbox.body, k.value) > 0)"#,
             keys
         )
         .execute(&mut *tx)
@@ -391,7 +373,7 @@ impl Store {
         tx.commit().await?;
         let journal_emptied = self.truncate_journal().await?;
         let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        Ok(PurgeCounts {
+        Ok(LocalRemoval {
             journal_emptied,
             invitations: count(erased),
             participants: count(participants),
@@ -400,6 +382,8 @@ impl Store {
             queued_items: count(queued_items),
             webhook_deliveries: count(webhook_deliveries),
             activity: count(activity),
+            // Files are not the database's: the engine removes and counts those.
+            export_files: 0,
         })
     }
 

@@ -140,15 +140,13 @@ impl Store {
     }
 
     /// Every application held about the person with this email, in any connected ATS: the
-    /// ATS's email, the one an invitation went to, or Willo's (the ATS may have anonymised them
-    /// already). How a request about a person, who gives their email, finds what is held.
+    /// ATS's email, or the one an invitation went to (the ATS may have anonymised them already).
+    /// How a request about a person, who gives their email, finds what is held.
     pub async fn applications_by_email(&self, email: &str) -> Result<Vec<i64>, StoreError> {
         Ok(sqlx::query_scalar!(
             r#"SELECT a.id AS "id!: i64" FROM applications a JOIN candidates c ON c.id = a.candidate_id
                WHERE c.email = ?1 COLLATE NOCASE
                UNION SELECT application_id FROM invitations WHERE email = ?1 COLLATE NOCASE
-               UNION SELECT i.application_id FROM participants p JOIN invitations i ON i.id = p.invitation_id
-                     WHERE json_extract(p.raw, '$.email') = ?1 COLLATE NOCASE
                ORDER BY 1"#,
             email
         )

@@ -29,9 +29,7 @@ pub use candidates::{
     CandidateFilter, CandidateRow, CandidateSort, JobFacts, ScrolledList, TimelineEntry,
 };
 pub use connections::Connection;
-pub use erasures::{
-    erasure_key, ErasableInvitation, Erasure, ErasureTargets, PurgeCounts, WrittenToAts,
-};
+pub use erasures::{ErasableInvitation, Erasure, ErasureTargets, WrittenToAts};
 pub use error::StoreError;
 pub use inbox::{InboxInsert, InboxItem};
 pub use invitations::{Invitation, InviteTarget, OpenInvitation, ToCheck};
