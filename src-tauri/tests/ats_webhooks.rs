@@ -10,18 +10,13 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use desk_sandbox::{AtsSettings, FaultKind, FaultRule, Sandbox, SandboxConfig};
-use hmac::{Hmac, Mac};
-use support::{binary, config, config_file, free_port, secrets, terminate, wait_ready, TOKEN};
+use support::{
+    binary, config, config_file, free_port, greenhouse_signature, secrets, terminate, wait_ready,
+    TOKEN,
+};
 
 const SECRET: &str = "the-greenhouse-webhook-secret";
 const APPLICATION: u64 = 10_001;
-
-/// Greenhouse's `Signature` header: `sha256 <hex HMAC-SHA256 of the body>`.
-fn signature(body: &str, secret: &str) -> String {
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(body.as_bytes());
-    format!("sha256 {}", hex::encode(mac.finalize().into_bytes()))
-}
 
 async fn deliver(port: u16, body: &str, signature: &str) -> u16 {
     reqwest::Client::new()
@@ -96,14 +91,17 @@ async fn a_signed_stage_change_makes_serve_invite_at_once_and_a_forged_one_is_re
         "the loop did not read the ATS again at start"
     );
     assert_eq!(
-        deliver(port, &body, &signature(&body, "not-the-secret")).await,
+        deliver(port, &body, &greenhouse_signature(&body, "not-the-secret")).await,
         401,
         "a forged signature is refused"
     );
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(invited(), 0, "a refused delivery starts nothing");
 
-    assert_eq!(deliver(port, &body, &signature(&body, SECRET)).await, 200);
+    assert_eq!(
+        deliver(port, &body, &greenhouse_signature(&body, SECRET)).await,
+        200
+    );
     let deadline = Instant::now() + Duration::from_secs(20);
     while invited() == 0 {
         assert!(

@@ -12,6 +12,14 @@ use std::time::{Duration, Instant};
 use desk_sandbox::Sandbox;
 use serde_json::Value;
 
+/// Greenhouse's `Signature` header: `sha256 <hex HMAC-SHA256 of the body>`.
+pub fn greenhouse_signature(body: &str, secret: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    format!("sha256 {}", hex::encode(mac.finalize().into_bytes()))
+}
+
 /// The receiver's token in every test configuration.
 pub const TOKEN: &str = "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf";
 

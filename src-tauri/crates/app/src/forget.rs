@@ -82,12 +82,26 @@ pub async fn forget(
     )
     .await?;
     let (engine, store) = (&assembled.engine, &assembled.store);
+    // Held once another process lets the lock go; until then, that process does the work.
+    let mut _held = None;
+    if engine.is_acting() {
+        engine.take_over_leases().await?;
+    }
     let mut ids = Vec::new();
     for application in applications_of(store, &email, &database).await? {
         ids.push(engine.request_erasure(application, by).await?);
     }
     let until = Instant::now() + patience;
     loop {
+        // The holder may have ended (a `forget` whose own deletions are done, or one killed):
+        // this command takes the engine over rather than wait for nobody.
+        if !engine.is_acting() {
+            if let engine_lock::Claim::Held(lock) = engine_lock::claim(&database, FORGET)? {
+                engine.set_acting(true);
+                engine.take_over_leases().await?;
+                _held = Some(lock);
+            }
+        }
         // Runs the queue itself where it holds the engine; otherwise the holder does.
         engine.run_outbox_once().await?;
         let mut reports = Vec::with_capacity(ids.len());
@@ -103,7 +117,7 @@ pub async fn forget(
             return Err(AppError::new(
                 ErrorCode::Unavailable,
                 format!(
-                    "the deletion is not finished after {} s (Willo or the ATS may be throttling or down); it stays queued and the engine finishes it",
+                    "the deletion is not finished after {} s (Willo or the ATS may be throttling or down); it stays queued, and whichever process runs the engine next (serve, the desktop, or forget again) finishes it",
                     patience.as_secs()
                 ),
             ));

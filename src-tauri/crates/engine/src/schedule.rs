@@ -148,16 +148,8 @@ impl Engine {
             tracing::warn!(%error, "could not read the day's earlier use of the Willo budget");
         }
         // Whatever an earlier process left leased, it left by dying: take it over now.
-        match self
-            .store
-            .release_leases_of_others(&self.config.worker_id)
-            .await
-        {
-            Ok(0) => {}
-            Ok(released) => {
-                tracing::info!(released, "took over work an earlier run left unfinished")
-            }
-            Err(error) => tracing::warn!(%error, "could not release earlier leases"),
+        if let Err(error) = self.take_over_leases().await {
+            tracing::warn!(%error, "could not release earlier leases");
         }
         let mut last_wall = self.now();
         let mut last_mono = tokio::time::Instant::now();

@@ -83,6 +83,19 @@ impl Engine {
             .await?)
     }
 
+    /// Frees the claims that other runs left: called by a process that has just taken the
+    /// engine's lock, so any other claim belongs to a process that died holding it.
+    pub async fn take_over_leases(&self) -> Result<(), EngineError> {
+        let released = self
+            .store
+            .release_leases_of_others(&self.config.worker_id)
+            .await?;
+        if released > 0 {
+            tracing::info!(released, "took over work an earlier run left unfinished");
+        }
+        Ok(())
+    }
+
     /// Sends an item that failed for good back to the queue (the recruiter's "retry").
     pub async fn retry_failed(&self, outbox_id: i64) -> Result<(), EngineError> {
         let now = self.now();
