@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::ats::dataset::STAGES;
-use crate::ats::AtsSim;
+use crate::ats::{AshbyWebhook, AtsSim};
 use crate::faults::{FaultRule, Faults};
 use crate::willo::model::{ParticipantStatus, Role};
 use crate::willo::{ListShape, WilloLimits, WilloSim};
@@ -51,6 +51,17 @@ pub fn router(admin: Admin) -> Router {
         .route("/_admin/ats/candidates/{id}/name", put(rename_candidate))
         .route("/_admin/ats/advance-one", post(advance_one))
         .route("/_admin/ats/expire-tokens", post(expire_tokens))
+        .route(
+            "/_admin/ats/ashby/webhook",
+            get(ashby_webhook)
+                .put(set_ashby_webhook)
+                .delete(clear_ashby_webhook),
+        )
+        .route(
+            "/_admin/ats/ashby/expire-sync-tokens",
+            post(expire_sync_tokens),
+        )
+        .route("/_admin/ats/webhook-deliveries", get(webhook_deliveries))
         .with_state(admin)
 }
 
@@ -223,4 +234,36 @@ async fn advance_one(State(a): State<Admin>) -> Response {
 async fn expire_tokens(State(a): State<Admin>) -> StatusCode {
     a.ats.expire_tokens();
     StatusCode::NO_CONTENT
+}
+
+async fn expire_sync_tokens(State(a): State<Admin>) -> StatusCode {
+    a.ats.expire_sync_tokens();
+    StatusCode::NO_CONTENT
+}
+
+/// The Ashby webhook stage changes are sent to, or `null`.
+async fn ashby_webhook(State(a): State<Admin>) -> Response {
+    Json(a.ats.ashby_webhook()).into_response()
+}
+
+/// `{"url": "...", "secret": "..."}`: what Ashby's admin screens set up.
+async fn set_ashby_webhook(State(a): State<Admin>, Json(hook): Json<AshbyWebhook>) -> Response {
+    if !url::Url::parse(&hook.url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+        return bad_request("url must be an http(s) URL");
+    }
+    if hook.secret.is_empty() {
+        return bad_request("secret must not be empty");
+    }
+    a.ats.set_ashby_webhook(Some(hook));
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn clear_ashby_webhook(State(a): State<Admin>) -> StatusCode {
+    a.ats.set_ashby_webhook(None);
+    StatusCode::NO_CONTENT
+}
+
+/// Every Ashby and Workable webhook delivery so far, oldest first.
+async fn webhook_deliveries(State(a): State<Admin>) -> Response {
+    Json(a.ats.webhook_deliveries()).into_response()
 }

@@ -4,6 +4,8 @@
 //! - `/api/integrations/v2/...`: the Willo Integration API v2 as `willo-api.md` describes it;
 //! - `/greenhouse/...`: Greenhouse Harvest v3 (OAuth token endpoint at `/greenhouse/auth/token`);
 //! - `/lever/v1/...`: Lever;
+//! - `/ashby/<category.method>`: Ashby (RPC-style, every call a `POST` with a JSON body);
+//! - `/workable/spi/v3/...`: Workable SPI v3;
 //! - `/media/...`: answer videos and audio;
 //! - `/_admin/...`: fault injection and test controls (sandbox only).
 //!
@@ -26,7 +28,10 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-pub use ats::{AtsSettings, AtsSim, GREENHOUSE_CLIENT_ID, GREENHOUSE_CLIENT_SECRET, LEVER_API_KEY};
+pub use ats::{
+    AshbyWebhook, AtsSettings, AtsSim, Dialect, WebhookDelivery, ASHBY_API_KEY,
+    GREENHOUSE_CLIENT_ID, GREENHOUSE_CLIENT_SECRET, LEVER_API_KEY, WORKABLE_TOKEN,
+};
 pub use busy::BusyTime;
 pub use faults::{FaultKind, FaultPhase, FaultRule, Faults};
 pub use willo::{
@@ -79,6 +84,8 @@ impl SandboxConfig {
             ats: AtsSettings {
                 greenhouse_limit_per_10s: 0,
                 lever_limit_per_second: 0,
+                ashby_limit_per_minute: 0,
+                workable_limit_per_10s: 0,
                 ..AtsSettings::default()
             },
             ats_advance_every: None,
@@ -102,6 +109,11 @@ pub struct SandboxInfo {
     pub greenhouse_client_secret: String,
     pub lever_base_url: String,
     pub lever_api_key: String,
+    /// Ashby's API root: methods are `POST {ashby_base_url}/<category.method>`.
+    pub ashby_base_url: String,
+    pub ashby_api_key: String,
+    pub workable_base_url: String,
+    pub workable_token: String,
     pub admin_url: String,
 }
 
@@ -153,6 +165,7 @@ impl Sandbox {
         );
         let _ = willo.origin.set(origin.clone());
         let ats = AtsSim::new(config.ats.clone());
+        let _ = ats.origin.set(origin.clone());
         let faults = Faults::new(config.faults.clone());
         let info = SandboxInfo {
             willo_base_url: willo.api_base(),
@@ -164,6 +177,10 @@ impl Sandbox {
             greenhouse_client_secret: GREENHOUSE_CLIENT_SECRET.into(),
             lever_base_url: format!("{origin}/lever/v1"),
             lever_api_key: LEVER_API_KEY.into(),
+            ashby_base_url: format!("{origin}/ashby"),
+            ashby_api_key: ASHBY_API_KEY.into(),
+            workable_base_url: format!("{origin}/workable/spi/v3"),
+            workable_token: WORKABLE_TOKEN.into(),
             admin_url: format!("{origin}/_admin"),
             origin,
         };

@@ -114,6 +114,31 @@ impl Throttle {
         log.push_back(now);
         Verdict::Allowed { remaining }
     }
+
+    /// How long until the oldest request counted against `caller` leaves its window, the soonest
+    /// over all windows (zero when none is counted): when a request is next freed, for
+    /// `X-Rate-Limit-Reset`-style headers.
+    pub fn frees_in(&self, caller: &str) -> Duration {
+        let windows: Vec<Window> = lock(&self.windows)
+            .iter()
+            .copied()
+            .filter(|w| w.limit > 0)
+            .collect();
+        let now = Instant::now();
+        let logs = lock(&self.log);
+        let Some(log) = logs.get(caller) else {
+            return Duration::ZERO;
+        };
+        windows
+            .iter()
+            .filter_map(|w| {
+                log.iter()
+                    .find(|t| now.duration_since(**t) < w.length)
+                    .map(|t| (*t + w.length).saturating_duration_since(now))
+            })
+            .min()
+            .unwrap_or_default()
+    }
 }
 
 /// `Retry-After` in whole seconds, never 0 (a client that waits 0 s would just be throttled again).
@@ -176,6 +201,20 @@ mod tests {
             ),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn frees_in_is_when_the_oldest_counted_request_leaves() {
+        let throttle = Throttle::new(2, Duration::from_millis(500));
+        assert_eq!(throttle.frees_in("a"), Duration::ZERO, "nothing counted");
+        throttle.check("a");
+        std::thread::sleep(Duration::from_millis(100));
+        throttle.check("a");
+        let wait = throttle.frees_in("a");
+        assert!(
+            wait <= Duration::from_millis(400) && wait > Duration::from_millis(300),
+            "the first request leaves first: {wait:?}"
+        );
     }
 
     #[test]

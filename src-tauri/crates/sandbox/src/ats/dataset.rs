@@ -1,8 +1,11 @@
-//! The one dataset both ATS dialects serve: jobs with stages, candidates, applications, users,
+//! The one dataset every ATS dialect serves: jobs with stages, candidates, applications, users,
 //! and every write a connector makes.
 //!
 //! Stage names come from one shared list so the data can be served with per-job stages
-//! (Greenhouse) and with account-wide stages (Lever) alike.
+//! (Greenhouse, Ashby) and with account-wide stages (Lever, Workable) alike.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -64,9 +67,9 @@ pub struct AtsUser {
 #[derive(Debug, Clone, Serialize)]
 pub struct Write {
     pub id: u64,
-    /// `greenhouse` or `lever`: which dialect received it.
+    /// `greenhouse`, `lever`, `ashby` or `workable` (`Dialect::name`): which dialect received it.
     pub ats: String,
-    /// `note`, `attachment`, `move`, `links`.
+    /// `note`, `attachment`, `file`, `move`, `links`, `field`.
     pub kind: String,
     pub application_id: u64,
     pub candidate_id: u64,
@@ -74,6 +77,17 @@ pub struct Write {
     pub actor: Option<String>,
     pub body: serde_json::Value,
     pub at: DateTime<Utc>,
+}
+
+/// What the dataset last saw of an application, to tell when it changed.
+#[derive(Debug, Clone, Copy)]
+struct Revision {
+    /// A hash of everything a dialect shows of the application and its candidate.
+    fingerprint: u64,
+    /// The change number it last changed at.
+    change: u64,
+    /// When it last changed, as far as can be told.
+    at: DateTime<Utc>,
 }
 
 #[derive(Debug, Default)]
@@ -85,6 +99,12 @@ pub struct Dataset {
     pub writes: Vec<Write>,
     /// The last write id given out: an id is never given again, even after its write is removed.
     last_write_id: u64,
+    /// Applications moved to another stage and not yet announced to webhooks.
+    moved: Vec<u64>,
+    /// Per application, what it looked like when changes were last noted.
+    revisions: HashMap<u64, Revision>,
+    /// The last change number given out.
+    last_change: u64,
 }
 
 impl Dataset {
@@ -121,9 +141,94 @@ impl Dataset {
             .iter_mut()
             .find(|a| a.id == id)
             .ok_or("no such application")?;
+        if app.stage != stage {
+            self.moved.push(id);
+        }
         app.stage = stage;
         app.last_activity_at = Utc::now();
         Ok(())
+    }
+
+    /// The applications moved to another stage since last asked, in the order they moved.
+    pub(crate) fn take_moves(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.moved)
+    }
+
+    /// Notes which applications changed since this was last called, however they changed (a
+    /// move, a new status, a renamed candidate, a new application; the fields are compared, so
+    /// a change made by editing the dataset directly counts too), and returns the current change
+    /// number. An application changed after change number `n` when [`Dataset::changed_after`]
+    /// says so: Ashby's `syncToken`s hold such a number.
+    pub fn note_changes(&mut self) -> u64 {
+        let now = Utc::now();
+        let next = self.last_change + 1;
+        let prints: Vec<(u64, u64, DateTime<Utc>)> = self
+            .applications
+            .iter()
+            .map(|a| (a.id, self.fingerprint(a), a.last_activity_at))
+            .collect();
+        let mut changed = false;
+        for (id, fingerprint, activity) in prints {
+            match self.revisions.get_mut(&id) {
+                Some(r) if r.fingerprint == fingerprint => {}
+                Some(r) => {
+                    *r = Revision {
+                        fingerprint,
+                        change: next,
+                        // A move stamps its own time; other edits are seen now.
+                        at: if activity > r.at { activity } else { now },
+                    };
+                    changed = true;
+                }
+                None => {
+                    self.revisions.insert(
+                        id,
+                        Revision {
+                            fingerprint,
+                            change: next,
+                            at: activity,
+                        },
+                    );
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            self.last_change = next;
+        }
+        self.last_change
+    }
+
+    /// Whether the application changed after change number `change` (see
+    /// [`Dataset::note_changes`], which must have been called since the change).
+    pub fn changed_after(&self, application: u64, change: u64) -> bool {
+        self.revisions
+            .get(&application)
+            .is_none_or(|r| r.change > change)
+    }
+
+    /// When the application last changed, as noted by [`Dataset::note_changes`].
+    pub fn updated_at(&self, application: &Application) -> DateTime<Utc> {
+        self.revisions
+            .get(&application.id)
+            .map_or(application.last_activity_at, |r| r.at)
+    }
+
+    fn fingerprint(&self, app: &Application) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        (
+            app.candidate_id,
+            app.job_id,
+            app.stage,
+            &app.status,
+            app.applied_at,
+            app.last_activity_at,
+        )
+            .hash(&mut hasher);
+        if let Some(c) = self.candidate(app.candidate_id) {
+            (&c.first_name, &c.last_name, &c.emails, &c.phones).hash(&mut hasher);
+        }
+        hasher.finish()
     }
 
     pub fn record(
@@ -277,8 +382,7 @@ impl Dataset {
             candidates,
             applications,
             users,
-            writes: Vec::new(),
-            last_write_id: 0,
+            ..Self::default()
         }
     }
 }
@@ -661,6 +765,42 @@ mod tests {
         assert!(data.move_application(9001, 3).is_err());
         assert!(data.move_application(9001, 2).is_ok());
         assert_eq!(data.application(9001).unwrap().stage, 2);
+    }
+
+    #[test]
+    fn every_kind_of_change_is_noted_once() {
+        let mut data = Dataset::demo();
+        let start = data.note_changes();
+        assert!(!data.changed_after(9001, start));
+        assert_eq!(data.note_changes(), start, "nothing changed, no new number");
+        data.move_application(9002, 1).unwrap();
+        data.candidates
+            .iter_mut()
+            .find(|c| c.id == 7003)
+            .unwrap()
+            .last_name = "Renamed".into();
+        data.applications
+            .iter_mut()
+            .find(|a| a.id == 9004)
+            .unwrap()
+            .status = "rejected".into();
+        let after = data.note_changes();
+        assert!(after > start);
+        let changed: Vec<u64> = data
+            .applications
+            .iter()
+            .filter(|a| data.changed_after(a.id, start))
+            .map(|a| a.id)
+            .collect();
+        assert_eq!(changed, [9002, 9003, 9004]);
+        assert!(!data.changed_after(9002, after));
+        assert_eq!(data.take_moves(), [9002], "the move waits to be announced");
+        assert!(data.take_moves().is_empty());
+        data.move_application(9002, 1).unwrap();
+        assert!(
+            data.take_moves().is_empty(),
+            "staying in a stage is no move"
+        );
     }
 
     #[test]

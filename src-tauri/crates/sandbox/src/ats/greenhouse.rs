@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::dataset::{Application, Dataset, STAGES};
-use super::AtsSim;
+use super::{basic_credentials, greenhouse_stage as stage_id, origin, AtsSim};
 use crate::faults::lock;
 use crate::throttle::{retry_after_secs, Verdict};
 
@@ -85,17 +85,6 @@ impl IntoResponse for Refusal {
 struct TokenRequest {
     grant_type: Option<String>,
     sub: Option<String>,
-}
-
-fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let encoded = value.strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, pass) = text.split_once(':')?;
-    Some((user.to_owned(), pass.to_owned()))
 }
 
 async fn token(State(sim): Sim, headers: HeaderMap, Form(form): Form<TokenRequest>) -> Response {
@@ -264,19 +253,7 @@ fn ids(filters: &BTreeMap<String, String>, key: &str) -> Option<Vec<u64>> {
         .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
 }
 
-fn origin(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    format!("http://{host}")
-}
-
 // ---- resources ------------------------------------------------------------------------------------
-
-fn stage_id(job_id: u64, stage: usize) -> u64 {
-    job_id * 100 + stage as u64
-}
 
 fn job_json(job: &super::dataset::Job) -> Value {
     json!({

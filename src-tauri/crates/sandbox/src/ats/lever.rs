@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::dataset::{Application, Dataset, STAGES};
-use super::AtsSim;
+use super::{basic_credentials, parse_uuid, uuid, AtsSim, Dialect};
 use crate::throttle::Verdict;
 
 pub const LEVER_API_KEY: &str = "sandbox-lever-key-8d41e7b2";
@@ -80,18 +80,7 @@ impl IntoResponse for Refusal {
 }
 
 async fn basic_auth(State(sim): Sim, request: Request, next: Next) -> Response {
-    let key = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b| {
-            base64::engine::general_purpose::STANDARD
-                .decode(b.trim())
-                .ok()
-        })
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.split_once(':').map(|(user, _)| user.to_owned()));
+    let key = basic_credentials(request.headers()).map(|(user, _)| user);
     if key.as_deref() != Some(LEVER_API_KEY) {
         return error(StatusCode::UNAUTHORIZED, "Unauthorized", "Invalid API key.");
     }
@@ -107,26 +96,13 @@ async fn basic_auth(State(sim): Sim, request: Request, next: Next) -> Response {
 
 /// Global stage ids in Lever's UUID form, one per entry of `STAGES`.
 fn stage_uuid(stage: usize) -> String {
-    format!(
-        "{:08x}-0000-4000-8000-00000000000{}",
-        0x57a6_e000 + stage,
-        stage
-    )
+    Dialect::Lever.stage_id(0, stage)
 }
 
-fn uuid(kind: u32, id: u64) -> String {
-    format!("{kind:08x}-0000-4000-8000-{id:012x}")
+fn user_uuid(user: u64) -> String {
+    Dialect::Lever.user_id(user)
 }
 
-fn parse_uuid(value: &str, kind: u32) -> Option<u64> {
-    let (head, tail) = value.split_once("-0000-4000-8000-")?;
-    (u32::from_str_radix(head, 16).ok()? == kind).then_some(())?;
-    u64::from_str_radix(tail, 16).ok()
-}
-
-const POSTING: u32 = 0x706f_7374;
-const OPPORTUNITY: u32 = 0x6f70_7031;
-const USER: u32 = 0x7573_6572;
 const NOTE: u32 = 0x6e6f_7465;
 const FILE: u32 = 0x6669_6c65;
 
@@ -169,7 +145,7 @@ async fn list_postings(State(sim): Sim, Query(params): Query<PageParams>) -> Res
             .iter()
             .map(|j| {
                 json!({
-                    "id": uuid(POSTING, j.id), "text": j.title, "state": "published",
+                    "id": Dialect::Lever.job_id(j.id), "text": j.title, "state": "published",
                     "categories": { "team": j.department, "location": j.location },
                     "createdAt": j.created_at.timestamp_millis(),
                 })
@@ -192,7 +168,7 @@ async fn list_users(State(sim): Sim, Query(params): Query<PageParams>) -> Respon
     let items = sim.with_data(|d| {
         d.users
             .iter()
-            .map(|u| json!({"id": uuid(USER, u.id), "name": format!("{} {}", u.first_name, u.last_name), "email": u.email, "accessRole": "admin"}))
+            .map(|u| json!({"id": user_uuid(u.id), "name": format!("{} {}", u.first_name, u.last_name), "email": u.email, "accessRole": "admin"}))
             .collect()
     });
     page(items, &params).into_response()
@@ -201,13 +177,13 @@ async fn list_users(State(sim): Sim, Query(params): Query<PageParams>) -> Respon
 fn opportunity_json(d: &Dataset, app: &Application) -> Value {
     let candidate = d.candidate(app.candidate_id);
     json!({
-        "id": uuid(OPPORTUNITY, app.id),
+        "id": Dialect::Lever.application_id(app.id),
         "name": candidate.map(|c| format!("{} {}", c.first_name, c.last_name)),
         "emails": candidate.map(|c| c.emails.clone()).unwrap_or_default(),
         "phones": candidate.map(|c| c.phones.iter().map(|p| json!({"type": "mobile", "value": p})).collect::<Vec<_>>()).unwrap_or_default(),
         "stage": stage_uuid(app.stage),
-        "applications": [uuid(POSTING, app.job_id)],
-        "contact": uuid(0x636f_6e74, app.candidate_id),
+        "applications": [Dialect::Lever.job_id(app.job_id)],
+        "contact": Dialect::Lever.candidate_id(app),
         "archived": Value::Null,
         "createdAt": app.applied_at.timestamp_millis(),
         "lastAdvancedAt": app.last_activity_at.timestamp_millis(),
@@ -226,11 +202,11 @@ async fn list_opportunities(
     Query(params): Query<PageParams>,
     Query(filter): Query<OpportunityFilter>,
 ) -> Response {
-    let posting = filter.posting_id.as_deref().map(|p| parse_uuid(p, POSTING));
+    let posting = filter.posting_id.as_deref();
     let items = sim.with_data(|d| {
         d.applications
             .iter()
-            .filter(|a| posting.is_none_or(|p| p == Some(a.job_id)))
+            .filter(|a| posting.is_none_or(|p| p == Dialect::Lever.job_id(a.job_id)))
             .filter(|a| {
                 filter
                     .stage_id
@@ -250,7 +226,9 @@ async fn list_opportunities(
 }
 
 fn find_opportunity(d: &Dataset, id: &str) -> Option<Application> {
-    parse_uuid(id, OPPORTUNITY).and_then(|n| d.application(n).cloned())
+    Dialect::Lever
+        .application_from(id)
+        .and_then(|n| d.application(n).cloned())
 }
 
 async fn get_opportunity(State(sim): Sim, Path(id): Path<String>) -> Response {
@@ -266,7 +244,7 @@ struct PerformAs {
 fn actor(sim: &AtsSim, perform_as: Option<String>) -> Result<Option<String>, Refusal> {
     match perform_as {
         None => Ok(None),
-        Some(user) if sim.with_data(|d| d.users.iter().any(|u| uuid(USER, u.id) == user)) => {
+        Some(user) if sim.with_data(|d| d.users.iter().any(|u| user_uuid(u.id) == user)) => {
             Ok(Some(user))
         }
         Some(_) => Err(Refusal(
@@ -522,22 +500,4 @@ fn remove(
             )
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn uuids_round_trip_and_keep_kinds_apart() {
-        let id = uuid(OPPORTUNITY, 9001);
-        assert_eq!(parse_uuid(&id, OPPORTUNITY), Some(9001));
-        assert_eq!(parse_uuid(&id, POSTING), None);
-    }
-
-    #[test]
-    fn stage_ids_are_distinct() {
-        let ids: std::collections::HashSet<_> = (0..STAGES.len()).map(stage_uuid).collect();
-        assert_eq!(ids.len(), STAGES.len());
-    }
 }
