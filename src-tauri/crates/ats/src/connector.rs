@@ -2,7 +2,7 @@
 //! stage, candidate) as the unified ATS APIs are. What an ATS cannot do, its capabilities say.
 
 use async_trait::async_trait;
-use desk_domain::AtsKind;
+use desk_domain::{AtsKind, Sensitive};
 use http::HeaderMap;
 
 use crate::{Application, ApplicationRef, AtsError, Candidate, Job, Stage};
@@ -17,7 +17,8 @@ pub struct Capabilities {
     /// Notes render HTML (otherwise plain text is written).
     pub html_notes: bool,
     pub custom_fields: bool,
-    /// Webhooks can be created through the API (otherwise in the ATS's settings).
+    /// The connector subscribes to stage changes itself ([`AtsConnector::subscribe_stage_changes`]);
+    /// otherwise webhooks are set up in the ATS's settings.
     pub webhooks_by_api: bool,
 }
 
@@ -138,6 +139,26 @@ pub trait AtsConnector: Send + Sync {
     ) -> Result<Removal, AtsError>;
     /// Where a person finds this candidate in the ATS's own web app, for what must be done by hand.
     fn record_url(&self, application: ApplicationRef<'_>) -> Option<String>;
+
+    /// Subscribes `target` to the ATS's stage-change webhooks, where the connector can
+    /// (`webhooks_by_api`), and removes subscriptions of other targets that start with
+    /// `replacing` (the same receiver's earlier tokens). Subscribing again to a target already
+    /// subscribed is not an error.
+    async fn subscribe_stage_changes(
+        &self,
+        _target: &str,
+        _replacing: &str,
+    ) -> Result<(), AtsError> {
+        Err(AtsError::Unsupported(
+            "subscribe to webhooks through its API: set them up in the ATS's settings",
+        ))
+    }
+
+    /// The secret the ATS signs its webhooks with, when the connection itself is that secret
+    /// (Workable signs with the account token); `None` when it is set up apart.
+    fn webhook_secret(&self) -> Option<Sensitive<String>> {
+        None
+    }
 
     /// Verifies a webhook delivery with the ATS's own scheme and reads it. `Ok(None)`: verified,
     /// but not a stage change.

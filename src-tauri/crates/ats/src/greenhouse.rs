@@ -19,7 +19,7 @@ use tokio::sync::Mutex;
 use crate::connector::{
     AtsConnector, Capabilities, FileSource, NewAttachment, NewNote, Removal, StageChange, User,
 };
-use crate::http::{decode, hmac_hex, id, same_secret, segment, Http};
+use crate::http::{decode, hmac_hex, id, same_secret, segment, Http, Pace};
 use crate::link::next_link;
 use crate::{Application, ApplicationRef, AtsError, Candidate, Job, Stage};
 
@@ -134,7 +134,7 @@ struct RawNote {
 impl Greenhouse {
     pub fn new(http: reqwest::Client, config: GreenhouseConfig) -> Self {
         Self {
-            http: Http::new(http, config.per_second),
+            http: Http::new(http, Pace::per_second(config.per_second)),
             config,
             token: Mutex::new(None),
         }

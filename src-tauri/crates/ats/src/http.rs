@@ -33,11 +33,35 @@ pub(crate) struct Answer {
     pub headers: HeaderMap,
 }
 
+/// How many requests in how long: the pace a connector keeps under its ATS's published limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pace {
+    pub requests: u32,
+    pub per: Duration,
+}
+
+impl Pace {
+    pub fn per_second(requests: u32) -> Self {
+        Self {
+            requests,
+            per: Duration::from_secs(1),
+        }
+    }
+
+    /// Evenly spaced, no bursts: the ATS counts windows, and a burst at a window's edge is how
+    /// a pace that looks right on average gets throttled.
+    fn quota(self) -> Quota {
+        let spacing = self.per / self.requests.max(1);
+        Quota::with_period(spacing.max(Duration::from_micros(1)))
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::MIN)
+    }
+}
+
 impl Http {
-    /// `per_second` requests at most, evenly spaced.
-    pub fn new(client: reqwest::Client, per_second: u32) -> Self {
-        let quota = Quota::per_second(NonZeroU32::new(per_second).unwrap_or(NonZeroU32::MIN))
-            .allow_burst(NonZeroU32::MIN);
+    /// Requests at most at `pace`, evenly spaced.
+    pub fn new(client: reqwest::Client, pace: Pace) -> Self {
+        let quota = pace.quota();
         Self {
             client,
             limiter: RateLimiter::direct(quota),
@@ -141,11 +165,14 @@ pub(crate) async fn check(response: reqwest::Response) -> Result<Answer, AtsErro
         .and_then(|v| v.to_str().ok())
         .and_then(|v| retry_after::parse(v, chrono::Utc::now()));
     let body = response.text().await.unwrap_or_default();
+    // Where each ATS says why: `message` or `error` (Greenhouse, Lever, Workable), or Ashby's
+    // `errorInfo.message`.
     let message = serde_json::from_str::<Value>(&body)
         .ok()
         .and_then(|v| {
             v.get("message")
                 .or_else(|| v.get("error"))
+                .or_else(|| v.get("errorInfo").and_then(|i| i.get("message")))
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         })
@@ -207,6 +234,22 @@ pub(crate) fn same_secret(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pace_spaces_requests_evenly() {
+        let ten_in_ten = Pace {
+            requests: 10,
+            per: Duration::from_secs(10),
+        }
+        .quota();
+        assert_eq!(ten_in_ten.replenish_interval(), Duration::from_secs(1));
+        assert_eq!(ten_in_ten.burst_size().get(), 1);
+        assert_eq!(
+            Pace::per_second(0).quota().replenish_interval(),
+            Duration::from_secs(1),
+            "a zero pace is one a second, not unlimited"
+        );
+    }
 
     #[test]
     fn hmac_matches_a_known_vector() {

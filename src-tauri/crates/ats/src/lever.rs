@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use crate::connector::{
     AtsConnector, Capabilities, FileSource, NewAttachment, NewNote, Removal, StageChange, User,
 };
-use crate::http::{decode, hmac_hex, id, same_secret, segment, Answer, Http};
+use crate::http::{decode, hmac_hex, id, same_secret, segment, Answer, Http, Pace};
 use crate::{Application, ApplicationRef, AtsError, Candidate, Job, Stage};
 
 /// Under Lever's reported steady limit of about 10 requests per second.
@@ -72,7 +72,7 @@ fn note_texts(note: &Value) -> impl Iterator<Item = &str> {
 impl Lever {
     pub fn new(http: reqwest::Client, config: LeverConfig) -> Self {
         Self {
-            http: Http::new(http, config.per_second),
+            http: Http::new(http, Pace::per_second(config.per_second)),
             config,
         }
     }
@@ -215,7 +215,9 @@ impl AtsConnector for Lever {
             attachment_by_url: true,
             html_notes: false,
             custom_fields: false,
-            webhooks_by_api: true,
+            // Lever's API can create webhooks, but each gets its own signing token: they are set
+            // up in Lever's settings, with that token given to the receiver.
+            webhooks_by_api: false,
         }
     }
 

@@ -1,6 +1,7 @@
-//! ATS connectors. ATS-specific names stay inside each module; what they return speaks of jobs,
-//! stages, candidates and applications, behind one trait.
+//! ATS connectors: Greenhouse, Lever, Ashby and Workable. ATS-specific names stay inside each
+//! module; what they return speaks of jobs, stages, candidates and applications, behind one trait.
 
+pub mod ashby;
 mod connector;
 mod error;
 pub mod greenhouse;
@@ -8,6 +9,7 @@ mod http;
 pub mod lever;
 mod link;
 mod marker;
+pub mod workable;
 
 pub use connector::{
     AtsConnector, Capabilities, FileSource, NewAttachment, NewNote, Removal, StageChange, User,

@@ -118,6 +118,8 @@ impl<'de> Deserialize<'de> for ListStatus {
 pub enum AtsKind {
     Greenhouse,
     Lever,
+    Ashby,
+    Workable,
 }
 
 impl AtsKind {
@@ -125,6 +127,8 @@ impl AtsKind {
         match self {
             Self::Greenhouse => "greenhouse",
             Self::Lever => "lever",
+            Self::Ashby => "ashby",
+            Self::Workable => "workable",
         }
     }
 
@@ -133,13 +137,15 @@ impl AtsKind {
         match self {
             Self::Greenhouse => "Greenhouse",
             Self::Lever => "Lever",
+            Self::Ashby => "Ashby",
+            Self::Workable => "Workable",
         }
     }
 
+    pub const ALL: [Self; 4] = [Self::Greenhouse, Self::Lever, Self::Ashby, Self::Workable];
+
     pub fn parse(value: &str) -> Option<Self> {
-        [Self::Greenhouse, Self::Lever]
-            .into_iter()
-            .find(|k| k.as_str() == value)
+        Self::ALL.into_iter().find(|k| k.as_str() == value)
     }
 }
 
@@ -204,7 +210,14 @@ mod tests {
 
     #[test]
     fn ats_kinds_round_trip() {
-        assert_eq!(AtsKind::parse("lever"), Some(AtsKind::Lever));
+        for kind in AtsKind::ALL {
+            assert_eq!(AtsKind::parse(kind.as_str()), Some(kind));
+            assert_eq!(
+                serde_json::to_string(&kind).unwrap(),
+                format!("\"{}\"", kind.as_str()),
+                "serde and as_str must agree"
+            );
+        }
         assert_eq!(AtsKind::parse("workday"), None);
     }
 }

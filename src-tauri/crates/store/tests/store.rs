@@ -798,9 +798,10 @@ async fn search_finds_each_application_and_follows_a_rename(pool: SqlitePool) {
     assert_eq!(found(search("ann müller")).await, both);
 }
 
-/// The data-rights migration rebuilds `invitations` (to allow `erased`): on a database made by
-/// the earlier migrations, every invitation and every row that hangs off one survives it, and the
-/// rebuilt table's triggers and cascades work.
+/// The data-rights migration rebuilds `invitations` (to allow `erased`), and a later one
+/// `connections` (to allow Ashby and Workable): on a database made by the earlier migrations,
+/// every connection, invitation and every row that hangs off one survives them, and the rebuilt
+/// tables' triggers and cascades work.
 #[tokio::test]
 async fn an_older_database_keeps_every_invitation_and_what_hangs_off_it_through_the_upgrade() {
     use sqlx::migrate::Migrator;
@@ -844,6 +845,11 @@ async fn an_older_database_keeps_every_invitation_and_what_hangs_off_it_through_
     let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
     let count = |table: &'static str| format!("SELECT COUNT(*) FROM {table}");
     for (table, expected) in [
+        ("connections", 1),
+        ("jobs", 1),
+        ("candidates", 1),
+        ("applications", 1),
+        ("interviews", 1),
         ("invitations", 1),
         ("invitation_events", 2),
         ("participants", 1),
@@ -892,4 +898,30 @@ async fn an_older_database_keeps_every_invitation_and_what_hangs_off_it_through_
         .await
         .unwrap();
     assert_eq!(left, 0, "deleting an invitation still deletes its review");
+
+    // The rebuilt connections: the new kinds are taken, others still refused, and deleting a
+    // connection still deletes what was read from it.
+    sqlx::raw_sql(
+        "INSERT INTO connections VALUES (2, 'ashby', 'a', 'u', '{}', 0, 0);
+         INSERT INTO connections VALUES (3, 'workable', 'w', 'u', '{}', 0, 0);",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    assert!(
+        sqlx::raw_sql("INSERT INTO connections VALUES (4, 'workday', 'x', 'u', '{}', 0, 0);")
+            .execute(&mut conn)
+            .await
+            .is_err(),
+        "an ATS the app does not know is refused"
+    );
+    sqlx::query("DELETE FROM connections WHERE id = 1")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let jobs: i64 = sqlx::query_scalar(&count("jobs"))
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(jobs, 0, "deleting a connection still deletes its jobs");
 }

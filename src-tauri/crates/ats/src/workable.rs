@@ -1,0 +1,585 @@
+//! Workable (SPI v3): a Bearer token with scopes, the account's pipeline stages named by slug,
+//! candidates listed by job and stage on the server with `paging.next` URLs, writes made in the
+//! name of a member (`member_id`), files only inside a comment (base64), custom attributes by
+//! key, webhook subscriptions created through the API, and deliveries signed with
+//! `X-Workable-Signature` (HMAC-SHA256 of the body keyed with the account token).
+//!
+//! A Workable candidate belongs to one job, so it is both the candidate and the application here.
+//! Account tokens may make 10 requests in 10 seconds: the pace keeps under that, and every answer's
+//! `X-Rate-Limit-*` headers hold requests back when the window is used up.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use desk_domain::{AtsKind, Sensitive};
+use http::HeaderMap;
+use reqwest::Method;
+use serde_json::{json, Value};
+use tokio::sync::Mutex;
+
+use crate::connector::{
+    AtsConnector, Capabilities, FileSource, NewAttachment, NewNote, Removal, StageChange, User,
+};
+use crate::http::{decode, hmac_hex, id, same_secret, segment, Answer, Http, Pace};
+use crate::{Application, ApplicationRef, AtsError, Candidate, Job, Stage};
+
+/// Workable's published limit for account tokens is 10 requests per 10 seconds; one less leaves
+/// room for requests that reach it closer together than they were sent.
+pub const DEFAULT_PER_10_SECONDS: u32 = 9;
+const PAGE_SIZE: &str = "100";
+/// A runaway `paging.next` loop stops here.
+const MAX_PAGES: usize = 10_000;
+/// The event a stage change is delivered as.
+const MOVED: &str = "candidate_moved";
+
+#[derive(Debug, Clone)]
+pub struct WorkableConfig {
+    /// e.g. `https://acme.workable.com/spi/v3`
+    pub base_url: String,
+    pub token: Sensitive<String>,
+    /// The member comments and moves are made as (`member_id`): Workable requires one.
+    pub member_id: Option<String>,
+    pub per_10_seconds: u32,
+}
+
+pub struct Workable {
+    http: Http,
+    config: WorkableConfig,
+    /// The account's stages (slug, name), read once: candidates name their stage, moves and
+    /// filters use its slug.
+    stages: Mutex<Option<Vec<(String, String)>>>,
+}
+
+fn text(value: &Value, key: &str) -> Option<String> {
+    value.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+impl Workable {
+    pub fn new(http: reqwest::Client, config: WorkableConfig) -> Self {
+        Self {
+            http: Http::new(
+                http,
+                Pace {
+                    requests: config.per_10_seconds,
+                    per: Duration::from_secs(10),
+                },
+            ),
+            config,
+            stages: Mutex::new(None),
+        }
+    }
+
+    fn url(&self, path: &str) -> Result<url::Url, AtsError> {
+        url::Url::parse(&format!(
+            "{}{path}",
+            self.config.base_url.trim_end_matches('/')
+        ))
+        .map_err(|e| AtsError::BadUrl(e.to_string()))
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        url: url::Url,
+        body: Option<&Value>,
+        idempotent: bool,
+    ) -> Result<Answer, AtsError> {
+        self.http
+            .send(
+                || {
+                    let request = self
+                        .http
+                        .client
+                        .request(method.clone(), url.clone())
+                        .bearer_auth(self.config.token.expose());
+                    match body {
+                        Some(b) => request.json(b),
+                        None => request,
+                    }
+                },
+                idempotent,
+            )
+            .await
+    }
+
+    /// Every item under `key` of a list, following `paging.next` (on the same host only: the
+    /// token goes with every request).
+    async fn get_all(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        key: &str,
+    ) -> Result<Vec<Value>, AtsError> {
+        let mut url = self.url(path)?;
+        url.query_pairs_mut().extend_pairs(query);
+        let origin = url.origin();
+        let mut next = Some(url);
+        let mut items = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let Some(page_url) = next.take() else {
+                return Ok(items);
+            };
+            let page: Value = decode(&self.call(Method::GET, page_url, None, true).await?.body)?;
+            if let Some(Value::Array(found)) = page.get(key) {
+                items.extend(found.iter().cloned());
+            }
+            if let Some(link) = page.get("paging").and_then(|p| text(p, "next")) {
+                let link = url::Url::parse(&link).map_err(|e| AtsError::BadUrl(e.to_string()))?;
+                if link.origin() != origin {
+                    return Err(AtsError::Decode {
+                        path: "paging.next".into(),
+                        message: "the next page is on another host; not followed".into(),
+                    });
+                }
+                next = Some(link);
+            }
+        }
+        Err(AtsError::Decode {
+            path: "paging.next".into(),
+            message: format!("more than {MAX_PAGES} pages; stopped"),
+        })
+    }
+
+    /// The account's stages as (slug, name), in pipeline order.
+    async fn account_stages(&self) -> Result<Vec<(String, String)>, AtsError> {
+        let mut known = self.stages.lock().await;
+        if let Some(stages) = known.as_ref() {
+            return Ok(stages.clone());
+        }
+        let mut stages: Vec<Value> = self.get_all("/stages", &[], "stages").await?;
+        stages.sort_by_key(|s| s.get("position").and_then(Value::as_i64).unwrap_or(0));
+        let pairs: Vec<(String, String)> = stages
+            .iter()
+            .filter_map(|s| Some((text(s, "slug")?, text(s, "name").unwrap_or_default())))
+            .collect();
+        *known = Some(pairs.clone());
+        Ok(pairs)
+    }
+
+    /// The slug of the stage a candidate is in: Workable's candidates name it (`stage`), which is
+    /// matched against the account's stages by name, or taken as the slug it may already be.
+    fn slug_of(stages: &[(String, String)], stage: &str) -> String {
+        stages
+            .iter()
+            .find(|(slug, name)| slug == stage || name.eq_ignore_ascii_case(stage))
+            .map_or_else(|| stage.to_owned(), |(slug, _)| slug.clone())
+    }
+
+    /// The member writes are made as; Workable refuses a comment or a move without one.
+    fn member(&self) -> Result<&str, AtsError> {
+        self.config
+            .member_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .ok_or(AtsError::Unsupported(
+                "write without an acting member: choose the member in Settings (`acting_user`)",
+            ))
+    }
+
+    fn application(raw: Value, job: &str, stages: &[(String, String)]) -> Option<Application> {
+        let id = text(&raw, "id")?;
+        let disqualified = raw.get("disqualified").and_then(Value::as_bool) == Some(true);
+        let hired = raw.get("hired_at").is_some_and(|h| !h.is_null());
+        Some(Application {
+            candidate_id: id.clone(),
+            id,
+            job_id: raw
+                .get("job")
+                .and_then(|j| text(j, "shortcode"))
+                .unwrap_or_else(|| job.to_owned()),
+            stage_id: text(&raw, "stage").map(|s| Self::slug_of(stages, &s)),
+            status: if disqualified {
+                "disqualified".into()
+            } else if hired {
+                "hired".into()
+            } else {
+                "active".into()
+            },
+            raw,
+        })
+    }
+
+    /// The candidate's comments, newest last: activities of kind `comment` with their body.
+    async fn comments(&self, candidate: &str) -> Result<Vec<Value>, AtsError> {
+        Ok(self
+            .get_all(
+                &format!("/candidates/{}/activities", segment(candidate)),
+                &[("limit", PAGE_SIZE)],
+                "activities",
+            )
+            .await?
+            .into_iter()
+            .filter(|a| text(a, "action").is_none_or(|k| k == "comment"))
+            .collect())
+    }
+
+    /// Posts a comment; its id, or (when Workable's answer names none) the id it has in the
+    /// candidate's activities.
+    async fn comment(&self, candidate: &str, comment: Value) -> Result<String, AtsError> {
+        let body = json!({ "member_id": self.member()?, "comment": comment });
+        let answer = self
+            .call(
+                Method::POST,
+                self.url(&format!("/candidates/{}/comments", segment(candidate)))?,
+                Some(&body),
+                false,
+            )
+            .await?;
+        let created: Value = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
+        if let Some(found) = created
+            .get("id")
+            .or_else(|| created.get("comment").and_then(|c| c.get("id")))
+        {
+            return Ok(id(found));
+        }
+        let written = body["comment"]["body"].as_str().unwrap_or_default();
+        self.comments(candidate)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|c| text(c, "body").as_deref() == Some(written))
+            .and_then(|c| c.get("id").map(id))
+            .ok_or(AtsError::Decode {
+                path: "id".into(),
+                message: "the new comment has no id".into(),
+            })
+    }
+
+    fn by_hand(what: &str) -> Removal {
+        Removal::ByHand {
+            why: format!("Workable's API has no way to delete a {what}; delete it in Workable"),
+        }
+    }
+}
+
+#[async_trait]
+impl AtsConnector for Workable {
+    fn kind(&self) -> AtsKind {
+        AtsKind::Workable
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            server_side_stage_filter: true,
+            attachment_by_url: false,
+            html_notes: false,
+            custom_fields: true,
+            webhooks_by_api: true,
+        }
+    }
+
+    async fn users(&self) -> Result<Vec<User>, AtsError> {
+        Ok(self
+            .get_all("/members", &[("limit", PAGE_SIZE)], "members")
+            .await?
+            .into_iter()
+            .filter_map(|m| {
+                Some(User {
+                    id: m.get("id").map(id)?,
+                    name: text(&m, "name").unwrap_or_default(),
+                    email: text(&m, "email"),
+                })
+            })
+            .collect())
+    }
+
+    /// Published jobs, by shortcode: every other endpoint names a job by it.
+    async fn jobs(&self) -> Result<Vec<Job>, AtsError> {
+        Ok(self
+            .get_all(
+                "/jobs",
+                &[("state", "published"), ("limit", PAGE_SIZE)],
+                "jobs",
+            )
+            .await?
+            .into_iter()
+            .filter_map(|j| {
+                Some(Job {
+                    id: text(&j, "shortcode")?,
+                    title: text(&j, "title").unwrap_or_default(),
+                    department: text(&j, "department"),
+                    location: j.get("location").and_then(|l| text(l, "location_str")),
+                    status: text(&j, "state").unwrap_or_else(|| "published".into()),
+                    raw: j,
+                })
+            })
+            .collect())
+    }
+
+    /// The account's pipeline: stages are named by slug and shared by every job.
+    async fn stages(&self, _jobs: &[Job]) -> Result<Vec<Stage>, AtsError> {
+        *self.stages.lock().await = None;
+        Ok(self
+            .account_stages()
+            .await?
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, (slug, name))| {
+                Some(Stage {
+                    id: slug,
+                    job_id: None,
+                    name,
+                    position: i64::try_from(i).ok()?,
+                })
+            })
+            .collect())
+    }
+
+    async fn applications(
+        &self,
+        jobs: &[Job],
+        stages: Option<&[String]>,
+    ) -> Result<Vec<Application>, AtsError> {
+        let known = self.account_stages().await?;
+        let filters: Vec<Option<&String>> = match stages {
+            Some(list) => list.iter().map(Some).collect(),
+            None => vec![None],
+        };
+        let mut applications = Vec::new();
+        for job in jobs {
+            for stage in &filters {
+                let mut query = vec![("shortcode", job.id.as_str()), ("limit", PAGE_SIZE)];
+                if let Some(stage) = stage {
+                    query.push(("stage", stage.as_str()));
+                }
+                applications.extend(
+                    self.get_all("/candidates", &query, "candidates")
+                        .await?
+                        .into_iter()
+                        .filter_map(|c| Self::application(c, &job.id, &known))
+                        .filter(|a| a.status == "active"),
+                );
+            }
+        }
+        Ok(applications)
+    }
+
+    /// The list's candidates carry name, email and phone: no request is needed.
+    async fn candidates(&self, applications: &[Application]) -> Result<Vec<Candidate>, AtsError> {
+        Ok(applications
+            .iter()
+            .map(|a| {
+                let name = text(&a.raw, "name").unwrap_or_default();
+                let (first, last) = match (text(&a.raw, "firstname"), text(&a.raw, "lastname")) {
+                    (Some(first), Some(last)) => (first, last),
+                    _ => name
+                        .split_once(' ')
+                        .map_or((name.clone(), String::new()), |(f, l)| {
+                            (f.to_owned(), l.to_owned())
+                        }),
+                };
+                Candidate {
+                    id: a.candidate_id.clone(),
+                    first_name: first,
+                    last_name: last,
+                    emails: text(&a.raw, "email").into_iter().collect(),
+                    phones: text(&a.raw, "phone").into_iter().collect(),
+                    raw: a.raw.clone(),
+                }
+            })
+            .collect())
+    }
+
+    async fn move_application(
+        &self,
+        application: ApplicationRef<'_>,
+        to_stage: &str,
+    ) -> Result<(), AtsError> {
+        // Moving to the stage it is in leaves it there: safe to repeat.
+        self.call(
+            Method::POST,
+            self.url(&format!("/candidates/{}/move", segment(application.id)))?,
+            Some(&json!({ "member_id": self.member()?, "target_stage": to_stage })),
+            true,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn add_note(
+        &self,
+        application: ApplicationRef<'_>,
+        note: &NewNote,
+    ) -> Result<String, AtsError> {
+        self.comment(application.id, json!({ "body": note.text }))
+            .await
+    }
+
+    async fn find_note(
+        &self,
+        application: ApplicationRef<'_>,
+        marker: &str,
+    ) -> Result<Option<String>, AtsError> {
+        Ok(self
+            .comments(application.id)
+            .await?
+            .into_iter()
+            .find(|c| text(c, "body").is_some_and(|b| crate::holds_marker(&b, marker)))
+            .and_then(|c| c.get("id").map(id)))
+    }
+
+    /// A file travels inside a comment that names it, base64-encoded (Workable takes no URL).
+    async fn add_attachment(
+        &self,
+        application: ApplicationRef<'_>,
+        file: &NewAttachment,
+    ) -> Result<String, AtsError> {
+        let FileSource::Bytes { data, .. } = &file.source else {
+            return Err(AtsError::Unsupported("attach a file by URL"));
+        };
+        self.comment(
+            application.id,
+            json!({
+                "body": format!("Attached: {}", file.filename),
+                "attachment": {
+                    "name": file.filename,
+                    "data": base64::engine::general_purpose::STANDARD.encode(data),
+                },
+            }),
+        )
+        .await
+    }
+
+    async fn find_attachment(
+        &self,
+        application: ApplicationRef<'_>,
+        filename: &str,
+    ) -> Result<Option<String>, AtsError> {
+        Ok(self
+            .comments(application.id)
+            .await?
+            .into_iter()
+            .find(|c| {
+                c.get("attachment").and_then(|a| text(a, "name")).as_deref() == Some(filename)
+                    || text(c, "body").is_some_and(|b| crate::holds_marker(&b, filename))
+            })
+            .and_then(|c| c.get("id").map(id)))
+    }
+
+    /// `field` is the custom attribute's key.
+    async fn set_field(
+        &self,
+        application: ApplicationRef<'_>,
+        field: &str,
+        value: &str,
+    ) -> Result<(), AtsError> {
+        self.call(
+            Method::PATCH,
+            self.url(&format!(
+                "/candidates/{}/update_custom_attribute_value",
+                segment(application.id)
+            ))?,
+            Some(&json!({ "custom_attribute_key": field, "value": value })),
+            true,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn remove_note(
+        &self,
+        _application: ApplicationRef<'_>,
+        _note_id: &str,
+    ) -> Result<Removal, AtsError> {
+        Ok(Self::by_hand("comment"))
+    }
+
+    async fn remove_attachment(
+        &self,
+        _application: ApplicationRef<'_>,
+        _attachment_id: &str,
+    ) -> Result<Removal, AtsError> {
+        Ok(Self::by_hand("comment holding the file"))
+    }
+
+    /// Workable's candidate pages are at the account's own address, outside the API's path.
+    fn record_url(&self, application: ApplicationRef<'_>) -> Option<String> {
+        let mut url = url::Url::parse(&self.config.base_url).ok()?;
+        url.set_path(&format!("/backend/candidates/{}", segment(application.id)));
+        Some(url.to_string())
+    }
+
+    async fn subscribe_stage_changes(&self, target: &str, replacing: &str) -> Result<(), AtsError> {
+        // Workable answers 404 when the account has no subscription at all.
+        let existing = match self.get_all("/subscriptions", &[], "subscriptions").await {
+            Ok(existing) => existing,
+            Err(AtsError::NotFound) => Vec::new(),
+            Err(error) => return Err(error),
+        };
+        let mut subscribed = false;
+        for subscription in existing {
+            let Some(to) = text(&subscription, "target") else {
+                continue;
+            };
+            let Some(found) = subscription.get("id").map(id) else {
+                continue;
+            };
+            if to == target && text(&subscription, "event").is_none_or(|e| e == MOVED) {
+                subscribed = true;
+            } else if to.starts_with(replacing) {
+                let url = self.url(&format!("/subscriptions/{}", segment(&found)))?;
+                match self.call(Method::DELETE, url, None, true).await {
+                    Ok(_) | Err(AtsError::NotFound) => {}
+                    Err(error) => return Err(error),
+                }
+            }
+        }
+        if subscribed {
+            return Ok(());
+        }
+        let body = json!({
+            "target": target,
+            "event": MOVED,
+            "args": { "job_shortcode": "", "stage_slug": "" },
+        });
+        match self
+            .call(
+                Method::POST,
+                self.url("/subscriptions")?,
+                Some(&body),
+                false,
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            // Workable refuses a second subscription to one target: it is subscribed already.
+            Err(AtsError::Rejected { status: 409, .. }) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
+    fn webhook_secret(&self) -> Option<Sensitive<String>> {
+        Some(self.config.token.clone())
+    }
+
+    fn verify_webhook(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        secret: &str,
+    ) -> Result<Option<StageChange>, AtsError> {
+        let given = headers
+            .get("x-workable-signature")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .ok_or(AtsError::BadSignature)?;
+        match hmac_hex(secret.as_bytes(), body) {
+            Some(expected) if same_secret(&given.to_ascii_lowercase(), &expected) => {}
+            _ => return Err(AtsError::BadSignature),
+        }
+        let payload: Value = serde_json::from_slice(body).map_err(|e| AtsError::Decode {
+            path: String::new(),
+            message: e.to_string(),
+        })?;
+        if text(&payload, "event_type").as_deref() != Some(MOVED) {
+            return Ok(None);
+        }
+        let candidate = payload.get("data").unwrap_or(&payload);
+        Ok(candidate.get("id").map(|found| StageChange {
+            application_id: id(found),
+            to_stage_id: text(candidate, "stage"),
+        }))
+    }
+}
