@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use desk_ats::ashby::{Ashby, AshbyConfig};
 use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};
 use desk_ats::lever::{Lever, LeverConfig};
+use desk_ats::workable::{Workable, WorkableConfig};
 use desk_ats::AtsConnector;
 use desk_domain::ats::{Application, Candidate, Job, Stage};
 use desk_domain::AtsKind;
@@ -17,6 +19,7 @@ use desk_domain::Sensitive;
 use desk_engine::receiver::{self, ReceiverState};
 use desk_engine::{ChannelSink, Clock, Engine, EngineConfig, EngineEvent};
 use desk_sandbox::ats::dataset::{Dataset, STAGES};
+use desk_sandbox::ats::Dialect;
 use desk_sandbox::{Sandbox, SandboxConfig, ADMIN_API_KEY};
 use desk_store::{AtsSnapshot, Store};
 use desk_willo::{AuthScheme, Budget, Pacer, RetryPolicy, ThrottleSigns, WilloClient, WilloConfig};
@@ -246,6 +249,23 @@ pub async fn world_on(
                 api_key: Sensitive::new(sandbox.info.lever_api_key.clone()),
                 acting_user: None,
                 per_second: 200,
+            },
+        )),
+        AtsKind::Ashby => Arc::new(Ashby::new(
+            http,
+            AshbyConfig {
+                base_url: sandbox.info.ashby_base_url.clone(),
+                api_key: Sensitive::new(sandbox.info.ashby_api_key.clone()),
+                per_minute: 12_000,
+            },
+        )),
+        AtsKind::Workable => Arc::new(Workable::new(
+            http,
+            WorkableConfig {
+                base_url: sandbox.info.workable_base_url.clone(),
+                token: Sensitive::new(sandbox.info.workable_token.clone()),
+                member_id: Some(Dialect::Workable.user_id(503)),
+                per_10_seconds: 2_000,
             },
         )),
     };
