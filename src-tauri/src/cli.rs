@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use desk_app::live::AtsChoice;
+use desk_app::sandbox_ats;
 use desk_sandbox::{Sandbox, SandboxConfig};
 
 #[derive(Debug, Parser)]
@@ -305,6 +307,15 @@ pub struct SandboxArgs {
     /// Simulated candidates wait for the admin API instead of completing on their own.
     #[arg(long)]
     pub manual: bool,
+    /// The ATS whose connection is printed (greenhouse, lever, ashby or workable): every
+    /// ATS's dialect is served either way.
+    #[arg(long, default_value = "greenhouse", value_parser = ats_choice)]
+    pub ats: AtsChoice,
+}
+
+fn ats_choice(value: &str) -> Result<AtsChoice, String> {
+    serde_json::from_value(serde_json::Value::String(value.to_owned()))
+        .map_err(|_| "one of greenhouse, lever, ashby, workable".to_owned())
 }
 
 pub fn run_sandbox(args: &SandboxArgs) -> anyhow::Result<()> {
@@ -317,10 +328,16 @@ pub fn run_sandbox(args: &SandboxArgs) -> anyhow::Result<()> {
         };
         config.addr = SocketAddr::new(args.host, args.port);
         let sandbox = Sandbox::start(config).await?;
-        // The one line of JSON other tools read; everything else goes to the log (stderr).
+        // The one line of JSON other tools read; everything else goes to the log (stderr). `ats`
+        // is the chosen ATS as a `serve` file's `[ats]` section, with its credential.
+        let mut line = serde_json::to_value(&sandbox.info)?;
+        line["ats"] = serde_json::json!({
+            "section": sandbox_ats::section(args.ats, &sandbox.info),
+            "secret": sandbox_ats::secret(args.ats, &sandbox.info),
+        });
         #[allow(clippy::print_stdout)]
         {
-            println!("{}", serde_json::to_string(&sandbox.info)?);
+            println!("{line}");
         }
         tokio::signal::ctrl_c()
             .await

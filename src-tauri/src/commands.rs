@@ -271,6 +271,17 @@ pub async fn use_sandbox(app: State<'_, App>, handle: AppHandle) -> Result<()> {
     restart(&app, &handle).await
 }
 
+/// Chooses the simulated ATS of the sandbox, and restarts on it.
+#[tauri::command]
+pub async fn choose_sandbox_ats(
+    app: State<'_, App>,
+    handle: AppHandle,
+    ats: desk_app::live::AtsChoice,
+) -> Result<()> {
+    app.choose_sandbox_ats(ats)?;
+    restart(&app, &handle).await
+}
+
 /// Starts the app again: the engine stops and its lock is released first, and so is the claim
 /// to be the single instance, so the new process is not mistaken for a second one.
 async fn restart(app: &App, handle: &AppHandle) -> ! {

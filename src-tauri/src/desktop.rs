@@ -102,6 +102,7 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
             commands::test_ats,
             commands::save_connections,
             commands::use_sandbox,
+            commands::choose_sandbox_ats,
             commands::open_link,
             commands::register_webhooks,
             commands::clear_local_data

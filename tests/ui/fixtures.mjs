@@ -81,7 +81,7 @@ export function fixtures({ candidateTotal = 240, failing = {}, edit } = {}) {
       { at: Date.now() - 3_600_000, step: "error", label: "Writing to the ATS keeps failing", detail: "the ATS had a server error (502)", fix: "Check the ATS connection, then retry from Activity.", failed: true },
     ],
     answers: {
-      app_info: { version: "0.1.0", mode: "sandbox", dataDir: "/tmp/willo-desk", sandboxOrigin: "http://127.0.0.1:4010", atsLabel: "Greenhouse (sandbox)", startupProblem: null, engineElsewhere: null },
+      app_info: { version: "0.1.0", mode: "sandbox", dataDir: "/tmp/willo-desk", sandboxOrigin: "http://127.0.0.1:4010", atsLabel: "Greenhouse (sandbox)", sandboxAts: "greenhouse", startupProblem: null, engineElsewhere: null },
       overview: {
         jobs: [
           { id: 1, title: "Backend Engineer", department: "Engineering", location: "Berlin", applications: 14, stages: [{ name: "Application Review", applications: 6 }, { name: "Screening", applications: 5 }, { name: "Phone Interview", applications: 3 }] },
@@ -155,6 +155,7 @@ export function fixtures({ candidateTotal = 240, failing = {}, edit } = {}) {
       test_willo: { scheme: "bearer", interviews: ["Customer Success Associate: screening", "Backend Engineer: screening"] },
       test_ats: { jobs: 3, actingUser: "Sam Recruiter" },
       save_connections: null,
+      choose_sandbox_ats: null,
       send: { total: 3, sent: 2, refused: 1, failed: 0, cancelled: 0, remaining: 0 },
       open_link: null,
     },

@@ -210,3 +210,47 @@ test("first run: the welcome leads to the connections, each tested before saving
   );
   assert.deepEqual(errors, []);
 });
+
+test("each ATS asks for what it needs, and the sandbox switches to another simulated ATS", async () => {
+  const { page, errors } = await open();
+  await nav(page, "Settings");
+  const connections = page.getByRole("region", { name: "Connections" });
+  await connections.waitFor();
+  const ats = connections.getByRole("group", { name: "ATS", exact: true });
+
+  await ats.getByLabel("Workable").check();
+  for (const label of ["Subdomain", "API token", "Acting member id"]) {
+    assert.equal(await ats.getByLabel(label, { exact: true }).count(), 1, label);
+  }
+  assert.equal(await ats.getByLabel("Client id").count(), 0, "Greenhouse's client id is not asked of Workable");
+  assert.match(await ats.textContent(), /r_jobs, r_candidates, w_candidates and w_comments/);
+  await ats.getByLabel("Subdomain").fill("acme");
+  await ats.getByLabel("API token").fill("workable-token");
+  await ats.getByLabel("Acting member id").fill("13e0eb0e");
+  await page.screenshot({ path: join(shots, "connections-workable.png"), fullPage: true });
+
+  await ats.getByLabel("Ashby").check();
+  assert.equal(await ats.getByLabel(/Acting (user|member) id/).count(), 0, "Ashby writes as the key's own user");
+  assert.match(await ats.textContent(), /Ashby writes notes and moves as the API key's own user/);
+  assert.equal(await ats.getByLabel("API key", { exact: true }).inputValue(), "workable-token", "the secret typed stays while choosing");
+  await ats.getByLabel("Workable").check();
+
+  await connections.getByLabel("API key", { exact: true }).first().fill("willo-key-123");
+  await page.getByRole("button", { name: "Save and restart on these accounts" }).click();
+  const saved = await page.waitForFunction(() => window.__calls.find(([c]) => c === "save_connections")?.[1]).then((h) => h.jsonValue());
+  assert.deepEqual(
+    { ats: saved.connections.ats, subdomain: saved.connections.atsSubdomain, member: saved.connections.atsActingUser, secret: saved.atsSecret },
+    { ats: "workable", subdomain: "acme", member: "13e0eb0e", secret: "workable-token" },
+  );
+
+  // In the sandbox: another simulated ATS, and a restart on it.
+  const simulated = connections.getByRole("group", { name: "Simulated ATS" });
+  const switchButton = simulated.getByRole("button", { name: "Switch and restart" });
+  assert.equal(await simulated.getByLabel("Greenhouse").isChecked(), true, "the one running is shown");
+  assert.equal(await switchButton.isDisabled(), true, "nothing to switch to yet");
+  await simulated.getByLabel("Ashby").check();
+  await switchButton.click();
+  const chosen = await page.waitForFunction(() => window.__calls.find(([c]) => c === "choose_sandbox_ats")?.[1]).then((h) => h.jsonValue());
+  assert.deepEqual(chosen, { ats: "ashby" });
+  assert.deepEqual(errors, []);
+});

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use desk_sandbox::ats::Dialect;
 use desk_sandbox::Sandbox;
 use serde_json::Value;
 
@@ -35,19 +36,37 @@ pub fn free_port() -> u16 {
 /// (registered with the simulated Willo), job 4001's Screening sending the first interview
 /// without review, and `extra` appended (more settings, a `move_to_stage`).
 pub fn config(sb: &Sandbox, data: &Path, port: u16, extra: &str) -> String {
+    let ats = format!(
+        "kind = \"greenhouse\"\nbase_url = \"{gh}\"\ntoken_url = \"{tok}\"\nclient_id = \"{client}\"\nacting_user = \"503\"\nper_second = 100\n",
+        gh = sb.info.greenhouse_base_url,
+        tok = sb.info.greenhouse_token_url,
+        client = sb.info.greenhouse_client_id,
+    );
+    config_on(sb, data, port, Dialect::Greenhouse, &ats, extra)
+}
+
+/// As [`config`], on the simulator's `dialect` with `ats` as the `[ats]` section's body: job
+/// 4001 and its Screening named by that dialect's ids.
+pub fn config_on(
+    sb: &Sandbox,
+    data: &Path,
+    port: u16,
+    dialect: Dialect,
+    ats: &str,
+    extra: &str,
+) -> String {
     let interview = sb.willo.with_data(|d| d.interviews[0].key.clone());
     format!(
         "data_dir = \"{data}\"\n\
          [willo]\nbase_url = \"{willo}\"\nper_second = 50\nper_minute = 3000\n\
-         [ats]\nkind = \"greenhouse\"\nbase_url = \"{gh}\"\ntoken_url = \"{tok}\"\nclient_id = \"{client}\"\nacting_user = \"503\"\nper_second = 100\n\
+         [ats]\n{ats}\
          [receiver]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\n\
          [engine]\nreconcile_every_minutes = 1\nats_poll_every_seconds = 10\n\
-         [[automations]]\njob = \"4001\"\ninterview = \"{interview}\"\ntrigger_stages = [\"400101\"]\nreview_required = false\n{extra}",
+         [[automations]]\njob = \"{job}\"\ninterview = \"{interview}\"\ntrigger_stages = [\"{stage}\"]\nreview_required = false\n{extra}",
         data = data.display(),
         willo = sb.info.willo_base_url,
-        gh = sb.info.greenhouse_base_url,
-        tok = sb.info.greenhouse_token_url,
-        client = sb.info.greenhouse_client_id,
+        job = dialect.job_id(4001),
+        stage = dialect.stage_id(4001, 1),
     )
 }
 
@@ -74,6 +93,8 @@ pub fn secrets(sb: &Sandbox) -> HashMap<&'static str, String> {
             sb.info.greenhouse_client_secret.clone(),
         ),
         ("WILLO_DESK_WEBHOOK_TOKEN", TOKEN.to_owned()),
+        ("WILLO_DESK_ASHBY_API_KEY", sb.info.ashby_api_key.clone()),
+        ("WILLO_DESK_WORKABLE_TOKEN", sb.info.workable_token.clone()),
     ])
 }
 

@@ -2,6 +2,7 @@
 import { invoke } from "@tauri-apps/api/core";
 import type { AppError } from "./bindings/AppError";
 import type { AppInfo } from "./bindings/AppInfo";
+import type { AtsChoice } from "./bindings/AtsChoice";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import type { Overview } from "./bindings/Overview";
 import type { SyncReport } from "./bindings/SyncReport";
@@ -123,6 +124,8 @@ export const api = {
   saveConnections: (connections: Connections, willoKey: string, atsSecret: string) =>
     call<null>("save_connections", { connections, willoKey, atsSecret }),
   useSandbox: () => call<null>("use_sandbox"),
+  /** Chooses the sandbox's simulated ATS and restarts on it. */
+  chooseSandboxAts: (ats: AtsChoice) => call<null>("choose_sandbox_ats", { ats }),
   registerWebhooks: () => call<number>("register_webhooks"),
   /** Deletes this mode's local database and restarts. */
   clearLocalData: () => call<null>("clear_local_data"),

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use desk_domain::Sensitive;
 use desk_engine::{Background, Engine, EngineEvent, Schedule};
-use desk_sandbox::{Sandbox, SandboxConfig, SandboxInfo};
+use desk_sandbox::{Sandbox, SandboxConfig};
 use desk_store::{ScrolledList, Store};
 use serde_json::json;
 use tokio::sync::{mpsc, Mutex};
@@ -17,13 +17,12 @@ use crate::config::ServeConfig;
 use crate::engine_lock::{self, Claim};
 use crate::follower::{Follower, Role};
 use crate::ipc::{AppInfo, JobOverview, Mode, Overview, StageOverview, SyncReport};
-use crate::live::{Connections, ATS_SECRET, WILLO_KEY};
+use crate::live::{AtsChoice, Connections, WILLO_KEY};
 use crate::secrets::SecretStore;
-use crate::{notify, paths, AppError, ErrorCode, Notice};
+use crate::{notify, paths, sandbox_ats, AppError, ErrorCode, Notice};
 
-/// The sandbox connection is stored under a fixed address, since the simulator's port changes
-/// from run to run and the local data must not.
-const SANDBOX_GREENHOUSE: &str = "sandbox://greenhouse";
+/// The sandbox's Willo is stored under a fixed address, since the simulator's port changes from
+/// run to run and the local data must not (its ATS likewise, see `sandbox_ats`).
 const SANDBOX_WILLO: &str = "sandbox://willo";
 /// The sandbox's demo phone numbers are British when they lack a country code.
 const SANDBOX_REGION: &str = "GB";
@@ -48,6 +47,8 @@ pub struct App {
     ats_label: String,
     /// The simulators, in sandbox mode.
     sandbox: Option<Sandbox>,
+    /// The simulated ATS the sandbox reads, in sandbox mode.
+    sandbox_ats: Option<AtsChoice>,
     /// The real accounts, in live mode.
     pub(crate) connections: Option<Connections>,
     /// The keychain: the real accounts' secrets are read from it, and kept in it when the
@@ -119,6 +120,7 @@ impl App {
         sandbox: SandboxConfig,
         schedule: Schedule,
     ) -> Result<Self, AppError> {
+        let chosen = sandbox_ats::chosen(data_dir)?;
         let sandbox = Sandbox::start(sandbox).await?;
         let info = &sandbox.info;
         let config = ServeConfig::from_value(json!({
@@ -127,19 +129,12 @@ impl App {
                 "auth_scheme": "bare",
                 "api_key_env": WILLO_KEY,
             },
-            "ats": {
-                "kind": "greenhouse",
-                "base_url": info.greenhouse_base_url,
-                "token_url": info.greenhouse_token_url,
-                "client_id": info.greenhouse_client_id,
-                "client_secret_env": ATS_SECRET,
-                "per_second": 20,
-            },
+            "ats": sandbox_ats::section(chosen, info),
             "engine": { "default_region": SANDBOX_REGION },
         }))?;
         let accounts = Accounts {
             willo: ("Willo (sandbox)".into(), SANDBOX_WILLO.into()),
-            ats: ("Greenhouse (sandbox)".into(), SANDBOX_GREENHOUSE.into()),
+            ats: sandbox_ats::account(chosen),
         };
         let database = paths::sandbox_database(data_dir);
         let assembled = assembly::assemble(
@@ -148,7 +143,7 @@ impl App {
             &config,
             accounts,
             &database,
-            &|name: &str| sandbox_secret(info, name),
+            &|name: &str| sandbox_ats::lookup(chosen, info, name),
             schedule,
         )
         .await?;
@@ -158,7 +153,7 @@ impl App {
             config,
             assembled,
             Mode::Sandbox,
-            Some(sandbox),
+            Some((sandbox, chosen)),
             None,
         )
     }
@@ -205,7 +200,7 @@ impl App {
         config: ServeConfig,
         assembled: Assembled,
         mode: Mode,
-        sandbox: Option<Sandbox>,
+        sandbox: Option<(Sandbox, AtsChoice)>,
         connections: Option<Connections>,
     ) -> Result<Self, AppError> {
         let Assembled {
@@ -246,7 +241,8 @@ impl App {
             closed: Arc::default(),
             mode,
             ats_label,
-            sandbox,
+            sandbox_ats: sandbox.as_ref().map(|(_, ats)| *ats),
+            sandbox: sandbox.map(|(simulators, _)| simulators),
             connections,
             secrets: None,
             config,
@@ -278,7 +274,11 @@ impl App {
     /// keychain's.
     pub(crate) fn secret(&self, name: &str) -> Result<Option<String>, AppError> {
         match &self.sandbox {
-            Some(sandbox) => Ok(sandbox_secret(&sandbox.info, name)),
+            Some(sandbox) => Ok(sandbox_ats::lookup(
+                self.sandbox_ats.unwrap_or(AtsChoice::Greenhouse),
+                &sandbox.info,
+                name,
+            )),
             None => Ok(self.keychain()?.get(name)?),
         }
     }
@@ -428,6 +428,7 @@ impl App {
             mode: self.mode,
             data_dir: self.data_dir.display().to_string(),
             sandbox_origin: self.sandbox.as_ref().map(|s| s.info.origin.clone()),
+            sandbox_ats: self.sandbox_ats,
             ats_label: self.ats_label.clone(),
             startup_problem: self.startup_problem.lock().ok().and_then(|p| p.clone()),
             engine_elsewhere: self.engine_elsewhere().map(|who| {
@@ -535,13 +536,4 @@ fn runs_elsewhere(holder: &str, what: &str) -> AppError {
         ErrorCode::Validation,
         format!("{holder} runs the engine on this data folder, so {what} is done there"),
     )
-}
-
-/// The simulators' secrets, under the names the desktop's configuration gives its secrets.
-fn sandbox_secret(info: &SandboxInfo, name: &str) -> Option<String> {
-    match name {
-        WILLO_KEY => Some(info.willo_api_key.clone()),
-        ATS_SECRET => Some(info.greenhouse_client_secret.clone()),
-        _ => None,
-    }
 }

@@ -8,10 +8,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use desk_ats::ashby::{Ashby, AshbyConfig};
 use desk_ats::greenhouse::{Greenhouse, GreenhouseConfig};
 use desk_ats::lever::{Lever, LeverConfig};
+use desk_ats::workable::{Workable, WorkableConfig};
 use desk_ats::AtsConnector;
-use desk_domain::{AtsKind, Sensitive};
+use desk_domain::Sensitive;
 use desk_engine::receiver::{self, AtsHooks};
 use desk_engine::{ChannelSink, Engine, EngineConfig, EngineEvent, Schedule, SystemClock};
 use desk_store::{AutomationSpec, Store};
@@ -82,14 +84,9 @@ pub(crate) struct Accounts {
 impl Accounts {
     /// The accounts as the configuration names them.
     pub fn of(config: &ServeConfig) -> Self {
-        let (kind, url) = match &config.ats {
-            AtsSection::Greenhouse { base_url, .. } => (AtsKind::Greenhouse, base_url),
-            AtsSection::Lever { base_url, .. } => (AtsKind::Lever, base_url),
-        };
-        let label = kind.label();
         Self {
             willo: ("Willo".into(), config.willo_url()),
-            ats: (label.into(), url.clone()),
+            ats: (config.ats.kind().label().into(), config.ats.base_url()),
         }
     }
 }
@@ -300,7 +297,7 @@ pub(crate) async fn assemble(
         None => (None, None),
     };
     if let (true, Some((url, token))) = (runs_here, &webhooks) {
-        register(host, &engine, url, token).await?;
+        register(host, &engine, &ats, url, token).await?;
     }
     Ok(Assembled {
         store,
@@ -337,7 +334,9 @@ async fn listen(
     plan: &ReceiverPlan,
     ats: &Arc<dyn AtsConnector>,
 ) -> Result<SocketAddr, AppError> {
-    let hooks = plan.ats_secret.clone().map(|secret| AtsHooks {
+    // A secret set up apart wins; Workable signs with the connection's own token.
+    let secret = plan.ats_secret.clone().or_else(|| ats.webhook_secret());
+    let hooks = secret.map(|secret| AtsHooks {
         connector: Arc::clone(ats),
         secret: Arc::new(secret),
         poll_now: engine.poll_handle(),
@@ -358,19 +357,27 @@ async fn listen(
     }
 }
 
-/// Points Willo's webhooks at the receiver. `serve` does it in the background, waiting for
-/// Willo, so its receiver serves meanwhile. The desktop does it before its window opens, so the
+/// Points Willo's webhooks at the receiver, and the ATS's stage changes where the connector
+/// subscribes to them itself. `serve` does it in the background, waiting for Willo and the ATS,
+/// so its receiver serves meanwhile. The desktop does it before its window opens, so the
 /// sandbox's first completions arrive by webhook; failing to reach the simulated Willo is a
-/// fault there, while a real Willo that cannot be reached is left to the catch-up.
+/// fault there, while a real Willo or ATS that cannot be reached is left to the catch-up and the
+/// poll.
 async fn register(
     host: Host,
     engine: &Arc<Engine>,
+    ats: &Arc<dyn AtsConnector>,
     url: &str,
     token: &Sensitive<String>,
 ) -> Result<(), AppError> {
     match host {
         Host::Serve => {
-            let (engine, url, token) = (Arc::clone(engine), url.to_owned(), token.clone());
+            let (engine, ats, url, token) = (
+                Arc::clone(engine),
+                Arc::clone(ats),
+                url.to_owned(),
+                token.clone(),
+            );
             tokio::spawn(async move {
                 let registered = patiently(host, "registering Willo's webhooks", || async {
                     Ok(engine.register_webhooks(&url, token.expose(), None).await?)
@@ -384,17 +391,46 @@ async fn register(
                         tracing::error!(%error, "Willo's webhooks could not be registered")
                     }
                 }
+                let subscribed = patiently(host, "subscribing to the ATS's stage changes", || {
+                    subscribe_ats(&ats, &url, &token)
+                })
+                .await;
+                if let Err(error) = subscribed {
+                    tracing::error!(%error, "the ATS's stage changes could not be subscribed to");
+                }
             });
         }
         Host::Command => {}
-        Host::Desktop(mode) => match engine.register_webhooks(url, token.expose(), None).await {
-            Ok(_) => {}
-            Err(error) if mode == Mode::Sandbox => return Err(error.into()),
-            Err(error) => {
-                tracing::warn!(%error, "the webhooks could not be registered with Willo")
+        Host::Desktop(mode) => {
+            match engine.register_webhooks(url, token.expose(), None).await {
+                Ok(_) => {}
+                Err(error) if mode == Mode::Sandbox => return Err(error.into()),
+                Err(error) => {
+                    tracing::warn!(%error, "the webhooks could not be registered with Willo")
+                }
             }
-        },
+            if let Err(error) = subscribe_ats(ats, url, token).await {
+                tracing::warn!(%error, "the ATS's stage changes could not be subscribed to; they are found by polling");
+            }
+        }
     }
+    Ok(())
+}
+
+/// Subscribes the receiver's ATS path to the ATS's stage changes, where the connector can,
+/// replacing what this receiver subscribed with earlier tokens.
+async fn subscribe_ats(
+    ats: &Arc<dyn AtsConnector>,
+    url: &str,
+    token: &Sensitive<String>,
+) -> Result<(), AppError> {
+    if !ats.capabilities().webhooks_by_api {
+        return Ok(());
+    }
+    let ours = format!("{}/hooks/ats/", url.trim_end_matches('/'));
+    ats.subscribe_stage_changes(&format!("{ours}{}", token.expose()), &ours)
+        .await?;
+    tracing::info!("subscribed to the ATS's stage changes");
     Ok(())
 }
 
@@ -461,6 +497,32 @@ pub(crate) fn connector(
                 api_key: secret(secrets, api_key_env)?,
                 acting_user: acting_user.clone(),
                 per_second: *per_second,
+            },
+        )),
+        AtsSection::Ashby {
+            base_url,
+            api_key_env,
+            per_minute,
+        } => Arc::new(Ashby::new(
+            http,
+            AshbyConfig {
+                base_url: base_url.clone(),
+                api_key: secret(secrets, api_key_env)?,
+                per_minute: *per_minute,
+            },
+        )),
+        AtsSection::Workable {
+            token_env,
+            acting_user,
+            per_10_seconds,
+            ..
+        } => Arc::new(Workable::new(
+            http,
+            WorkableConfig {
+                base_url: section.base_url(),
+                token: secret(secrets, token_env)?,
+                member_id: acting_user.clone(),
+                per_10_seconds: *per_10_seconds,
             },
         )),
     })

@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use desk_domain::{Sensitive, WilloKey};
+use desk_domain::{AtsKind, Sensitive, WilloKey};
 use desk_willo::{
     AuthScheme, Budget, Pacer, RetryPolicy, ThrottleSigns, WilloClient, WilloConfig, WilloError,
 };
@@ -143,6 +143,68 @@ pub enum AtsSection {
         #[serde(default = "lever_rate")]
         per_second: u32,
     },
+    Ashby {
+        #[serde(default = "ashby_url")]
+        base_url: String,
+        #[serde(default = "ashby_key_env")]
+        api_key_env: String,
+        /// Requests a minute at most.
+        #[serde(default = "ashby_rate")]
+        per_minute: u32,
+    },
+    Workable {
+        /// The account's subdomain: `acme` for acme.workable.com.
+        subdomain: Option<String>,
+        /// Another address than the subdomain's `https://<subdomain>.workable.com/spi/v3`.
+        base_url: Option<String>,
+        #[serde(default = "workable_token_env")]
+        token_env: String,
+        /// The member id comments and moves are made as (`member_id`): Workable requires one.
+        acting_user: Option<String>,
+        /// Requests per 10 seconds at most: Workable allows account tokens 10, OAuth and
+        /// partner tokens 50.
+        #[serde(default = "workable_rate")]
+        per_10_seconds: u32,
+    },
+}
+
+impl AtsSection {
+    pub fn kind(&self) -> AtsKind {
+        match self {
+            Self::Greenhouse { .. } => AtsKind::Greenhouse,
+            Self::Lever { .. } => AtsKind::Lever,
+            Self::Ashby { .. } => AtsKind::Ashby,
+            Self::Workable { .. } => AtsKind::Workable,
+        }
+    }
+
+    /// The address of the ATS's API (Workable's from its subdomain, once validated).
+    pub fn base_url(&self) -> String {
+        match self {
+            Self::Greenhouse { base_url, .. }
+            | Self::Lever { base_url, .. }
+            | Self::Ashby { base_url, .. } => base_url.clone(),
+            Self::Workable {
+                base_url: Some(url),
+                ..
+            } => url.clone(),
+            Self::Workable { subdomain, .. } => format!(
+                "https://{}.workable.com/spi/v3",
+                subdomain.as_deref().unwrap_or_default().trim()
+            ),
+        }
+    }
+
+    /// The ATS user writes are attributed to, where the ATS takes one (Ashby attributes them to
+    /// the API key's own user).
+    pub fn acting_user(&self) -> Option<&str> {
+        match self {
+            Self::Greenhouse { acting_user, .. }
+            | Self::Lever { acting_user, .. }
+            | Self::Workable { acting_user, .. } => acting_user.as_deref(),
+            Self::Ashby { .. } => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -261,6 +323,23 @@ fn lever_key_env() -> String {
 fn lever_rate() -> u32 {
     desk_ats::lever::DEFAULT_PER_SECOND
 }
+fn ashby_url() -> String {
+    "https://api.ashbyhq.com".into()
+}
+fn ashby_key_env() -> String {
+    "WILLO_DESK_ASHBY_API_KEY".into()
+}
+fn ashby_rate() -> u32 {
+    desk_ats::ashby::DEFAULT_PER_MINUTE
+}
+fn workable_token_env() -> String {
+    "WILLO_DESK_WORKABLE_TOKEN".into()
+}
+fn workable_rate() -> u32 {
+    desk_ats::workable::DEFAULT_PER_10_SECONDS
+}
+/// Workable's limit for OAuth and partner tokens (account tokens get 10).
+const MOST_WORKABLE_PER_10_SECONDS: u32 = 50;
 fn listen() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 8787))
 }
@@ -366,7 +445,10 @@ impl ServeConfig {
             AtsSection::Greenhouse {
                 client_secret_env, ..
             } => ("ats.client_secret_env", client_secret_env.as_str()),
-            AtsSection::Lever { api_key_env, .. } => ("ats.api_key_env", api_key_env.as_str()),
+            AtsSection::Lever { api_key_env, .. } | AtsSection::Ashby { api_key_env, .. } => {
+                ("ats.api_key_env", api_key_env.as_str())
+            }
+            AtsSection::Workable { token_env, .. } => ("ats.token_env", token_env.as_str()),
         });
         if let Some(receiver) = &self.receiver {
             names.push(("receiver.token_env", receiver.token_env.as_str()));
@@ -442,6 +524,56 @@ impl ServeConfig {
                 check_url("ats.base_url", base_url)?;
                 if *per_second == 0 {
                     return Err(invalid("ats.per_second", "must be at least 1"));
+                }
+            }
+            AtsSection::Ashby {
+                base_url,
+                per_minute,
+                ..
+            } => {
+                check_url("ats.base_url", base_url)?;
+                if !(1..=60_000).contains(per_minute) {
+                    return Err(invalid("ats.per_minute", "must be from 1 to 60,000"));
+                }
+            }
+            AtsSection::Workable {
+                subdomain,
+                base_url,
+                acting_user,
+                per_10_seconds,
+                ..
+            } => {
+                match (subdomain.as_deref().map(str::trim), base_url) {
+                    (_, Some(url)) => check_url("ats.base_url", url)?,
+                    (Some(sub), None)
+                        if (1..=63).contains(&sub.len())
+                            && sub.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                            && !sub.starts_with('-') =>
+                    {
+                        check_url("ats.subdomain", &self.ats.base_url())?;
+                    }
+                    (Some(_), None) => {
+                        return Err(invalid(
+                            "ats.subdomain",
+                            "must be the account's subdomain alone: `acme` for acme.workable.com",
+                        ))
+                    }
+                    (None, None) => return Err(invalid(
+                        "ats.subdomain",
+                        "is missing: give the account's subdomain (`acme` for acme.workable.com)",
+                    )),
+                }
+                if acting_user.as_deref().is_none_or(|m| m.trim().is_empty()) {
+                    return Err(invalid(
+                        "ats.acting_user",
+                        "is missing: Workable makes comments and moves as a member, so give the member's id",
+                    ));
+                }
+                if !(1..=MOST_WORKABLE_PER_10_SECONDS).contains(per_10_seconds) {
+                    return Err(invalid(
+                        "ats.per_10_seconds",
+                        format!("must be from 1 to {MOST_WORKABLE_PER_10_SECONDS} (Workable allows account tokens 10)"),
+                    ));
                 }
             }
         }
@@ -606,11 +738,46 @@ mod tests {
             ("[willo]\n[ats]\nkind = \"lever\"\n[engine]\nreconcile_every_minutes = 10081\n", "engine.reconcile_every_minutes"),
             ("[willo]\n[ats]\nkind = \"lever\"\n[receiver]\nats_secret_env = \"a b\"\n", "receiver.ats_secret_env"),
             ("data_dir = \"  \"\n[willo]\n[ats]\nkind = \"lever\"\n", "data_dir"),
+            ("[willo]\n[ats]\nkind = \"workable\"\nacting_user = \"m1\"\n", "ats.subdomain"),
+            ("[willo]\n[ats]\nkind = \"workable\"\nsubdomain = \"acme.workable.com\"\nacting_user = \"m1\"\n", "ats.subdomain"),
+            ("[willo]\n[ats]\nkind = \"workable\"\nsubdomain = \"acme\"\n", "ats.acting_user"),
+            ("[willo]\n[ats]\nkind = \"workable\"\nsubdomain = \"acme\"\nacting_user = \"m1\"\nper_10_seconds = 51\n", "ats.per_10_seconds"),
+            ("[willo]\n[ats]\nkind = \"workable\"\nbase_url = \"http://workable.example.com\"\nacting_user = \"m1\"\n", "ats.base_url"),
+            ("[willo]\n[ats]\nkind = \"ashby\"\nper_minute = 0\n", "ats.per_minute"),
+            ("[willo]\n[ats]\nkind = \"ashby\"\napi_key_env = \"a key\"\n", "ats.api_key_env"),
             ("[willo]\n[ats]\nkind = \"lever\"\n[[automations]]\njob = \" \"\ninterview = \"0123456789abcdef0123456789abcdef\"\ntrigger_stages = [\"s\"]\n", "automations[0].job"),
         ] {
             let error = parse(text).unwrap_err().to_string();
             assert!(error.contains(field), "expected {field:?} in: {error}");
         }
+    }
+
+    #[test]
+    fn ashby_and_workable_get_the_vendors_addresses_and_a_pace_under_their_limits() {
+        let ashby = parse("[willo]\n[ats]\nkind = \"ashby\"\n").unwrap();
+        assert_eq!(ashby.ats.kind(), AtsKind::Ashby);
+        assert_eq!(ashby.ats.base_url(), "https://api.ashbyhq.com");
+        assert_eq!(
+            ashby.secret_names(),
+            ["WILLO_DESK_WILLO_API_KEY", "WILLO_DESK_ASHBY_API_KEY"]
+        );
+        let workable = parse(
+            "[willo]\n[ats]\nkind = \"workable\"\nsubdomain = \"acme\"\nacting_user = \"13e0eb0e\"\n",
+        )
+        .unwrap();
+        assert_eq!(workable.ats.base_url(), "https://acme.workable.com/spi/v3");
+        assert_eq!(workable.ats.acting_user(), Some("13e0eb0e"));
+        assert_eq!(
+            workable.secret_names(),
+            ["WILLO_DESK_WILLO_API_KEY", "WILLO_DESK_WORKABLE_TOKEN"]
+        );
+        let AtsSection::Workable { per_10_seconds, .. } = workable.ats else {
+            unreachable!()
+        };
+        assert!(
+            per_10_seconds < 10,
+            "under the 10 in 10 seconds Workable gives account tokens"
+        );
     }
 
     #[test]

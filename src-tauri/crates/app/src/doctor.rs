@@ -7,12 +7,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use desk_ats::AtsConnector;
-use desk_domain::PhoneE164;
+use desk_domain::{AtsKind, PhoneE164};
 use desk_willo::{AuthScheme, RetryPolicy, Usage, WilloError};
 use serde::Serialize;
 
 use crate::assembly::connector;
-use crate::config::{secret, ServeConfig};
+use crate::config::{secret, AtsSection, ServeConfig};
 use crate::AppError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -218,12 +218,14 @@ pub async fn check(
     if let Some(ats) = &ats {
         match ats.users().await {
             Ok(users) => {
-                findings.push(ok("ats_credentials", format!("The {} credentials work.", ats.kind().as_str())));
-                findings.push(match acting_user(config) {
+                findings.push(ok("ats_credentials", format!("The {} credentials work.", ats.kind().label())));
+                findings.push(match config.ats.acting_user() {
+                    None if config.ats.kind() == AtsKind::Ashby => ok("ats_acting_user", "Ashby attributes notes and moves to the API key's own user."),
                     None => warning("ats_acting_user", "No acting user is set: writes are attributed to the integration's default user.", "Set the acting user id to the user notes should be attributed to."),
                     Some(id) if users.iter().any(|u| u.id == id) => ok("ats_acting_user", format!("Writes are attributed to user {id}.")),
                     Some(id) => problem("ats_acting_user", format!("User {id} is not a user of the ATS."), "Set the acting user id to one of the ATS's user ids."),
                 });
+                findings.push(pace(&config.ats));
                 findings.extend(trigger_stage_checks(config, ats.as_ref()).await);
             }
             Err(e) => findings.push(problem("ats_credentials", format!("The ATS refused or could not be reached: {e}"), "Check the ATS credentials, base_url and acting_user (Greenhouse refuses a token for an unknown user).")),
@@ -265,10 +267,42 @@ pub async fn check(
     Ok(findings)
 }
 
-fn acting_user(config: &ServeConfig) -> Option<String> {
-    match &config.ats {
-        crate::config::AtsSection::Greenhouse { acting_user, .. }
-        | crate::config::AtsSection::Lever { acting_user, .. } => acting_user.clone(),
+/// The pace the ATS is read and written at, against the ATS's published (or reported) limit.
+fn pace(ats: &AtsSection) -> Finding {
+    let (pace, limit, over) = match ats {
+        AtsSection::Greenhouse { per_second, .. } => {
+            return ok(
+                "ats_rate",
+                format!("At most {per_second} requests a second go to Greenhouse, and its rate-limit headers hold them back when its window is used up."),
+            )
+        }
+        AtsSection::Lever { per_second, .. } => (
+            format!("{per_second} requests a second"),
+            "Lever is reported to allow about 10 a second",
+            *per_second > 10,
+        ),
+        AtsSection::Ashby { per_minute, .. } => (
+            format!("{per_minute} requests a minute"),
+            "Ashby publishes no limit; 1,000 a minute is the figure this app keeps under",
+            *per_minute > 1_000,
+        ),
+        AtsSection::Workable { per_10_seconds, .. } => (
+            format!("{per_10_seconds} requests in 10 seconds"),
+            "Workable allows an account token 10 in 10 seconds (an OAuth or partner token 50)",
+            *per_10_seconds > 10,
+        ),
+    };
+    if over {
+        warning(
+            "ats_rate",
+            format!("At most {pace} go to {}: {limit}.", ats.kind().label()),
+            "Lower the pace in the configuration unless the ATS allows this credential more.",
+        )
+    } else {
+        ok(
+            "ats_rate",
+            format!("At most {pace} go to {}: {limit}.", ats.kind().label()),
+        )
     }
 }
 

@@ -26,6 +26,8 @@ pub struct AppInfo {
     pub sandbox_origin: Option<String>,
     /// Which ATS the app reads, e.g. "Greenhouse (sandbox)".
     pub ats_label: String,
+    /// In sandbox mode, which simulated ATS it reads (chosen in Settings).
+    pub sandbox_ats: Option<crate::live::AtsChoice>,
     /// Why the app is not running on the accounts it was set up with, if so.
     pub startup_problem: Option<String>,
     /// When another process (`serve`) runs the engine on this data folder: which, and that

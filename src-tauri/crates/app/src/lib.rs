@@ -23,6 +23,7 @@ pub mod live;
 mod notify;
 pub mod paths;
 mod reviews;
+pub mod sandbox_ats;
 pub mod secrets;
 pub mod serve;
 mod settings;

@@ -32,6 +32,19 @@ pub enum WilloEnvironment {
 pub enum AtsChoice {
     Greenhouse,
     Lever,
+    Ashby,
+    Workable,
+}
+
+impl AtsChoice {
+    pub fn kind(self) -> desk_domain::AtsKind {
+        match self {
+            Self::Greenhouse => desk_domain::AtsKind::Greenhouse,
+            Self::Lever => desk_domain::AtsKind::Lever,
+            Self::Ashby => desk_domain::AtsKind::Ashby,
+            Self::Workable => desk_domain::AtsKind::Workable,
+        }
+    }
 }
 
 /// What the recruiter enters, without secrets (those travel only in requests, never back).
@@ -50,6 +63,9 @@ pub struct Connections {
     pub ats_url: Option<String>,
     /// Greenhouse only: the OAuth token address, when `ats_url` is not the vendor's.
     pub ats_token_url: Option<String>,
+    /// Workable only: the account's subdomain (`acme` for acme.workable.com).
+    #[serde(default)]
+    pub ats_subdomain: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -101,6 +117,9 @@ const ATS_SECRET_INPUT: Input<'static> = ("atsSecret", "ATS secret");
 const WILLO_URL_INPUT: Input<'static> = ("willoUrl", "Willo URL");
 const CLIENT_ID_INPUT: Input<'static> = ("atsClientId", "Greenhouse client id");
 const ACTING_USER_INPUT: Input<'static> = ("atsActingUser", "Acting user id");
+/// Workable calls its users members.
+const ACTING_MEMBER_INPUT: Input<'static> = ("atsActingUser", "Acting member id");
+const SUBDOMAIN_INPUT: Input<'static> = ("atsSubdomain", "Workable subdomain");
 
 /// A refusal of the credentials points at the input that holds them; other errors at none.
 fn refused_at(error: AppError, (id, _): Input<'_>) -> AppError {
@@ -113,14 +132,16 @@ fn refused_at(error: AppError, (id, _): Input<'_>) -> AppError {
     }
 }
 
-/// The connections form's input (id and label) for a field of the configuration.
-fn form_input(field: &str) -> Input<'_> {
+/// The connections form's input (id and label) for a field of the configuration of `ats`.
+fn form_input(field: &str, ats: AtsChoice) -> Input<'_> {
     match field {
+        "ats.acting_user" if ats == AtsChoice::Workable => ACTING_MEMBER_INPUT,
         "willo.base_url" => WILLO_URL_INPUT,
         "ats.base_url" => ("atsUrl", "ATS URL"),
         "ats.token_url" => ("atsTokenUrl", "ATS token URL"),
         "ats.client_id" => CLIENT_ID_INPUT,
         "ats.acting_user" => ACTING_USER_INPUT,
+        "ats.subdomain" => SUBDOMAIN_INPUT,
         other => (other, other),
     }
 }
@@ -133,25 +154,25 @@ impl Connections {
     /// The same connections as a `serve` configuration whose secrets are the keychain entries.
     /// A problem is reported with the label of the form's field, not the configuration's.
     pub fn to_config(&self) -> Result<ServeConfig, AppError> {
-        Self::config(self.willo_base()?, self.ats_section()?)
+        self.config(self.willo_base()?, self.ats_section()?)
     }
 
     /// The Willo half alone, so Willo can be tested before the ATS is filled in. A configuration
     /// needs an ATS section: this one is a placeholder that nothing reads.
     fn willo_config(&self) -> Result<ServeConfig, AppError> {
-        Self::config(
+        self.config(
             self.willo_base()?,
             json!({ "kind": "lever", "api_key_env": ATS_SECRET }),
         )
     }
 
-    fn config(willo_base: String, ats: serde_json::Value) -> Result<ServeConfig, AppError> {
+    fn config(&self, willo_base: String, ats: serde_json::Value) -> Result<ServeConfig, AppError> {
         ServeConfig::from_value(json!({
             "willo": { "base_url": willo_base, "api_key_env": WILLO_KEY },
             "ats": ats,
         }))
         .map_err(|e| match e {
-            ConfigError::Invalid { field, message } => invalid(form_input(&field), message),
+            ConfigError::Invalid { field, message } => invalid(form_input(&field, self.ats), message),
             other => other.into(),
         })
     }
@@ -184,8 +205,19 @@ impl Connections {
                 "client_secret_env": ATS_SECRET,
             }),
             AtsChoice::Lever => json!({ "kind": "lever", "api_key_env": ATS_SECRET }),
+            AtsChoice::Ashby => json!({ "kind": "ashby", "api_key_env": ATS_SECRET }),
+            AtsChoice::Workable => {
+                let mut workable = json!({ "kind": "workable", "token_env": ATS_SECRET });
+                if let Some(subdomain) = text(self.ats_subdomain.as_ref()) {
+                    workable["subdomain"] = json!(subdomain);
+                }
+                workable
+            }
         };
-        if let Some(user) = text(self.ats_acting_user.as_ref()) {
+        if let (Some(user), false) = (
+            text(self.ats_acting_user.as_ref()),
+            self.ats == AtsChoice::Ashby,
+        ) {
             ats["acting_user"] = json!(user);
         }
         if let Some(url) = text(self.ats_url.as_ref()) {
@@ -264,7 +296,9 @@ pub async fn test_ats(connections: &Connections, secret: &str) -> Result<AtsChec
     let config = connections.to_config()?;
     let lookup = move |name: &str| (name == ATS_SECRET).then(|| secret.clone());
     let ats = crate::assembly::connector(&config.ats, crate::http::client()?, &lookup)?;
-    let acting = text(connections.ats_acting_user.as_ref());
+    // Where the ATS takes one (Ashby attributes writes to the key's own user).
+    let acting = config.ats.acting_user();
+    let acting_input = form_input("ats.acting_user", connections.ats);
     // Greenhouse names the acting user when the token is issued, so an unknown one is refused there.
     let users = ats
         .users()
@@ -272,7 +306,7 @@ pub async fn test_ats(connections: &Connections, secret: &str) -> Result<AtsChec
         .map_err(|e| match (AppError::from(e), acting) {
             (e, Some(id)) if e.code == ErrorCode::Validation => AppError {
                 detail: e.detail,
-                ..invalid(ACTING_USER_INPUT, format!("your ATS refused user id {id}"))
+                ..invalid(acting_input, format!("your ATS refused user id {id}"))
             },
             (e, _) => refused_at(e, ATS_SECRET_INPUT),
         })?;
@@ -283,10 +317,7 @@ pub async fn test_ats(connections: &Connections, secret: &str) -> Result<AtsChec
                 .find(|u| u.id == id)
                 .map(|u| u.name.clone())
                 .ok_or_else(|| {
-                    invalid(
-                        ACTING_USER_INPUT,
-                        format!("the ATS has no user with id {id}"),
-                    )
+                    invalid(acting_input, format!("the ATS has no user with id {id}"))
                 })?,
         ),
         None => None,
@@ -378,6 +409,11 @@ impl crate::App {
         )
         .await
         .map(|_| ())
+    }
+
+    /// Chooses the simulated ATS the sandbox connects to from its next start.
+    pub fn choose_sandbox_ats(&self, ats: AtsChoice) -> Result<(), AppError> {
+        crate::sandbox_ats::choose(self.data_path(), ats)
     }
 
     /// Forgets the real accounts and their secrets (their data stays): the next start is the

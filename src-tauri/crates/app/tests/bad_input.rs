@@ -215,6 +215,7 @@ async fn every_command_refuses_empty_long_and_hostile_values_and_changes_nothing
         ats_acting_user: None,
         ats_url: None,
         ats_token_url: None,
+        ats_subdomain: None,
     };
     refused(live::test_willo(&connections, "a-key").await, "Willo URL");
     let production = Connections {

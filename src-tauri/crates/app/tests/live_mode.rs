@@ -23,6 +23,7 @@ fn connections(sb: &Sandbox, acting_user: Option<&str>) -> Connections {
         ats_acting_user: acting_user.map(Into::into),
         ats_url: Some(sb.info.greenhouse_base_url.clone()),
         ats_token_url: Some(sb.info.greenhouse_token_url.clone()),
+        ats_subdomain: None,
     }
 }
 

@@ -25,4 +25,8 @@ atsUrl: string | null,
 /**
  * Greenhouse only: the OAuth token address, when `ats_url` is not the vendor's.
  */
-atsTokenUrl: string | null, };
+atsTokenUrl: string | null, 
+/**
+ * Workable only: the account's subdomain (`acme` for acme.workable.com).
+ */
+atsSubdomain: string | null, };
