@@ -329,10 +329,12 @@ pub fn run_sandbox(args: &SandboxArgs) -> anyhow::Result<()> {
         config.addr = SocketAddr::new(args.host, args.port);
         let sandbox = Sandbox::start(config).await?;
         // The one line of JSON other tools read; everything else goes to the log (stderr). `ats`
-        // is the chosen ATS as a `serve` file's `[ats]` section, with its credential.
+        // is the chosen ATS as a `serve` file's `[ats]` section, and its credential with the
+        // variable `serve` reads it from.
         let mut line = serde_json::to_value(&sandbox.info)?;
         line["ats"] = serde_json::json!({
             "section": sandbox_ats::section(args.ats, &sandbox.info),
+            "secretEnv": desk_app::config::secret_field(args.ats.kind()).1,
             "secret": sandbox_ats::secret(args.ats, &sandbox.info),
         });
         #[allow(clippy::print_stdout)]

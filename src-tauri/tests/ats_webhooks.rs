@@ -163,7 +163,10 @@ fn deliveries(sb: &Sandbox, port: u16) -> Vec<(bool, Option<u16>)> {
     sb.ats
         .webhook_deliveries()
         .into_iter()
-        .filter(|d| d.url.starts_with(&format!("http://127.0.0.1:{port}/hooks/ats/")))
+        .filter(|d| {
+            d.url
+                .starts_with(&format!("http://127.0.0.1:{port}/hooks/ats/"))
+        })
         .map(|d| (d.delivered, d.last_status))
         .collect()
 }
@@ -191,7 +194,11 @@ async fn an_ashby_webhook_signed_with_its_secret_makes_serve_invite_at_once() {
     }));
     tokio::time::sleep(Duration::from_secs(1)).await; // for the start's read to be taken in
     move_zoe_to_screening(&sb);
-    wait_for_an_invitation(&sb, "Ashby's signed stage change did not lead to an invitation").await;
+    wait_for_an_invitation(
+        &sb,
+        "Ashby's signed stage change did not lead to an invitation",
+    )
+    .await;
     assert_eq!(deliveries(&sb, port), [(true, Some(200))]);
     assert!(terminate(&mut child, Duration::from_secs(40)).success());
     assert_eq!(
@@ -217,8 +224,14 @@ async fn an_ashby_webhook_signed_with_another_secret_is_refused() {
     }));
     move_zoe_to_screening(&sb);
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !deliveries(&sb, port).iter().any(|(_, status)| *status == Some(401)) {
-        assert!(Instant::now() < deadline, "the forged delivery was not answered");
+    while !deliveries(&sb, port)
+        .iter()
+        .any(|(_, status)| *status == Some(401))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the forged delivery was not answered"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;

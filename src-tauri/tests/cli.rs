@@ -19,8 +19,14 @@ fn binary() -> Command {
 
 /// `willo-desk sandbox` as its own process, and the line of JSON it prints (URLs and demo keys).
 fn sandbox_process() -> (Child, Value) {
+    sandbox_process_with(&[])
+}
+
+/// As [`sandbox_process`], with more arguments.
+fn sandbox_process_with(args: &[&str]) -> (Child, Value) {
     let mut child = binary()
         .args(["sandbox", "--port", "0", "--manual"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -290,5 +296,62 @@ fn a_database_the_desktop_cannot_open_is_named_on_stderr_and_in_the_log_and_left
     assert_eq!(
         std::fs::read(dir.path().join("sandbox.db")).unwrap(),
         garbage
+    );
+}
+
+/// `sandbox --ats KIND` prints that ATS's `[ats]` section and credential, and they are a working
+/// `serve` configuration: the doctor, run on them, finds the ATS takes them.
+#[tokio::test]
+async fn sandbox_prints_the_chosen_ats_as_a_working_section_of_a_serve_file() {
+    for kind in ["ashby", "workable"] {
+        let (mut sandbox, info) = sandbox_process_with(&["--ats", kind]);
+        let ats = &info["ats"];
+        assert_eq!(ats["section"]["kind"], kind);
+        let section: String = ats["section"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(key, value)| format!("{key} = {value}\n"))
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("serve.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[willo]\nbase_url = \"{}\"\n[ats]\n{section}",
+                info["willoBaseUrl"].as_str().unwrap()
+            ),
+        )
+        .unwrap();
+        let output = binary()
+            .args(["doctor", "--config", path.to_str().unwrap()])
+            .env(
+                "WILLO_DESK_WILLO_API_KEY",
+                info["willoApiKey"].as_str().unwrap(),
+            )
+            .env(
+                ats["secretEnv"].as_str().unwrap(),
+                ats["secret"].as_str().unwrap(),
+            )
+            .output()
+            .unwrap();
+        let _ = sandbox.kill();
+        let _ = sandbox.wait();
+        let report = String::from_utf8_lossy(&output.stdout);
+        let label = if kind == "ashby" { "Ashby" } else { "Workable" };
+        assert!(
+            report.contains(&format!("The {label} credentials work")),
+            "{kind}: {report}"
+        );
+        assert!(output.status.success(), "{kind}: {report}");
+    }
+    let refused = binary()
+        .args(["sandbox", "--port", "0", "--ats", "workday"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("greenhouse, lever, ashby, workable"),
+        "the choices are named"
     );
 }

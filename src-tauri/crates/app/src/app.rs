@@ -129,7 +129,7 @@ impl App {
                 "auth_scheme": "bare",
                 "api_key_env": WILLO_KEY,
             },
-            "ats": sandbox_ats::section(chosen, info),
+            "ats": sandbox_ats::desktop_section(chosen, info),
             "engine": { "default_region": SANDBOX_REGION },
         }))?;
         let accounts = Accounts {

@@ -308,8 +308,18 @@ fn greenhouse_url() -> String {
 fn greenhouse_token_url() -> String {
     "https://auth.greenhouse.io/token".into()
 }
+/// Where each ATS's secret is read from unless the file names another: (the `[ats]` field that
+/// names it, the environment variable or keychain entry).
+pub fn secret_field(kind: AtsKind) -> (&'static str, &'static str) {
+    match kind {
+        AtsKind::Greenhouse => ("client_secret_env", "WILLO_DESK_GREENHOUSE_CLIENT_SECRET"),
+        AtsKind::Lever => ("api_key_env", "WILLO_DESK_LEVER_API_KEY"),
+        AtsKind::Ashby => ("api_key_env", "WILLO_DESK_ASHBY_API_KEY"),
+        AtsKind::Workable => ("token_env", "WILLO_DESK_WORKABLE_TOKEN"),
+    }
+}
 fn greenhouse_secret_env() -> String {
-    "WILLO_DESK_GREENHOUSE_CLIENT_SECRET".into()
+    secret_field(AtsKind::Greenhouse).1.into()
 }
 fn greenhouse_rate() -> u32 {
     5
@@ -318,7 +328,7 @@ fn lever_url() -> String {
     "https://api.lever.co/v1".into()
 }
 fn lever_key_env() -> String {
-    "WILLO_DESK_LEVER_API_KEY".into()
+    secret_field(AtsKind::Lever).1.into()
 }
 fn lever_rate() -> u32 {
     desk_ats::lever::DEFAULT_PER_SECOND
@@ -327,13 +337,13 @@ fn ashby_url() -> String {
     "https://api.ashbyhq.com".into()
 }
 fn ashby_key_env() -> String {
-    "WILLO_DESK_ASHBY_API_KEY".into()
+    secret_field(AtsKind::Ashby).1.into()
 }
 fn ashby_rate() -> u32 {
     desk_ats::ashby::DEFAULT_PER_MINUTE
 }
 fn workable_token_env() -> String {
-    "WILLO_DESK_WORKABLE_TOKEN".into()
+    secret_field(AtsKind::Workable).1.into()
 }
 fn workable_rate() -> u32 {
     desk_ats::workable::DEFAULT_PER_10_SECONDS

@@ -172,7 +172,9 @@ impl Connections {
             "ats": ats,
         }))
         .map_err(|e| match e {
-            ConfigError::Invalid { field, message } => invalid(form_input(&field, self.ats), message),
+            ConfigError::Invalid { field, message } => {
+                invalid(form_input(&field, self.ats), message)
+            }
             other => other.into(),
         })
     }

@@ -10,6 +10,7 @@ use desk_sandbox::SandboxInfo;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::config::secret_field;
 use crate::live::{AtsChoice, ATS_SECRET, WILLO_KEY};
 use crate::{AppError, ErrorCode};
 
@@ -62,8 +63,9 @@ pub fn choose(data_dir: &Path, ats: AtsChoice) -> Result<(), AppError> {
         })
 }
 
-/// The `[ats]` section that connects to the simulator in `ats`'s dialect. Each is paced as the
-/// real ATS would need (Workable's 10 requests in 10 seconds shows in the sandbox too).
+/// The `[ats]` section that connects to the simulator in `ats`'s dialect, its secret read from
+/// where the kind's default says. Each is paced as the real ATS would need (Workable's 10
+/// requests in 10 seconds shows in the sandbox too).
 pub fn section(ats: AtsChoice, info: &SandboxInfo) -> serde_json::Value {
     match ats {
         AtsChoice::Greenhouse => json!({
@@ -71,26 +73,23 @@ pub fn section(ats: AtsChoice, info: &SandboxInfo) -> serde_json::Value {
             "base_url": info.greenhouse_base_url,
             "token_url": info.greenhouse_token_url,
             "client_id": info.greenhouse_client_id,
-            "client_secret_env": ATS_SECRET,
             "per_second": 20,
         }),
-        AtsChoice::Lever => json!({
-            "kind": "lever",
-            "base_url": info.lever_base_url,
-            "api_key_env": ATS_SECRET,
-        }),
-        AtsChoice::Ashby => json!({
-            "kind": "ashby",
-            "base_url": info.ashby_base_url,
-            "api_key_env": ATS_SECRET,
-        }),
+        AtsChoice::Lever => json!({ "kind": "lever", "base_url": info.lever_base_url }),
+        AtsChoice::Ashby => json!({ "kind": "ashby", "base_url": info.ashby_base_url }),
         AtsChoice::Workable => json!({
             "kind": "workable",
             "base_url": info.workable_base_url,
-            "token_env": ATS_SECRET,
             "acting_user": Dialect::Workable.user_id(DEMO_ACTING_USER),
         }),
     }
+}
+
+/// As [`section`], with the secret read from the desktop's entry for it.
+pub(crate) fn desktop_section(ats: AtsChoice, info: &SandboxInfo) -> serde_json::Value {
+    let mut section = section(ats, info);
+    section[secret_field(ats.kind()).0] = json!(ATS_SECRET);
+    section
 }
 
 /// The simulators' secrets, under the names the desktop's configuration gives its secrets.

@@ -170,14 +170,9 @@ async fn the_app_opens_on_a_saved_workable_connection_and_reads_it() {
         Some(sb.info.workable_token.as_str())
     );
     assert!(secrets.get(WILLO_KEY).unwrap().is_some());
-    let app = App::open(
-        dir.path(),
-        secrets,
-        SandboxConfig::for_tests(),
-        fast(),
-    )
-    .await
-    .unwrap();
+    let app = App::open(dir.path(), secrets, SandboxConfig::for_tests(), fast())
+        .await
+        .unwrap();
     let info = app.info();
     assert_eq!(info.startup_problem, None);
     assert_eq!(info.ats_label, "Workable");
@@ -235,7 +230,11 @@ async fn the_doctor_checks_workables_token_member_and_pace() {
     assert_eq!(severity(&wrong, "ats_acting_user"), Severity::Problem);
     let rate = wrong.iter().find(|f| f.check == "ats_rate").unwrap();
     assert_eq!(rate.severity, Severity::Warning);
-    assert!(rate.message.contains("10 in 10 seconds"), "{}", rate.message);
+    assert!(
+        rate.message.contains("10 in 10 seconds"),
+        "{}",
+        rate.message
+    );
 
     let refused = doctor::check(&config(&member, 9), &|k| {
         (k == "WILLO_DESK_WORKABLE_TOKEN")
