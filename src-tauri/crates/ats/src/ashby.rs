@@ -21,7 +21,7 @@ use tokio::sync::Mutex;
 use crate::connector::{
     AtsConnector, Capabilities, FileSource, NewAttachment, NewNote, Removal, StageChange, User,
 };
-use crate::http::{hmac_hex, id, same_secret, segment, Http, Pace};
+use crate::http::{body_signed, id, json_body, segment, Http, Pace};
 use crate::{Application, ApplicationRef, AtsError, Candidate, Job, Stage};
 
 /// Ashby publishes no general rate limit (only its reports': 15 a minute). 1,000 requests a
@@ -296,6 +296,21 @@ impl Ashby {
             .await
     }
 
+    /// Id → name of a list of named records (departments, locations). Only shown beside a job,
+    /// so a key not allowed to read them leaves the names out rather than failing the read.
+    async fn names(&self, method: &str) -> HashMap<String, String> {
+        match self.list_all(method, json!({})).await {
+            Ok(items) => items
+                .iter()
+                .filter_map(|i| Some((text(i, "id")?, text(i, "name")?)))
+                .collect(),
+            Err(error) => {
+                tracing::debug!(%error, method, "names not read; jobs are shown without them");
+                HashMap::new()
+            }
+        }
+    }
+
     fn by_hand(what: &str) -> Removal {
         Removal::ByHand {
             why: format!("Ashby's API has no way to delete a {what}; delete it in Ashby"),
@@ -343,18 +358,24 @@ impl AtsConnector for Ashby {
             .collect())
     }
 
+    /// Open jobs, with their department's and location's names (a job carries only their ids).
     async fn jobs(&self) -> Result<Vec<Job>, AtsError> {
+        let departments = self.names("department.list").await;
+        let locations = self.names("location.list").await;
         Ok(self
             .list_all("job.list", json!({}))
             .await?
             .into_iter()
             .filter(|j| text(j, "status").is_none_or(|s| s.eq_ignore_ascii_case("open")))
             .filter_map(|j| {
+                let named = |names: &HashMap<String, String>, key: &str| {
+                    text(&j, key).and_then(|id| names.get(&id).cloned())
+                };
                 Some(Job {
                     id: text(&j, "id")?,
                     title: text(&j, "title").unwrap_or_default(),
-                    department: None,
-                    location: None,
+                    department: named(&departments, "departmentId"),
+                    location: named(&locations, "locationId"),
                     status: text(&j, "status")
                         .unwrap_or_else(|| "Open".into())
                         .to_lowercase(),
@@ -644,19 +665,8 @@ impl AtsConnector for Ashby {
         body: &[u8],
         secret: &str,
     ) -> Result<Option<StageChange>, AtsError> {
-        let given = headers
-            .get("ashby-signature")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().strip_prefix("sha256="))
-            .ok_or(AtsError::BadSignature)?;
-        match hmac_hex(secret.as_bytes(), body) {
-            Some(expected) if same_secret(&given.to_ascii_lowercase(), &expected) => {}
-            _ => return Err(AtsError::BadSignature),
-        }
-        let payload: Value = serde_json::from_slice(body).map_err(|e| AtsError::Decode {
-            path: String::new(),
-            message: e.to_string(),
-        })?;
+        body_signed(headers, "ashby-signature", "sha256=", body, secret)?;
+        let payload = json_body(body)?;
         if text(&payload, "action").as_deref() != Some("candidateStageChange") {
             return Ok(None);
         }

@@ -19,7 +19,7 @@ use tokio::sync::Mutex;
 use crate::connector::{
     AtsConnector, Capabilities, FileSource, NewAttachment, NewNote, Removal, StageChange, User,
 };
-use crate::http::{decode, hmac_hex, id, same_secret, segment, Http, Pace};
+use crate::http::{body_signed, decode, id, json_body, segment, Http, Pace};
 use crate::link::next_link;
 use crate::{Application, ApplicationRef, AtsError, Candidate, Job, Stage};
 
@@ -549,19 +549,8 @@ impl AtsConnector for Greenhouse {
         body: &[u8],
         secret: &str,
     ) -> Result<Option<StageChange>, AtsError> {
-        let given = headers
-            .get("Signature")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().strip_prefix("sha256 "));
-        let expected = hmac_hex(secret.as_bytes(), body);
-        match (given, expected) {
-            (Some(given), Some(expected)) if same_secret(given.trim(), &expected) => {}
-            _ => return Err(AtsError::BadSignature),
-        }
-        let payload: Value = decode(std::str::from_utf8(body).map_err(|_| AtsError::Decode {
-            path: ".".into(),
-            message: "not UTF-8".into(),
-        })?)?;
+        body_signed(headers, "Signature", "sha256 ", body, secret)?;
+        let payload = json_body(body)?;
         if payload.get("action").and_then(Value::as_str) != Some("candidate_stage_change") {
             return Ok(None);
         }

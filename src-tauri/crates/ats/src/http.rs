@@ -225,6 +225,37 @@ pub(crate) fn hmac_hex(key: &[u8], message: &[u8]) -> Option<String> {
     Some(hex::encode(mac.finalize().into_bytes()))
 }
 
+/// Checks that header `name` holds `prefix` and the hex HMAC-SHA256 of the raw `body` keyed with
+/// `secret`, as Greenhouse (`Signature: sha256 <hex>`), Ashby (`Ashby-Signature: sha256=<hex>`)
+/// and Workable (`X-Workable-Signature: <hex>`) sign their webhooks.
+pub(crate) fn body_signed(
+    headers: &http::HeaderMap,
+    name: &str,
+    prefix: &str,
+    body: &[u8],
+    secret: &str,
+) -> Result<(), AtsError> {
+    let given = headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().strip_prefix(prefix))
+        .map(|v| v.trim().to_ascii_lowercase());
+    match (given, hmac_hex(secret.as_bytes(), body)) {
+        (Some(given), Some(expected)) if !secret.is_empty() && same_secret(&given, &expected) => {
+            Ok(())
+        }
+        _ => Err(AtsError::BadSignature),
+    }
+}
+
+/// A webhook's body as JSON, once its signature was checked.
+pub(crate) fn json_body(body: &[u8]) -> Result<Value, AtsError> {
+    serde_json::from_slice(body).map_err(|e| AtsError::Decode {
+        path: String::new(),
+        message: e.to_string(),
+    })
+}
+
 /// Compares two secrets in time independent of where they differ.
 pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     use subtle::ConstantTimeEq;

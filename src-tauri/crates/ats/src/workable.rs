@@ -21,7 +21,7 @@ use tokio::sync::Mutex;
 use crate::connector::{
     AtsConnector, Capabilities, FileSource, NewAttachment, NewNote, Removal, StageChange, User,
 };
-use crate::http::{decode, hmac_hex, id, same_secret, segment, Answer, Http, Pace};
+use crate::http::{body_signed, decode, id, json_body, segment, Answer, Http, Pace};
 use crate::{Application, ApplicationRef, AtsError, Candidate, Job, Stage};
 
 /// Workable's published limit for account tokens is 10 requests per 10 seconds; one less leaves
@@ -560,19 +560,8 @@ impl AtsConnector for Workable {
         body: &[u8],
         secret: &str,
     ) -> Result<Option<StageChange>, AtsError> {
-        let given = headers
-            .get("x-workable-signature")
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .ok_or(AtsError::BadSignature)?;
-        match hmac_hex(secret.as_bytes(), body) {
-            Some(expected) if same_secret(&given.to_ascii_lowercase(), &expected) => {}
-            _ => return Err(AtsError::BadSignature),
-        }
-        let payload: Value = serde_json::from_slice(body).map_err(|e| AtsError::Decode {
-            path: String::new(),
-            message: e.to_string(),
-        })?;
+        body_signed(headers, "x-workable-signature", "", body, secret)?;
+        let payload = json_body(body)?;
         if text(&payload, "event_type").as_deref() != Some(MOVED) {
             return Ok(None);
         }

@@ -123,6 +123,15 @@ async fn all_read_the_same_account() {
         );
         let jobs = ats.jobs().await.unwrap();
         assert_eq!(jobs.len(), 3, "{name}");
+        let first = jobs
+            .iter()
+            .find(|j| j.title == "Customer Success Associate")
+            .unwrap();
+        assert_eq!(
+            (first.department.as_deref(), first.location.as_deref()),
+            (Some("Customer Success"), Some("London, UK")),
+            "{name}: the job's department and location by name"
+        );
         let stages = ats.stages(&jobs).await.unwrap();
         assert!(stages.iter().any(|s| s.name == "Screening"), "{name}");
         let applications = ats.applications(&jobs, None).await.unwrap();
