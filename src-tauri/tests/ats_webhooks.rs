@@ -268,9 +268,30 @@ async fn serve_subscribes_to_workables_stage_changes_and_its_signed_delivery_inv
     assert_eq!(deliveries(&sb, port), [(true, Some(200))]);
     assert!(terminate(&mut child, Duration::from_secs(40)).success());
 
-    // A second start finds its subscription there and makes no other.
+    // A second start finds its subscription there and makes no other: it lists the
+    // subscriptions (counted here) and posts none (counted too; the simulator would answer a
+    // second one with 409, so the list alone could not tell).
+    let (posts, lists) = (
+        FaultRule::new(FaultKind::Delay { millis: 0 })
+            .on_path("/workable/spi/v3/subscriptions")
+            .on_method("POST"),
+        FaultRule::new(FaultKind::Delay { millis: 0 })
+            .on_path("/workable/spi/v3/subscriptions")
+            .on_method("GET"),
+    );
+    sb.faults.add(posts);
+    sb.faults.add(lists);
     let mut child = serve_on(&sb, dir.path(), port, Dialect::Workable, &ats, "").await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sb.faults.struck() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the second start did not look for its subscription"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(sb.faults.struck(), 1, "listed once, posted nothing");
     assert_eq!(subscriptions(&sb).await, [ours]);
     assert!(terminate(&mut child, Duration::from_secs(40)).success());
     assert_eq!(

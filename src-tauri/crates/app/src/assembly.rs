@@ -334,8 +334,9 @@ async fn listen(
     plan: &ReceiverPlan,
     ats: &Arc<dyn AtsConnector>,
 ) -> Result<SocketAddr, AppError> {
-    // A secret set up apart wins; Workable signs with the connection's own token.
-    let secret = plan.ats_secret.clone().or_else(|| ats.webhook_secret());
+    // Workable signs with the connection's own token, whatever else is set; the others with a
+    // secret set up apart.
+    let secret = ats.webhook_secret().or_else(|| plan.ats_secret.clone());
     let hooks = secret.map(|secret| AtsHooks {
         connector: Arc::clone(ats),
         secret: Arc::new(secret),
@@ -409,9 +410,13 @@ async fn register(
                     tracing::warn!(%error, "the webhooks could not be registered with Willo")
                 }
             }
-            if let Err(error) = subscribe_ats(ats, url, token).await {
-                tracing::warn!(%error, "the ATS's stage changes could not be subscribed to; they are found by polling");
-            }
+            // In the background: the window opens at once, even with the ATS slow or away.
+            let (ats, url, token) = (Arc::clone(ats), url.to_owned(), token.clone());
+            tokio::spawn(async move {
+                if let Err(error) = subscribe_ats(&ats, &url, &token).await {
+                    tracing::warn!(%error, "the ATS's stage changes could not be subscribed to; they are found by polling");
+                }
+            });
         }
     }
     Ok(())

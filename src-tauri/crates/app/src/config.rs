@@ -201,7 +201,7 @@ impl AtsSection {
         match self {
             Self::Greenhouse { acting_user, .. }
             | Self::Lever { acting_user, .. }
-            | Self::Workable { acting_user, .. } => acting_user.as_deref(),
+            | Self::Workable { acting_user, .. } => acting_user.as_deref().map(str::trim),
             Self::Ashby { .. } => None,
         }
     }
@@ -554,7 +554,13 @@ impl ServeConfig {
                 ..
             } => {
                 match (subdomain.as_deref().map(str::trim), base_url) {
-                    (_, Some(url)) => check_url("ats.base_url", url)?,
+                    (Some(_), Some(_)) => {
+                        return Err(invalid(
+                            "ats.base_url",
+                            "and `subdomain` are both set: give the subdomain, or another address instead of it",
+                        ))
+                    }
+                    (None, Some(url)) => check_url("ats.base_url", url)?,
                     (Some(sub), None)
                         if (1..=63).contains(&sub.len())
                             && sub.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
@@ -754,6 +760,7 @@ mod tests {
             ("[willo]\n[ats]\nkind = \"workable\"\nsubdomain = \"acme\"\nacting_user = \"m1\"\nper_10_seconds = 51\n", "ats.per_10_seconds"),
             ("[willo]\n[ats]\nkind = \"workable\"\nbase_url = \"http://workable.example.com\"\nacting_user = \"m1\"\n", "ats.base_url"),
             ("[willo]\n[ats]\nkind = \"ashby\"\nper_minute = 0\n", "ats.per_minute"),
+            ("[willo]\n[ats]\nkind = \"workable\"\nsubdomain = \"acme\"\nbase_url = \"https://other.example.com/spi/v3\"\nacting_user = \"m1\"\n", "ats.base_url"),
             ("[willo]\n[ats]\nkind = \"ashby\"\napi_key_env = \"a key\"\n", "ats.api_key_env"),
             ("[willo]\n[ats]\nkind = \"lever\"\n[[automations]]\njob = \" \"\ninterview = \"0123456789abcdef0123456789abcdef\"\ntrigger_stages = [\"s\"]\n", "automations[0].job"),
         ] {

@@ -283,7 +283,7 @@ fn pace(ats: &AtsSection) -> Finding {
         ),
         AtsSection::Ashby { per_minute, .. } => (
             format!("{per_minute} requests a minute"),
-            "Ashby publishes no limit; 1,000 a minute is the figure this app keeps under",
+            "Ashby publishes no general limit; Willo Desk keeps under 1,000 a minute",
             *per_minute > 1_000,
         ),
         AtsSection::Workable { per_10_seconds, .. } => (

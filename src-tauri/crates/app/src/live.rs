@@ -301,15 +301,19 @@ pub async fn test_ats(connections: &Connections, secret: &str) -> Result<AtsChec
     // Where the ATS takes one (Ashby attributes writes to the key's own user).
     let acting = config.ats.acting_user();
     let acting_input = form_input("ats.acting_user", connections.ats);
-    // Greenhouse names the acting user when the token is issued, so an unknown one is refused there.
     let users = ats
         .users()
         .await
         .map_err(|e| match (AppError::from(e), acting) {
-            (e, Some(id)) if e.code == ErrorCode::Validation => AppError {
-                detail: e.detail,
-                ..invalid(acting_input, format!("your ATS refused user id {id}"))
-            },
+            // Greenhouse names the acting user in its token request, so its refusal is theirs.
+            (e, Some(id))
+                if e.code == ErrorCode::Validation && connections.ats == AtsChoice::Greenhouse =>
+            {
+                AppError {
+                    detail: e.detail,
+                    ..invalid(acting_input, format!("your ATS refused user id {id}"))
+                }
+            }
             (e, _) => refused_at(e, ATS_SECRET_INPUT),
         })?;
     let acting_user = match acting {

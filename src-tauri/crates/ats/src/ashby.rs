@@ -31,7 +31,16 @@ const PAGE_SIZE: u32 = 100;
 /// A runaway `nextCursor` loop stops here.
 const MAX_PAGES: usize = 10_000;
 /// Ashby's codes for a sync that must start again from a full read.
-const RESYNC_CODES: [&str; 2] = ["sync_token_expired", "incremental_sync_too_large"];
+const RESYNC_CODES: [&str; 5] = [
+    "sync_token_expired",
+    "sync_token_invalid",
+    "incremental_sync_too_large",
+    "next_cursor_expired",
+    "invalid_next_cursor",
+];
+/// How often the applications are read in full even while incremental reads work: an incremental
+/// read does not report applications deleted or merged away, and these would stay in the mirror.
+const FULL_READ_EVERY: Duration = Duration::from_secs(60 * 60);
 
 #[derive(Debug, Clone)]
 pub struct AshbyConfig {
@@ -45,6 +54,8 @@ pub struct AshbyConfig {
 struct Mirror {
     token: String,
     applications: HashMap<String, Value>,
+    /// When the applications were last read in full.
+    full_at: std::time::Instant,
 }
 
 pub struct Ashby {
@@ -76,6 +87,17 @@ fn contact(value: &Value, primary: &str, all: &str) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
     found.retain(|v| seen.insert(v.to_lowercase()));
     found
+}
+
+/// A field's value as JSON: a whole number or a decimal as a number, anything else as text.
+fn typed(value: &str) -> Value {
+    if let Ok(whole) = value.parse::<i64>() {
+        return json!(whole);
+    }
+    match value.parse::<f64>() {
+        Ok(n) if n.is_finite() => json!(n),
+        _ => json!(value),
+    }
 }
 
 fn refused(code: &str, message: &str) -> AtsError {
@@ -217,15 +239,20 @@ impl Ashby {
             .map_err(|code| refused(&code, "outside an incremental sync"))
     }
 
-    /// Every application, read incrementally after the first time.
+    /// Every application, read incrementally after the first time. A sync Ashby will not
+    /// continue (its token expired or refused for any reason that waiting does not cure), or one
+    /// last read in full an hour ago, is read in full.
     async fn all_applications(&self) -> Result<Vec<Value>, AtsError> {
         let mut mirror = self.mirror.lock().await;
-        if let Some(known) = mirror.as_mut() {
+        if let Some(known) = mirror
+            .as_mut()
+            .filter(|m| m.full_at.elapsed() < FULL_READ_EVERY)
+        {
             match self
                 .list("application.list", json!({ "syncToken": known.token }))
-                .await?
+                .await
             {
-                Ok((changed, token)) => {
+                Ok(Ok((changed, token))) => {
                     for application in changed {
                         if let Some(id) = text(&application, "id") {
                             known.applications.insert(id, application);
@@ -236,8 +263,12 @@ impl Ashby {
                     }
                     return Ok(known.applications.values().cloned().collect());
                 }
-                Err(code) => {
-                    tracing::info!(%code, "Ashby's sync token is no longer usable; reading every application again");
+                Ok(Err(code)) => {
+                    tracing::info!(%code, "Ashby asks for a full read of the applications");
+                }
+                Err(error) if error.is_retryable() => return Err(error),
+                Err(error) => {
+                    tracing::warn!(%error, "Ashby refused the incremental read; reading every application again");
                 }
             }
         }
@@ -253,6 +284,7 @@ impl Ashby {
         *mirror = token.map(|token| Mirror {
             token,
             applications,
+            full_at: std::time::Instant::now(),
         });
         Ok(listed)
     }
@@ -386,37 +418,47 @@ impl AtsConnector for Ashby {
     }
 
     /// Each job's stages are those of its interview plan: `jobInterviewPlan.info` names the plan
-    /// and lists its stages; `interviewStage.list` is asked when it does not list them.
+    /// and lists its stages; `interviewStage.list` is asked when it does not list them. A plan
+    /// several jobs share has one set of stages: they are listed once, as no one job's.
     async fn stages(&self, jobs: &[Job]) -> Result<Vec<Stage>, AtsError> {
-        let mut stages = Vec::new();
+        let mut plans: Vec<(String, Vec<String>, Vec<Value>)> = Vec::new();
         for job in jobs {
             let plan = self
                 .results("jobInterviewPlan.info", json!({ "jobId": job.id }), true)
                 .await?;
-            let listed = match (
-                plan.get("stages").and_then(Value::as_array),
-                text(&plan, "interviewPlanId"),
-            ) {
-                (Some(listed), _) => listed.clone(),
-                (None, Some(plan)) => {
-                    self.list_all("interviewStage.list", json!({ "interviewPlanId": plan }))
+            let Some(plan_id) = text(&plan, "interviewPlanId") else {
+                continue;
+            };
+            if let Some((_, users, _)) = plans.iter_mut().find(|(id, _, _)| *id == plan_id) {
+                users.push(job.id.clone());
+                continue;
+            }
+            let listed = match plan.get("stages").and_then(Value::as_array) {
+                Some(listed) => listed.clone(),
+                None => {
+                    self.list_all("interviewStage.list", json!({ "interviewPlanId": plan_id }))
                         .await?
                 }
-                (None, None) => continue,
             };
-            stages.extend(listed.into_iter().enumerate().filter_map(|(i, s)| {
-                Some(Stage {
-                    id: text(&s, "id")?,
-                    job_id: Some(job.id.clone()),
-                    name: text(&s, "title").unwrap_or_default(),
-                    position: s
-                        .get("orderInInterviewPlan")
-                        .and_then(Value::as_i64)
-                        .or_else(|| i64::try_from(i).ok())?,
-                })
-            }));
+            plans.push((plan_id, vec![job.id.clone()], listed));
         }
-        Ok(stages)
+        Ok(plans
+            .into_iter()
+            .flat_map(|(_, users, listed)| {
+                let job = (users.len() == 1).then(|| users[0].clone());
+                listed.into_iter().enumerate().filter_map(move |(i, s)| {
+                    Some(Stage {
+                        id: text(&s, "id")?,
+                        job_id: job.clone(),
+                        name: text(&s, "title").unwrap_or_default(),
+                        position: s
+                            .get("orderInInterviewPlan")
+                            .and_then(Value::as_i64)
+                            .or_else(|| i64::try_from(i).ok())?,
+                    })
+                })
+            })
+            .collect())
     }
 
     /// Ashby cannot filter by stage: every application is read (incrementally) and filtered here.
@@ -477,11 +519,12 @@ impl AtsConnector for Ashby {
         application: ApplicationRef<'_>,
         to_stage: &str,
     ) -> Result<(), AtsError> {
-        // Setting a stage twice leaves it set: safe to repeat.
+        // Not repeated here on a lost answer: the write-back's own retry decides what a refusal
+        // after an uncertain attempt means.
         self.results(
             "application.changeStage",
             json!({ "applicationId": application.id, "interviewStageId": to_stage }),
-            true,
+            false,
         )
         .await?;
         Ok(())
@@ -615,7 +658,8 @@ impl AtsConnector for Ashby {
             }))
     }
 
-    /// `field` is the custom field's id in Ashby.
+    /// `field` is the custom field's id in Ashby. A number (Willo's score) goes as a JSON number,
+    /// as Ashby's Number fields take it; anything else as text.
     async fn set_field(
         &self,
         application: ApplicationRef<'_>,
@@ -628,7 +672,7 @@ impl AtsConnector for Ashby {
                 "objectId": application.id,
                 "objectType": "Application",
                 "fieldId": field,
-                "fieldValue": value,
+                "fieldValue": typed(value),
             }),
             true,
         )

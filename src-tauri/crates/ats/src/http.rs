@@ -119,25 +119,14 @@ impl Http {
     /// Greenhouse, `X-Rate-Limit-*` from others): when none are left, later requests wait until the
     /// stated reset (in seconds, or as a Unix time), or a second when no reset is given.
     fn note_window(&self, headers: &HeaderMap) {
-        let value = |names: &[&str]| {
-            names
-                .iter()
-                .find_map(|n| headers.get(*n)?.to_str().ok()?.trim().parse::<u64>().ok())
-        };
-        if value(&["x-ratelimit-remaining", "x-rate-limit-remaining"]) != Some(0) {
+        if limit_header(
+            headers,
+            &["x-ratelimit-remaining", "x-rate-limit-remaining"],
+        ) != Some(0)
+        {
             return;
         }
-        let now = chrono::Utc::now().timestamp().max(0).unsigned_abs();
-        let wait = value(&["x-ratelimit-reset", "x-rate-limit-reset"])
-            .map(|reset| {
-                Duration::from_secs(if reset > 86_400 {
-                    reset.saturating_sub(now)
-                } else {
-                    reset
-                })
-            })
-            .unwrap_or(EXHAUSTED_PAUSE)
-            .min(Duration::from_secs(60));
+        let wait = window_reset(headers).unwrap_or(EXHAUSTED_PAUSE);
         tracing::debug!(
             ?wait,
             "the ATS's rate-limit window is used up; holding back"
@@ -150,6 +139,26 @@ impl Http {
     }
 }
 
+/// A rate-limit header's number, under whichever of `names` the ATS uses.
+fn limit_header(headers: &HeaderMap, names: &[&str]) -> Option<u64> {
+    names
+        .iter()
+        .find_map(|n| headers.get(*n)?.to_str().ok()?.trim().parse::<u64>().ok())
+}
+
+/// How long until the ATS's rate-limit window frees a request, from its reset header (in
+/// seconds, or as a Unix time), at most a minute.
+fn window_reset(headers: &HeaderMap) -> Option<Duration> {
+    let reset = limit_header(headers, &["x-ratelimit-reset", "x-rate-limit-reset"])?;
+    let now = chrono::Utc::now().timestamp().max(0).unsigned_abs();
+    let wait = if reset > 86_400 {
+        reset.saturating_sub(now)
+    } else {
+        reset
+    };
+    Some(Duration::from_secs(wait.max(1)).min(Duration::from_secs(60)))
+}
+
 /// Turns a non-success status into a typed error, and a success into its body.
 pub(crate) async fn check(response: reqwest::Response) -> Result<Answer, AtsError> {
     let status = response.status();
@@ -160,10 +169,12 @@ pub(crate) async fn check(response: reqwest::Response) -> Result<Answer, AtsErro
             headers,
         });
     }
+    // Workable answers a 429 without `Retry-After`, but says when its window resets.
     let retry_after = headers
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| retry_after::parse(v, chrono::Utc::now()));
+        .and_then(|v| retry_after::parse(v, chrono::Utc::now()))
+        .or_else(|| window_reset(&headers));
     let body = response.text().await.unwrap_or_default();
     // Where each ATS says why: `message` or `error` (Greenhouse, Lever, Workable), or Ashby's
     // `errorInfo.message`.

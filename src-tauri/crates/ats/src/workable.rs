@@ -8,6 +8,7 @@
 //! Account tokens may make 10 requests in 10 seconds: the pace keeps under that, and every answer's
 //! `X-Rate-Limit-*` headers hold requests back when the window is used up.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -32,6 +33,13 @@ const PAGE_SIZE: &str = "100";
 const MAX_PAGES: usize = 10_000;
 /// The event a stage change is delivered as.
 const MOVED: &str = "candidate_moved";
+/// How often a job's candidates are read in full; in between, only those updated since the last
+/// read (`updated_after`), so a poll costs a request or two per job under the 10-in-10-seconds
+/// limit. A full read drops candidates Workable no longer lists (deleted ones are not reported).
+const FULL_READ_EVERY: Duration = Duration::from_secs(60 * 60);
+/// How far before the last read `updated_after` reaches back, for clocks that differ and updates
+/// that land while a read pages.
+const OVERLAP: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
 #[derive(Debug, Clone)]
 pub struct WorkableConfig {
@@ -49,6 +57,20 @@ pub struct Workable {
     /// The account's stages (slug, name), read once: candidates name their stage, moves and
     /// filters use its slug.
     stages: Mutex<Option<Vec<(String, String)>>>,
+    /// Each job's candidates as last read, by job.
+    mirror: Mutex<HashMap<String, JobMirror>>,
+}
+
+/// A job's candidates by id, as of `read_at`.
+struct JobMirror {
+    read_at: chrono::DateTime<chrono::Utc>,
+    full_at: std::time::Instant,
+    candidates: HashMap<String, Value>,
+}
+
+/// The body of the comment a file travels in.
+fn attached(filename: &str) -> String {
+    format!("Attached: {filename}")
 }
 
 fn text(value: &Value, key: &str) -> Option<String> {
@@ -67,6 +89,7 @@ impl Workable {
             ),
             config,
             stages: Mutex::new(None),
+            mirror: Mutex::new(HashMap::new()),
         }
     }
 
@@ -201,6 +224,49 @@ impl Workable {
         })
     }
 
+    /// Every candidate of a job: read in full the first time and hourly, otherwise only those
+    /// updated since the last read, merged into what was read before.
+    async fn job_candidates(&self, job: &str) -> Result<Vec<Value>, AtsError> {
+        let mut mirror = self.mirror.lock().await;
+        let started = chrono::Utc::now();
+        let query = [("shortcode", job), ("limit", PAGE_SIZE)];
+        match mirror
+            .get_mut(job)
+            .filter(|m| m.full_at.elapsed() < FULL_READ_EVERY)
+        {
+            Some(known) => {
+                let since =
+                    (known.read_at - OVERLAP).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                let mut changed = query.to_vec();
+                changed.push(("updated_after", since.as_str()));
+                for candidate in self.get_all("/candidates", &changed, "candidates").await? {
+                    if let Some(found) = candidate.get("id").map(id) {
+                        known.candidates.insert(found, candidate);
+                    }
+                }
+                known.read_at = started;
+                Ok(known.candidates.values().cloned().collect())
+            }
+            None => {
+                let all = self.get_all("/candidates", &query, "candidates").await?;
+                let candidates: HashMap<String, Value> = all
+                    .into_iter()
+                    .filter_map(|c| Some((c.get("id").map(id)?, c)))
+                    .collect();
+                let listed = candidates.values().cloned().collect();
+                mirror.insert(
+                    job.to_owned(),
+                    JobMirror {
+                        read_at: started,
+                        full_at: std::time::Instant::now(),
+                        candidates,
+                    },
+                );
+                Ok(listed)
+            }
+        }
+    }
+
     /// The candidate's comments, newest last: activities of kind `comment` with their body.
     async fn comments(&self, candidate: &str) -> Result<Vec<Value>, AtsError> {
         Ok(self
@@ -333,26 +399,32 @@ impl AtsConnector for Workable {
         stages: Option<&[String]>,
     ) -> Result<Vec<Application>, AtsError> {
         let known = self.account_stages().await?;
-        let filters: Vec<Option<&String>> = match stages {
-            Some(list) => list.iter().map(Some).collect(),
-            None => vec![None],
-        };
         let mut applications = Vec::new();
         for job in jobs {
-            for stage in &filters {
-                let mut query = vec![("shortcode", job.id.as_str()), ("limit", PAGE_SIZE)];
-                if let Some(stage) = stage {
-                    query.push(("stage", stage.as_str()));
+            let listed = match stages {
+                // Workable filters by stage itself: a listing of those stages, now.
+                Some(list) => {
+                    let mut listed = Vec::new();
+                    for stage in list {
+                        let query = [
+                            ("shortcode", job.id.as_str()),
+                            ("stage", stage.as_str()),
+                            ("limit", PAGE_SIZE),
+                        ];
+                        listed.extend(self.get_all("/candidates", &query, "candidates").await?);
+                    }
+                    listed
                 }
-                applications.extend(
-                    self.get_all("/candidates", &query, "candidates")
-                        .await?
-                        .into_iter()
-                        .filter_map(|c| Self::application(c, &job.id, &known))
-                        .filter(|a| a.status == "active"),
-                );
-            }
+                None => self.job_candidates(&job.id).await?,
+            };
+            applications.extend(
+                listed
+                    .into_iter()
+                    .filter_map(|c| Self::application(c, &job.id, &known))
+                    .filter(|a| a.status == "active"),
+            );
         }
+        applications.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(applications)
     }
 
@@ -387,12 +459,13 @@ impl AtsConnector for Workable {
         application: ApplicationRef<'_>,
         to_stage: &str,
     ) -> Result<(), AtsError> {
-        // Moving to the stage it is in leaves it there: safe to repeat.
+        // Not repeated here on a lost answer: the write-back's own retry decides what a refusal
+        // after an uncertain attempt means.
         self.call(
             Method::POST,
             self.url(&format!("/candidates/{}/move", segment(application.id)))?,
             Some(&json!({ "member_id": self.member()?, "target_stage": to_stage })),
-            true,
+            false,
         )
         .await?;
         Ok(())
@@ -432,7 +505,7 @@ impl AtsConnector for Workable {
         self.comment(
             application.id,
             json!({
-                "body": format!("Attached: {}", file.filename),
+                "body": attached(&file.filename),
                 "attachment": {
                     "name": file.filename,
                     "data": base64::engine::general_purpose::STANDARD.encode(data),
@@ -442,18 +515,22 @@ impl AtsConnector for Workable {
         .await
     }
 
+    /// The comment that carries the file: one whose attachment has its name, or whose body is
+    /// exactly the line `add_attachment` writes (the note itself names the file too, and must not
+    /// be taken for it).
     async fn find_attachment(
         &self,
         application: ApplicationRef<'_>,
         filename: &str,
     ) -> Result<Option<String>, AtsError> {
+        let line = attached(filename);
         Ok(self
             .comments(application.id)
             .await?
             .into_iter()
             .find(|c| {
                 c.get("attachment").and_then(|a| text(a, "name")).as_deref() == Some(filename)
-                    || text(c, "body").is_some_and(|b| crate::holds_marker(&b, filename))
+                    || text(c, "body").is_some_and(|b| b.trim() == line)
             })
             .and_then(|c| c.get("id").map(id)))
     }

@@ -193,6 +193,40 @@ async fn a_later_read_asks_only_for_changes_and_an_expired_token_means_a_full_re
     );
 }
 
+/// A sync token refused in any way a wait does not cure (here as a 400, where Ashby's status for
+/// these codes is not documented) is not sent again and again: everything is read in full.
+#[tokio::test]
+async fn a_sync_token_refused_otherwise_means_a_full_read_too() {
+    let server = MockServer::start().await;
+    application_pages(&server).await;
+    let ashby = connector(&server);
+    ashby.applications(&[job()], None).await.unwrap();
+    Mock::given(method("POST"))
+        .and(path("/application.list"))
+        .and(body_partial_json(json!({ "syncToken": "sync-1" })))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "success": false, "errors": ["sync_token_invalid"],
+            "errorInfo": { "code": "sync_token_invalid", "message": "Invalid sync token" }
+        })))
+        .with_priority(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert_eq!(ashby.applications(&[job()], None).await.unwrap().len(), 2);
+    let full_reads = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| !String::from_utf8_lossy(&r.body).contains("syncToken"))
+        .filter(|r| !String::from_utf8_lossy(&r.body).contains("cursor"))
+        .count();
+    assert_eq!(
+        full_reads, 2,
+        "the first read, and the one after the refusal"
+    );
+}
+
 #[tokio::test]
 async fn a_refusal_in_a_200_is_an_error_that_names_ashbys_code() {
     let server = MockServer::start().await;
@@ -253,7 +287,10 @@ async fn stages_come_from_each_jobs_interview_plan() {
         id: "job-2".into(),
         ..job()
     };
-    let stages = connector(&server).stages(&[job(), second]).await.unwrap();
+    let stages = connector(&server)
+        .stages(&[job(), second.clone()])
+        .await
+        .unwrap();
     assert_eq!(
         stages
             .iter()
@@ -265,6 +302,35 @@ async fn stages_come_from_each_jobs_interview_plan() {
             ("stage-offer", Some("job-1"), 2),
             ("p2-first", Some("job-2"), 0),
         ]
+    );
+
+    // A third job on job 1's plan: that plan's stages belong to no one job.
+    Mock::given(method("POST"))
+        .and(path("/jobInterviewPlan.info"))
+        .and(body_partial_json(json!({ "jobId": "job-3" })))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("job_interview_plan")))
+        .mount(&server)
+        .await;
+    let third = Job {
+        id: "job-3".into(),
+        ..job()
+    };
+    let shared = connector(&server)
+        .stages(&[job(), second, third])
+        .await
+        .unwrap();
+    assert_eq!(
+        shared
+            .iter()
+            .map(|s| (s.id.as_str(), s.job_id.as_deref()))
+            .collect::<Vec<_>>(),
+        [
+            ("stage-review", None),
+            ("stage-screen", None),
+            ("stage-offer", None),
+            ("p2-first", Some("job-2")),
+        ],
+        "each stage once"
     );
 }
 
@@ -362,7 +428,8 @@ async fn files_are_uploaded_to_the_candidate_and_found_by_name_and_fields_set_on
     Mock::given(method("POST"))
         .and(path("/customField.setValue"))
         .and(body_partial_json(json!({
-            "objectId": "app-1", "objectType": "Application", "fieldId": "field-score", "fieldValue": "82",
+            // A number, as Ashby's Number fields take it.
+            "objectId": "app-1", "objectType": "Application", "fieldId": "field-score", "fieldValue": 82,
         })))
         .respond_with(ok(json!({ "id": "field-score", "title": "Willo score", "value": "82" })))
         .expect(1)

@@ -329,8 +329,13 @@ async fn a_file_travels_base64_inside_a_comment_and_the_score_as_a_custom_attrib
     get(
         &server,
         "/candidates/ce4da98/activities",
-        json!({ "activities": [{ "id": "cmt-6", "action": "comment", "body": "Attached: willo-transcripts-abc-r1.txt",
-                                 "member": { "id": MEMBER } }] }),
+        json!({ "activities": [
+            // The note names the file too; it is not the file.
+            { "id": "cmt-5", "action": "comment", "member": { "id": MEMBER },
+              "body": "Answers... (the whole transcript is in the attachment willo-transcripts-abc-r1.txt)\n\nwillo-desk:abc:1" },
+            { "id": "cmt-6", "action": "comment", "body": "Attached: willo-transcripts-abc-r1.txt",
+              "member": { "id": MEMBER } },
+        ] }),
     )
     .await;
     let workable = connector(&server);
@@ -503,20 +508,77 @@ async fn a_used_up_window_holds_the_next_request_until_workables_reset() {
     );
 }
 
+/// Workable answers a 429 without `Retry-After`; its `X-Rate-Limit-Reset` says when the window
+/// frees a request, and the retry waits for it (retrying sooner would meet the same window).
 #[tokio::test]
-async fn a_429_is_waited_out_and_the_read_retried() {
+async fn a_429_is_waited_out_until_the_window_workable_names() {
     let server = MockServer::start().await;
+    let reset = chrono::Utc::now().timestamp() + 2;
     Mock::given(method("GET"))
         .and(path("/spi/v3/stages"))
-        .respond_with(
-            ResponseTemplate::new(429).set_body_json(json!({ "error": "Too many requests" })),
-        )
-        .up_to_n_times(2)
-        .with_priority(1)
+        .respond_with(move |_: &wiremock::Request| {
+            if chrono::Utc::now().timestamp() < reset {
+                ResponseTemplate::new(429)
+                    .insert_header("x-rate-limit-limit", "10")
+                    .insert_header("x-rate-limit-remaining", "0")
+                    .insert_header("x-rate-limit-reset", reset.to_string().as_str())
+                    .set_body_json(json!({ "error": "Too many requests" }))
+            } else {
+                ResponseTemplate::new(200).set_body_json(fixture("stages"))
+            }
+        })
         .mount(&server)
         .await;
-    get(&server, "/stages", fixture("stages")).await;
     let stages = connector(&server).stages(&[job()]).await.unwrap();
     assert_eq!(stages.len(), 5);
-    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        2,
+        "one refused, one after the reset: no retries spent inside the window"
+    );
+}
+
+#[tokio::test]
+async fn a_later_read_asks_only_for_candidates_updated_since_the_last() {
+    let server = MockServer::start().await;
+    get(&server, "/stages", fixture("stages")).await;
+    Mock::given(method("GET"))
+        .and(path("/spi/v3/candidates"))
+        .and(wiremock::matchers::query_param_is_missing("updated_after"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(fixture("candidates_page2")))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut moved = fixture("candidates_page2")["candidates"][1].clone();
+    moved["stage"] = json!("Interview");
+    Mock::given(method("GET"))
+        .and(path("/spi/v3/candidates"))
+        .and(query_param("shortcode", "GROOV005"))
+        .and(wiremock::matchers::query_param_contains(
+            "updated_after",
+            "T",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "candidates": [moved] })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let workable = connector(&server);
+    let first = workable.applications(&[job()], None).await.unwrap();
+    assert_eq!(
+        first
+            .iter()
+            .map(|a| (a.id.as_str(), a.stage_id.as_deref()))
+            .collect::<Vec<_>>(),
+        [("ce4daa0", Some("phone-screen"))],
+        "the disqualified candidate is left out"
+    );
+    let second = workable.applications(&[job()], None).await.unwrap();
+    assert_eq!(
+        second
+            .iter()
+            .map(|a| (a.id.as_str(), a.stage_id.as_deref()))
+            .collect::<Vec<_>>(),
+        [("ce4daa0", Some("interview"))],
+        "the update merged into what was read before"
+    );
 }

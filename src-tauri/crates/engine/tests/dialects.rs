@@ -25,9 +25,14 @@ const PHONE: usize = 2;
 
 /// A world on `kind`'s dialect whose store learns the ATS only through the connector.
 async fn world(kind: AtsKind) -> World {
+    world_in(kind, SandboxConfig::for_tests()).await
+}
+
+/// As [`world`], on simulators set up as `config` says.
+async fn world_in(kind: AtsKind, config: SandboxConfig) -> World {
     let w = world_on(
         kind,
-        SandboxConfig::for_tests(),
+        config,
         desk_willo::Pacer::new(support::per_second(200)),
         quick_config(),
         |snap| *snap = AtsSnapshot::default(),
@@ -183,6 +188,9 @@ async fn a_note_whose_answer_was_lost_is_found_not_written_twice(kind: AtsKind) 
 
 async fn throttled_reads_and_writes_are_waited_out(kind: AtsKind) {
     let dialect = Dialect::of(kind);
+    if dialect == Dialect::Workable {
+        return workable_throttling_is_waited_out().await;
+    }
     let w = world(kind).await;
     automate(&w, dialect).await;
     let prefix = match dialect {
@@ -210,6 +218,47 @@ async fn throttled_reads_and_writes_are_waited_out(kind: AtsKind) {
     assert!(w.sandbox.faults.struck() >= 4, "every 429 was met");
     assert_eq!(writes(&w, dialect, "note").len(), 1);
     assert_eq!(writes(&w, dialect, "move").len(), 1);
+}
+
+/// Workable throttles as it does for real: 10 requests in 10 seconds per token, a 429 without
+/// `Retry-After`, and the `X-Rate-Limit-*` headers on every answer. Another tool uses the same
+/// token all along (a request every 300 ms, more than the window holds), so the window is full
+/// whenever a slot frees; the loop still completes, once. (The connector's wait on a 429 without
+/// `Retry-After` is checked on its own in `desk-ats`'s `workable_http`.)
+async fn workable_throttling_is_waited_out() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    let mut config = SandboxConfig::for_tests();
+    config.ats.workable_limit_per_10s = 10;
+    let w = world_in(AtsKind::Workable, config).await;
+    automate(&w, Dialect::Workable).await;
+    let refused_to_the_other = Arc::new(AtomicU64::new(0));
+    let other = {
+        let (url, token) = (
+            format!("{}/members", w.sandbox.info.workable_base_url),
+            w.sandbox.info.workable_token.clone(),
+        );
+        let refused = Arc::clone(&refused_to_the_other);
+        tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            loop {
+                let answer = client.get(&url).bearer_auth(&token).send().await;
+                if answer.is_ok_and(|a| a.status() == 429) {
+                    refused.fetch_add(1, Ordering::Relaxed);
+                }
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        })
+    };
+    through_the_loop(&w).await;
+    other.abort();
+    assert!(
+        refused_to_the_other.load(Ordering::Relaxed) > 0,
+        "the other tool was refused: the window was full"
+    );
+    assert_eq!(writes(&w, Dialect::Workable, "note").len(), 1);
+    assert_eq!(writes(&w, Dialect::Workable, "move").len(), 1);
 }
 
 macro_rules! every_dialect {
