@@ -37,6 +37,8 @@ const MOVED: &str = "candidate_moved";
 /// read (`updated_after`), so a poll costs a request or two per job under the 10-in-10-seconds
 /// limit. A full read drops candidates Workable no longer lists (deleted ones are not reported).
 const FULL_READ_EVERY: Duration = Duration::from_secs(60 * 60);
+/// Stages read this recently are not read again for a candidate in a stage they do not name.
+const RECENT: Duration = Duration::from_secs(5 * 60);
 /// How far before the last read `updated_after` reaches back, for clocks that differ and updates
 /// that land while a read pages.
 const OVERLAP: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
@@ -54,11 +56,19 @@ pub struct WorkableConfig {
 pub struct Workable {
     http: Http,
     config: WorkableConfig,
-    /// The account's stages (slug, name), read once: candidates name their stage, moves and
-    /// filters use its slug.
-    stages: Mutex<Option<Vec<(String, String)>>>,
+    /// The stages (slug, name) of the account's pipeline and of each job's own: candidates name
+    /// their stage, moves and filters use its slug.
+    stages: Mutex<Option<StageCache>>,
     /// Each job's candidates as last read, by job.
     mirror: Mutex<HashMap<String, JobMirror>>,
+}
+
+/// The stages as last read, for the jobs they were read for. Read again hourly, for a job not
+/// read yet, or when a candidate is in a stage they do not name (a stage added since).
+struct StageCache {
+    read_at: std::time::Instant,
+    jobs: Vec<String>,
+    stages: Vec<(String, String)>,
 }
 
 /// A job's candidates by id, as of `read_at`.
@@ -164,29 +174,55 @@ impl Workable {
         })
     }
 
-    /// The account's stages as (slug, name), in pipeline order.
-    async fn account_stages(&self) -> Result<Vec<(String, String)>, AtsError> {
-        let mut known = self.stages.lock().await;
-        if let Some(stages) = known.as_ref() {
-            return Ok(stages.clone());
+    /// The stages as (slug, name): the account's pipeline in order, then the stages of `jobs`'
+    /// own pipelines that it lacks. Read again when `fresh` is asked or the cache cannot say.
+    async fn known_stages(
+        &self,
+        jobs: &[Job],
+        fresh: bool,
+    ) -> Result<Vec<(String, String)>, AtsError> {
+        let mut cache = self.stages.lock().await;
+        // Asked for fresh stages, those read in the last few minutes still do: a stage no
+        // pipeline names must not make every poll read them all again.
+        let good_for = if fresh { RECENT } else { FULL_READ_EVERY };
+        if let Some(known) = cache.as_ref().filter(|c| {
+            c.read_at.elapsed() < good_for && jobs.iter().all(|j| c.jobs.contains(&j.id))
+        }) {
+            return Ok(known.stages.clone());
         }
-        let mut stages: Vec<Value> = self.get_all("/stages", &[], "stages").await?;
-        stages.sort_by_key(|s| s.get("position").and_then(Value::as_i64).unwrap_or(0));
-        let pairs: Vec<(String, String)> = stages
-            .iter()
-            .filter_map(|s| Some((text(s, "slug")?, text(s, "name").unwrap_or_default())))
-            .collect();
-        *known = Some(pairs.clone());
-        Ok(pairs)
+        let pairs = |mut listed: Vec<Value>| {
+            listed.sort_by_key(|s| s.get("position").and_then(Value::as_i64).unwrap_or(0));
+            listed
+                .iter()
+                .filter_map(|s| Some((text(s, "slug")?, text(s, "name").unwrap_or_default())))
+                .collect::<Vec<_>>()
+        };
+        let mut stages = pairs(self.get_all("/stages", &[], "stages").await?);
+        for job in jobs {
+            let own = self
+                .get_all(&format!("/jobs/{}/stages", segment(&job.id)), &[], "stages")
+                .await?;
+            for (slug, name) in pairs(own) {
+                if !stages.iter().any(|(known, _)| *known == slug) {
+                    stages.push((slug, name));
+                }
+            }
+        }
+        *cache = Some(StageCache {
+            read_at: std::time::Instant::now(),
+            jobs: jobs.iter().map(|j| j.id.clone()).collect(),
+            stages: stages.clone(),
+        });
+        Ok(stages)
     }
 
     /// The slug of the stage a candidate is in: Workable's candidates name it (`stage`), which is
-    /// matched against the account's stages by name, or taken as the slug it may already be.
-    fn slug_of(stages: &[(String, String)], stage: &str) -> String {
+    /// matched against the stages by name, or taken as the slug it may already be.
+    fn slug_of(stages: &[(String, String)], stage: &str) -> Option<String> {
         stages
             .iter()
             .find(|(slug, name)| slug == stage || name.eq_ignore_ascii_case(stage))
-            .map_or_else(|| stage.to_owned(), |(slug, _)| slug.clone())
+            .map(|(slug, _)| slug.clone())
     }
 
     /// The member writes are made as; Workable refuses a comment or a move without one.
@@ -212,7 +248,7 @@ impl Workable {
                 .get("job")
                 .and_then(|j| text(j, "shortcode"))
                 .unwrap_or_else(|| job.to_owned()),
-            stage_id: text(&raw, "stage").map(|s| Self::slug_of(stages, &s)),
+            stage_id: text(&raw, "stage").map(|s| Self::slug_of(stages, &s).unwrap_or(s)),
             status: if disqualified {
                 "disqualified".into()
             } else if hired {
@@ -374,11 +410,11 @@ impl AtsConnector for Workable {
             .collect())
     }
 
-    /// The account's pipeline: stages are named by slug and shared by every job.
-    async fn stages(&self, _jobs: &[Job]) -> Result<Vec<Stage>, AtsError> {
-        *self.stages.lock().await = None;
+    /// The account's pipeline and the jobs' own stages, named by slug (slugs are the account's,
+    /// so no stage belongs to one job).
+    async fn stages(&self, jobs: &[Job]) -> Result<Vec<Stage>, AtsError> {
         Ok(self
-            .account_stages()
+            .known_stages(jobs, false)
             .await?
             .into_iter()
             .enumerate()
@@ -398,7 +434,7 @@ impl AtsConnector for Workable {
         jobs: &[Job],
         stages: Option<&[String]>,
     ) -> Result<Vec<Application>, AtsError> {
-        let known = self.account_stages().await?;
+        let mut known = self.known_stages(jobs, false).await?;
         let mut applications = Vec::new();
         for job in jobs {
             let listed = match stages {
@@ -417,6 +453,15 @@ impl AtsConnector for Workable {
                 }
                 None => self.job_candidates(&job.id).await?,
             };
+            // A stage none of the known ones names was added since they were read.
+            let unknown = |known: &[(String, String)]| {
+                listed
+                    .iter()
+                    .any(|c| text(c, "stage").is_some_and(|s| Self::slug_of(known, &s).is_none()))
+            };
+            if unknown(&known) {
+                known = self.known_stages(jobs, true).await?;
+            }
             applications.extend(
                 listed
                     .into_iter()
