@@ -171,13 +171,9 @@ fn deliveries(sb: &Sandbox, port: u16) -> Vec<(bool, Option<u16>)> {
         .collect()
 }
 
-/// Zoë (application 9002) reaches Screening in the simulated ATS, as a recruiter would move her.
-fn move_zoe_to_screening(sb: &Sandbox) {
-    sb.ats.with_data(|d| d.move_application(9002, 1)).unwrap();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_ashby_webhook_signed_with_its_secret_makes_serve_invite_at_once() {
+/// `serve` on the simulated Ashby, taking its webhooks with `SECRET`: the simulators, the data
+/// folder, the receiver's port and the process.
+async fn serve_on_ashby() -> (Sandbox, tempfile::TempDir, u16, std::process::Child) {
     let sb = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
@@ -186,7 +182,18 @@ async fn an_ashby_webhook_signed_with_its_secret_makes_serve_invite_at_once() {
         sb.info.ashby_base_url
     );
     let receiver = "ats_secret_env = \"WILLO_DESK_ATS_WEBHOOK_SECRET\"\n";
-    let mut child = serve_on(&sb, dir.path(), port, Dialect::Ashby, &ats, receiver).await;
+    let child = serve_on(&sb, dir.path(), port, Dialect::Ashby, &ats, receiver).await;
+    (sb, dir, port, child)
+}
+
+/// Zoë (application 9002) reaches Screening in the simulated ATS, as a recruiter would move her.
+fn move_zoe_to_screening(sb: &Sandbox) {
+    sb.ats.with_data(|d| d.move_application(9002, 1)).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ashby_webhook_signed_with_its_secret_makes_serve_invite_at_once() {
+    let (sb, _dir, port, mut child) = serve_on_ashby().await;
     // What an Ashby admin sets up in Ashby's settings: the address, and the secret it signs with.
     sb.ats.set_ashby_webhook(Some(AshbyWebhook {
         url: format!("http://127.0.0.1:{port}/hooks/ats/{TOKEN}"),
@@ -209,15 +216,7 @@ async fn an_ashby_webhook_signed_with_its_secret_makes_serve_invite_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ashby_webhook_signed_with_another_secret_is_refused() {
-    let sb = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let ats = format!(
-        "kind = \"ashby\"\nbase_url = \"{}\"\nper_minute = 6000\n",
-        sb.info.ashby_base_url
-    );
-    let receiver = "ats_secret_env = \"WILLO_DESK_ATS_WEBHOOK_SECRET\"\n";
-    let mut child = serve_on(&sb, dir.path(), port, Dialect::Ashby, &ats, receiver).await;
+    let (sb, _dir, port, mut child) = serve_on_ashby().await;
     sb.ats.set_ashby_webhook(Some(AshbyWebhook {
         url: format!("http://127.0.0.1:{port}/hooks/ats/{TOKEN}"),
         secret: "not-the-secret".into(),

@@ -15,18 +15,10 @@ use desk_app::doctor::{self, Severity};
 use desk_app::live::{self, AtsChoice, Connections, WilloEnvironment, ATS_SECRET, WILLO_KEY};
 use desk_app::secrets::{MemorySecrets, SecretStore};
 use desk_app::{sandbox_ats, App, ErrorCode};
-use desk_engine::{ReviewInput, Schedule};
+use desk_engine::ReviewInput;
 use desk_sandbox::ats::Dialect;
 use desk_sandbox::{Sandbox, SandboxConfig};
-use support::{application, complete_latest};
-
-fn fast() -> Schedule {
-    Schedule {
-        tick: Duration::from_millis(50),
-        reconcile_every: Duration::from_secs(60),
-        ..Schedule::default()
-    }
-}
+use support::{application, complete_latest, fast};
 
 /// The notes the simulated ATS holds for Zoë (candidate 7002), in `dialect`.
 fn notes_on_zoe(sb: &Sandbox, dialect: Dialect) -> usize {

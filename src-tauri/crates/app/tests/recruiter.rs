@@ -12,17 +12,9 @@ use std::time::Duration;
 use desk_app::ipc::{ActivityQuery, CandidateQuery, Severity};
 use desk_app::{App, ErrorCode};
 use desk_domain::{InvitationStatus, ListStatus};
-use desk_engine::{AutomationRequest, BulkProgress, InterviewChoice, ReviewInput, Schedule};
+use desk_engine::{AutomationRequest, BulkProgress, InterviewChoice, ReviewInput};
 use desk_sandbox::SandboxConfig;
-use support::{application, complete_latest, query, wait_for_status};
-
-fn fast() -> Schedule {
-    Schedule {
-        tick: Duration::from_millis(50),
-        reconcile_every: Duration::from_secs(60),
-        ..Schedule::default()
-    }
-}
+use support::{application, complete_latest, fast, query, wait_for_status};
 
 async fn open() -> (App, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();

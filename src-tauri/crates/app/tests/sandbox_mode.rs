@@ -2,20 +2,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
+mod support;
+
 use std::time::Duration;
 
 use desk_app::{App, NoticeKind, NoticeTarget};
-use desk_engine::{EngineEvent, InviteOutcome, Schedule};
+use desk_engine::{EngineEvent, InviteOutcome};
 use desk_sandbox::SandboxConfig;
-
-/// A quick loop for tests: the real schedule works in minutes.
-fn fast() -> Schedule {
-    Schedule {
-        tick: Duration::from_millis(50),
-        reconcile_every: Duration::from_secs(60),
-        ..Schedule::default()
-    }
-}
+use support::fast;
 
 #[tokio::test]
 async fn a_sync_brings_the_demo_ats_into_the_store() {

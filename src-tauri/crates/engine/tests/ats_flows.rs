@@ -11,7 +11,7 @@ use desk_domain::InvitationStatus;
 use desk_engine::InviteOutcome;
 use desk_sandbox::{FaultKind, FaultRule, SandboxConfig};
 use desk_store::{AtsSnapshot, AutomationSpec};
-use serde_json::{json, Value};
+use serde_json::Value;
 use support::{world_with, World};
 
 /// A world whose store learns the ATS only through the connector (as the app does).
@@ -24,19 +24,6 @@ async fn world() -> World {
     .await;
     w.engine.poll_triggers().await.unwrap();
     w
-}
-
-async fn move_in_ats(w: &World, application: u64, stage: &str) {
-    let response = reqwest::Client::new()
-        .post(format!(
-            "{}/ats/applications/{application}/move",
-            w.sandbox.info.admin_url
-        ))
-        .json(&json!({ "stage": stage }))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success());
 }
 
 async fn writes(w: &World, kind: &str) -> Vec<Value> {
@@ -121,7 +108,7 @@ async fn a_candidate_moved_into_a_trigger_stage_is_invited_once() {
         "those already in Screening when the automation was switched on are not invited"
     );
 
-    move_in_ats(&w, 9002, "Screening").await;
+    w.move_in_ats(9002, "Screening").await;
     let second = w.engine.poll_triggers().await.unwrap();
     assert_eq!((second.synced.stage_changes, second.queued), (1, 1));
     w.drain_outbox(Duration::from_secs(10)).await;
@@ -147,11 +134,11 @@ async fn a_paused_automation_invites_nobody_and_refusals_are_not_retried_by_the_
         .set_automation_paused(job, true, chrono_now())
         .await
         .unwrap();
-    move_in_ats(&w, 9002, "Screening").await;
+    w.move_in_ats(9002, "Screening").await;
     assert_eq!(w.engine.poll_triggers().await.unwrap().queued, 0, "paused");
 
     enable(&w, None).await;
-    move_in_ats(&w, 9012, "Screening").await; // Amelia: phone "12345"
+    w.move_in_ats(9012, "Screening").await; // Amelia: phone "12345"
     let report = w.engine.poll_triggers().await.unwrap();
     assert_eq!((report.queued, report.refused), (0, 1));
     assert_eq!(
@@ -348,7 +335,7 @@ mod ats_webhooks {
     use hmac::{Hmac, Mac};
     use serde_json::json;
 
-    use super::{enable, move_in_ats, world};
+    use super::{enable, world};
 
     const TOKEN: &str = "b1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
     const SECRET: &str = "greenhouse-webhook-secret";
@@ -477,7 +464,7 @@ mod ats_webhooks {
         let running = tokio::spawn(Arc::clone(&w.engine).run(schedule, stopped));
         tokio::time::sleep(Duration::from_millis(300)).await; // the loop's first poll at start
 
-        move_in_ats(&w, 9002, "Screening").await;
+        w.move_in_ats(9002, "Screening").await;
         let body = stage_change();
         assert_eq!(
             post(&format!("{url}/{TOKEN}"), &body, &signed(&body, SECRET)).await,
@@ -551,7 +538,7 @@ async fn a_long_transcript_goes_whole_into_one_attachment_and_the_note_says_so()
 async fn with_review_off_the_loop_runs_from_a_stage_change_to_a_note_in_the_ats() {
     let w = world().await;
     enable(&w, None).await; // review not required
-    move_in_ats(&w, 9002, "Screening").await;
+    w.move_in_ats(9002, "Screening").await;
     assert_eq!(w.engine.poll_triggers().await.unwrap().queued, 1);
     w.drain_outbox(Duration::from_secs(10)).await;
     let (key, _) = w.participants_in_sandbox().remove(0);

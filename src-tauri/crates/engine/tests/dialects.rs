@@ -13,7 +13,7 @@ use desk_domain::{AtsKind, InvitationStatus};
 use desk_sandbox::ats::Dialect;
 use desk_sandbox::{FaultKind, FaultRule, SandboxConfig};
 use desk_store::{AtsSnapshot, AutomationSpec};
-use serde_json::{json, Value};
+use serde_json::Value;
 use support::{quick_config, world_on, World};
 
 /// Zoë Müller's application to job 4001 in the demo data, in its first stage.
@@ -65,19 +65,6 @@ async fn automate(w: &World, dialect: Dialect) {
         .unwrap();
 }
 
-async fn move_in_ats(w: &World, application: u64, stage: &str) {
-    let response = reqwest::Client::new()
-        .post(format!(
-            "{}/ats/applications/{application}/move",
-            w.sandbox.info.admin_url
-        ))
-        .json(&json!({ "stage": stage }))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success());
-}
-
 /// Zoë's candidate in the demo data: Ashby keeps notes on the candidate, the others on the
 /// application, and she has only the one.
 const ZOE_CANDIDATE: u64 = 7002;
@@ -107,7 +94,7 @@ fn note_path(dialect: Dialect) -> String {
 /// Moves Zoë into Screening, lets the loop invite her, completes her interview in Willo and
 /// runs the loop until the write-back is done.
 async fn through_the_loop(w: &World) {
-    move_in_ats(w, ZOE, "Screening").await;
+    w.move_in_ats(ZOE, "Screening").await;
     let polled = w.engine.poll_triggers().await.unwrap();
     assert_eq!(
         polled.queued, 1,

@@ -1,5 +1,5 @@
-//! What several app tests do the same way in sandbox mode: find a candidate, wait for a status,
-//! and complete an interview in the simulated Willo.
+//! What several app tests do the same way in sandbox mode: a quick schedule, find a candidate,
+//! wait for a status, and complete an interview in the simulated Willo.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // shared by several test files
 
@@ -7,7 +7,17 @@ use std::time::Duration;
 
 use desk_app::ipc::CandidateQuery;
 use desk_app::App;
+use desk_engine::Schedule;
 use desk_sandbox::willo::model::ParticipantStatus;
+
+/// A quick loop for tests: the real schedule works in minutes.
+pub fn fast() -> Schedule {
+    Schedule {
+        tick: Duration::from_millis(50),
+        reconcile_every: Duration::from_secs(60),
+        ..Schedule::default()
+    }
+}
 
 /// The first 100 rows of the list, searched for `search` when given.
 pub fn query(search: Option<&str>) -> CandidateQuery {

@@ -379,6 +379,21 @@ impl World {
         ids
     }
 
+    /// Moves an application of the demo data to the stage named `stage`, through the simulated
+    /// ATS's admin API (as a recruiter would in the ATS).
+    pub async fn move_in_ats(&self, application: u64, stage: &str) {
+        let response = reqwest::Client::new()
+            .post(format!(
+                "{}/ats/applications/{application}/move",
+                self.sandbox.info.admin_url
+            ))
+            .json(&json!({ "stage": stage }))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
+    }
+
     pub fn participants_in_sandbox(&self) -> Vec<(String, String)> {
         self.sandbox.willo.with_data(|d| {
             d.participants

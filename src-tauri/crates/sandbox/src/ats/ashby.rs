@@ -624,12 +624,7 @@ async fn change_stage(State(sim): Sim, body: Bytes) -> Answer {
             .ok_or(invalid("applicationId must name an application."))?;
         let target = d
             .job(app.job_id)
-            .and_then(|j| {
-                j.stages
-                    .iter()
-                    .copied()
-                    .find(|s| ATS.stage_id(j.id, *s) == stage)
-            })
+            .and_then(|j| ATS.stage_of(j, &stage))
             .ok_or(invalid(
                 "interviewStageId is not a stage of the application's interview plan.",
             ))?;

@@ -270,6 +270,14 @@ impl Dialect {
         }
     }
 
+    /// Which of `job`'s stages (an index into `STAGES`) this dialect's stage `id` names.
+    pub fn stage_of(&self, job: &dataset::Job, id: &str) -> Option<usize> {
+        job.stages
+            .iter()
+            .copied()
+            .find(|s| self.stage_id(job.id, *s) == id)
+    }
+
     /// An application: Lever's opportunity, Workable's candidate (a Workable candidate belongs
     /// to one job, so each application is one).
     pub fn application_id(&self, application: u64) -> String {

@@ -590,12 +590,7 @@ async fn move_candidate(
             .ok_or(unprocessable("target_stage is required."))?;
         let target = d
             .job(app.job_id)
-            .and_then(|j| {
-                j.stages
-                    .iter()
-                    .copied()
-                    .find(|s| ATS.stage_id(j.id, *s) == slug)
-            })
+            .and_then(|j| ATS.stage_of(j, &slug))
             .ok_or(unprocessable(
                 "target_stage is not a stage of the candidate's job.",
             ))?;
