@@ -24,8 +24,13 @@ fn sandbox_process() -> (Child, Value) {
 
 /// As [`sandbox_process`], with more arguments.
 fn sandbox_process_with(args: &[&str]) -> (Child, Value) {
+    sandbox_started(&[&["--manual"], args].concat())
+}
+
+/// `willo-desk sandbox` with `args` alone (the demo unless they say `--manual`).
+fn sandbox_started(args: &[&str]) -> (Child, Value) {
     let mut child = binary()
-        .args(["sandbox", "--port", "0", "--manual"])
+        .args(["sandbox", "--port", "0"])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -354,4 +359,35 @@ async fn sandbox_prints_the_chosen_ats_as_a_working_section_of_a_serve_file() {
         String::from_utf8_lossy(&refused.stderr).contains("greenhouse, lever, ashby, workable"),
         "the choices are named"
     );
+}
+
+/// The demo sandbox holds Workable's published limit for an account token (10 requests in 10
+/// seconds, with its `X-Rate-Limit-*` headers), so the demo on Workable paces as it would for real.
+#[tokio::test]
+async fn the_demo_sandbox_holds_workables_rate_limit() {
+    let (mut child, info) = sandbox_started(&[]);
+    let client = reqwest::Client::new();
+    let mut statuses = Vec::new();
+    let mut limit = None;
+    for _ in 0..11 {
+        let answer = client
+            .get(format!(
+                "{}/members",
+                info["workableBaseUrl"].as_str().unwrap()
+            ))
+            .bearer_auth(info["workableToken"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        limit = answer
+            .headers()
+            .get("x-rate-limit-limit")
+            .map(|v| v.to_str().unwrap().to_owned());
+        statuses.push(answer.status().as_u16());
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(limit.as_deref(), Some("10"));
+    assert_eq!(statuses[..10], [200; 10]);
+    assert_eq!(statuses[10], 429, "the 11th in 10 seconds is refused");
 }

@@ -55,8 +55,9 @@ pub struct SandboxConfig {
 }
 
 impl SandboxConfig {
-    /// The out-of-the-box demo: Willo's published budget, candidates open, start and complete
-    /// within a minute or so, and a new applicant reaches Screening every 45 seconds.
+    /// The out-of-the-box demo: Willo's published budget (and Workable's and Ashby's limits),
+    /// candidates open, start and complete within a minute or so, and a new applicant reaches
+    /// Screening every 45 seconds.
     pub fn demo() -> Self {
         Self {
             lifecycle: Lifecycle::Timed {
@@ -66,6 +67,12 @@ impl SandboxConfig {
             },
             ats_advance_every: Some(Duration::from_secs(45)),
             willo_limits: WilloLimits::PUBLISHED,
+            // Workable's and Ashby's limits, so the demo on them paces as it would for real.
+            ats: AtsSettings {
+                workable_limit_per_10s: AtsSettings::default().workable_limit_per_10s,
+                ashby_limit_per_minute: AtsSettings::default().ashby_limit_per_minute,
+                ..Self::for_tests().ats
+            },
             ..Self::for_tests()
         }
     }
