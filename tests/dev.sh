@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The two commands of the README, on a fresh Debian/Ubuntu machine with Rust, Node and apt:
 #
-#   ./tests/dev.sh app    install what is missing, build, and open Willo Desk in sandbox mode
-#   ./tests/dev.sh test   install what is missing, then run every check and test CI runs
+#   ./tests/dev.sh app      install what is missing, build, and open Willo Desk in sandbox mode
+#   ./tests/dev.sh test     install what is missing, then run every check and test CI runs
+#   ./tests/dev.sh bundle   build the release app and its Linux packages (.deb, .rpm) in
+#                           target/release/bundle/
 #
 # and two for figures (not part of the test run: they take minutes):
 #
@@ -24,6 +26,9 @@ SYSTEM_PACKAGES=(
   xvfb xauth dbus-x11 webkit2gtk-driver
   # The real keychain in tests: a Secret Service (gnome-keyring) on a private session bus.
   gnome-keyring libsecret-tools dbus
+  # The tray tests: a notification server that prints what it shows, and X11 from Python (to
+  # close the window as a window manager's button does). The package test checks the entry.
+  dunst python3-xlib desktop-file-utils
   # The UI's browser tests (playwright-core drives Debian's Chromium).
   chromium
 )
@@ -59,6 +64,16 @@ build_release() {
   build_ui
   say "Building Willo Desk (release; the first build takes a few minutes)"
   cargo build --release --locked -p willo-desk
+}
+
+# The Linux packages of the release app. AppImage is left out: its tools (linuxdeploy) are
+# downloaded from GitHub at build time, which a machine with only package registries cannot do.
+bundle() {
+  install_system_packages
+  install_ui
+  say "Building the release app and its packages (the first build takes a few minutes)"
+  ui/node_modules/.bin/tauri build --ci --bundles deb,rpm
+  ls -l target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm
 }
 
 run_app() {
@@ -114,15 +129,20 @@ run_tests() {
   say "The real app under Xvfb (screenshots in tests/artifacts/)"
   # One app at a time: each file drives a real window, and the machine may have 2 cores.
   node --test --test-concurrency=1 tests/e2e/
+  say "The Linux package of the tested binary: installed, run and removed"
+  rm -rf target/debug/bundle
+  ui/node_modules/.bin/tauri bundle --ci --debug --bundles deb
+  tests/package/install.sh target/debug/bundle/deb/*.deb
 }
 
 case "${1:-}" in
   app) shift; run_app "$@" ;;
   test) run_tests ;;
+  bundle) bundle ;;
   bench) run_benchmarks ;;
   bench-app) bench_app ;;
   *)
-    echo "usage: $0 app|test|bench|bench-app" >&2
+    echo "usage: $0 app|test|bundle|bench|bench-app" >&2
     exit 2
     ;;
 esac

@@ -19,9 +19,18 @@ pub struct Cli {
     /// Where data and logs live (default: the platform's app-data folder, or WILLO_DESK_DATA_DIR).
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Start the desktop in the tray, without opening its window (how it starts at login).
+    #[arg(long)]
+    pub hidden: bool,
+    /// A willo-desk:// link to open the desktop at (a review or a candidate).
+    #[arg(value_name = "LINK", hide = true)]
+    pub link: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
+
+/// The flag the desktop starts with at login.
+pub const HIDDEN_FLAG: &str = "--hidden";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -196,7 +205,6 @@ pub fn run_doctor(
     data_dir: &std::path::Path,
 ) -> anyhow::Result<bool> {
     use desk_app::doctor::Severity;
-    let mut out = String::new();
     let secrets = match config_secrets(config) {
         Ok(secrets) => secrets,
         Err(error) => {
@@ -216,21 +224,10 @@ pub fn run_doctor(
         .map_err(|e| anyhow::anyhow!(e.message))?;
     let used = runtime.block_on(desk_app::doctor::recorded_use(data_dir));
     findings.push(desk_app::doctor::budget(config, used));
-    for f in &findings {
-        let mark = match f.severity {
-            Severity::Ok => "ok     ",
-            Severity::Warning => "WARNING",
-            Severity::Problem => "PROBLEM",
-        };
-        out.push_str(&format!("{mark}  {}\n", f.message));
-        if !f.fix.is_empty() {
-            out.push_str(&format!("         → {}\n", f.fix));
-        }
-    }
     // The report is the command's output, for people to read; the log is elsewhere.
     #[allow(clippy::print_stdout)]
     {
-        print!("{out}");
+        print!("{}", desk_app::doctor::report(&findings));
     }
     Ok(!findings.iter().any(|f| f.severity == Severity::Problem))
 }

@@ -1,12 +1,14 @@
 //! The Tauri commands: each one line into `desk-app`. Long work reports progress as events.
 
+use desk_app::about::About;
+use desk_app::background::DesktopPrefs;
 use desk_app::ipc::{
     ActivityItem, ActivityQuery, AppInfo, AutomationState, AutomationView, CandidatePage,
     CandidateQuery, DashboardStats, ExportedFile, FailedWork, Finding, InboxRow, InterviewOption,
     Overview, PreSendRow, ReviewDetail, Settings, SyncReport, TemplateOption, TimelineStep,
 };
 use desk_app::live::{AtsCheck, Connections, WilloCheck};
-use desk_app::{App, AppError};
+use desk_app::{App, AppError, NoticeTarget};
 use desk_engine::{AutomationRequest, BulkProgress, DryRun, ErasureReport, Retention, ReviewInput};
 use tauri::{AppHandle, Emitter, State};
 
@@ -324,4 +326,61 @@ pub async fn clear_local_data(app: State<'_, App>, handle: AppHandle) -> Result<
     }
     tauri_plugin_single_instance::destroy(&handle);
     handle.restart();
+}
+
+/// Where a `willo-desk://` link asked the window to open, once (`None`: nowhere in particular).
+#[tauri::command]
+pub fn take_opening(opening: State<'_, crate::window::Opening>) -> Result<Option<NoticeTarget>> {
+    opening.take().transpose()
+}
+
+#[tauri::command]
+pub async fn desktop_prefs(app: State<'_, App>, handle: AppHandle) -> Result<DesktopPrefs> {
+    use tauri_plugin_autostart::ManagerExt;
+    Ok(DesktopPrefs {
+        keep_in_tray: app.keep_in_tray().await?,
+        start_at_login: handle.autolaunch().is_enabled().unwrap_or(false),
+    })
+}
+
+/// Saves the desktop's preferences: closing into the tray at once, starting at login with the
+/// operating system (refused with its reason when it cannot).
+#[tauri::command]
+pub async fn set_desktop_prefs(
+    app: State<'_, App>,
+    handle: AppHandle,
+    lifetime: State<'_, crate::window::Lifetime>,
+    prefs: DesktopPrefs,
+) -> Result<DesktopPrefs> {
+    use tauri_plugin_autostart::ManagerExt;
+    app.set_keep_in_tray(prefs.keep_in_tray).await?;
+    lifetime
+        .keep_in_tray
+        .store(prefs.keep_in_tray, std::sync::atomic::Ordering::SeqCst);
+    let autostart = handle.autolaunch();
+    if autostart.is_enabled().unwrap_or(false) != prefs.start_at_login {
+        let changed = if prefs.start_at_login {
+            autostart.enable()
+        } else {
+            autostart.disable()
+        };
+        changed.map_err(|e| {
+            AppError::in_field(
+                "startAtLogin",
+                format!("Start at login: the system refused it ({e})"),
+            )
+        })?;
+    }
+    desktop_prefs(app, handle).await
+}
+
+#[tauri::command]
+pub fn about(app: State<'_, App>) -> About {
+    app.about(env!("WILLO_DESK_COMMIT"))
+}
+
+/// The doctor's report with versions and folders, for a support request.
+#[tauri::command]
+pub async fn diagnostics(app: State<'_, App>) -> Result<String> {
+    Ok(app.diagnostics(env!("WILLO_DESK_COMMIT")).await)
 }

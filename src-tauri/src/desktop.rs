@@ -1,6 +1,7 @@
 //! The desktop window. The app state lives in `desk-app`; this only wires it to Tauri.
 
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
@@ -12,9 +13,9 @@ use desk_sandbox::SandboxConfig;
 use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
 
-use crate::commands;
+use crate::{commands, tray, window};
 
-pub fn run(data_dir: &Path) -> anyhow::Result<()> {
+pub fn run(data_dir: &Path, hidden: bool, link: Option<String>) -> anyhow::Result<()> {
     // GTK panics without a display; say what is wrong instead.
     if cfg!(target_os = "linux")
         && std::env::var_os("DISPLAY").is_none()
@@ -29,28 +30,39 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
     let failure = Arc::new(std::sync::Mutex::new(None::<String>));
     let failed = Arc::clone(&failure);
     let code = tauri::Builder::default()
-        // First: a second launch hands over to the running window (which comes to the front)
-        // and exits. The database and the engine are opened in `setup`, after the plugins, so
-        // a second launch never opens them.
-        .plugin(tauri_plugin_single_instance::init(|handle, _args, _cwd| {
-            if let Some(window) = handle.get_webview_window("main") {
-                let _ = window.unminimize();
-                let _ = window.show();
-                let _ = window.set_focus();
-            }
-        }))
+        // First: a second launch hands over to the running app and exits. The database and the
+        // engine are opened in `setup`, after the plugins, so a second launch never opens them.
+        // A second launch with a `willo-desk://` link (how Linux and Windows deliver a link
+        // while the app runs) opens the window there.
+        .plugin(tauri_plugin_single_instance::init(
+            |handle, args, _cwd| match args.into_iter().find(|a| a.starts_with(DEEP_LINK_PREFIX)) {
+                Some(link) => follow(handle, link),
+                None => window::show(handle),
+            },
+        ))
+        .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![crate::cli::HIDDEN_FLAG]),
+        ))
+        .manage(window::Opening::default())
+        .manage(window::Lifetime::default())
         .setup(move |app| {
             match tauri::async_runtime::block_on(open(&data_dir)) {
                 Ok(state) => {
+                    let keep = tauri::async_runtime::block_on(state.keep_in_tray()).unwrap_or(true);
+                    app.state::<window::Lifetime>()
+                        .keep_in_tray
+                        .store(keep, Ordering::SeqCst);
                     app.manage(state);
-                    // The window (tauri.conf.json creates none) once the app can answer it.
-                    let config =
-                        app.config().app.windows.first().cloned().ok_or_else(|| {
-                            anyhow::anyhow!("tauri.conf.json describes no window")
-                        })?;
-                    tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?.build()?;
+                    app.manage(tray::build(app.handle())?);
+                    follow_links(app.handle(), link);
+                    if !hidden {
+                        window::build(app.handle())?;
+                    }
                     tauri::async_runtime::spawn(forward_notices(app.handle().clone()));
                 }
                 Err(error) => {
@@ -59,6 +71,15 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
                 }
             }
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            if window.label() == window::MAIN
+                && matches!(event, tauri::WindowEvent::CloseRequested { .. })
+                && window.state::<window::Lifetime>().stays()
+            {
+                let handle = window.app_handle().clone();
+                tauri::async_runtime::spawn(async move { tell_once_it_stays(&handle).await });
+            }
         })
         .invoke_handler(tauri::generate_handler![
             commands::app_info,
@@ -105,16 +126,28 @@ pub fn run(data_dir: &Path) -> anyhow::Result<()> {
             commands::choose_sandbox_ats,
             commands::open_link,
             commands::register_webhooks,
-            commands::clear_local_data
+            commands::clear_local_data,
+            commands::take_opening,
+            commands::desktop_prefs,
+            commands::set_desktop_prefs,
+            commands::about,
+            commands::diagnostics
         ])
         .build(tauri::generate_context!())
         .context("could not start Willo Desk")?
-        .run_return(|handle, event| {
-            if let tauri::RunEvent::Exit = event {
+        .run_return(|handle, event| match event {
+            // The window closed and the app stays in the tray: the engine goes on.
+            tauri::RunEvent::ExitRequested {
+                code: None, api, ..
+            } if handle.state::<window::Lifetime>().stays() => {
+                api.prevent_exit();
+            }
+            tauri::RunEvent::Exit => {
                 if let Some(app) = handle.try_state::<App>() {
                     tauri::async_runtime::block_on(app.shutdown());
                 }
             }
+            _ => {}
         });
     if let Some(message) = failure
         .lock()
@@ -143,6 +176,59 @@ async fn open(data_dir: &Path) -> Result<App, desk_app::AppError> {
 const ENGINE_EVENT: &str = "engine-event";
 /// The event that tells the window a notice was shown and what a click on it opens.
 const NOTICE: &str = "notice";
+/// What a `willo-desk://` link starts with.
+const DEEP_LINK_PREFIX: &str = "willo-desk://";
+
+/// Opens the window where `willo-desk://` links say: the one this launch was given, and those
+/// the system hands over as events (macOS); later launches hand theirs to the single instance.
+fn follow_links(handle: &AppHandle, first: Option<String>) {
+    use tauri_plugin_deep_link::DeepLinkExt;
+    let opener = handle.clone();
+    handle.deep_link().on_open_url(move |event| {
+        for link in event.urls() {
+            follow(&opener, link.to_string());
+        }
+    });
+    if let Some(link) = first {
+        follow(handle, link);
+    }
+}
+
+fn follow(handle: &AppHandle, link: String) {
+    let handle = handle.clone();
+    tauri::async_runtime::spawn(async move { window::open_link(&handle, &link).await });
+}
+
+/// The first time the window closes into the tray, a notification says that Willo Desk goes on.
+async fn tell_once_it_stays(handle: &AppHandle) {
+    match handle.state::<App>().tray_hint_due().await {
+        Ok(true) => show_notification(
+            handle,
+            "Willo Desk is still running",
+            "It keeps watching for completed interviews and running your automations. Open it or quit from its icon in the tray.",
+        ),
+        Ok(false) => {}
+        Err(error) => tracing::warn!(code = ?error.code, "the tray hint could not be recorded"),
+    }
+}
+
+fn show_notification(handle: &AppHandle, title: &str, body: &str) {
+    // Linux notification servers read the body as markup; candidate names are plain text.
+    let body = if cfg!(target_os = "linux") {
+        desk_engine::note::escape_html(body)
+    } else {
+        body.to_owned()
+    };
+    if let Err(error) = handle
+        .notification()
+        .builder()
+        .title(title)
+        .body(body)
+        .show()
+    {
+        tracing::warn!(%error, "a desktop notification could not be shown");
+    }
+}
 /// Completions within this long of each other make one notification.
 const GROUP_WINDOW: Duration = Duration::from_secs(3);
 
@@ -154,30 +240,28 @@ async fn forward_notices(handle: AppHandle) {
     let Some((mut events, mut notices)) = app.start_listening(GROUP_WINDOW).await else {
         return;
     };
+    // The tray re-reads at most once a second, however many events a burst brings.
+    let changed = Arc::new(tokio::sync::Notify::new());
+    let tray_handle = handle.clone();
+    let tray_changed = Arc::clone(&changed);
+    tauri::async_runtime::spawn(async move {
+        loop {
+            tray::refresh(&tray_handle).await;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            tray_changed.notified().await;
+        }
+    });
     let window = handle.clone();
     tauri::async_runtime::spawn(async move {
         while let Some(event) = events.recv().await {
             if let Err(error) = window.emit(ENGINE_EVENT, &event) {
                 tracing::warn!(%error, "an engine event could not reach the window");
             }
+            changed.notify_one();
         }
     });
     while let Some(notice) = notices.recv().await {
-        // Linux notification servers read the body as markup; candidate names are plain text.
-        let body = if cfg!(target_os = "linux") {
-            desk_engine::note::escape_html(&notice.body)
-        } else {
-            notice.body.clone()
-        };
-        if let Err(error) = handle
-            .notification()
-            .builder()
-            .title(&notice.title)
-            .body(body)
-            .show()
-        {
-            tracing::warn!(%error, "a desktop notification could not be shown");
-        }
+        show_notification(&handle, &notice.title, &notice.body);
         if let Err(error) = handle.emit(NOTICE, &notice) {
             tracing::warn!(%error, "a notice could not reach the window");
         }

@@ -7,6 +7,8 @@ mod cli;
 mod commands;
 mod desktop;
 mod logging;
+mod tray;
+mod window;
 
 use clap::Parser;
 
@@ -44,7 +46,7 @@ fn main() -> std::process::ExitCode {
             cli::run_forget(&args, &config, &data_dir)
         }
         (Some(cli::Command::ExportCandidate(args)), Some(_)) => cli::run_export(&args, &data_dir),
-        _ => desktop::run(&data_dir),
+        _ => desktop::run(&data_dir, cli.hidden, cli.link),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

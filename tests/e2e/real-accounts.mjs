@@ -35,8 +35,10 @@ export class Keyring {
     this.daemonPid = Number(vars.KEYRING_DAEMON_PID);
   }
 
-  static start() {
-    const out = execFileSync("bash", [join(keyringScripts, "session.sh")], { encoding: "utf8" });
+  /** With `secrets: false`, only the bus: a session without a Secret Service. */
+  static start({ secrets = true } = {}) {
+    const env = secrets ? process.env : { ...process.env, NO_KEYRING: "1" };
+    const out = execFileSync("bash", [join(keyringScripts, "session.sh")], { encoding: "utf8", env });
     return new Keyring(Object.fromEntries(out.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])));
   }
 

@@ -158,6 +158,10 @@ export function fixtures({ candidateTotal = 240, failing = {}, edit } = {}) {
       choose_sandbox_ats: null,
       send: { total: 3, sent: 2, refused: 1, failed: 0, cancelled: 0, remaining: 0 },
       open_link: null,
+      take_opening: null,
+      desktop_prefs: { keepInTray: true, startAtLogin: false },
+      about: { version: "0.1.0", commit: "0123abcd45", dataDir: "/home/sam/.local/share/willo-desk", logDir: "/home/sam/.local/share/willo-desk/logs", platform: "linux x86_64" },
+      diagnostics: "Willo Desk 0.1.0 (commit 0123abcd45) on linux x86_64\nMode: Sandbox, reading Greenhouse (sandbox)\n\nDoctor:\nok       Willo accepts the API key.\n",
     },
   };
   edit?.(f);

@@ -7,6 +7,8 @@ export function installMock(fixtures) {
   const listeners = new Map();
   let next = 1;
   window.__calls = [];
+  // Tests change answers while the page runs.
+  window.__fixtures = fixtures;
   window.__TAURI_EVENT_PLUGIN_INTERNALS__ = { unregisterListener: () => {} };
 
   const INTERVIEW_NAMES = ["Ada", "Ben", "Chloé", "Dmitri", "Eun-ji", "Farah"];
@@ -112,6 +114,9 @@ export function installMock(fixtures) {
         return fixtures.erasure;
       case "erasures":
         return fixtures.erasures;
+      case "set_desktop_prefs":
+        fixtures.answers.desktop_prefs = args.prefs;
+        return args.prefs;
       case "set_retention":
         // As the engine does: a period outside 1 to 3650 days is refused; a new one runs afresh.
         if (args.days !== null && !(args.days >= 1 && args.days <= 3650)) {

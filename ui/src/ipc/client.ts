@@ -1,5 +1,6 @@
 // Typed wrappers around the Tauri commands. Types come from the generated bindings only.
 import { invoke } from "@tauri-apps/api/core";
+import type { About } from "./bindings/About";
 import type { AppError } from "./bindings/AppError";
 import type { AppInfo } from "./bindings/AppInfo";
 import type { AtsChoice } from "./bindings/AtsChoice";
@@ -17,6 +18,7 @@ import type { CandidatePage } from "./bindings/CandidatePage";
 import type { Connections } from "./bindings/Connections";
 import type { WilloCheck } from "./bindings/WilloCheck";
 import type { DashboardStats } from "./bindings/DashboardStats";
+import type { DesktopPrefs } from "./bindings/DesktopPrefs";
 import type { CandidateQuery } from "./bindings/CandidateQuery";
 import type { DryRun } from "./bindings/DryRun";
 import type { ErasureReport } from "./bindings/ErasureReport";
@@ -25,6 +27,7 @@ import type { FailedWork } from "./bindings/FailedWork";
 import type { Finding } from "./bindings/Finding";
 import type { InboxRow } from "./bindings/InboxRow";
 import type { InterviewOption } from "./bindings/InterviewOption";
+import type { NoticeTarget } from "./bindings/NoticeTarget";
 import type { PreSendRow } from "./bindings/PreSendRow";
 import type { ReviewDetail } from "./bindings/ReviewDetail";
 import type { Retention } from "./bindings/Retention";
@@ -127,6 +130,13 @@ export const api = {
   /** Chooses the sandbox's simulated ATS and restarts on it. */
   chooseSandboxAts: (ats: AtsChoice) => call<null>("choose_sandbox_ats", { ats }),
   registerWebhooks: () => call<number>("register_webhooks"),
+  /** Where a willo-desk:// link asked the window to open, once; null when none did. */
+  takeOpening: () => call<NoticeTarget | null>("take_opening"),
+  desktopPrefs: () => call<DesktopPrefs>("desktop_prefs"),
+  setDesktopPrefs: (prefs: DesktopPrefs) => call<DesktopPrefs>("set_desktop_prefs", { prefs }),
+  about: () => call<About>("about"),
+  /** The doctor's report with versions and folders, for a support request. */
+  diagnostics: () => call<string>("diagnostics"),
   /** Deletes this mode's local database and restarts. */
   clearLocalData: () => call<null>("clear_local_data"),
   /** Opens a link in the system browser (https only). */

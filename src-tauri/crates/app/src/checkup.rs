@@ -60,12 +60,9 @@ impl App {
 
     /// Runs the doctor's checks on the app's setup.
     pub async fn doctor(&self) -> Result<Vec<Finding>, AppError> {
-        let (config, secrets) = self.as_config().await?;
-        let lookup = |name: &str| secrets.get(name).cloned();
-        let mut findings = doctor::check(&config, &lookup).await?;
-        let used = self.engine.willo_usage().await?.last_day;
-        findings.push(doctor::budget(&config, Some(used)));
-        Ok(findings
+        Ok(self
+            .doctor_findings()
+            .await?
             .into_iter()
             .map(|f| Finding {
                 check: f.check.to_owned(),
@@ -78,5 +75,14 @@ impl App {
                 fix: f.fix,
             })
             .collect())
+    }
+
+    pub(crate) async fn doctor_findings(&self) -> Result<Vec<doctor::Finding>, AppError> {
+        let (config, secrets) = self.as_config().await?;
+        let lookup = |name: &str| secrets.get(name).cloned();
+        let mut findings = doctor::check(&config, &lookup).await?;
+        let used = self.engine.willo_usage().await?.last_day;
+        findings.push(doctor::budget(&config, Some(used)));
+        Ok(findings)
     }
 }

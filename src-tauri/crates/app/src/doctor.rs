@@ -32,6 +32,23 @@ pub struct Finding {
     pub fix: String,
 }
 
+/// The findings as the command prints them: one line each, and the fix under it.
+pub fn report(findings: &[Finding]) -> String {
+    let mut out = String::new();
+    for f in findings {
+        let mark = match f.severity {
+            Severity::Ok => "ok     ",
+            Severity::Warning => "WARNING",
+            Severity::Problem => "PROBLEM",
+        };
+        out.push_str(&format!("{mark}  {}\n", f.message));
+        if !f.fix.is_empty() {
+            out.push_str(&format!("         → {}\n", f.fix));
+        }
+    }
+    out
+}
+
 /// "1 interview", "3 interviews".
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

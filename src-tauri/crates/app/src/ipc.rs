@@ -486,6 +486,7 @@ mod bindings {
         export::<WilloCheck>(to);
         export::<AtsCheck>(to);
         export::<Notice>(to);
+        export::<crate::about::About>(to);
         export::<AppError>(to);
         // Requests.
         export::<CandidateQuery>(to);
@@ -494,6 +495,7 @@ mod bindings {
         export::<ActivityQuery>(to);
         export::<Settings>(to);
         export::<Connections>(to);
+        export::<crate::background::DesktopPrefs>(to);
 
         let bindings = Config::from_env().out_dir().to_owned();
         std::fs::create_dir_all(&bindings).unwrap();

@@ -1,16 +1,19 @@
 //! The API that Willo Desk's UI (through Tauri commands) and command line call. Nothing here
 //! depends on Tauri, so all of it is tested without a window.
 
+pub mod about;
 mod access_export;
 mod activity;
 mod app;
 mod assembly;
 mod automations;
+pub mod background;
 mod candidates;
 mod checkup;
 pub mod config;
 mod dashboard;
 pub mod data_rights;
+pub mod deep_links;
 pub mod doctor;
 pub mod engine_lock;
 mod error;

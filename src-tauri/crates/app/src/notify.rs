@@ -57,7 +57,7 @@ impl NotificationSettings {
 }
 
 /// Where a click on a notification takes the recruiter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "screen", rename_all = "snake_case")]
 pub enum NoticeTarget {
     /// The review of this invitation.
@@ -65,6 +65,14 @@ pub enum NoticeTarget {
         #[serde(rename = "invitationId")]
         #[ts(type = "number")]
         invitation_id: i64,
+    },
+    /// The timeline of this application, in the candidate list (a `willo-desk://candidate/`
+    /// link); the name titles it.
+    Candidate {
+        #[serde(rename = "applicationId")]
+        #[ts(type = "number")]
+        application_id: i64,
+        name: String,
     },
     /// The inbox (several completions at once).
     Inbox,

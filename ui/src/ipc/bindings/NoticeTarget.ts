@@ -3,4 +3,4 @@
 /**
  * Where a click on a notification takes the recruiter.
  */
-export type NoticeTarget = { "screen": "review", invitationId: number, } | { "screen": "inbox" } | { "screen": "activity" } | { "screen": "settings" };
+export type NoticeTarget = { "screen": "review", invitationId: number, } | { "screen": "candidate", applicationId: number, name: string, } | { "screen": "inbox" } | { "screen": "activity" } | { "screen": "settings" };

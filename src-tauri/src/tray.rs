@@ -1,0 +1,123 @@
+//! The tray icon, which keeps Willo Desk within reach while its window is closed: how many
+//! interviews wait for review, Open, Pause automations (all of them) and Quit.
+
+use std::sync::atomic::Ordering;
+
+use desk_app::App;
+use tauri::menu::{CheckMenuItem, Menu, MenuItem, PredefinedMenuItem};
+use tauri::tray::TrayIconBuilder;
+use tauri::{AppHandle, Manager, Wry};
+
+use crate::window::{self, Lifetime};
+
+const OPEN: &str = "open";
+const PAUSE: &str = "pause";
+const QUIT: &str = "quit";
+
+/// The menu items that change with the data.
+pub struct Tray {
+    to_review: MenuItem<Wry>,
+    pause: CheckMenuItem<Wry>,
+    icon: tauri::tray::TrayIcon<Wry>,
+}
+
+pub fn build(handle: &AppHandle) -> tauri::Result<Tray> {
+    let to_review = MenuItem::with_id(handle, "to-review", "Inbox: …", false, None::<&str>)?;
+    let pause = CheckMenuItem::with_id(
+        handle,
+        PAUSE,
+        "Pause automations",
+        false,
+        false,
+        None::<&str>,
+    )?;
+    let menu = Menu::with_items(
+        handle,
+        &[
+            &to_review,
+            &PredefinedMenuItem::separator(handle)?,
+            &MenuItem::with_id(handle, OPEN, "Open Willo Desk", true, None::<&str>)?,
+            &pause,
+            &PredefinedMenuItem::separator(handle)?,
+            &MenuItem::with_id(handle, QUIT, "Quit Willo Desk", true, None::<&str>)?,
+        ],
+    )?;
+    let mut builder = TrayIconBuilder::with_id("main")
+        .menu(&menu)
+        .tooltip("Willo Desk")
+        .on_menu_event(|handle, event| match event.id().as_ref() {
+            OPEN => window::show(handle),
+            PAUSE => {
+                let handle = handle.clone();
+                tauri::async_runtime::spawn(async move { toggle_pause(&handle).await });
+            }
+            QUIT => quit(handle),
+            _ => {}
+        });
+    if let Some(icon) = handle.default_window_icon() {
+        builder = builder.icon(icon.clone());
+    }
+    let icon = builder.build(handle)?;
+    Ok(Tray {
+        to_review,
+        pause,
+        icon,
+    })
+}
+
+/// Quit: the engine stops cleanly (the item in flight finishes) and the app ends, whatever
+/// "keep running in the tray" says.
+pub fn quit(handle: &AppHandle) {
+    handle
+        .state::<Lifetime>()
+        .quitting
+        .store(true, Ordering::SeqCst);
+    handle.exit(0);
+}
+
+async fn toggle_pause(handle: &AppHandle) {
+    let app = handle.state::<App>();
+    // The item has checked itself; make the automations follow it.
+    let paused = handle
+        .state::<Tray>()
+        .pause
+        .is_checked()
+        .unwrap_or_default();
+    if let Err(error) = app.pause_all_automations(paused).await {
+        tracing::warn!(code = ?error.code, "the automations could not be paused");
+    }
+    refresh(handle).await;
+}
+
+/// Shows the inbox count and whether every automation is paused as they are now.
+pub async fn refresh(handle: &AppHandle) {
+    let Some(tray) = handle.try_state::<Tray>() else {
+        return;
+    };
+    let summary = match handle.state::<App>().tray_summary().await {
+        Ok(summary) => summary,
+        Err(error) => {
+            tracing::warn!(code = ?error.code, "the tray could not read the inbox");
+            return;
+        }
+    };
+    let waiting = match summary.to_review {
+        0 => "Inbox: nothing to review".to_owned(),
+        1 => "Inbox: 1 interview to review".to_owned(),
+        n => format!("Inbox: {n} interviews to review"),
+    };
+    let _ = tray.to_review.set_text(&waiting);
+    let _ = tray
+        .icon
+        .set_tooltip(Some(format!("Willo Desk · {waiting}")));
+    match summary.automations_paused {
+        Some(paused) => {
+            let _ = tray.pause.set_enabled(true);
+            let _ = tray.pause.set_checked(paused);
+        }
+        None => {
+            let _ = tray.pause.set_enabled(false);
+            let _ = tray.pause.set_checked(false);
+        }
+    }
+}

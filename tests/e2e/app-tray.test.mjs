@@ -1,0 +1,144 @@
+// The real app in the tray, under Xvfb with dunst as the desktop's notification server:
+// closing the window keeps the engine running (a completion still becomes a notification), the
+// first close says so once, a second launch with a willo-desk:// link opens the review in the
+// first instance without starting a second engine, and the tray's menu (read and clicked over
+// D-Bus, as a desktop's panel does) shows the inbox and quits cleanly.
+// Needs the binary (WILLO_DESK_BIN, default target/debug/willo-desk), Xvfb, dbus, dunst,
+// python3-xlib and WebKitWebDriver.
+import assert from "node:assert/strict";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { App, Keyring, alive } from "./real-accounts.mjs";
+import { waitFor } from "./webdriver.mjs";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, "../..");
+const binary = resolve(process.env.WILLO_DESK_BIN ?? join(root, "target/debug/willo-desk"));
+const artifacts = join(root, "tests/artifacts");
+
+let bus;
+/** The app's home: where start at login writes its entry (~/.config/autostart). */
+let home;
+let app;
+let dunst;
+let printed = "";
+let pid;
+/** The invitation sent in the first test. */
+let invitationId;
+const zoeQuery = { search: "Zoë", jobId: null, stageId: null, status: null, sort: null, descending: false, offset: 0, limit: 10 };
+
+/** The app's mapped windows' titles, or the number asked to close. */
+const windows = (command) =>
+  execFileSync("/usr/bin/python3", [join(here, "x11-windows.py"), command, String(pid)], { env: app.driver.env, encoding: "utf8" }).trim();
+
+/** The notifications dunst has shown since the start, as it printed them. */
+const shown = () => [...printed.matchAll(/summary: '([^']*)'/g)].map((m) => m[1]);
+
+before(async () => {
+  assert.ok(existsSync(binary), `build the app first: ${binary} is missing`);
+  mkdirSync(artifacts, { recursive: true });
+  home = mkdtempSync(join(tmpdir(), "willo-desk-tray-home-"));
+  process.env.HOME = home;
+  bus = Keyring.start({ secrets: false });
+  app = new App({ binary, dataDir: mkdtempSync(join(tmpdir(), "willo-desk-tray-")), shots: join(artifacts, "app-tray-") });
+  await app.startDriver(bus);
+  dunst = spawn("dunst", ["-print"], { env: app.driver.env, stdio: ["ignore", "pipe", "ignore"] });
+  dunst.stdout.on("data", (chunk) => (printed += chunk));
+  await app.open();
+  [pid] = app.pids();
+});
+
+after(async () => {
+  await app?.closeLeftOpen();
+  await app?.stop();
+  dunst?.kill();
+  bus?.stop();
+});
+
+test("closed into the tray, the app goes on: the first close says so once, and a completion still notifies", async () => {
+  await waitFor("the demo data", async () => (await app.invoke("overview"))?.applications > 0, 60_000, 500);
+  const { sandboxOrigin } = await app.invoke("app_info");
+  const admin = `${sandboxOrigin}/_admin`;
+  const zoe = (await app.invoke("candidates", { query: zoeQuery })).rows[0];
+  const [interview] = await app.invoke("interviews");
+  const sent = await app.invoke("send", { applicationIds: [zoe.applicationId], interviewKey: interview.key });
+  assert.equal(sent.sent, 1, JSON.stringify(sent));
+  ({ invitationId } = (await app.invoke("candidates", { query: zoeQuery })).rows[0]);
+
+  assert.deepEqual(windows("list").split("\n"), ["Willo Desk"]);
+  assert.equal(windows("close"), "1");
+  await waitFor("the window to close", async () => windows("list") === "", 10_000);
+  await waitFor("the word that it goes on", async () => shown().includes("Willo Desk is still running"), 10_000);
+  assert.ok(alive(pid), "the app runs on in the tray");
+
+  const participant = await waitFor("the participant in the simulated Willo", async () => {
+    const all = await (await fetch(`${admin}/willo/participants`)).json();
+    return all.find((p) => p.email === zoe.email);
+  });
+  const advanced = await fetch(`${admin}/willo/participants/${participant.key}/advance`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ to: "completed" }),
+  });
+  assert.ok(advanced.ok);
+  await waitFor("the completion's notification", async () => shown().includes("Interview completed"), 60_000, 500);
+  assert.ok(printed.includes("Zoë Müller"), "it names who completed");
+  assert.equal(shown().filter((s) => s === "Willo Desk is still running").length, 1, "said once");
+});
+
+test("a second launch with a willo-desk:// link opens that review in the first instance, and starts no second engine", async () => {
+  const holder = JSON.parse(readFileSync(join(app.dataDir, "sandbox.db.holder"), "utf8"));
+  assert.equal(holder.pid, pid);
+  assert.ok(invitationId, "sent in the test before");
+
+  const second = spawnSync(binary, [`willo-desk://review/${invitationId}`], { env: app.driver.env, encoding: "utf8", timeout: 30_000 });
+  assert.equal(second.status, 0, second.stderr);
+  await waitFor("the window to open again", async () => windows("list") === "Willo Desk", 15_000);
+  // The driver follows the new window's page.
+  await waitFor("the new page", async () => {
+    const [handle] = await app.session.command("GET", "/window/handles");
+    await app.session.command("POST", "/window", { handle });
+    return (await app.session.text("[data-testid=review-name]")) === "Zoë Müller";
+  }, 30_000, 500);
+  await app.shot("deep-link-review");
+  assert.deepEqual(app.pids(), [pid], "one app process, the first");
+  assert.equal(JSON.parse(readFileSync(join(app.dataDir, "sandbox.db.holder"), "utf8")).pid, pid, "the engine is still the first's");
+});
+
+test("with the window open, a candidate link opens their timeline and a link to nothing held here says why", async () => {
+  const zoe = (await app.invoke("candidates", { query: zoeQuery })).rows[0];
+  const launch = (link) => spawnSync(binary, [link], { env: app.driver.env, encoding: "utf8", timeout: 30_000 });
+  assert.equal(launch(`willo-desk://candidate/${zoe.applicationId}`).status, 0);
+  await waitFor("the timeline", async () => (await app.session.text("aside h2")) === "Zoë Müller", 15_000);
+  assert.equal(await app.session.text("#screen-title"), "Candidates");
+
+  assert.equal(launch("willo-desk://candidate/99999999").status, 0);
+  await waitFor("the reason", async () => /no candidate of that number here/.test((await app.session.text("[data-testid=link-error]")) ?? ""), 15_000);
+  assert.deepEqual(app.pids(), [pid]);
+});
+
+test("Settings → About's diagnostics name no candidate and no key; start at login is an autostart entry; with the tray off, closing quits", async () => {
+  const diagnostics = await app.invoke("diagnostics");
+  assert.match(diagnostics, /^Willo Desk \d+\.\d+\.\d+ \(commit [0-9a-f]{10}\) on linux/);
+  assert.ok(diagnostics.includes(`Data folder: ${app.dataDir}`));
+  assert.match(diagnostics, /\nDoctor:\n(ok|WARNING|PROBLEM) /);
+  for (const leak of ["Zoë", "Müller", "zoe.mueller", "@example"]) assert.ok(!diagnostics.includes(leak), `names ${leak}`);
+  assert.doesNotMatch(diagnostics, /[0-9a-f]{32}/i, "no API key");
+
+  const entry = join(home, ".config/autostart/Willo Desk.desktop");
+  const on = await app.invoke("set_desktop_prefs", { prefs: { keepInTray: false, startAtLogin: true } });
+  assert.deepEqual(on, { keepInTray: false, startAtLogin: true });
+  assert.match(readFileSync(entry, "utf8"), new RegExp(`^Exec=${binary} --hidden$`, "m"), "starts in the tray");
+  const off = await app.invoke("set_desktop_prefs", { prefs: { keepInTray: false, startAtLogin: false } });
+  assert.deepEqual(off, { keepInTray: false, startAtLogin: false });
+  assert.ok(!existsSync(entry));
+
+  assert.equal(windows("close"), "1");
+  await waitFor("the app to quit", async () => !alive(pid), 30_000);
+  app.session = null;
+  assert.equal(shown().filter((s) => s === "Willo Desk is still running").length, 1, "said once, and not when quitting");
+});
