@@ -68,11 +68,25 @@ build_release() {
 
 # The Linux packages of the release app. AppImage is left out: its tools (linuxdeploy) are
 # downloaded from GitHub at build time, which a machine with only package registries cannot do.
+# A release that updates itself is built with WILLO_DESK_UPDATE_PUBKEY (the release key's public
+# half, built into the app) and WILLO_DESK_UPDATE_URL (where its latest.json is published); with
+# TAURI_SIGNING_PRIVATE_KEY (and TAURI_SIGNING_PRIVATE_KEY_PASSWORD) in the environment, each
+# package gets its .sig beside it. The private key never goes in the repository.
 bundle() {
   install_system_packages
   install_ui
+  local config="{}"
+  if [ -n "${WILLO_DESK_UPDATE_PUBKEY:-}" ]; then
+    config="$(node -e '
+      const e = process.env;
+      if (!e.WILLO_DESK_UPDATE_URL) throw new Error("WILLO_DESK_UPDATE_URL: where latest.json is published");
+      console.log(JSON.stringify({
+        plugins: { updater: { pubkey: e.WILLO_DESK_UPDATE_PUBKEY, endpoints: [e.WILLO_DESK_UPDATE_URL] } },
+        bundle: { createUpdaterArtifacts: Boolean(e.TAURI_SIGNING_PRIVATE_KEY) },
+      }));')"
+  fi
   say "Building the release app and its packages (the first build takes a few minutes)"
-  ui/node_modules/.bin/tauri build --ci --bundles deb,rpm
+  WILLO_DESK_COMMIT="$(git rev-parse --short=10 HEAD)" ui/node_modules/.bin/tauri build --ci --bundles deb,rpm --config "$config"
   ls -l target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm
 }
 

@@ -1,6 +1,6 @@
 //! The Tauri commands: each one line into `desk-app`. Long work reports progress as events.
 
-use desk_app::about::About;
+use desk_app::about::{About, UpdateOffer};
 use desk_app::background::DesktopPrefs;
 use desk_app::ipc::{
     ActivityItem, ActivityQuery, AppInfo, AutomationState, AutomationView, CandidatePage,
@@ -383,4 +383,28 @@ pub fn about(app: State<'_, App>) -> About {
 #[tauri::command]
 pub async fn diagnostics(app: State<'_, App>) -> Result<String> {
     Ok(app.diagnostics(env!("WILLO_DESK_COMMIT")).await)
+}
+
+/// A newer version on the update server, or `None` when this one is the latest.
+#[tauri::command]
+pub async fn check_update(handle: AppHandle) -> Result<Option<UpdateOffer>> {
+    crate::updates::check(&handle).await
+}
+
+/// Downloads the offered update and verifies its signature (progress on `update-progress`);
+/// answers with its version.
+#[tauri::command]
+pub async fn download_update(handle: AppHandle) -> Result<String> {
+    crate::updates::download(&handle).await
+}
+
+#[tauri::command]
+pub fn install_update(handle: AppHandle) -> Result<()> {
+    crate::updates::install(&handle)
+}
+
+/// Starts Willo Desk again (after an update): the engine stops cleanly first.
+#[tauri::command]
+pub async fn restart_app(app: State<'_, App>, handle: AppHandle) -> Result<()> {
+    restart(&app, &handle).await
 }

@@ -13,7 +13,7 @@ use desk_sandbox::SandboxConfig;
 use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
 
-use crate::{commands, tray, window};
+use crate::{commands, tray, updates, window};
 
 pub fn run(data_dir: &Path, hidden: bool, link: Option<String>) -> anyhow::Result<()> {
     // GTK panics without a display; say what is wrong instead.
@@ -44,6 +44,8 @@ pub fn run(data_dir: &Path, hidden: bool, link: Option<String>) -> anyhow::Resul
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .manage(updates::Pending::default())
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec![crate::cli::HIDDEN_FLAG]),
@@ -64,6 +66,7 @@ pub fn run(data_dir: &Path, hidden: bool, link: Option<String>) -> anyhow::Resul
                         window::build(app.handle())?;
                     }
                     tauri::async_runtime::spawn(forward_notices(app.handle().clone()));
+                    tauri::async_runtime::spawn(updates::check_daily(app.handle().clone()));
                 }
                 Err(error) => {
                     *failed.lock().unwrap_or_else(PoisonError::into_inner) = Some(error.message);
@@ -131,7 +134,11 @@ pub fn run(data_dir: &Path, hidden: bool, link: Option<String>) -> anyhow::Resul
             commands::desktop_prefs,
             commands::set_desktop_prefs,
             commands::about,
-            commands::diagnostics
+            commands::diagnostics,
+            commands::check_update,
+            commands::download_update,
+            commands::install_update,
+            commands::restart_app
         ])
         .build(tauri::generate_context!())
         .context("could not start Willo Desk")?
@@ -212,7 +219,7 @@ async fn tell_once_it_stays(handle: &AppHandle) {
     }
 }
 
-fn show_notification(handle: &AppHandle, title: &str, body: &str) {
+pub fn show_notification(handle: &AppHandle, title: &str, body: &str) {
     // Linux notification servers read the body as markup; candidate names are plain text.
     let body = if cfg!(target_os = "linux") {
         desk_engine::note::escape_html(body)

@@ -8,6 +8,7 @@ mod commands;
 mod desktop;
 mod logging;
 mod tray;
+mod updates;
 mod window;
 
 use clap::Parser;

@@ -23,14 +23,17 @@ entry="$(grep -E '^/usr/share/applications/.+\.desktop$' <<<"$files" | head -1)"
 [ -n "$entry" ] || fail "no desktop entry installed"
 grep -qx 'Type=Application' "$entry" || fail "$entry: not an application entry"
 grep -qx 'Name=Willo Desk' "$entry" || fail "$entry: not named Willo Desk"
-grep -Eq '^Exec=willo-desk( %u)?$' "$entry" || fail "$entry: does not start willo-desk ($(grep ^Exec= "$entry"))"
+grep -qx 'Exec=willo-desk %u' "$entry" || fail "$entry: does not start willo-desk ($(grep ^Exec= "$entry"))"
 grep -Eq '^MimeType=.*x-scheme-handler/willo-desk;' "$entry" || fail "$entry: does not handle willo-desk:// links"
 grep -qx 'Icon=willo-desk' "$entry" || fail "$entry: no icon"
 for size in 32x32 64x64 128x128 256x256@2 512x512; do
   grep -qE "^/usr/share/icons/hicolor/${size}/apps/willo-desk\.png$" <<<"$files" \
     || fail "no ${size} icon (installed: $(grep -c /icons/ <<<"$files") icon files)"
 done
-command -v desktop-file-validate >/dev/null && desktop-file-validate "$entry"
+desktop-file-validate "$entry"
+# The desktop database (updated by the package's trigger) sends willo-desk:// links to it.
+grep -q "^x-scheme-handler/willo-desk=.*$(basename "$entry");" /usr/share/applications/mimeinfo.cache \
+  || fail "willo-desk:// links are not registered with the desktop"
 
 [ "$(command -v willo-desk)" = /usr/bin/willo-desk ] || fail "willo-desk is not on the PATH"
 [ "$(willo-desk --version)" = "willo-desk $version" ] || fail "--version says $(willo-desk --version), the package $version"

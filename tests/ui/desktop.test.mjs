@@ -73,3 +73,31 @@ test("a willo-desk:// link opens the review or the candidate's timeline, and a s
   await page.getByTestId("link-error").getByText("no interview of that number here").waitFor();
   assert.deepEqual(errors, []);
 });
+
+test("Settings → About checks for updates, shows what is new, and installs only a verified download", async () => {
+  const { page, errors } = await open();
+  await nav(page, "Settings");
+  const updates = page.getByTestId("updates");
+  await updates.getByRole("button", { name: "Check for updates" }).click();
+  await updates.getByText("Willo Desk 0.2.0 is available (you have 0.1.0).").waitFor();
+  assert.equal(await updates.getByTestId("update-notes").textContent(), "Reviews open faster.\nThe tray shows the inbox.");
+  await updates.getByRole("button", { name: "Download 0.2.0" }).click();
+  await updates.getByTestId("update-verified").waitFor();
+  await updates.getByRole("button", { name: "Install 0.2.0" }).click();
+  await updates.getByText("Installed: it runs from the next start.").waitFor();
+  await page.getByRole("region", { name: "About" }).screenshot({ path: join(shots, "settings-about-updated.png") });
+  assert.deepEqual(errors, []);
+});
+
+test("a wrongly signed update is refused with the reason, and nothing is offered for install", async () => {
+  const refusal = "Version 0.2.0 was refused: its signature does not match Willo Desk's release key, so it may not come from us. Nothing was installed.";
+  const { page, errors } = await open({ failing: { download_update: { code: "validation", message: refusal, detail: null, field: null } } });
+  await nav(page, "Settings");
+  const updates = page.getByTestId("updates");
+  await updates.getByRole("button", { name: "Check for updates" }).click();
+  await updates.getByRole("button", { name: "Download 0.2.0" }).click();
+  await updates.getByRole("alert").getByText(refusal).waitFor();
+  assert.equal(await updates.getByRole("button", { name: /^Install/ }).count(), 0);
+  assert.equal(await updates.getByRole("button", { name: "Download 0.2.0" }).count(), 1, "it may be tried again");
+  assert.deepEqual(errors, []);
+});

@@ -35,6 +35,7 @@ import type { ReviewInput } from "./bindings/ReviewInput";
 import type { Settings } from "./bindings/Settings";
 import type { TemplateOption } from "./bindings/TemplateOption";
 import type { TimelineStep } from "./bindings/TimelineStep";
+import type { UpdateOffer } from "./bindings/UpdateOffer";
 
 /**
  * A command failed. Branch on `code`; show `message` to the person, `detail` (technical, for
@@ -137,6 +138,12 @@ export const api = {
   about: () => call<About>("about"),
   /** The doctor's report with versions and folders, for a support request. */
   diagnostics: () => call<string>("diagnostics"),
+  /** A newer version on the update server; null when this is the latest. */
+  checkUpdate: () => call<UpdateOffer | null>("check_update"),
+  /** Downloads and verifies the offered update (progress on `update-progress`); answers its version. */
+  downloadUpdate: () => call<string>("download_update"),
+  installUpdate: () => call<null>("install_update"),
+  restartApp: () => call<null>("restart_app"),
   /** Deletes this mode's local database and restarts. */
   clearLocalData: () => call<null>("clear_local_data"),
   /** Opens a link in the system browser (https only). */

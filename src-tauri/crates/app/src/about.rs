@@ -19,6 +19,19 @@ pub struct About {
     pub platform: String,
 }
 
+/// A newer version the update server offers (Settings → About → Check for updates).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateOffer {
+    pub version: String,
+    /// This build's version.
+    pub current: String,
+    /// What is new, as the release says it.
+    pub notes: Option<String>,
+    /// When it was published (RFC 3339), if the release says.
+    pub date: Option<String>,
+}
+
 impl App {
     /// `commit` is the shell's, which is built last.
     pub fn about(&self, commit: &str) -> About {

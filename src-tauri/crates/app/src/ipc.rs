@@ -487,6 +487,7 @@ mod bindings {
         export::<AtsCheck>(to);
         export::<Notice>(to);
         export::<crate::about::About>(to);
+        export::<crate::about::UpdateOffer>(to);
         export::<AppError>(to);
         // Requests.
         export::<CandidateQuery>(to);

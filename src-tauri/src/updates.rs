@@ -1,0 +1,174 @@
+//! Signed updates. The app asks the update server (the release's `latest.json`) daily and when
+//! the recruiter asks (Settings → About); it installs only a package whose minisign signature
+//! verifies against the public key built into the app (`plugins.updater.pubkey`, set when a
+//! release is built). A build without a key says that updates are not set up in it.
+//!
+//! `WILLO_DESK_UPDATE_URL` points the app at another update server (a company's mirror); a
+//! package from there must still carry the release key's signature. Debug builds also take the
+//! key from `WILLO_DESK_UPDATE_PUBKEY`, so tests can sign updates with a key of their own.
+
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use desk_app::about::UpdateOffer;
+use desk_app::{AppError, ErrorCode};
+use tauri::{AppHandle, Emitter, Manager};
+use tauri_plugin_updater::{Update, Updater, UpdaterExt};
+
+/// The event a download's progress arrives on: `[received, total]` bytes (`total` may be null).
+pub const PROGRESS: &str = "update-progress";
+const DAILY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The update found by the last check, and its package once downloaded and verified.
+#[derive(Default)]
+pub struct Pending(Mutex<(Option<Update>, Option<Vec<u8>>)>);
+
+impl Pending {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (Option<Update>, Option<Vec<u8>>)> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn unavailable(message: impl Into<String>) -> AppError {
+    AppError::new(ErrorCode::Unavailable, message)
+}
+
+/// The release key this build verifies updates with; empty when the build has none.
+fn release_key(handle: &AppHandle) -> String {
+    let built_in = handle
+        .config()
+        .plugins
+        .0
+        .get("updater")
+        .and_then(|u| u.get("pubkey"))
+        .and_then(|k| k.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    match std::env::var("WILLO_DESK_UPDATE_PUBKEY") {
+        Ok(key) if cfg!(debug_assertions) => key,
+        _ => built_in,
+    }
+}
+
+fn updater(handle: &AppHandle) -> Result<Updater, AppError> {
+    let key = release_key(handle);
+    if key.trim().is_empty() {
+        return Err(unavailable(
+            "Updates are not set up in this build (it has no release key): install new versions from the package.",
+        ));
+    }
+    let mut builder = handle.updater_builder().pubkey(key);
+    if let Ok(url) = std::env::var("WILLO_DESK_UPDATE_URL") {
+        let url = url::Url::parse(&url).map_err(|_| {
+            AppError::new(
+                ErrorCode::Validation,
+                "WILLO_DESK_UPDATE_URL is not an address",
+            )
+        })?;
+        builder = builder
+            .endpoints(vec![url])
+            .map_err(|e| AppError::new(ErrorCode::Validation, format!("update server: {e}")))?;
+    }
+    builder.build().map_err(|e| match e {
+        tauri_plugin_updater::Error::EmptyEndpoints => unavailable(
+            "Updates are not set up in this build: install new versions from the package.",
+        ),
+        other => unavailable(format!("The update check could not start: {other}")),
+    })
+}
+
+/// Asks the update server for a newer version than this one.
+pub async fn check(handle: &AppHandle) -> Result<Option<UpdateOffer>, AppError> {
+    let pending = handle.state::<Pending>();
+    let found = updater(handle)?
+        .check()
+        .await
+        .map_err(|e| unavailable(format!("The update server could not be asked: {e}")))?;
+    let offer = found.as_ref().map(|u| UpdateOffer {
+        version: u.version.clone(),
+        current: u.current_version.clone(),
+        notes: u.body.clone(),
+        date: u.date.and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        }),
+    });
+    *pending.lock() = (found, None);
+    Ok(offer)
+}
+
+/// Downloads the offered update and verifies its signature; nothing is installed yet.
+pub async fn download(handle: &AppHandle) -> Result<String, AppError> {
+    let pending = handle.state::<Pending>();
+    let update = pending
+        .lock()
+        .0
+        .clone()
+        .ok_or_else(|| AppError::new(ErrorCode::Validation, "Check for updates first."))?;
+    let mut received = 0_usize;
+    let progress = handle.clone();
+    let bytes = update
+        .download(
+            |chunk, total| {
+                received += chunk;
+                let _ = progress.emit(PROGRESS, (received, total));
+            },
+            || {},
+        )
+        .await
+        .map_err(|e| match e {
+            tauri_plugin_updater::Error::Minisign(_)
+            | tauri_plugin_updater::Error::SignatureUtf8(_)
+            | tauri_plugin_updater::Error::Base64(_)
+            | tauri_plugin_updater::Error::SignedVersionMismatch { .. }
+            | tauri_plugin_updater::Error::MissingSignedVersion => AppError::new(
+                ErrorCode::Validation,
+                format!(
+                    "Version {} was refused: its signature does not match Willo Desk's release key, so it may not come from us. Nothing was installed.",
+                    update.version
+                ),
+            ),
+            other => unavailable(format!("The update could not be downloaded: {other}")),
+        })?;
+    pending.lock().1 = Some(bytes);
+    Ok(update.version)
+}
+
+/// Installs the downloaded, verified update; it runs from the next start.
+pub fn install(handle: &AppHandle) -> Result<(), AppError> {
+    let pending = handle.state::<Pending>();
+    let (update, package) = {
+        let mut held = pending.lock();
+        (held.0.clone(), held.1.take())
+    };
+    let (Some(update), Some(package)) = (update, package) else {
+        return Err(AppError::new(
+            ErrorCode::Validation,
+            "Download the update first.",
+        ));
+    };
+    update
+        .install(package)
+        .map_err(|e| unavailable(format!("The update could not be installed: {e}")))
+}
+
+/// Checks once a day; a new version is announced once a run.
+pub async fn check_daily(handle: AppHandle) {
+    let mut announced = None;
+    loop {
+        match check(&handle).await {
+            Ok(Some(offer)) if announced.as_ref() != Some(&offer.version) => {
+                crate::desktop::show_notification(
+                    &handle,
+                    &format!("Willo Desk {} is available", offer.version),
+                    "See what is new and install it from Settings → About.",
+                );
+                announced = Some(offer.version);
+            }
+            Ok(_) => {}
+            // A build without updates, or a server that did not answer: try again tomorrow.
+            Err(error) => tracing::info!(code = ?error.code, "no update check: {}", error.message),
+        }
+        tokio::time::sleep(DAILY).await;
+    }
+}
