@@ -70,6 +70,8 @@ test("closed into the tray, the app goes on: the first close says so once, and a
   ({ invitationId } = (await app.invoke("candidates", { query: zoeQuery })).rows[0]);
 
   assert.deepEqual(windows("list").split("\n"), ["Willo Desk"]);
+  // A size of the recruiter's own, to find again when the window reopens.
+  await app.session.command("POST", "/window/rect", { width: 1100, height: 720 });
   assert.equal(windows("close"), "1");
   await waitFor("the window to close", async () => windows("list") === "", 10_000);
   await waitFor("the word that it goes on", async () => shown().includes("Willo Desk is still running"), 10_000);
@@ -105,6 +107,8 @@ test("a second launch with a willo-desk:// link opens that review in the first i
     return (await app.session.text("[data-testid=review-name]")) === "Zoë Müller";
   }, 30_000, 500);
   await app.shot("deep-link-review");
+  const rect = await app.session.command("GET", "/window/rect");
+  assert.deepEqual([rect.width, rect.height], [1100, 720], "reopened at the size it closed with");
   assert.deepEqual(app.pids(), [pid], "one app process, the first");
   assert.equal(JSON.parse(readFileSync(join(app.dataDir, "sandbox.db.holder"), "utf8")).pid, pid, "the engine is still the first's");
 });
