@@ -23,7 +23,7 @@ pub struct Cli {
     #[arg(long)]
     pub hidden: bool,
     /// A willo-desk:// link to open the desktop at (a review or a candidate).
-    #[arg(value_name = "LINK", hide = true)]
+    #[arg(value_name = "LINK", hide = true, value_parser = desktop_link)]
     pub link: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -31,6 +31,18 @@ pub struct Cli {
 
 /// The flag the desktop starts with at login.
 pub const HIDDEN_FLAG: &str = "--hidden";
+
+/// A word that is neither a command nor a link is a mistyped command, not a link to open.
+fn desktop_link(arg: &str) -> Result<String, String> {
+    if arg.starts_with(crate::desktop::DEEP_LINK_PREFIX) {
+        Ok(arg.to_owned())
+    } else {
+        Err(format!(
+            "“{arg}” is neither a command (see --help) nor a {} link",
+            crate::desktop::DEEP_LINK_PREFIX
+        ))
+    }
+}
 
 #[derive(Debug, Subcommand)]
 pub enum Command {

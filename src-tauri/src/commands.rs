@@ -10,7 +10,7 @@ use desk_app::ipc::{
 use desk_app::live::{AtsCheck, Connections, WilloCheck};
 use desk_app::{App, AppError, NoticeTarget};
 use desk_engine::{AutomationRequest, BulkProgress, DryRun, ErasureReport, Retention, ReviewInput};
-use tauri::{AppHandle, Emitter, State};
+use tauri::{AppHandle, Emitter, Manager, State};
 
 type Result<T> = std::result::Result<T, AppError>;
 
@@ -285,11 +285,33 @@ pub async fn choose_sandbox_ats(
 }
 
 /// Starts the app again: the engine stops and its lock is released first, and so is the claim
-/// to be the single instance, so the new process is not mistaken for a second one.
+/// to be the single instance, so the new process is not mistaken for a second one. The new one
+/// starts as a plain launch, with its window: not `--hidden` as at login, and not at a link the
+/// first was opened with (which may name nothing in the mode it restarts in).
 async fn restart(app: &App, handle: &AppHandle) -> ! {
     app.shutdown().await;
+    restart_now(handle)
+}
+
+/// [`restart`] once the engine has stopped.
+fn restart_now(handle: &AppHandle) -> ! {
     tauri_plugin_single_instance::destroy(handle);
-    handle.restart();
+    let plain = std::env::args_os().skip(1).filter(|arg| {
+        let arg = arg.to_string_lossy();
+        arg != crate::cli::HIDDEN_FLAG && !arg.starts_with(crate::desktop::DEEP_LINK_PREFIX)
+    });
+    let started = tauri::process::current_binary(&handle.env())
+        .and_then(|binary| std::process::Command::new(binary).args(plain).spawn());
+    match started {
+        Ok(_) => {
+            handle.cleanup_before_exit();
+            std::process::exit(0);
+        }
+        Err(error) => {
+            tracing::error!(%error, "could not start again as a plain launch");
+            handle.restart();
+        }
+    }
 }
 
 /// Opens a link in the system browser: https only (and this machine's simulators in the sandbox).
@@ -324,8 +346,7 @@ pub async fn clear_local_data(app: State<'_, App>, handle: AppHandle) -> Result<
         // The app stopped but the files stayed: start again on them.
         Err(error) => tracing::error!(%error, "the local data could not be cleared"),
     }
-    tauri_plugin_single_instance::destroy(&handle);
-    handle.restart();
+    restart_now(&handle)
 }
 
 /// Where a `willo-desk://` link asked the window to open, once (`None`: nowhere in particular).
@@ -399,12 +420,19 @@ pub async fn download_update(handle: AppHandle) -> Result<String> {
 }
 
 #[tauri::command]
-pub fn install_update(handle: AppHandle) -> Result<()> {
-    crate::updates::install(&handle)
+pub async fn install_update(handle: AppHandle, version: String) -> Result<()> {
+    crate::updates::install(&handle, &version).await
 }
 
 /// Starts Willo Desk again (after an update): the engine stops cleanly first.
 #[tauri::command]
 pub async fn restart_app(app: State<'_, App>, handle: AppHandle) -> Result<()> {
     restart(&app, &handle).await
+}
+
+/// Quits Willo Desk (Ctrl+Q), whatever "keep running in the tray" says: where the desktop shows
+/// no tray, this is the way out.
+#[tauri::command]
+pub fn quit_app(handle: AppHandle) {
+    crate::tray::quit(&handle);
 }

@@ -34,12 +34,10 @@ pub fn run(data_dir: &Path, hidden: bool, link: Option<String>) -> anyhow::Resul
         // engine are opened in `setup`, after the plugins, so a second launch never opens them.
         // A second launch with a `willo-desk://` link (how Linux and Windows deliver a link
         // while the app runs) opens the window there.
-        .plugin(tauri_plugin_single_instance::init(
-            |handle, args, _cwd| match args.into_iter().find(|a| a.starts_with(DEEP_LINK_PREFIX)) {
-                Some(link) => follow(handle, link),
-                None => window::show(handle),
-            },
-        ))
+        .plugin(tauri_plugin_single_instance::init(|handle, args, _cwd| {
+            let link = args.into_iter().find(|a| a.starts_with(DEEP_LINK_PREFIX));
+            window::arrive(handle, link);
+        }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
@@ -51,6 +49,7 @@ pub fn run(data_dir: &Path, hidden: bool, link: Option<String>) -> anyhow::Resul
             Some(vec![crate::cli::HIDDEN_FLAG]),
         ))
         .manage(window::Opening::default())
+        .manage(window::Arrivals::default())
         .manage(window::Lifetime::default())
         .setup(move |app| {
             match tauri::async_runtime::block_on(open(&data_dir)) {
@@ -65,6 +64,7 @@ pub fn run(data_dir: &Path, hidden: bool, link: Option<String>) -> anyhow::Resul
                     if !hidden {
                         window::build(app.handle())?;
                     }
+                    window::ready(app.handle());
                     tauri::async_runtime::spawn(forward_notices(app.handle().clone()));
                     tauri::async_runtime::spawn(updates::check_daily(app.handle().clone()));
                 }
@@ -138,7 +138,8 @@ pub fn run(data_dir: &Path, hidden: bool, link: Option<String>) -> anyhow::Resul
             commands::check_update,
             commands::download_update,
             commands::install_update,
-            commands::restart_app
+            commands::restart_app,
+            commands::quit_app
         ])
         .build(tauri::generate_context!())
         .context("could not start Willo Desk")?
@@ -184,7 +185,7 @@ const ENGINE_EVENT: &str = "engine-event";
 /// The event that tells the window a notice was shown and what a click on it opens.
 const NOTICE: &str = "notice";
 /// What a `willo-desk://` link starts with.
-const DEEP_LINK_PREFIX: &str = "willo-desk://";
+pub const DEEP_LINK_PREFIX: &str = "willo-desk://";
 
 /// Opens the window where `willo-desk://` links say: the one this launch was given, and those
 /// the system hands over as events (macOS); later launches hand theirs to the single instance.
@@ -193,17 +194,12 @@ fn follow_links(handle: &AppHandle, first: Option<String>) {
     let opener = handle.clone();
     handle.deep_link().on_open_url(move |event| {
         for link in event.urls() {
-            follow(&opener, link.to_string());
+            window::arrive(&opener, Some(link.to_string()));
         }
     });
-    if let Some(link) = first {
-        follow(handle, link);
+    if first.is_some() {
+        window::arrive(handle, first);
     }
-}
-
-fn follow(handle: &AppHandle, link: String) {
-    let handle = handle.clone();
-    tauri::async_runtime::spawn(async move { window::open_link(&handle, &link).await });
 }
 
 /// The first time the window closes into the tray, a notification says that Willo Desk goes on.
@@ -212,7 +208,7 @@ async fn tell_once_it_stays(handle: &AppHandle) {
         Ok(true) => show_notification(
             handle,
             "Willo Desk is still running",
-            "It keeps watching for completed interviews and running your automations. Open it or quit from its icon in the tray.",
+            "It keeps watching for completed interviews and running your automations. Open it again from its tray icon or by starting it; quit from the tray icon or with Ctrl+Q in its window.",
         ),
         Ok(false) => {}
         Err(error) => tracing::warn!(code = ?error.code, "the tray hint could not be recorded"),

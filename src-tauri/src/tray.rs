@@ -48,8 +48,13 @@ pub fn build(handle: &AppHandle) -> tauri::Result<Tray> {
         .on_menu_event(|handle, event| match event.id().as_ref() {
             OPEN => window::show(handle),
             PAUSE => {
+                // The item has checked itself (this runs on the event loop's thread).
+                let Some(tray) = handle.try_state::<Tray>() else {
+                    return;
+                };
+                let paused = tray.pause.is_checked().unwrap_or_default();
                 let handle = handle.clone();
-                tauri::async_runtime::spawn(async move { toggle_pause(&handle).await });
+                tauri::async_runtime::spawn(async move { pause_all(&handle, paused).await });
             }
             QUIT => quit(handle),
             _ => {}
@@ -75,25 +80,21 @@ pub fn quit(handle: &AppHandle) {
     handle.exit(0);
 }
 
-async fn toggle_pause(handle: &AppHandle) {
+/// Makes every automation follow the menu's switch.
+async fn pause_all(handle: &AppHandle, paused: bool) {
     let app = handle.state::<App>();
-    // The item has checked itself; make the automations follow it.
-    let paused = handle
-        .state::<Tray>()
-        .pause
-        .is_checked()
-        .unwrap_or_default();
     if let Err(error) = app.pause_all_automations(paused).await {
         tracing::warn!(code = ?error.code, "the automations could not be paused");
     }
     refresh(handle).await;
 }
 
-/// Shows the inbox count and whether every automation is paused as they are now.
+/// Shows the inbox count and whether every automation is paused as they are now. The menu is
+/// changed on the event loop's thread, without waiting for it (it may be busy stopping the app).
 pub async fn refresh(handle: &AppHandle) {
-    let Some(tray) = handle.try_state::<Tray>() else {
+    if handle.try_state::<Tray>().is_none() {
         return;
-    };
+    }
     let summary = match handle.state::<App>().tray_summary().await {
         Ok(summary) => summary,
         Err(error) => {
@@ -106,18 +107,16 @@ pub async fn refresh(handle: &AppHandle) {
         1 => "Inbox: 1 interview to review".to_owned(),
         n => format!("Inbox: {n} interviews to review"),
     };
-    let _ = tray.to_review.set_text(&waiting);
-    let _ = tray
-        .icon
-        .set_tooltip(Some(format!("Willo Desk · {waiting}")));
-    match summary.automations_paused {
-        Some(paused) => {
-            let _ = tray.pause.set_enabled(true);
-            let _ = tray.pause.set_checked(paused);
-        }
-        None => {
-            let _ = tray.pause.set_enabled(false);
-            let _ = tray.pause.set_checked(false);
-        }
-    }
+    let on_main = handle.clone();
+    let _ = handle.run_on_main_thread(move || {
+        let tray = on_main.state::<Tray>();
+        let _ = tray.to_review.set_text(&waiting);
+        let _ = tray
+            .icon
+            .set_tooltip(Some(format!("Willo Desk · {waiting}")));
+        let _ = tray.pause.set_enabled(summary.automations_paused.is_some());
+        let _ = tray
+            .pause
+            .set_checked(summary.automations_paused == Some(true));
+    });
 }

@@ -19,12 +19,13 @@ use tauri_plugin_updater::{Update, Updater, UpdaterExt};
 pub const PROGRESS: &str = "update-progress";
 const DAILY: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// The update found by the last check, and its package once downloaded and verified.
+/// The update found by the last check, and its package once downloaded and verified: kept
+/// together, so a package is only ever installed as the update it was verified for.
 #[derive(Default)]
-pub struct Pending(Mutex<(Option<Update>, Option<Vec<u8>>)>);
+pub struct Pending(Mutex<Option<(Update, Option<Vec<u8>>)>>);
 
 impl Pending {
-    fn lock(&self) -> std::sync::MutexGuard<'_, (Option<Update>, Option<Vec<u8>>)> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Update, Option<Vec<u8>>)>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -93,7 +94,13 @@ pub async fn check(handle: &AppHandle) -> Result<Option<UpdateOffer>, AppError> 
                 .ok()
         }),
     });
-    *pending.lock() = (found, None);
+    let mut held = pending.lock();
+    // A check (the daily one, say) that finds the very release already offered keeps its download.
+    let same = matches!((&*held, &found), (Some((old, _)), Some(new))
+        if old.version == new.version && old.signature == new.signature && old.download_url == new.download_url);
+    if !same {
+        *held = found.map(|update| (update, None));
+    }
     Ok(offer)
 }
 
@@ -102,8 +109,8 @@ pub async fn download(handle: &AppHandle) -> Result<String, AppError> {
     let pending = handle.state::<Pending>();
     let update = pending
         .lock()
-        .0
-        .clone()
+        .as_ref()
+        .map(|(update, _)| update.clone())
         .ok_or_else(|| AppError::new(ErrorCode::Validation, "Check for updates first."))?;
     let mut received = 0_usize;
     let progress = handle.clone();
@@ -130,25 +137,41 @@ pub async fn download(handle: &AppHandle) -> Result<String, AppError> {
             ),
             other => unavailable(format!("The update could not be downloaded: {other}")),
         })?;
-    pending.lock().1 = Some(bytes);
+    match &mut *pending.lock() {
+        Some((offered, package)) if offered.version == update.version => *package = Some(bytes),
+        _ => {
+            return Err(AppError::new(
+                ErrorCode::Validation,
+                "Another version was offered meanwhile: download again.",
+            ))
+        }
+    }
     Ok(update.version)
 }
 
-/// Installs the downloaded, verified update; it runs from the next start.
-pub fn install(handle: &AppHandle) -> Result<(), AppError> {
-    let pending = handle.state::<Pending>();
-    let (update, package) = {
-        let mut held = pending.lock();
-        (held.0.clone(), held.1.take())
+/// Installs `version`, downloaded and verified before; it runs from the next start. The
+/// installer may ask for a password, so it runs off the window's thread.
+pub async fn install(handle: &AppHandle, version: &str) -> Result<(), AppError> {
+    let state = handle.state::<Pending>();
+    let held = {
+        let mut pending = state.lock();
+        match pending.take() {
+            Some((update, Some(package))) if update.version == version => Some((update, package)),
+            other => {
+                *pending = other;
+                None
+            }
+        }
     };
-    let (Some(update), Some(package)) = (update, package) else {
+    let Some((update, package)) = held else {
         return Err(AppError::new(
             ErrorCode::Validation,
-            "Download the update first.",
+            format!("Download version {version} first."),
         ));
     };
-    update
-        .install(package)
+    tauri::async_runtime::spawn_blocking(move || update.install(package))
+        .await
+        .map_err(|e| unavailable(format!("The update could not be installed: {e}")))?
         .map_err(|e| unavailable(format!("The update could not be installed: {e}")))
 }
 

@@ -28,6 +28,55 @@ impl Opening {
     }
 }
 
+/// What second launches and links asked for before the app had opened its database (`None`:
+/// the window, `Some`: a link), carried out once it has; `None` once it is ready.
+pub struct Arrivals(Mutex<Option<Vec<Option<String>>>>);
+
+impl Default for Arrivals {
+    fn default() -> Self {
+        Self(Mutex::new(Some(Vec::new())))
+    }
+}
+
+/// A second launch (with its link, if any) or a link from the system: carried out now, or kept
+/// until the app is ready.
+pub fn arrive(handle: &AppHandle, link: Option<String>) {
+    let arrivals = handle.state::<Arrivals>();
+    if let Some(waiting) = arrivals
+        .0
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_mut()
+    {
+        waiting.push(link);
+        return;
+    }
+    carry_out(handle, link);
+}
+
+/// The app is ready: what arrived meanwhile is carried out, and from now on at once.
+pub fn ready(handle: &AppHandle) {
+    let waiting = handle
+        .state::<Arrivals>()
+        .0
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    for link in waiting.into_iter().flatten() {
+        carry_out(handle, link);
+    }
+}
+
+fn carry_out(handle: &AppHandle, link: Option<String>) {
+    match link {
+        Some(link) => {
+            let handle = handle.clone();
+            tauri::async_runtime::spawn(async move { open_link(&handle, &link).await });
+        }
+        None => show(handle),
+    }
+}
+
 /// Whether closing the window keeps the app running (the recruiter's setting), and whether
 /// Quit was chosen, which ends it whatever the setting says. Read where nothing can wait.
 #[derive(Default)]

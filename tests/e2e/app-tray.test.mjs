@@ -27,8 +27,8 @@ let app;
 let dunst;
 let printed = "";
 let pid;
-/** The invitation sent in the first test. */
-let invitationId;
+/** The Willo participant the first test invited. */
+let participant;
 const zoeQuery = { search: "Zoë", jobId: null, stageId: null, status: null, sort: null, descending: false, offset: 0, limit: 10 };
 
 /** The app's mapped windows' titles, or the number asked to close. */
@@ -67,7 +67,6 @@ test("closed into the tray, the app goes on: the first close says so once, and a
   const [interview] = await app.invoke("interviews");
   const sent = await app.invoke("send", { applicationIds: [zoe.applicationId], interviewKey: interview.key });
   assert.equal(sent.sent, 1, JSON.stringify(sent));
-  ({ invitationId } = (await app.invoke("candidates", { query: zoeQuery })).rows[0]);
 
   assert.deepEqual(windows("list").split("\n"), ["Willo Desk"]);
   // A size of the recruiter's own, to find again when the window reopens.
@@ -77,7 +76,7 @@ test("closed into the tray, the app goes on: the first close says so once, and a
   await waitFor("the word that it goes on", async () => shown().includes("Willo Desk is still running"), 10_000);
   assert.ok(alive(pid), "the app runs on in the tray");
 
-  const participant = await waitFor("the participant in the simulated Willo", async () => {
+  participant = await waitFor("the participant in the simulated Willo", async () => {
     const all = await (await fetch(`${admin}/willo/participants`)).json();
     return all.find((p) => p.email === zoe.email);
   });
@@ -95,9 +94,10 @@ test("closed into the tray, the app goes on: the first close says so once, and a
 test("a second launch with a willo-desk:// link opens that review in the first instance, and starts no second engine", async () => {
   const holder = JSON.parse(readFileSync(join(app.dataDir, "sandbox.db.holder"), "utf8"));
   assert.equal(holder.pid, pid);
-  assert.ok(invitationId, "sent in the test before");
+  assert.ok(participant, "invited in the test before");
 
-  const second = spawnSync(binary, [`willo-desk://review/${invitationId}`], { env: app.driver.env, encoding: "utf8", timeout: 30_000 });
+  // Links name Willo's participant key and the ATS's application id, as the services know them.
+  const second = spawnSync(binary, [`willo-desk://review/${participant.key}`], { env: app.driver.env, encoding: "utf8", timeout: 30_000 });
   assert.equal(second.status, 0, second.stderr);
   await waitFor("the window to open again", async () => windows("list") === "Willo Desk", 15_000);
   // The driver follows the new window's page.
@@ -114,14 +114,18 @@ test("a second launch with a willo-desk:// link opens that review in the first i
 });
 
 test("with the window open, a candidate link opens their timeline and a link to nothing held here says why", async () => {
-  const zoe = (await app.invoke("candidates", { query: zoeQuery })).rows[0];
   const launch = (link) => spawnSync(binary, [link], { env: app.driver.env, encoding: "utf8", timeout: 30_000 });
-  assert.equal(launch(`willo-desk://candidate/${zoe.applicationId}`).status, 0);
+  // Zoë Müller's application in the simulated Greenhouse's demo data.
+  assert.equal(launch("willo-desk://candidate/9002").status, 0);
   await waitFor("the timeline", async () => (await app.session.text("aside h2")) === "Zoë Müller", 15_000);
   assert.equal(await app.session.text("#screen-title"), "Candidates");
 
   assert.equal(launch("willo-desk://candidate/99999999").status, 0);
-  await waitFor("the reason", async () => /no candidate of that number here/.test((await app.session.text("[data-testid=link-error]")) ?? ""), 15_000);
+  await waitFor("the reason", async () => /no candidate by that id here/.test((await app.session.text("[data-testid=link-error]")) ?? ""), 15_000);
+  // A word that is neither a command nor a link is refused by the second launch itself.
+  const typo = launch("doctr");
+  assert.equal(typo.status, 2);
+  assert.match(typo.stderr, /“doctr” is neither a command \(see --help\) nor a willo-desk:\/\/ link/);
   assert.deepEqual(app.pids(), [pid]);
 });
 

@@ -14,6 +14,11 @@ fail() { echo "install test: $*" >&2; exit 1; }
 
 package="$(dpkg-deb --field "$deb" Package)"
 version="$(dpkg-deb --field "$deb" Version)"
+# What it needs at run time is named, not left to the -dev packages this machine builds with.
+depends="$(dpkg-deb --field "$deb" Depends)"
+for needed in libwebkit2gtk-4.1-0 libgtk-3-0 libayatana-appindicator3-1 gstreamer1.0-plugins-good; do
+  grep -q "$needed" <<<"$depends" || fail "the package does not depend on $needed ($depends)"
+done
 echo "Installing $package $version from $deb"
 DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$deb" >/dev/null
 

@@ -20,6 +20,10 @@ test("Settings → Desktop switches the tray and start at login at once, and say
   await tray.uncheck();
   await page.getByText("Closing the window quits Willo Desk").waitFor();
   assert.deepEqual(await calls(page, "set_desktop_prefs"), [{ prefs: { keepInTray: false, startAtLogin: false } }]);
+  // Quit, from the button or Ctrl+Q anywhere.
+  await page.getByRole("button", { name: "Quit Willo Desk" }).click();
+  await page.keyboard.press("Control+q");
+  assert.equal((await calls(page, "quit_app")).length, 2);
 
   // The system refuses the autostart entry: the switch stays off and the reason shows.
   await page.close();

@@ -162,6 +162,7 @@ export function fixtures({ candidateTotal = 240, failing = {}, edit } = {}) {
       check_update: { version: "0.2.0", current: "0.1.0", notes: "Reviews open faster.\nThe tray shows the inbox.", date: "2026-12-01T10:00:00Z" },
       download_update: "0.2.0",
       install_update: null,
+      quit_app: null,
       desktop_prefs: { keepInTray: true, startAtLogin: false },
       about: { version: "0.1.0", commit: "0123abcd45", dataDir: "/home/sam/.local/share/willo-desk", logDir: "/home/sam/.local/share/willo-desk/logs", platform: "linux x86_64" },
       diagnostics: "Willo Desk 0.1.0 (commit 0123abcd45) on linux x86_64\nMode: Sandbox, reading Greenhouse (sandbox)\n\nDoctor:\nok       Willo accepts the API key.\n",

@@ -142,8 +142,11 @@ export const api = {
   checkUpdate: () => call<UpdateOffer | null>("check_update"),
   /** Downloads and verifies the offered update (progress on `update-progress`); answers its version. */
   downloadUpdate: () => call<string>("download_update"),
-  installUpdate: () => call<null>("install_update"),
+  /** Installs the version downloaded and verified before. */
+  installUpdate: (version: string) => call<null>("install_update", { version }),
   restartApp: () => call<null>("restart_app"),
+  /** Quits, engine and all, whatever "keep running in the tray" says. */
+  quitApp: () => call<null>("quit_app"),
   /** Deletes this mode's local database and restarts. */
   clearLocalData: () => call<null>("clear_local_data"),
   /** Opens a link in the system browser (https only). */

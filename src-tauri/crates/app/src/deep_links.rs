@@ -1,7 +1,10 @@
-//! `willo-desk://` links, which open the app at one place: `willo-desk://review/<invitation>`
-//! (an interview's review) and `willo-desk://candidate/<application>` (a candidate's timeline).
-//! The desktop registers the scheme; a link names ids only, and one that names nothing held
-//! here is refused, naming why, so a stale or mistyped link never opens an empty screen.
+//! `willo-desk://` links, which open the app at one place: `willo-desk://review/<participant>`
+//! (the review of the interview Willo knows by that participant key) and
+//! `willo-desk://candidate/<application>` (the timeline of the application the connected ATS
+//! knows by that id). Both ids are the services' own, so a link means the same person after the
+//! local data is cleared and read again, and names nobody in a database of other accounts. A link
+//! that names nothing held here is refused, naming why, so a stale or mistyped link never opens
+//! an empty screen.
 
 use crate::notify::NoticeTarget;
 use crate::{App, AppError, ErrorCode};
@@ -10,10 +13,12 @@ use crate::{App, AppError, ErrorCode};
 pub const SCHEME: &str = "willo-desk";
 
 /// The place a link names, before it is checked against what is held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Place {
-    Review(i64),
-    Candidate(i64),
+    /// A Willo participant key.
+    Review(String),
+    /// An application id in the connected ATS.
+    Candidate(String),
 }
 
 /// Reads a link, or says what is wrong with it.
@@ -21,7 +26,7 @@ pub fn parse(link: &str) -> Result<Place, AppError> {
     let refuse = |why: &str| {
         AppError::new(
             ErrorCode::Validation,
-            format!("Willo Desk link: {why} (links are willo-desk://review/<interview> or willo-desk://candidate/<application>)"),
+            format!("Willo Desk link: {why} (links are willo-desk://review/<Willo participant> or willo-desk://candidate/<ATS application>)"),
         )
     };
     if link.len() > 256 {
@@ -31,17 +36,20 @@ pub fn parse(link: &str) -> Result<Place, AppError> {
     if url.scheme() != SCHEME {
         return Err(refuse(&format!("{}: is not {SCHEME}:", url.scheme())));
     }
-    // `willo-desk://review/12`: the place is the host, the id the path.
+    // `willo-desk://review/abc123`: the place is the host, the id the path. Ids are the
+    // services' own: letters, digits, `-` and `_`.
     let place = url.host_str().unwrap_or_default();
     let id = url.path().trim_matches('/');
-    let id = id
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| refuse("the id after the place is not a number"))?;
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(refuse("the id after the place is missing or not an id"));
+    }
     match place {
-        "review" => Ok(Place::Review(id)),
-        "candidate" => Ok(Place::Candidate(id)),
+        "review" => Ok(Place::Review(id.to_owned())),
+        "candidate" => Ok(Place::Candidate(id.to_owned())),
         _ => Err(refuse("it names neither a review nor a candidate")),
     }
 }
@@ -52,25 +60,32 @@ impl App {
         let missing = |what: &str| {
             AppError::new(
                 ErrorCode::NotFound,
-                format!("Willo Desk link: no {what} of that number here (it may belong to the other mode, or its data was deleted)"),
+                format!("Willo Desk link: no {what} by that id here (it may belong to other accounts, or its data was deleted)"),
             )
         };
         match parse(link)? {
-            Place::Review(id) => match self.store.invitation(id).await {
-                Ok(_) => Ok(NoticeTarget::Review { invitation_id: id }),
-                Err(desk_store::StoreError::NotFound { .. }) => Err(missing("interview")),
-                Err(e) => Err(e.into()),
+            Place::Review(key) => match self.store.invitation_by_participant(&key).await? {
+                Some(invitation) => Ok(NoticeTarget::Review {
+                    invitation_id: invitation.id,
+                }),
+                None => Err(missing("interview")),
             },
-            Place::Candidate(id) => match self.store.invite_target(id).await {
-                Ok(who) => Ok(NoticeTarget::Candidate {
+            Place::Candidate(remote) => {
+                let Some(id) = self
+                    .store
+                    .application_id(self.ats_connection, &remote)
+                    .await?
+                else {
+                    return Err(missing("candidate"));
+                };
+                let who = self.store.invite_target(id).await?;
+                Ok(NoticeTarget::Candidate {
                     application_id: id,
                     name: format!("{} {}", who.first_name, who.last_name)
                         .trim()
                         .to_owned(),
-                }),
-                Err(desk_store::StoreError::NotFound { .. }) => Err(missing("candidate")),
-                Err(e) => Err(e.into()),
-            },
+                })
+            }
         }
     }
 }
@@ -80,17 +95,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn links_name_a_review_or_a_candidate_by_number() {
-        assert_eq!(parse("willo-desk://review/12").unwrap(), Place::Review(12));
+    fn links_name_a_review_or_a_candidate_by_the_services_ids() {
         assert_eq!(
-            parse(" willo-desk://candidate/7/ ").unwrap(),
-            Place::Candidate(7)
+            parse("willo-desk://review/p_3f9A-12").unwrap(),
+            Place::Review("p_3f9A-12".into())
+        );
+        assert_eq!(
+            parse(" willo-desk://candidate/7003/ ").unwrap(),
+            Place::Candidate("7003".into())
         );
         for (link, why) in [
             ("https://review/12", "https: is not willo-desk:"),
-            ("willo-desk://review/abc", "not a number"),
-            ("willo-desk://review/-3", "not a number"),
-            ("willo-desk://review/", "not a number"),
+            ("willo-desk://review/a.b", "not an id"),
+            ("willo-desk://review/a%20b", "not an id"),
+            ("willo-desk://review/", "missing"),
             (
                 "willo-desk://settings/1",
                 "neither a review nor a candidate",
@@ -101,5 +119,6 @@ mod tests {
             assert_eq!(error.code, ErrorCode::Validation, "{link}");
             assert!(error.message.contains(why), "{link}: {}", error.message);
         }
+        assert!(parse(&format!("willo-desk://review/{}", "a".repeat(300))).is_err());
     }
 }
