@@ -1,8 +1,9 @@
 // The real app in the tray, under Xvfb with dunst as the desktop's notification server:
-// closing the window keeps the engine running (a completion still becomes a notification), the
-// first close says so once, a second launch with a willo-desk:// link opens the review in the
-// first instance without starting a second engine, and the tray's menu (read and clicked over
-// D-Bus, as a desktop's panel does) shows the inbox and quits cleanly.
+// closing the window keeps the engine running (a completion still becomes a notification) and
+// ends the web process, the first close says so once, a second launch (with a willo-desk://
+// link or without) hands over to the first instance without starting a second engine, Ctrl+Q
+// quits whatever the tray setting says, and with the setting off closing the window quits. The
+// tray's menu itself is not driven here: Xvfb has no panel to show it.
 // Needs the binary (WILLO_DESK_BIN, default target/debug/willo-desk), Xvfb, dbus, dunst,
 // python3-xlib and WebKitWebDriver.
 import assert from "node:assert/strict";
@@ -34,6 +35,15 @@ const zoeQuery = { search: "Zoë", jobId: null, stageId: null, status: null, sor
 /** The app's mapped windows' titles, or the number asked to close. */
 const windows = (command) =>
   execFileSync("/usr/bin/python3", [join(here, "x11-windows.py"), command, String(pid)], { env: app.driver.env, encoding: "utf8" }).trim();
+
+/** The names of the processes `parent` started (the kernel cuts them to 15 characters). */
+function children(parent) {
+  try {
+    return execFileSync("ps", ["--ppid", String(parent), "-o", "comm="], { encoding: "utf8" }).trim().split("\n");
+  } catch {
+    return [];
+  }
+}
 
 /** The notifications dunst has shown since the start, as it printed them. */
 const shown = () => [...printed.matchAll(/summary: '([^']*)'/g)].map((m) => m[1]);
@@ -73,6 +83,7 @@ test("closed into the tray, the app goes on: the first close says so once, and a
   await app.session.command("POST", "/window/rect", { width: 1100, height: 720 });
   assert.equal(windows("close"), "1");
   await waitFor("the window to close", async () => windows("list") === "", 10_000);
+  await waitFor("the web process to end", async () => !children(pid).includes("WebKitWebProces"), 10_000);
   await waitFor("the word that it goes on", async () => shown().includes("Willo Desk is still running"), 10_000);
   assert.ok(alive(pid), "the app runs on in the tray");
 
@@ -114,7 +125,10 @@ test("a second launch with a willo-desk:// link opens that review in the first i
 });
 
 test("with the window open, a candidate link opens their timeline and a link to nothing held here says why", async () => {
-  const launch = (link) => spawnSync(binary, [link], { env: app.driver.env, encoding: "utf8", timeout: 30_000 });
+  const launch = (...args) => spawnSync(binary, args, { env: app.driver.env, encoding: "utf8", timeout: 30_000 });
+  // A plain second launch hands over and exits too.
+  assert.equal(launch().status, 0);
+  assert.deepEqual(app.pids(), [pid]);
   // Zoë Müller's application in the simulated Greenhouse's demo data.
   assert.equal(launch("willo-desk://candidate/9002").status, 0);
   await waitFor("the timeline", async () => (await app.session.text("aside h2")) === "Zoë Müller", 15_000);
@@ -129,7 +143,7 @@ test("with the window open, a candidate link opens their timeline and a link to 
   assert.deepEqual(app.pids(), [pid]);
 });
 
-test("Settings → About's diagnostics name no candidate and no key; start at login is an autostart entry; with the tray off, closing quits", async () => {
+test("Settings → About's diagnostics name no candidate and no key; start at login is an autostart entry; Ctrl+Q quits", async () => {
   const diagnostics = await app.invoke("diagnostics");
   assert.match(diagnostics, /^Willo Desk \d+\.\d+\.\d+ \(commit [0-9a-f]{10}\) on linux/);
   assert.ok(diagnostics.includes(`Data folder: ${app.dataDir}`));
@@ -145,8 +159,26 @@ test("Settings → About's diagnostics name no candidate and no key; start at lo
   assert.deepEqual(off, { keepInTray: false, startAtLogin: false });
   assert.ok(!existsSync(entry));
 
+  // Ctrl+Q quits, though the tray setting is on again: where there is no tray, the way out.
+  await app.invoke("set_desktop_prefs", { prefs: { keepInTray: true, startAtLogin: false } });
+  const holder = join(app.dataDir, "sandbox.db.holder");
+  assert.ok(existsSync(holder));
+  await app.session.execute("window.dispatchEvent(new KeyboardEvent('keydown', {key: 'q', ctrlKey: true}));");
+  await waitFor("the app to quit", async () => !alive(pid), 30_000);
+  // The driver holds one session at a time: this one's app is gone.
+  await app.session.end();
+  app.session = null;
+  assert.ok(!existsSync(holder), "the engine stopped and let go of its lock");
+  assert.equal(shown().filter((s) => s === "Willo Desk is still running").length, 1, "said once, and not when quitting");
+});
+
+test("with 'keep running in the tray' off, closing the window quits", async () => {
+  await app.open();
+  [pid] = app.pids();
+  await app.invoke("set_desktop_prefs", { prefs: { keepInTray: false, startAtLogin: false } });
   assert.equal(windows("close"), "1");
   await waitFor("the app to quit", async () => !alive(pid), 30_000);
+  await app.session.end();
   app.session = null;
-  assert.equal(shown().filter((s) => s === "Willo Desk is still running").length, 1, "said once, and not when quitting");
+  assert.ok(!existsSync(join(app.dataDir, "sandbox.db.holder")));
 });

@@ -83,12 +83,20 @@ function kib(pid, file, field) {
   }
 }
 
-/** The memory of these processes together, in MB. */
+/** The memory of these processes together, in MB, and of each (with its mapped files' share). */
 function weigh(pids) {
+  const name = (pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+    } catch {
+      return "?";
+    }
+  };
   return {
     processes: pids.length,
     rss: pids.reduce((sum, pid) => sum + kib(pid, "status", "VmRSS"), 0) / 1024,
     pss: pids.reduce((sum, pid) => sum + kib(pid, "smaps_rollup", "Pss"), 0) / 1024,
+    each: pids.map((pid) => ({ name: name(pid), rss: kib(pid, "status", "VmRSS") / 1024, files: kib(pid, "status", "RssFile") / 1024 })),
   };
 }
 
@@ -155,6 +163,7 @@ console.log(
 );
 console.log(`  proportional, in the tray             ${mb(ours.hidden.pss).padStart(5)}`);
 console.log(`  processes, in the tray           ${String(ours.hidden.processes).padStart(10)}`);
+for (const p of ours.hidden.each) console.log(`    ${p.name.padEnd(16)} ${mb(p.rss).padStart(7)} resident, ${mb(p.files)} of it mapped files`);
 
 // The same figures for `./tests/dev.sh bench`, one JSON line each (see tests/bench/figures.rs).
 if (process.env.FIGURES_OUT) {

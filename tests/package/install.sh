@@ -13,6 +13,7 @@ sudo=()
 fail() { echo "install test: $*" >&2; exit 1; }
 
 package="$(dpkg-deb --field "$deb" Package)"
+[ "$package" = willo-desk ] || fail "the package is called $package, not willo-desk"
 version="$(dpkg-deb --field "$deb" Version)"
 # What it needs at run time is named, not left to the -dev packages this machine builds with.
 depends="$(dpkg-deb --field "$deb" Depends)"
@@ -59,7 +60,10 @@ echo "The real-app sandbox test against the installed binary"
 WILLO_DESK_BIN=/usr/bin/willo-desk node --test tests/e2e/app-sandbox.test.mjs
 
 DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get remove -y -qq "$package" >/dev/null
-[ ! -e /usr/bin/willo-desk ] || fail "/usr/bin/willo-desk is still there after removal"
-[ ! -e "$entry" ] || fail "$entry is still there after removal"
+# Every file the package installed is gone (folders others share may stay).
+while IFS= read -r path; do
+  [ -d "$path" ] && continue
+  [ ! -e "$path" ] || fail "$path is still there after removal"
+done <<<"$files"
 ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || fail "$package is still installed"
 echo "Installed, ran and removed $package $version cleanly"
