@@ -21,7 +21,12 @@ async fn open(dir: &std::path::Path) -> App {
 async fn automate(app: &App, n: usize) {
     let interview = app.interviews().await.unwrap()[0].key.clone();
     for job in app.automations().await.unwrap().into_iter().take(n) {
-        let screening = job.stages.iter().find(|s| s.name == "Screening").unwrap().id;
+        let screening = job
+            .stages
+            .iter()
+            .find(|s| s.name == "Screening")
+            .unwrap()
+            .id;
         app.set_automation(&AutomationRequest {
             job_id: job.job_id.into(),
             choice: InterviewChoice::Interview {
@@ -36,6 +41,11 @@ async fn automate(app: &App, n: usize) {
         .await
         .unwrap();
     }
+}
+
+/// What the tray's Pause item shows: whether every automation is paused (`None`: there is none).
+async fn paused(app: &App) -> Option<bool> {
+    app.tray_summary().await.unwrap().automations_paused
 }
 
 #[tokio::test]
@@ -53,13 +63,13 @@ async fn the_tray_counts_the_inbox_and_pauses_every_automation_at_once() {
     assert_eq!(app.tray_summary().await.unwrap().to_review, 1);
 
     automate(&app, 2).await;
-    assert_eq!(app.tray_summary().await.unwrap().automations_paused, Some(false));
+    assert_eq!(paused(&app).await, Some(false));
     // One already paused by hand: pausing all changes the other only.
     let first = app.automations().await.unwrap()[0].job_id;
     app.pause_automation(first, true).await.unwrap();
-    assert_eq!(app.tray_summary().await.unwrap().automations_paused, Some(false), "not all");
+    assert_eq!(paused(&app).await, Some(false), "not all");
     assert_eq!(app.pause_all_automations(true).await.unwrap(), 1);
-    assert_eq!(app.tray_summary().await.unwrap().automations_paused, Some(true));
+    assert_eq!(paused(&app).await, Some(true));
     assert!(app
         .automations()
         .await
@@ -68,7 +78,7 @@ async fn the_tray_counts_the_inbox_and_pauses_every_automation_at_once() {
         .filter_map(|v| v.automation.as_ref())
         .all(|a| a.paused));
     assert_eq!(app.pause_all_automations(false).await.unwrap(), 2);
-    assert_eq!(app.tray_summary().await.unwrap().automations_paused, Some(false));
+    assert_eq!(paused(&app).await, Some(false));
     app.shutdown().await;
 }
 
@@ -99,7 +109,10 @@ async fn links_name_the_same_review_and_candidate_after_the_local_data_is_read_a
         }
     );
     for (link, code) in [
-        ("willo-desk://review/no-such-participant", ErrorCode::NotFound),
+        (
+            "willo-desk://review/no-such-participant",
+            ErrorCode::NotFound,
+        ),
         ("willo-desk://candidate/123456789", ErrorCode::NotFound),
         ("willo-desk://review/..%2F..", ErrorCode::Validation),
     ] {
