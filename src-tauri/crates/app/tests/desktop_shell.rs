@@ -2,6 +2,8 @@
 //! tray's inbox count and its switch that pauses every automation, and `willo-desk://` links by
 //! the services' own ids, which still name the same person after the local data is read again.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
+
 mod support;
 
 use desk_app::{App, ErrorCode, NoticeTarget};
