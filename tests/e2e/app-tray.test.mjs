@@ -163,7 +163,8 @@ test("Settings → About's diagnostics name no candidate and no key; start at lo
   await app.invoke("set_desktop_prefs", { prefs: { keepInTray: true, startAtLogin: false } });
   const holder = join(app.dataDir, "sandbox.db.holder");
   assert.ok(existsSync(holder));
-  await app.session.execute("window.dispatchEvent(new KeyboardEvent('keydown', {key: 'q', ctrlKey: true}));");
+  // Pressed just after the script returns: the page may be gone before a later answer could come.
+  await app.session.execute("setTimeout(() => window.dispatchEvent(new KeyboardEvent('keydown', {key: 'q', ctrlKey: true})), 100);");
   await waitFor("the app to quit", async () => !alive(pid), 30_000);
   // The driver holds one session at a time: this one's app is gone.
   await app.session.end();
