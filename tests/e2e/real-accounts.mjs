@@ -11,6 +11,8 @@ import { Session, startDriver, waitFor } from "./webdriver.mjs";
 const keyringScripts = join(dirname(fileURLToPath(import.meta.url)), "../keyring");
 
 export function stopPid(pid, signal = "SIGTERM") {
+  // 0 (no such process, as a missing pid reads) would signal this whole process group.
+  if (!(pid > 0)) return;
   try {
     process.kill(pid, signal);
   } catch {
@@ -19,6 +21,7 @@ export function stopPid(pid, signal = "SIGTERM") {
 }
 
 export function alive(pid) {
+  if (!(pid > 0)) return false;
   try {
     process.kill(pid, 0);
     return true;
