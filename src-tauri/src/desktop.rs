@@ -150,11 +150,7 @@ pub fn run(data_dir: &Path, hidden: bool, link: Option<String>) -> anyhow::Resul
             } if handle.state::<window::Lifetime>().stays() => {
                 api.prevent_exit();
             }
-            tauri::RunEvent::Exit => {
-                if let Some(app) = handle.try_state::<App>() {
-                    tauri::async_runtime::block_on(app.shutdown());
-                }
-            }
+            tauri::RunEvent::Exit => stop_engine(handle),
             _ => {}
         });
     if let Some(message) = failure
@@ -168,6 +164,14 @@ pub fn run(data_dir: &Path, hidden: bool, link: Option<String>) -> anyhow::Resul
         anyhow::bail!("the window ended with code {code}");
     }
     Ok(())
+}
+
+/// Stops the engine cleanly (the item in flight finishes, its lock is released) before the
+/// process ends; nothing to do when it never opened.
+pub fn stop_engine(handle: &AppHandle) {
+    if let Some(app) = handle.try_state::<App>() {
+        tauri::async_runtime::block_on(app.shutdown());
+    }
 }
 
 async fn open(data_dir: &Path) -> Result<App, desk_app::AppError> {

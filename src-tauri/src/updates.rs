@@ -18,6 +18,9 @@ use tauri_plugin_updater::{Update, Updater, UpdaterExt};
 /// The event a download's progress arrives on: `[received, total]` bytes (`total` may be null).
 pub const PROGRESS: &str = "update-progress";
 const DAILY: Duration = Duration::from_secs(24 * 60 * 60);
+/// How long a check waits for the update server: one that never answers must not leave the
+/// check (and Settings → About) waiting for ever. Downloads have no such limit; their progress shows.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The update found by the last check, and its package once downloaded and verified: kept
 /// together, so a package is only ever installed as the update it was verified for.
@@ -58,7 +61,14 @@ fn updater(handle: &AppHandle) -> Result<Updater, AppError> {
             "Updates are not set up in this build (it has no release key): install new versions from the package.",
         ));
     }
-    let mut builder = handle.updater_builder().pubkey(key);
+    let closing = handle.clone();
+    let mut builder = handle
+        .updater_builder()
+        .pubkey(key)
+        .timeout(CHECK_TIMEOUT)
+        // Windows' installer replaces the running app and ends it: the engine stops first, so
+        // its lock is released and the item in flight finishes.
+        .on_before_exit(move || crate::desktop::stop_engine(&closing));
     if let Ok(url) = std::env::var("WILLO_DESK_UPDATE_URL") {
         let url = url::Url::parse(&url).map_err(|_| {
             AppError::new(

@@ -44,6 +44,7 @@ let server;
 let origin;
 let signedBy = "release";
 const asked = { manifest: 0, package: 0 };
+let hanging = 0;
 
 before(async () => {
   assert.ok(existsSync(binary), `build the app first: ${binary} is missing`);
@@ -59,6 +60,9 @@ before(async () => {
           platforms: { "linux-x86_64": platform, "linux-x86_64-deb": platform },
         }),
       );
+    } else if (req.url === "/silent/latest.json") {
+      // A server that takes the request and never answers.
+      hanging += 1;
     } else if (req.url === "/willo-desk_99.0.0_amd64.deb") {
       asked.package += 1;
       res.writeHead(200, { "content-type": "application/octet-stream", "content-length": packageBytes.length }).end(packageBytes);
@@ -70,7 +74,10 @@ before(async () => {
   origin = `http://127.0.0.1:${server.address().port}`;
 });
 
-after(() => server?.close());
+after(() => {
+  server?.closeAllConnections();
+  server?.close();
+});
 
 /** The app with `env` added, until `use` is done with its window. */
 async function withApp(env, use) {
@@ -131,5 +138,16 @@ test("an update signed with another key is refused and cannot be installed; one 
       await session.execute("return [...document.querySelectorAll('[data-testid=updates] button')].some(b => b.textContent.trim() === 'Install 99.0.0');"),
       true,
     );
+  });
+});
+
+test("an update server that never answers ends the check with a clear error instead of leaving it waiting", async () => {
+  await withApp({ WILLO_DESK_UPDATE_URL: `${origin}/silent/latest.json`, WILLO_DESK_UPDATE_PUBKEY: releaseKey }, async (session, invoke) => {
+    // Longer than the app's own limit on a check, so that limit is what ends it.
+    await session.command("POST", "/timeouts", { script: 90_000 });
+    const answer = await invoke("check_update");
+    assert.equal(answer.error?.code, "unavailable");
+    assert.match(answer.error.message, /^The update server could not be asked/);
+    assert.ok(hanging >= 1, "the check reached the server");
   });
 });

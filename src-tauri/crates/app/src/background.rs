@@ -56,7 +56,7 @@ impl App {
     pub async fn tray_summary(&self) -> Result<TraySummary, AppError> {
         let automations = self.store.automations().await?;
         Ok(TraySummary {
-            to_review: self.inbox().await?.len(),
+            to_review: usize::try_from(self.store.to_review_count().await?).unwrap_or(usize::MAX),
             automations_paused: (!automations.is_empty())
                 .then(|| automations.iter().all(|a| a.paused)),
         })

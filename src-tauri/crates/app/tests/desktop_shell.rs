@@ -7,7 +7,7 @@
 mod support;
 
 use desk_app::{App, ErrorCode, NoticeTarget};
-use desk_engine::{AutomationRequest, InterviewChoice};
+use desk_engine::{AutomationRequest, InterviewChoice, ReviewInput};
 use desk_sandbox::SandboxConfig;
 use support::{application, complete_latest, fast, latest_invitation};
 
@@ -63,6 +63,14 @@ async fn the_tray_counts_the_inbox_and_pauses_every_automation_at_once() {
     app.send(&[zoe], &interview, &|_| {}).await.unwrap();
     complete_latest(&app, zoe).await;
     assert_eq!(app.tray_summary().await.unwrap().to_review, 1);
+    // A second one waiting, then one reviewed: the count follows the inbox.
+    let jose = application(&app, "José").await;
+    app.send(&[jose], &interview, &|_| {}).await.unwrap();
+    let joses = complete_latest(&app, jose).await;
+    assert_eq!(app.tray_summary().await.unwrap().to_review, 2);
+    app.approve(joses, ReviewInput::default()).await.unwrap();
+    assert_eq!(app.tray_summary().await.unwrap().to_review, 1);
+    assert_eq!(app.inbox().await.unwrap().len(), 1);
 
     automate(&app, 2).await;
     assert_eq!(paused(&app).await, Some(false));
