@@ -28,9 +28,10 @@ SYSTEM_PACKAGES=(
   xvfb xauth dbus-x11 webkit2gtk-driver
   # The real keychain in tests: a Secret Service (gnome-keyring) on a private session bus.
   gnome-keyring libsecret-tools dbus
-  # The tray tests: a notification server that prints what it shows, and X11 from Python (to
-  # close the window as a window manager's button does). The package test checks the entry.
-  dunst python3-xlib desktop-file-utils
+  # The tray tests: a notification server that prints what it shows, X11 from Python (to close
+  # the window as a window manager's button does), and D-Bus from Python (to be the desktop
+  # panel that shows the tray icon's menu). The package test checks the entry.
+  dunst python3-xlib python3-gi gir1.2-glib-2.0 desktop-file-utils
   # Linting the code for Windows: the C parts of its dependencies (ring) compile with MinGW.
   gcc-mingw-w64-x86-64
   # The UI's browser tests (playwright-core drives Debian's Chromium).

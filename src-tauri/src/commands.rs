@@ -10,7 +10,9 @@ use desk_app::ipc::{
 use desk_app::live::{AtsCheck, Connections, WilloCheck};
 use desk_app::{App, AppError, NoticeTarget};
 use desk_engine::{AutomationRequest, BulkProgress, DryRun, ErasureReport, Retention, ReviewInput};
-use tauri::{AppHandle, Emitter, Manager, State};
+use tauri::{AppHandle, Emitter, State};
+
+use crate::handover::{self, Next};
 
 type Result<T> = std::result::Result<T, AppError>;
 
@@ -97,13 +99,22 @@ pub async fn review_detail(app: State<'_, App>, invitation_id: u32) -> Result<Re
 }
 
 #[tauri::command]
-pub async fn approve(app: State<'_, App>, invitation_id: u32, review: ReviewInput) -> Result<()> {
-    app.approve(invitation_id, review).await
+pub async fn approve(
+    app: State<'_, App>,
+    handle: AppHandle,
+    invitation_id: u32,
+    review: ReviewInput,
+) -> Result<()> {
+    app.approve(invitation_id, review).await?;
+    crate::tray::refresh(&handle).await;
+    Ok(())
 }
 
 #[tauri::command]
-pub async fn skip(app: State<'_, App>, invitation_id: u32) -> Result<()> {
-    app.skip(invitation_id).await
+pub async fn skip(app: State<'_, App>, handle: AppHandle, invitation_id: u32) -> Result<()> {
+    app.skip(invitation_id).await?;
+    crate::tray::refresh(&handle).await;
+    Ok(())
 }
 
 #[tauri::command]
@@ -136,9 +147,12 @@ pub async fn automations(app: State<'_, App>) -> Result<Vec<AutomationView>> {
 #[tauri::command]
 pub async fn set_automation(
     app: State<'_, App>,
+    handle: AppHandle,
     request: AutomationRequest,
 ) -> Result<AutomationState> {
-    app.set_automation(&request).await
+    let state = app.set_automation(&request).await?;
+    crate::tray::refresh(&handle).await;
+    Ok(state)
 }
 
 #[tauri::command]
@@ -147,8 +161,15 @@ pub async fn dry_run(app: State<'_, App>, request: AutomationRequest) -> Result<
 }
 
 #[tauri::command]
-pub async fn pause_automation(app: State<'_, App>, job_id: u32, paused: bool) -> Result<()> {
-    app.pause_automation(job_id, paused).await
+pub async fn pause_automation(
+    app: State<'_, App>,
+    handle: AppHandle,
+    job_id: u32,
+    paused: bool,
+) -> Result<()> {
+    app.pause_automation(job_id, paused).await?;
+    crate::tray::refresh(&handle).await;
+    Ok(())
 }
 
 #[tauri::command]
@@ -284,34 +305,11 @@ pub async fn choose_sandbox_ats(
     restart(&app, &handle).await
 }
 
-/// Starts the app again: the engine stops and its lock is released first, and so is the claim
-/// to be the single instance, so the new process is not mistaken for a second one. The new one
-/// starts as a plain launch, with its window: not `--hidden` as at login, and not at a link the
-/// first was opened with (which may name nothing in the mode it restarts in).
+/// Starts the app again, as a plain launch with its window: not `--hidden` as at login, and not
+/// at a link the first was opened with (which may name nothing in the mode it restarts in).
 async fn restart(app: &App, handle: &AppHandle) -> ! {
     app.shutdown().await;
-    restart_now(handle)
-}
-
-/// [`restart`] once the engine has stopped.
-fn restart_now(handle: &AppHandle) -> ! {
-    tauri_plugin_single_instance::destroy(handle);
-    let plain = std::env::args_os().skip(1).filter(|arg| {
-        let arg = arg.to_string_lossy();
-        arg != crate::cli::HIDDEN_FLAG && !arg.starts_with(crate::desktop::DEEP_LINK_PREFIX)
-    });
-    let started = tauri::process::current_binary(&handle.env())
-        .and_then(|binary| std::process::Command::new(binary).args(plain).spawn());
-    match started {
-        Ok(_) => {
-            handle.cleanup_before_exit();
-            std::process::exit(0);
-        }
-        Err(error) => {
-            tracing::error!(%error, "could not start again as a plain launch");
-            handle.restart();
-        }
-    }
+    handover::start_next(handle, Next::Window)
 }
 
 /// Opens a link in the system browser: https only (and this machine's simulators in the sandbox).
@@ -346,7 +344,7 @@ pub async fn clear_local_data(app: State<'_, App>, handle: AppHandle) -> Result<
         // The app stopped but the files stayed: start again on them.
         Err(error) => tracing::error!(%error, "the local data could not be cleared"),
     }
-    restart_now(&handle)
+    handover::start_next(&handle, Next::Window)
 }
 
 /// Where a `willo-desk://` link asked the window to open, once (`None`: nowhere in particular).

@@ -13,7 +13,7 @@ use desk_sandbox::SandboxConfig;
 use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
 
-use crate::{commands, tray, updates, window};
+use crate::{commands, handover, tray, updates, window};
 
 pub fn run(data_dir: &Path, hidden: bool, link: Option<String>) -> anyhow::Result<()> {
     // GTK panics without a display; say what is wrong instead.
@@ -60,8 +60,23 @@ pub fn run(data_dir: &Path, hidden: bool, link: Option<String>) -> anyhow::Resul
                         .store(keep, Ordering::SeqCst);
                     app.manage(state);
                     app.manage(tray::build(app.handle())?);
+                    open_clicked_notifications(app.handle())?;
                     follow_links(app.handle(), link);
-                    if !hidden {
+                    if hidden {
+                        // Started for the tray (at login, or by a window closed into it), where
+                        // no window can say that the accounts could not be opened.
+                        if let Some(problem) = app.state::<App>().info().startup_problem {
+                            show_notification(
+                                app.handle(),
+                                "Willo Desk could not open your accounts",
+                                &problem,
+                            );
+                        }
+                        let handle = app.handle().clone();
+                        tauri::async_runtime::spawn(
+                            async move { tell_once_it_stays(&handle).await },
+                        );
+                    } else {
                         window::build(app.handle())?;
                     }
                     window::ready(app.handle());
@@ -76,9 +91,11 @@ pub fn run(data_dir: &Path, hidden: bool, link: Option<String>) -> anyhow::Resul
             Ok(())
         })
         .on_window_event(|window, event| {
+            // Where the window's process hands over to a tray process, that one says it.
             if window.label() == window::MAIN
                 && matches!(event, tauri::WindowEvent::CloseRequested { .. })
                 && window.state::<window::Lifetime>().stays()
+                && !handover::applies(window.app_handle())
             {
                 let handle = window.app_handle().clone();
                 tauri::async_runtime::spawn(async move { tell_once_it_stays(&handle).await });
@@ -149,6 +166,12 @@ pub fn run(data_dir: &Path, hidden: bool, link: Option<String>) -> anyhow::Resul
                 code: None, api, ..
             } if handle.state::<window::Lifetime>().stays() => {
                 api.prevent_exit();
+                if handover::applies(handle) {
+                    let handle = handle.clone();
+                    tauri::async_runtime::spawn(async move {
+                        handover::hand_over(&handle, handover::Next::Tray).await;
+                    });
+                }
             }
             tauri::RunEvent::Exit => stop_engine(handle),
             _ => {}
@@ -206,7 +229,8 @@ fn follow_links(handle: &AppHandle, first: Option<String>) {
     }
 }
 
-/// The first time the window closes into the tray, a notification says that Willo Desk goes on.
+/// The first time Willo Desk runs in the tray (its window closed, or started at login), a
+/// notification says that it goes on.
 async fn tell_once_it_stays(handle: &AppHandle) {
     match handle.state::<App>().tray_hint_due().await {
         Ok(true) => show_notification(
@@ -219,22 +243,48 @@ async fn tell_once_it_stays(handle: &AppHandle) {
     }
 }
 
+/// Shows a desktop notification; a click on it opens the window.
 pub fn show_notification(handle: &AppHandle, title: &str, body: &str) {
+    notify(handle, title, body, None);
+}
+
+/// The notification's `extra` entry that holds the `willo-desk://` link a click opens.
+const CLICK_OPENS: &str = "link";
+
+/// Shows a desktop notification; a click on it opens the window at `link`, where the platform
+/// reports clicks (see [`open_clicked_notifications`]).
+fn notify(handle: &AppHandle, title: &str, body: &str, link: Option<String>) {
     // Linux notification servers read the body as markup; candidate names are plain text.
     let body = if cfg!(target_os = "linux") {
         desk_engine::note::escape_html(body)
     } else {
         body.to_owned()
     };
-    if let Err(error) = handle
-        .notification()
-        .builder()
-        .title(title)
-        .body(body)
-        .show()
-    {
+    let mut builder = handle.notification().builder().title(title).body(body);
+    if let Some(link) = link {
+        builder = builder.extra(CLICK_OPENS, link);
+    }
+    if let Err(error) = builder.show() {
         tracing::warn!(%error, "a desktop notification could not be shown");
     }
+}
+
+/// A click on a notification opens its link the way a `willo-desk://` link from the system
+/// does (and so, in the tray's process, hands over to a window's). Registered before any
+/// notification is shown: only those shown afterwards offer the click.
+fn open_clicked_notifications(handle: &AppHandle) -> tauri_plugin_notification::Result<()> {
+    let opener = handle.clone();
+    handle.notification().on_action(move |performed| {
+        if performed.action_id() != "tap" {
+            return;
+        }
+        let link = performed
+            .notification()
+            .and_then(|n| n.extra().get(CLICK_OPENS))
+            .and_then(|link| link.as_str())
+            .map(str::to_owned);
+        window::arrive(&opener, link);
+    })
 }
 /// Completions within this long of each other make one notification.
 const GROUP_WINDOW: Duration = Duration::from_secs(3);
@@ -268,7 +318,14 @@ async fn forward_notices(handle: AppHandle) {
         }
     });
     while let Some(notice) = notices.recv().await {
-        show_notification(&handle, &notice.title, &notice.body);
+        let link = match app.link_to(&notice.target).await {
+            Ok(link) => link,
+            Err(error) => {
+                tracing::warn!(code = ?error.code, "a notice's link could not be read");
+                None
+            }
+        };
+        notify(&handle, &notice.title, &notice.body, link);
         if let Err(error) = handle.emit(NOTICE, &notice) {
             tracing::warn!(%error, "a notice could not reach the window");
         }

@@ -6,6 +6,7 @@
 mod cli;
 mod commands;
 mod desktop;
+mod handover;
 mod logging;
 mod tray;
 mod updates;
@@ -15,6 +16,11 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
+    if cli.hidden && cli.command.is_none() && cfg!(target_os = "linux") {
+        // The tray process never draws a web page: GTK need not load OpenGL (and with Mesa,
+        // LLVM), which would hold about 45 MB. Set before any thread starts or GTK reads it.
+        std::env::set_var("GDK_GL", "disable");
+    }
     // Commands on `serve`'s configuration read it first: it may say where data and logs go.
     let serve_config = match cli.command.as_ref().and_then(cli::Command::config_file) {
         Some(file) => match desk_app::config::ServeConfig::load(file) {

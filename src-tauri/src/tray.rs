@@ -89,8 +89,10 @@ async fn pause_all(handle: &AppHandle, paused: bool) {
     refresh(handle).await;
 }
 
-/// Shows the inbox count and whether every automation is paused as they are now. The menu is
-/// changed on the event loop's thread, without waiting for it (it may be busy stopping the app).
+/// Shows the inbox count and whether every automation is paused as they are now: after the
+/// engine's events, and after the window's reviews and automation changes, which are not
+/// engine events. The menu is changed on the event loop's thread, without waiting for it (it
+/// may be busy stopping the app).
 pub async fn refresh(handle: &AppHandle) {
     if handle.try_state::<Tray>().is_none() {
         return;

@@ -9,6 +9,8 @@ use std::sync::{Mutex, PoisonError};
 use desk_app::{App, AppError, NoticeTarget};
 use tauri::{AppHandle, Emitter, Manager};
 
+use crate::handover::{self, Next};
+
 pub const MAIN: &str = "main";
 /// Tells an open page that [`Opening`] has a place for it.
 const OPENING: &str = "opening";
@@ -94,6 +96,9 @@ impl Lifetime {
 
 /// Shows the main window, building it when it was closed, and brings it to the front.
 pub fn show(handle: &AppHandle) {
+    if hands_over(handle, Next::Window) {
+        return;
+    }
     let handle = handle.clone();
     // Windows are built on the event loop's thread; this may be called from any.
     let on_main = handle.clone();
@@ -113,6 +118,17 @@ pub fn show(handle: &AppHandle) {
     }
 }
 
+/// Whether the window is opened by another process (see [`crate::handover`]): this one has
+/// none, so it is the tray's; it starts the window's process with `next` and ends.
+fn hands_over(handle: &AppHandle, next: Next) -> bool {
+    if handle.get_webview_window(MAIN).is_some() || !handover::applies(handle) {
+        return false;
+    }
+    let handle = handle.clone();
+    tauri::async_runtime::spawn(async move { handover::hand_over(&handle, next).await });
+    true
+}
+
 /// Builds the main window as `tauri.conf.json` describes it (it creates none at start, so the
 /// app can answer the page before it loads).
 pub fn build(handle: &AppHandle) -> anyhow::Result<()> {
@@ -124,12 +140,28 @@ pub fn build(handle: &AppHandle) -> anyhow::Result<()> {
         .find(|w| w.label == MAIN)
         .cloned()
         .ok_or_else(|| anyhow::anyhow!("tauri.conf.json describes no main window"))?;
-    tauri::WebviewWindowBuilder::from_config(handle, &config)?.build()?;
+    let window = tauri::WebviewWindowBuilder::from_config(handle, &config)?.build()?;
+    #[cfg(target_os = "linux")]
+    window.with_webview(draw_without_gl)?;
     Ok(())
+}
+
+/// WebKitGTK composites pages with OpenGL by default, which costs its web process about 100 MB
+/// more (measured under software GL). Lists and forms draw as well without it, and answer videos
+/// are decoded by GStreamer either way.
+#[cfg(target_os = "linux")]
+fn draw_without_gl(webview: tauri::webview::PlatformWebview) {
+    use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt, WebViewExt};
+    if let Some(settings) = webview.inner().settings() {
+        settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+    }
 }
 
 /// Opens the window at what a `willo-desk://` link names, or with why it cannot be opened.
 pub async fn open_link(handle: &AppHandle, link: &str) {
+    if hands_over(handle, Next::Link(link.to_owned())) {
+        return;
+    }
     let place = handle.state::<App>().link_target(link).await;
     if let Err(error) = &place {
         // The message may quote the link; the log gets its kind only.

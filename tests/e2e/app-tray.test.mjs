@@ -1,11 +1,13 @@
 // The real app in the tray, under Xvfb with dunst as the desktop's notification server:
 // closing the window keeps the engine running (a completion still becomes a notification) and
 // ends the web process, the first close says so once, a second launch (with a willo-desk://
-// link or without) hands over to the first instance without starting a second engine, Ctrl+Q
-// quits whatever the tray setting says, and with the setting off closing the window quits. The
-// tray's menu itself is not driven here: Xvfb has no panel to show it.
+// link or without) hands over to the first instance without starting a second engine, the
+// tray menu (read and clicked over D-Bus as a desktop panel does, see panel.mjs) shows the inbox
+// count, pauses every automation and opens the window, Ctrl+Q quits whatever the tray setting
+// says, and with the setting off closing the window quits. This is sandbox mode, where the app
+// stays one process; app-tray-live.test.mjs has real accounts.
 // Needs the binary (WILLO_DESK_BIN, default target/debug/willo-desk), Xvfb, dbus, dunst,
-// python3-xlib and WebKitWebDriver.
+// python3-xlib, python3-gi and WebKitWebDriver.
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
@@ -13,6 +15,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { Panel } from "./panel.mjs";
 import { App, Keyring, alive } from "./real-accounts.mjs";
 import { waitFor } from "./webdriver.mjs";
 
@@ -26,6 +29,7 @@ let bus;
 let home;
 let app;
 let dunst;
+let panel;
 let printed = "";
 let pid;
 /** The Willo participant the first test invited. */
@@ -58,6 +62,7 @@ before(async () => {
   await app.startDriver(bus);
   dunst = spawn("dunst", ["-print"], { env: app.driver.env, stdio: ["ignore", "pipe", "ignore"] });
   dunst.stdout.on("data", (chunk) => (printed += chunk));
+  panel = await Panel.start(app.driver.env);
   await app.open();
   [pid] = app.pids();
 });
@@ -66,6 +71,7 @@ after(async () => {
   await app?.closeLeftOpen();
   await app?.stop();
   dunst?.kill();
+  panel?.stop();
   bus?.stop();
 });
 
@@ -141,6 +147,43 @@ test("with the window open, a candidate link opens their timeline and a link to 
   assert.equal(typo.status, 2);
   assert.match(typo.stderr, /“doctr” is neither a command \(see --help\) nor a willo-desk:\/\/ link/);
   assert.deepEqual(app.pids(), [pid]);
+});
+
+test("the tray menu shows the inbox count, pauses every automation at once and opens the window", async () => {
+  const labels = async () => (await panel.menu(pid)).map((item) => item.label);
+  assert.deepEqual(await labels(), ["Inbox: 1 interview to review", "Open Willo Desk", "Pause automations", "Quit Willo Desk"]);
+  const pause = async () => (await panel.menu(pid)).find((item) => item.label === "Pause automations");
+  assert.equal((await pause()).enabled, false, "no automation to pause yet");
+
+  const [interview] = await app.invoke("interviews");
+  for (const job of (await app.invoke("automations")).slice(0, 2)) {
+    const screening = job.stages.find((stage) => stage.name === "Screening");
+    const set = await app.invoke("set_automation", {
+      request: { jobId: job.jobId, choice: { kind: "interview", interviewKey: interview.key }, triggerStageIds: [screening.id], reviewRequired: true, moveToStageId: null, moveMinScore: null, notePolicy: "everything" },
+    });
+    assert.equal(set.error, undefined, JSON.stringify(set.error));
+  }
+  await waitFor("Pause to be offered", async () => (await pause()).enabled, 10_000, 200);
+  assert.equal((await pause()).checked, false);
+  await panel.click(pid, "Pause automations");
+  await waitFor("every automation paused", async () => (await app.invoke("automations")).filter((j) => j.automation).every((j) => j.automation.paused), 10_000, 200);
+  await waitFor("the item checked", async () => (await pause()).checked, 10_000, 200);
+  // Resumed from the window: the tray follows.
+  for (const job of (await app.invoke("automations")).filter((j) => j.automation)) {
+    await app.invoke("pause_automation", { jobId: job.jobId, paused: false });
+  }
+  await waitFor("the item unchecked", async () => !(await pause()).checked, 10_000, 200);
+
+  assert.equal(windows("close"), "1");
+  await waitFor("the window to close", async () => windows("list") === "", 10_000);
+  await panel.click(pid, "Open Willo Desk");
+  await waitFor("the window to open from the tray", async () => windows("list") === "Willo Desk", 15_000);
+  await waitFor("the new page", async () => {
+    const [handle] = await app.session.command("GET", "/window/handles");
+    await app.session.command("POST", "/window", { handle });
+    return (await app.invoke("app_info"))?.mode === "sandbox";
+  }, 30_000, 500);
+  assert.deepEqual(app.pids(), [pid], "the same process");
 });
 
 test("Settings → About's diagnostics name no candidate and no key; start at login is an autostart entry; Ctrl+Q quits", async () => {

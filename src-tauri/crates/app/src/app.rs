@@ -266,7 +266,7 @@ impl App {
             *app.follower.lock().unwrap_or_else(PoisonError::into_inner) =
                 Some(tokio::spawn(follower.run()));
         }
-        tracing::info!(data_dir = %data_dir.display(), ?mode, runs_here, "ready");
+        tracing::info!(data_dir = %data_dir.display(), ?mode, runs_here, pid = std::process::id(), "ready");
         Ok(app)
     }
 

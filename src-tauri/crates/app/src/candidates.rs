@@ -300,6 +300,14 @@ impl App {
         Ok(result?)
     }
 
+    /// Whether a bulk send is in progress.
+    pub fn sending(&self) -> bool {
+        self.bulk_cancel
+            .lock()
+            .map(|slot| slot.is_some())
+            .unwrap_or(false)
+    }
+
     /// Cancels the send in progress. Returns false when there is none.
     pub fn cancel_send(&self) -> bool {
         self.bulk_cancel

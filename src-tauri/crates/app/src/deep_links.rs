@@ -1,7 +1,8 @@
 //! `willo-desk://` links, which open the app at one place: `willo-desk://review/<participant>`
-//! (the review of the interview Willo knows by that participant key) and
+//! (the review of the interview Willo knows by that participant key),
 //! `willo-desk://candidate/<application>` (the timeline of the application the connected ATS
-//! knows by that id). Both ids are the services' own, so a link means the same person after the
+//! knows by that id), and `willo-desk://inbox`, `…/activity` and `…/settings`. A notification's
+//! click opens its link too ([`App::link_to`]), so it takes the same way into the app. Both ids are the services' own, so a link means the same person after the
 //! local data is cleared and read again, and names nobody in a database of other accounts. A link
 //! that names nothing held here is refused, naming why, so a stale or mistyped link never opens
 //! an empty screen.
@@ -19,6 +20,8 @@ pub enum Place {
     Review(String),
     /// An application id in the connected ATS.
     Candidate(String),
+    /// A screen that needs no id: the inbox, the activity log, Settings.
+    Screen(NoticeTarget),
 }
 
 /// Reads a link, or says what is wrong with it.
@@ -26,7 +29,7 @@ pub fn parse(link: &str) -> Result<Place, AppError> {
     let refuse = |why: &str| {
         AppError::new(
             ErrorCode::Validation,
-            format!("Willo Desk link: {why} (links are willo-desk://review/<Willo participant> or willo-desk://candidate/<ATS application>)"),
+            format!("Willo Desk link: {why} (links are willo-desk://review/<Willo participant>, willo-desk://candidate/<ATS application>, willo-desk://inbox, willo-desk://activity or willo-desk://settings)"),
         )
     };
     if link.len() > 256 {
@@ -40,6 +43,19 @@ pub fn parse(link: &str) -> Result<Place, AppError> {
     // services' own: letters, digits, `-` and `_`.
     let place = url.host_str().unwrap_or_default();
     let id = url.path().trim_matches('/');
+    let screen = match place {
+        "inbox" => Some(NoticeTarget::Inbox),
+        "activity" => Some(NoticeTarget::Activity),
+        "settings" => Some(NoticeTarget::Settings),
+        _ => None,
+    };
+    if let Some(screen) = screen {
+        return if id.is_empty() {
+            Ok(Place::Screen(screen))
+        } else {
+            Err(refuse("that screen takes no id"))
+        };
+    }
     if id.is_empty()
         || !id
             .chars()
@@ -50,11 +66,31 @@ pub fn parse(link: &str) -> Result<Place, AppError> {
     match place {
         "review" => Ok(Place::Review(id.to_owned())),
         "candidate" => Ok(Place::Candidate(id.to_owned())),
-        _ => Err(refuse("it names neither a review nor a candidate")),
+        _ => Err(refuse("it names no place in Willo Desk")),
     }
 }
 
 impl App {
+    /// The link that opens `target`, by the services' own ids; `None` when what it names is no
+    /// longer held.
+    pub async fn link_to(&self, target: &NoticeTarget) -> Result<Option<String>, AppError> {
+        Ok(match target {
+            NoticeTarget::Review { invitation_id } => self
+                .store
+                .participant_of(*invitation_id)
+                .await?
+                .map(|p| format!("{SCHEME}://review/{}", p.key)),
+            NoticeTarget::Candidate { application_id, .. } => self
+                .store
+                .application_remote_id(*application_id)
+                .await?
+                .map(|remote| format!("{SCHEME}://candidate/{remote}")),
+            NoticeTarget::Inbox => Some(format!("{SCHEME}://inbox")),
+            NoticeTarget::Activity => Some(format!("{SCHEME}://activity")),
+            NoticeTarget::Settings => Some(format!("{SCHEME}://settings")),
+        })
+    }
+
     /// Where a `willo-desk://` link opens, once what it names is found here.
     pub async fn link_target(&self, link: &str) -> Result<NoticeTarget, AppError> {
         let missing = |what: &str| {
@@ -64,6 +100,7 @@ impl App {
             )
         };
         match parse(link)? {
+            Place::Screen(screen) => Ok(screen),
             Place::Review(key) => match self.store.invitation_by_participant(&key).await? {
                 Some(invitation) => Ok(NoticeTarget::Review {
                     invitation_id: invitation.id,
@@ -104,15 +141,21 @@ mod tests {
             parse(" willo-desk://candidate/7003/ ").unwrap(),
             Place::Candidate("7003".into())
         );
+        assert_eq!(
+            parse("willo-desk://inbox").unwrap(),
+            Place::Screen(NoticeTarget::Inbox)
+        );
+        assert_eq!(
+            parse("willo-desk://activity/").unwrap(),
+            Place::Screen(NoticeTarget::Activity)
+        );
         for (link, why) in [
             ("https://review/12", "https: is not willo-desk:"),
             ("willo-desk://review/a.b", "not an id"),
             ("willo-desk://review/a%20b", "not an id"),
             ("willo-desk://review/", "missing"),
-            (
-                "willo-desk://settings/1",
-                "neither a review nor a candidate",
-            ),
+            ("willo-desk://settings/1", "that screen takes no id"),
+            ("willo-desk://reviews/1", "no place in Willo Desk"),
             ("review/12", "not a link"),
         ] {
             let error = parse(link).unwrap_err();

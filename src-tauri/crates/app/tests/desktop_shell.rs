@@ -1,6 +1,7 @@
 //! What the desktop's tray and links ask of the app, through the app's API on the sandbox: the
 //! tray's inbox count and its switch that pauses every automation, and `willo-desk://` links by
-//! the services' own ids, which still name the same person after the local data is read again.
+//! the services' own ids, which still name the same person after the local data is read again,
+//! and which a notification's click opens.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on purpose
 
@@ -118,6 +119,24 @@ async fn links_name_the_same_review_and_candidate_after_the_local_data_is_read_a
             name: "Zoë Müller".into()
         }
     );
+    // A notification's click opens its target's link: the same link, both ways.
+    let review_target = NoticeTarget::Review {
+        invitation_id: invitation.into(),
+    };
+    assert_eq!(app.link_to(&review_target).await.unwrap(), Some(review));
+    let candidate_target = app.link_target(candidate).await.unwrap();
+    assert_eq!(
+        app.link_to(&candidate_target).await.unwrap().as_deref(),
+        Some(candidate)
+    );
+    for (link, screen) in [
+        ("willo-desk://inbox", NoticeTarget::Inbox),
+        ("willo-desk://activity", NoticeTarget::Activity),
+        ("willo-desk://settings", NoticeTarget::Settings),
+    ] {
+        assert_eq!(app.link_to(&screen).await.unwrap().as_deref(), Some(link));
+        assert_eq!(app.link_target(link).await.unwrap(), screen);
+    }
     for (link, code) in [
         (
             "willo-desk://review/no-such-participant",

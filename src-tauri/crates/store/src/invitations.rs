@@ -139,6 +139,19 @@ impl Store {
         .await?)
     }
 
+    /// The ATS's id of an application, if it is held.
+    pub async fn application_remote_id(
+        &self,
+        application_id: i64,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar!(
+            "SELECT remote_id FROM applications WHERE id = ?",
+            application_id
+        )
+        .fetch_optional(&self.reader)
+        .await?)
+    }
+
     /// Every application held about the person with this email, in any connected ATS: the
     /// ATS's email, or the one an invitation went to (the ATS may have anonymised them already).
     /// How a request about a person, who gives their email, finds what is held.
