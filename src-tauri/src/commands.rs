@@ -284,14 +284,14 @@ pub async fn save_connections(
 ) -> Result<()> {
     app.save_connections(&connections, &willo_key, &ats_secret)
         .await?;
-    restart(&app, &handle).await
+    restart(&handle).await
 }
 
 /// Forgets the real accounts (their data stays) and restarts in the sandbox.
 #[tauri::command]
 pub async fn use_sandbox(app: State<'_, App>, handle: AppHandle) -> Result<()> {
     app.use_sandbox()?;
-    restart(&app, &handle).await
+    restart(&handle).await
 }
 
 /// Chooses the simulated ATS of the sandbox, and restarts on it.
@@ -302,14 +302,15 @@ pub async fn choose_sandbox_ats(
     ats: desk_app::live::AtsChoice,
 ) -> Result<()> {
     app.choose_sandbox_ats(ats)?;
-    restart(&app, &handle).await
+    restart(&handle).await
 }
 
 /// Starts the app again, as a plain launch with its window: not `--hidden` as at login, and not
-/// at a link the first was opened with (which may name nothing in the mode it restarts in).
-async fn restart(app: &App, handle: &AppHandle) -> ! {
-    app.shutdown().await;
-    handover::start_next(handle, Next::Window)
+/// at a link the first was opened with (which may name nothing in the mode it restarts in). It
+/// goes as a hand-over does (a send in progress finishes first), and only once.
+async fn restart(handle: &AppHandle) -> Result<()> {
+    handover::hand_over(handle, Next::Window).await;
+    Ok(())
 }
 
 /// Opens a link in the system browser: https only (and this machine's simulators in the sandbox).
@@ -424,8 +425,8 @@ pub async fn install_update(handle: AppHandle, version: String) -> Result<()> {
 
 /// Starts Willo Desk again (after an update): the engine stops cleanly first.
 #[tauri::command]
-pub async fn restart_app(app: State<'_, App>, handle: AppHandle) -> Result<()> {
-    restart(&app, &handle).await
+pub async fn restart_app(handle: AppHandle) -> Result<()> {
+    restart(&handle).await
 }
 
 /// Quits Willo Desk (Ctrl+Q), whatever "keep running in the tray" says: where the desktop shows

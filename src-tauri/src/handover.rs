@@ -19,6 +19,9 @@ use tauri::{AppHandle, Manager};
 use crate::cli::HIDDEN_FLAG;
 use crate::desktop::DEEP_LINK_PREFIX;
 
+/// Marks `GDK_GL` as set by `main` for a tray process, not by the user.
+pub const OUR_GDK_GL: &str = "WILLO_DESK_TRAY_GDK_GL";
+
 /// What the next process starts as.
 pub enum Next {
     /// A plain launch with its window: what a restart starts.
@@ -91,9 +94,9 @@ pub fn start_next(handle: &AppHandle, next: Next) -> ! {
     }
     let started = tauri::process::current_binary(&handle.env()).and_then(|binary| {
         let mut command = std::process::Command::new(binary);
-        if !next_is_tray && std::env::args_os().any(|a| a == HIDDEN_FLAG) {
+        if !next_is_tray && std::env::var_os(OUR_GDK_GL).is_some() {
             // Set by `main` for this tray process; a window draws with GTK's OpenGL as usual.
-            command.env_remove("GDK_GL");
+            command.env_remove("GDK_GL").env_remove(OUR_GDK_GL);
         }
         command.args(args).spawn()
     });

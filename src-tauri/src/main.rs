@@ -16,10 +16,16 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
-    if cli.hidden && cli.command.is_none() && cfg!(target_os = "linux") {
+    if cli.hidden
+        && cli.command.is_none()
+        && cfg!(target_os = "linux")
+        && std::env::var_os("GDK_GL").is_none()
+    {
         // The tray process never draws a web page: GTK need not load OpenGL (and with Mesa,
-        // LLVM), which would hold about 45 MB. Set before any thread starts or GTK reads it.
+        // LLVM), which would hold about 45 MB. Set before any thread starts or GTK reads it,
+        // and marked as ours, so a window's process started from here goes without it.
         std::env::set_var("GDK_GL", "disable");
+        std::env::set_var(handover::OUR_GDK_GL, "1");
     }
     // Commands on `serve`'s configuration read it first: it may say where data and logs go.
     let serve_config = match cli.command.as_ref().and_then(cli::Command::config_file) {

@@ -140,21 +140,8 @@ pub fn build(handle: &AppHandle) -> anyhow::Result<()> {
         .find(|w| w.label == MAIN)
         .cloned()
         .ok_or_else(|| anyhow::anyhow!("tauri.conf.json describes no main window"))?;
-    let window = tauri::WebviewWindowBuilder::from_config(handle, &config)?.build()?;
-    #[cfg(target_os = "linux")]
-    window.with_webview(draw_without_gl)?;
+    tauri::WebviewWindowBuilder::from_config(handle, &config)?.build()?;
     Ok(())
-}
-
-/// WebKitGTK composites pages with OpenGL by default, which costs its web process about 100 MB
-/// more (measured under software GL). Lists and forms draw as well without it, and answer videos
-/// are decoded by GStreamer either way.
-#[cfg(target_os = "linux")]
-fn draw_without_gl(webview: tauri::webview::PlatformWebview) {
-    use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt, WebViewExt};
-    if let Some(settings) = webview.inner().settings() {
-        settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
-    }
 }
 
 /// Opens the window at what a `willo-desk://` link names, or with why it cannot be opened.

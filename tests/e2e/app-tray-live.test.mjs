@@ -9,18 +9,17 @@
 // Needs the binary (WILLO_DESK_BIN, default target/debug/willo-desk), Xvfb, dbus, gnome-keyring,
 // dunst, python3-xlib, python3-gi and WebKitWebDriver.
 import assert from "node:assert/strict";
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Panel } from "./panel.mjs";
+import { Notifications, Panel, children, x11Windows } from "./desktop.mjs";
 import { App, Keyring, alive, stopPid } from "./real-accounts.mjs";
 import { waitFor } from "./webdriver.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, "../..");
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const binary = resolve(process.env.WILLO_DESK_BIN ?? join(root, "target/debug/willo-desk"));
 const artifacts = join(root, "tests/artifacts");
 const zoeQuery = { search: "Zoë", jobId: null, stageId: null, status: null, sort: null, descending: false, offset: 0, limit: 10 };
@@ -28,26 +27,13 @@ const zoeQuery = { search: "Zoë", jobId: null, stageId: null, status: null, sor
 let keyring;
 let app;
 let sandbox;
-let dunst;
+let notifications;
 let panel;
-let printed = "";
 /** The tray process the first test left running. */
 let tray;
 
-/** `pid`'s mapped windows' titles, or the number asked to close. */
-const windows = (command, pid) =>
-  execFileSync("/usr/bin/python3", [join(here, "x11-windows.py"), command, String(pid)], { env: app.driver.env, encoding: "utf8" }).trim();
-
-/** The names of the processes `parent` started (the kernel cuts them to 15 characters). */
-function children(parent) {
-  try {
-    return execFileSync("ps", ["--ppid", String(parent), "-o", "comm="], { encoding: "utf8" }).trim().split("\n");
-  } catch {
-    return [];
-  }
-}
-
-const shown = () => [...printed.matchAll(/summary: '([^']*)'/g)].map((m) => m[1]);
+const windows = (command, pid) => x11Windows(app.driver.env, command, pid);
+const shown = () => notifications.shown();
 
 /** The live engine's holder once it is a live process other than `previous`. */
 const nextHolder = (what, previous) =>
@@ -63,8 +49,7 @@ before(async () => {
   app = new App({ binary, dataDir: mkdtempSync(join(tmpdir(), "willo-desk-tray-live-")), shots: join(artifacts, "app-tray-live-") });
   sandbox = await app.startSimulators();
   await app.startDriver(keyring);
-  dunst = spawn("dunst", ["-print"], { env: app.driver.env, stdio: ["ignore", "pipe", "ignore"] });
-  dunst.stdout.on("data", (chunk) => (printed += chunk));
+  notifications = new Notifications(app.driver.env);
   panel = await Panel.start(app.driver.env);
 });
 
@@ -74,7 +59,7 @@ after(async () => {
   stopPid(last);
   await waitFor("the last app process to end", async () => !alive(last), 30_000).catch(() => undefined);
   await app?.stop();
-  dunst?.kill();
+  notifications?.stop();
   panel?.stop();
   keyring?.stop();
 });
@@ -147,13 +132,13 @@ test("in live mode, closing the window hands the engine to a tray process with n
   });
   assert.ok(advanced.ok);
   await waitFor("the completion's notification", async () => shown().includes("Interview completed"), 90_000, 500);
-  assert.ok(printed.includes("Zoë Müller"), "it names who completed");
+  assert.ok(notifications.printed.includes("Zoë Müller"), "it names who completed");
   assert.equal(app.holder().pid, tray.pid, "found by the tray process");
   assert.equal(shown().filter((s) => s === "Willo Desk is still running").length, 1, "said once");
 
   // A click on it (dunst's default action, as a click on the bubble) opens her review in a fresh
   // window process, by the same link a willo-desk:// link would be.
-  execFileSync("dunstctl", ["action", "0"], { env: app.driver.env });
+  notifications.clickLatest();
   const opened = await nextHolder("the window's process", tray.pid);
   assert.ok(readFileSync(`/proc/${opened.pid}/cmdline`, "utf8").split("\0").includes(`willo-desk://review/${participant.key}`), "opened at her review");
   await waitFor("the window", async () => windows("list", opened.pid) === "Willo Desk", 30_000);

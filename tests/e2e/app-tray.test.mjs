@@ -2,25 +2,24 @@
 // closing the window keeps the engine running (a completion still becomes a notification) and
 // ends the web process, the first close says so once, a second launch (with a willo-desk://
 // link or without) hands over to the first instance without starting a second engine, the
-// tray menu (read and clicked over D-Bus as a desktop panel does, see panel.mjs) shows the inbox
+// tray menu (read and clicked over D-Bus as a desktop panel does, see desktop.mjs) shows the inbox
 // count, pauses every automation and opens the window, Ctrl+Q quits whatever the tray setting
 // says, and with the setting off closing the window quits. This is sandbox mode, where the app
 // stays one process; app-tray-live.test.mjs has real accounts.
 // Needs the binary (WILLO_DESK_BIN, default target/debug/willo-desk), Xvfb, dbus, dunst,
 // python3-xlib, python3-gi and WebKitWebDriver.
 import assert from "node:assert/strict";
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { Panel } from "./panel.mjs";
+import { Notifications, Panel, children, x11Windows } from "./desktop.mjs";
 import { App, Keyring, alive } from "./real-accounts.mjs";
 import { waitFor } from "./webdriver.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, "../..");
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const binary = resolve(process.env.WILLO_DESK_BIN ?? join(root, "target/debug/willo-desk"));
 const artifacts = join(root, "tests/artifacts");
 
@@ -28,29 +27,16 @@ let bus;
 /** The app's home: where start at login writes its entry (~/.config/autostart). */
 let home;
 let app;
-let dunst;
+let notifications;
 let panel;
-let printed = "";
 let pid;
 /** The Willo participant the first test invited. */
 let participant;
 const zoeQuery = { search: "Zoë", jobId: null, stageId: null, status: null, sort: null, descending: false, offset: 0, limit: 10 };
 
 /** The app's mapped windows' titles, or the number asked to close. */
-const windows = (command) =>
-  execFileSync("/usr/bin/python3", [join(here, "x11-windows.py"), command, String(pid)], { env: app.driver.env, encoding: "utf8" }).trim();
-
-/** The names of the processes `parent` started (the kernel cuts them to 15 characters). */
-function children(parent) {
-  try {
-    return execFileSync("ps", ["--ppid", String(parent), "-o", "comm="], { encoding: "utf8" }).trim().split("\n");
-  } catch {
-    return [];
-  }
-}
-
-/** The notifications dunst has shown since the start, as it printed them. */
-const shown = () => [...printed.matchAll(/summary: '([^']*)'/g)].map((m) => m[1]);
+const windows = (command) => x11Windows(app.driver.env, command, pid);
+const shown = () => notifications.shown();
 
 before(async () => {
   assert.ok(existsSync(binary), `build the app first: ${binary} is missing`);
@@ -60,8 +46,7 @@ before(async () => {
   bus = Keyring.start({ secrets: false });
   app = new App({ binary, dataDir: mkdtempSync(join(tmpdir(), "willo-desk-tray-")), shots: join(artifacts, "app-tray-") });
   await app.startDriver(bus);
-  dunst = spawn("dunst", ["-print"], { env: app.driver.env, stdio: ["ignore", "pipe", "ignore"] });
-  dunst.stdout.on("data", (chunk) => (printed += chunk));
+  notifications = new Notifications(app.driver.env);
   panel = await Panel.start(app.driver.env);
   await app.open();
   [pid] = app.pids();
@@ -70,7 +55,7 @@ before(async () => {
 after(async () => {
   await app?.closeLeftOpen();
   await app?.stop();
-  dunst?.kill();
+  notifications?.stop();
   panel?.stop();
   bus?.stop();
 });
@@ -104,7 +89,7 @@ test("closed into the tray, the app goes on: the first close says so once, and a
   });
   assert.ok(advanced.ok);
   await waitFor("the completion's notification", async () => shown().includes("Interview completed"), 60_000, 500);
-  assert.ok(printed.includes("Zoë Müller"), "it names who completed");
+  assert.ok(notifications.printed.includes("Zoë Müller"), "it names who completed");
   assert.equal(shown().filter((s) => s === "Willo Desk is still running").length, 1, "said once");
 });
 

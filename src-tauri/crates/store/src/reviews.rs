@@ -158,16 +158,12 @@ impl Store {
         .await?)
     }
 
-    /// How many completed interviews wait for review: the whole [`Store::inbox`], uncapped.
+    /// How many completed interviews wait for review: the whole [`Store::inbox`], uncapped. Its
+    /// other joins always find their row (foreign keys, enforced), so only the participant's counts.
     pub async fn to_review_count(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar!(
             r#"SELECT COUNT(*) AS "n!: i64"
-               FROM invitations i
-               JOIN participants p ON p.key = i.participant_key
-               JOIN applications a ON a.id = i.application_id
-               JOIN candidates c ON c.id = a.candidate_id
-               JOIN jobs j ON j.id = a.job_id
-               JOIN interviews iv ON iv.id = i.interview_id
+               FROM invitations i JOIN participants p ON p.key = i.participant_key
                WHERE i.status = 'completed' AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.invitation_id = i.id)"#
         )
         .fetch_one(&self.reader)

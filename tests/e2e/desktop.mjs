@@ -1,11 +1,51 @@
-// A desktop panel's side of the app's tray icon, for the tray tests (tray-host.py does the D-Bus):
-// the icons that registered, each by the process that shows it, their menus, and clicks on them.
+// What a Linux desktop shows of the app, for the tray tests: its windows (X11, x11-windows.py),
+// the processes it started, the notifications (dunst) and its tray icon (a desktop panel's side of
+// it, tray-host.py over D-Bus). Needs Debian's python3 with python3-xlib and python3-gi, and dunst.
 import { execFileSync, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { waitFor } from "./webdriver.mjs";
 
-const script = join(dirname(fileURLToPath(import.meta.url)), "tray-host.py");
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** `pid`'s mapped windows' titles (`list`), or how many were asked to close (`close`). */
+export const x11Windows = (env, command, pid) =>
+  execFileSync("/usr/bin/python3", [join(here, "x11-windows.py"), command, String(pid)], { env, encoding: "utf8" }).trim();
+
+/** The names of the processes `parent` started (the kernel cuts them to 15 characters). */
+export function children(parent) {
+  try {
+    return execFileSync("ps", ["--ppid", String(parent), "-o", "comm="], { encoding: "utf8" }).trim().split("\n");
+  } catch {
+    return [];
+  }
+}
+
+/** dunst as the notification server on the session bus of `env`, printing what it shows. */
+export class Notifications {
+  constructor(env) {
+    this.env = env;
+    this.printed = "";
+    this.dunst = spawn("dunst", ["-print"], { env, stdio: ["ignore", "pipe", "ignore"] });
+    this.dunst.stdout.on("data", (chunk) => (this.printed += chunk));
+  }
+
+  /** The titles of the notifications shown since the start. */
+  shown() {
+    return [...this.printed.matchAll(/summary: '([^']*)'/g)].map((m) => m[1]);
+  }
+
+  /** Clicks the notification on top, as a click on its bubble does (its default action). */
+  clickLatest() {
+    execFileSync("dunstctl", ["action", "0"], { env: this.env });
+  }
+
+  stop() {
+    this.dunst.kill();
+  }
+}
+
+const script = join(here, "tray-host.py");
 
 export class Panel {
   /** Starts watching for tray icons on the session bus of `env`, before any app starts. */
