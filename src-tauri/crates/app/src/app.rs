@@ -17,7 +17,7 @@ use crate::config::ServeConfig;
 use crate::engine_lock::{self, Claim};
 use crate::follower::{Follower, Role};
 use crate::ipc::{AppInfo, JobOverview, Mode, Overview, StageOverview, SyncReport};
-use crate::live::{AtsChoice, Connections, WILLO_KEY};
+use crate::live::{AtsChoice, Connections, Saved, WILLO_KEY};
 use crate::secrets::SecretStore;
 use crate::{notify, paths, sandbox_ats, AppError, ErrorCode, Notice};
 
@@ -85,12 +85,12 @@ impl App {
         sandbox: SandboxConfig,
         schedule: Schedule,
     ) -> Result<Self, AppError> {
-        let Some(connections) = crate::live::saved(data_dir)? else {
+        let Some(saved) = crate::live::saved(data_dir)? else {
             return Ok(Self::open_sandbox(data_dir, sandbox, schedule)
                 .await?
                 .with_secrets(secrets));
         };
-        match Self::open_live(data_dir, connections, Arc::clone(&secrets), schedule).await {
+        match Self::open_live(data_dir, saved, Arc::clone(&secrets), schedule).await {
             Ok(app) => Ok(app),
             Err(error) => {
                 tracing::error!(%error, "the connected accounts could not be opened; starting the sandbox");
@@ -163,11 +163,11 @@ impl App {
     /// catch-up reconcile (the receiver still runs, for a tunnel or a local Willo).
     pub async fn open_live(
         data_dir: &Path,
-        connections: Connections,
+        saved: Saved,
         secrets: Arc<dyn SecretStore>,
         schedule: Schedule,
     ) -> Result<Self, AppError> {
-        let config = connections.to_config()?;
+        let config = saved.to_config()?;
         let found = crate::secrets::resolve(&config.secret_names(), &|_| None, secrets.as_ref())?;
         let database = paths::live_database(data_dir);
         let assembled = assembly::assemble(
@@ -187,7 +187,7 @@ impl App {
             assembled,
             Mode::Live,
             None,
-            Some(connections),
+            Some(saved.connections),
         )?
         .with_secrets(secrets))
     }

@@ -360,10 +360,10 @@ async fn listen(
 
 /// Points Willo's webhooks at the receiver, and the ATS's stage changes where the connector
 /// subscribes to them itself. `serve` does it in the background, waiting for Willo and the ATS,
-/// so its receiver serves meanwhile. The desktop does it before its window opens, so the
-/// sandbox's first completions arrive by webhook; failing to reach the simulated Willo is a
-/// fault there, while a real Willo or ATS that cannot be reached is left to the catch-up and the
-/// poll.
+/// so its receiver serves meanwhile. The sandbox registers with its Willo before its window
+/// opens, so its first completions arrive by webhook (failing to reach the simulated Willo is a
+/// fault there). Real accounts register in the background, once: a real Willo or ATS that
+/// cannot be reached is left to the catch-up and the poll.
 async fn register(
     host: Host,
     engine: &Arc<Engine>,
@@ -403,16 +403,23 @@ async fn register(
         }
         Host::Command => {}
         Host::Desktop(mode) => {
-            match engine.register_webhooks(url, token.expose(), None).await {
-                Ok(_) => {}
-                Err(error) if mode == Mode::Sandbox => return Err(error.into()),
-                Err(error) => {
-                    tracing::warn!(%error, "the webhooks could not be registered with Willo")
-                }
+            if mode == Mode::Sandbox {
+                engine.register_webhooks(url, token.expose(), None).await?;
             }
-            // In the background: the window opens at once, even with the ATS slow or away.
-            let (ats, url, token) = (Arc::clone(ats), url.to_owned(), token.clone());
+            // In the background: the window opens at once, even with Willo or the ATS slow or
+            // away (completions are then found by the catch-up, stage changes by polling).
+            let (engine, ats, url, token) = (
+                Arc::clone(engine),
+                Arc::clone(ats),
+                url.to_owned(),
+                token.clone(),
+            );
             tokio::spawn(async move {
+                if mode == Mode::Live {
+                    if let Err(error) = engine.register_webhooks(&url, token.expose(), None).await {
+                        tracing::warn!(%error, "the webhooks could not be registered with Willo");
+                    }
+                }
                 if let Err(error) = subscribe_ats(&ats, &url, &token).await {
                     tracing::warn!(%error, "the ATS's stage changes could not be subscribed to; they are found by polling");
                 }

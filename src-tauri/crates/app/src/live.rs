@@ -237,8 +237,30 @@ pub fn connections_file(data_dir: &Path) -> PathBuf {
     data_dir.join("connections.json")
 }
 
+/// What `connections.json` holds: the connections, and how Willo took the key when they were
+/// tested. With the scheme kept, a start asks Willo nothing, so with the network down (or Willo
+/// slow) the app still opens the accounts' data, and its engine catches up once Willo answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Saved {
+    #[serde(flatten)]
+    pub connections: Connections,
+    /// Absent from files saved before it was kept: detected at start then.
+    #[serde(default)]
+    pub willo_auth_scheme: Option<AuthScheme>,
+}
+
+impl Saved {
+    /// The connections as a `serve` configuration, with the scheme Willo took.
+    pub fn to_config(&self) -> Result<ServeConfig, AppError> {
+        let mut config = self.connections.to_config()?;
+        config.willo.auth_scheme = self.willo_auth_scheme;
+        Ok(config)
+    }
+}
+
 /// The saved connections, if the recruiter set up real accounts.
-pub fn saved(data_dir: &Path) -> Result<Option<Connections>, AppError> {
+pub fn saved(data_dir: &Path) -> Result<Option<Saved>, AppError> {
     let path = connections_file(data_dir);
     match std::fs::read_to_string(&path) {
         Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
@@ -257,6 +279,16 @@ pub fn saved(data_dir: &Path) -> Result<Option<Connections>, AppError> {
 
 /// Asks Willo whether it takes the key, and which interviews it sees. Stores nothing.
 pub async fn test_willo(connections: &Connections, api_key: &str) -> Result<WilloCheck, AppError> {
+    check_willo(connections, api_key)
+        .await
+        .map(|(_, check)| check)
+}
+
+/// [`test_willo`], with the authorization scheme Willo accepted.
+async fn check_willo(
+    connections: &Connections,
+    api_key: &str,
+) -> Result<(AuthScheme, WilloCheck), AppError> {
     let key = secret(
         WILLO_KEY_INPUT,
         api_key,
@@ -280,10 +312,13 @@ pub async fn test_willo(connections: &Connections, api_key: &str) -> Result<Will
         .into_iter()
         .map(|i| i.title)
         .collect();
-    Ok(WilloCheck {
-        scheme: format!("{scheme:?}").to_lowercase(),
-        interviews,
-    })
+    Ok((
+        scheme,
+        WilloCheck {
+            scheme: format!("{scheme:?}").to_lowercase(),
+            interviews,
+        },
+    ))
 }
 
 /// Asks the ATS whether it takes the credentials, how many jobs it sees, and who the acting
@@ -344,15 +379,19 @@ pub async fn save(
     ats_secret: &str,
     secrets: &dyn SecretStore,
 ) -> Result<(WilloCheck, AtsCheck), AppError> {
-    let willo = test_willo(connections, willo_key).await?;
+    let (scheme, willo) = check_willo(connections, willo_key).await?;
     let ats = test_ats(connections, ats_secret).await?;
     secrets.set(WILLO_KEY, willo_key.trim())?;
     secrets.set(ATS_SECRET, ats_secret.trim())?;
+    let saved = Saved {
+        connections: connections.clone(),
+        willo_auth_scheme: Some(scheme),
+    };
     std::fs::create_dir_all(data_dir)
         .and_then(|()| {
             crate::paths::write_whole(
                 &connections_file(data_dir),
-                &serde_json::to_vec_pretty(connections).unwrap_or_default(),
+                &serde_json::to_vec_pretty(&saved).unwrap_or_default(),
             )
         })
         .map_err(|e| {

@@ -163,7 +163,7 @@ async fn saved_connections_run_the_app_on_real_accounts_and_can_be_forgotten() {
         Some(sb.info.greenhouse_client_secret.as_str())
     );
     let saved = live::saved(dir.path()).unwrap().unwrap();
-    assert_eq!(saved, c);
+    assert_eq!(saved.connections, c);
     let on_disk = std::fs::read_to_string(live::connections_file(dir.path())).unwrap();
     assert!(
         !on_disk.contains(&sb.info.willo_api_key)
@@ -228,16 +228,17 @@ async fn saved_connections_run_the_app_on_real_accounts_and_can_be_forgotten() {
 async fn a_second_app_on_the_folder_records_for_the_first_and_takes_over_when_it_stops() {
     let sb = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (c, secrets) = saved(&sb, dir.path()).await;
+    let (_, secrets) = saved(&sb, dir.path()).await;
+    let kept = live::saved(dir.path()).unwrap().unwrap();
     let schedule = Schedule {
         tick: Duration::from_millis(50),
         ..Schedule::default()
     };
-    let first = App::open_live(dir.path(), c.clone(), Arc::clone(&secrets), schedule)
+    let first = App::open_live(dir.path(), kept.clone(), Arc::clone(&secrets), schedule)
         .await
         .unwrap();
     first.sync_ats().await.unwrap();
-    let second = App::open_live(dir.path(), c.clone(), Arc::clone(&secrets), schedule)
+    let second = App::open_live(dir.path(), kept, Arc::clone(&secrets), schedule)
         .await
         .unwrap();
     assert_eq!(
@@ -381,6 +382,57 @@ async fn the_sandbox_runs_its_engine_while_another_process_runs_the_live_one() {
     assert_eq!(sandbox.info().engine_elsewhere, None);
     assert!(sandbox.engine().is_acting());
     sandbox.shutdown().await;
+}
+
+/// With the network down, the desktop opens the connected accounts (their data, and an engine
+/// that catches up once Willo answers), not the sandbox: how Willo took the key when it was
+/// tested is kept, so a start asks Willo nothing. Files saved before it was kept still open.
+#[tokio::test]
+async fn the_desktop_opens_the_accounts_with_willo_and_the_ats_unreachable() {
+    let sb = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, secrets) = saved(&sb, dir.path()).await;
+    let file = live::connections_file(dir.path());
+    let kept = std::fs::read_to_string(&file).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&kept).unwrap();
+    assert_eq!(json["willoAuthScheme"], "bare", "{kept}");
+    let open = || {
+        App::open(
+            dir.path(),
+            Arc::clone(&secrets),
+            SandboxConfig::for_tests(),
+            Schedule::default(),
+        )
+    };
+
+    json.as_object_mut().unwrap().remove("willoAuthScheme");
+    std::fs::write(&file, json.to_string()).unwrap();
+    let app = open().await.unwrap();
+    assert_eq!(
+        app.info().mode,
+        Mode::Live,
+        "{:?}",
+        app.info().startup_problem
+    );
+    app.shutdown().await;
+
+    std::fs::write(&file, &kept).unwrap();
+    let willo = sb.info.willo_base_url.clone();
+    drop(sb);
+    let address = reqwest::Url::parse(&willo)
+        .unwrap()
+        .socket_addrs(|| None)
+        .unwrap()[0];
+    within_10_s(|| std::net::TcpStream::connect(address).is_err()).await;
+    assert!(
+        std::net::TcpStream::connect(address).is_err(),
+        "Willo is gone"
+    );
+    let app = open().await.unwrap();
+    let info = app.info();
+    assert_eq!(info.mode, Mode::Live, "{:?}", info.startup_problem);
+    assert_eq!(info.startup_problem, None);
+    app.shutdown().await;
 }
 
 /// The desktop's start: the sandbox until accounts are connected through the app, then those
