@@ -103,6 +103,7 @@ pub fn start_next(handle: &AppHandle, next: Next) -> ! {
     match started {
         Ok(_) => {
             handle.cleanup_before_exit();
+            crate::logging::flush();
             std::process::exit(0);
         }
         Err(error) => {

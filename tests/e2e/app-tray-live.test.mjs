@@ -32,7 +32,8 @@ let panel;
 /** The tray process the first test left running. */
 let tray;
 
-const windows = (command, pid) => x11Windows(app.driver.env, command, pid);
+const windows = (command, pid, ...more) => x11Windows(app.driver.env, command, pid, ...more);
+const environ = (pid) => readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
 const shown = () => notifications.shown();
 
 /** The live engine's holder once it is a live process other than `previous`. */
@@ -142,9 +143,18 @@ test("in live mode, closing the window hands the engine to a tray process with n
   const opened = await nextHolder("the window's process", tray.pid);
   assert.ok(readFileSync(`/proc/${opened.pid}/cmdline`, "utf8").split("\0").includes(`willo-desk://review/${participant.key}`), "opened at her review");
   await waitFor("the window", async () => windows("list", opened.pid) === "Willo Desk", 30_000);
-  // Back into the tray for the next test.
+  // Made smaller (above its least size), as a user drags its corner, then back into the tray for the next test (which
+  // finds the size kept across the processes).
+  windows("resize", opened.pid, 1100, 720);
+  await waitFor("the window's new size", async () => windows("size", opened.pid) === "1100x720", 10_000);
   assert.equal(windows("close", opened.pid), "1");
   tray = await nextHolder("the tray process again", opened.pid);
+  // Its process logged its hand-over before it ended (the log is written out first).
+  await waitFor("the window's process to end", async () => !alive(opened.pid), 30_000);
+  assert.ok(
+    app.log().split("\n").some((line) => line.includes("handing the engine to the next process") && line.includes(`pid=${opened.pid}`)),
+    "the ended process's last words are in the log",
+  );
 });
 
 test("the tray's Open and a second launch each hand the engine to a fresh window process; Quit ends it", async () => {
@@ -157,6 +167,8 @@ test("the tray's Open and a second launch each hand the engine to a fresh window
   await waitFor("the tray process to end", async () => !alive(tray.pid), 30_000);
   await waitFor("the window", async () => windows("list", opened.pid) === "Willo Desk", 30_000);
   assert.ok(!readFileSync(`/proc/${opened.pid}/cmdline`, "utf8").split("\0").includes("--hidden"));
+  assert.ok(!environ(opened.pid).some((v) => v.startsWith("GDK_GL=")), "the window draws with GTK's OpenGL as usual");
+  assert.equal(windows("size", opened.pid), "1100x720", "the size it was closed with, kept through the tray's process");
 
   // Closed again, then two launches at once (a double click): one window process comes of them.
   assert.equal(windows("close", opened.pid), "1");

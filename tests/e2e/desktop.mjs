@@ -8,9 +8,9 @@ import { waitFor } from "./webdriver.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** `pid`'s mapped windows' titles (`list`), or how many were asked to close (`close`). */
-export const x11Windows = (env, command, pid) =>
-  execFileSync("/usr/bin/python3", [join(here, "x11-windows.py"), command, String(pid)], { env, encoding: "utf8" }).trim();
+/** What x11-windows.py says of `pid`'s mapped windows: `list`, `close`, `size` or `resize W H`. */
+export const x11Windows = (env, command, pid, ...more) =>
+  execFileSync("/usr/bin/python3", [join(here, "x11-windows.py"), command, String(pid), ...more.map(String)], { env, encoding: "utf8" }).trim();
 
 /** The names of the processes `parent` started (the kernel cuts them to 15 characters). */
 export function children(parent) {

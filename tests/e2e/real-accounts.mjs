@@ -3,7 +3,7 @@
 // driver, who holds its engine's lock, its commands called from the page).
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Session, startDriver, waitFor } from "./webdriver.mjs";
@@ -152,6 +152,12 @@ export class App {
   holder() {
     const path = join(this.dataDir, "willo-desk.db.holder");
     return existsSync(path) ? JSON.parse(readFileSync(path, "utf8")) : null;
+  }
+
+  /** What every process on this data folder wrote to its log files so far. */
+  log() {
+    const dir = join(this.dataDir, "logs");
+    return existsSync(dir) ? readdirSync(dir).map((name) => readFileSync(join(dir, name), "utf8")).join("") : "";
   }
 
   /** Calls one of the app's commands from the page, as the UI does. */

@@ -4,6 +4,9 @@
     x11-windows.py list PID    prints the titles of PID's mapped windows, one a line
     x11-windows.py close PID   asks each of them to close (WM_DELETE_WINDOW), as a title bar's
                                close button does, and prints how many were asked
+    x11-windows.py size PID    prints each one's size, WIDTHxHEIGHT
+    x11-windows.py resize PID WIDTH HEIGHT
+                               resizes each, as a window manager does when the user drags a corner
 
 Needs DISPLAY and Debian's python3 with python3-xlib.
 """
@@ -49,6 +52,15 @@ def main():
             window.send_event(event)
         d.flush()
         print(len(found))
+    elif command == "size":
+        for window, _ in found:
+            geometry = window.get_geometry()
+            print(f"{geometry.width}x{geometry.height}")
+    elif command == "resize":
+        width, height = int(sys.argv[3]), int(sys.argv[4])
+        for window, _ in found:
+            window.configure(width=width, height=height)
+        d.flush()
     else:
         sys.exit(f"unknown command {command}")
 
