@@ -6,11 +6,13 @@
 //   - memory of the whole process tree (the program and its WebKit helpers) after a minute idle,
 //     as resident set (shared pages counted in each process) and as proportional set (shared
 //     pages split between the processes);
+//   - the same on real accounts (the simulators in a process of their own, as the services
+//     are, the secrets in a GNOME Keyring), which is what a recruiter runs: sandbox mode also
+//     holds the simulated services and their data in the app's process;
 //   - the app's memory again once its window is closed into the tray (closed as a window
 //     manager's button does, then idle as long), where only the engine should stay: in sandbox
-//     mode, where the simulated services live in the app's process and it stays the same
-//     process, and on real accounts (the simulators in a process of their own, the secrets in a
-//     GNOME Keyring), where the engine is handed to a fresh tray process that opens no web view.
+//     mode, where it stays the same process, and on real accounts, where the engine is handed
+//     to a fresh tray process that opens no web view.
 // Run: ./tests/dev.sh bench-app (it builds first). Prints; asserts nothing. LAUNCHES (5) and
 // IDLE_SECONDS (60) change the run.
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
@@ -137,11 +139,20 @@ async function measure(subject) {
   return { webview: median(webviews), first: median(firsts), worst: Math.max(...firsts), ...memory };
 }
 
+/** `pid` and every process it started, as they are now. */
+function descendants(pid) {
+  const all = processes();
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i++) for (const child of all) if (child.ppid === pids[i]) pids.push(child.pid);
+  return pids;
+}
+
 /**
- * The app on real accounts, its window closed into the tray: the tray process (and anything it
- * started) after IDLE_MS.
+ * The app on real accounts: its window open, showing the ATS's data, after IDLE_MS (the app and
+ * its WebKit helpers; the simulators are a process of their own, as the services are); then
+ * closed into the tray, the tray process (and anything it started) after IDLE_MS.
  */
-async function measureLiveTray() {
+async function measureLive() {
   const keyring = Keyring.start();
   const live = new App({ binary: app.binary, dataDir: mkdtempSync(join(tmpdir(), "willo-desk-figures-live-")), shots: "" });
   try {
@@ -157,7 +168,10 @@ async function measureLiveTray() {
     const info = await live.open();
     if (info.mode !== "live") throw new Error(`not on real accounts: ${info.startupProblem}`);
     await waitFor("the ATS's data", async () => (await live.invoke("overview"))?.applications > 0, 60_000, 500);
+    await waitFor("the dashboard's data", async () => Number(await live.session.text("[data-testid=jobs-count]")) > 0, 30_000, 5);
     const windowed = live.holder().pid;
+    await sleep(IDLE_MS);
+    const open = weigh(descendants(windowed));
     app.hide([windowed], live.driver.env);
     const tray = await waitFor("the tray process", async () => {
       const pid = live.holder()?.pid;
@@ -165,13 +179,10 @@ async function measureLiveTray() {
     }, 60_000, 250);
     live.session = null;
     await sleep(IDLE_MS);
-    const all = processes();
-    const pids = [tray];
-    for (let i = 0; i < pids.length; i++) for (const child of all) if (child.ppid === pids[i]) pids.push(child.pid);
-    const memory = weigh(pids);
+    const hidden = weigh(descendants(tray));
     stopPid(tray);
     await waitFor("the tray process to end", async () => !alive(tray), 30_000);
-    return memory;
+    return { open, hidden };
   } finally {
     await live.stop();
     keyring.stop();
@@ -188,40 +199,46 @@ for (const subject of [app, floor]) {
 }
 const ours = await measure(app);
 const base = await measure(floor);
-const liveTray = await measureLiveTray();
+const live = await measureLive();
 const ms = (x) => `${x.toFixed(0)} ms`;
 const mb = (x) => `${x.toFixed(0)} MB`;
-console.log(`\nthe app (${app.binary.replace(`${root}/`, "")}, sandbox mode), ${LAUNCHES} launches each, next to ${floor.name} (WebKitGTK alone):`);
+const ratio = (x) => (x / base.rss).toFixed(2).padStart(5);
+const each = (memory) => {
+  for (const p of memory.each) console.log(`    ${p.name.padEnd(16)} ${mb(p.rss).padStart(7)} resident, ${mb(p.files)} of it mapped files`);
+};
+console.log(`\nthe app (${app.binary.replace(`${root}/`, "")}), ${LAUNCHES} launches each in sandbox mode, next to ${floor.name} (WebKitGTK alone):`);
 console.log(`                                   Willo Desk   MiniBrowser   ratio   target`);
 console.log(
   `  launch to first data (median)    ${ms(ours.first).padStart(10)}   ${ms(base.first).padStart(11)}   ${(ours.first / base.first).toFixed(2).padStart(5)}   < 1500 ms: ${(ours.first / 1500).toFixed(2)} of it`,
 );
 console.log(`  launch to first data (worst)     ${ms(ours.worst).padStart(10)}   ${ms(base.worst).padStart(11)}`);
 console.log(`  until the webview answered       ${ms(ours.webview).padStart(10)}   ${ms(base.webview).padStart(11)}`);
+console.log(`memory after ${IDLE_MS / 1000} s idle, the window open:`);
 console.log(
-  `  resident, after ${IDLE_MS / 1000} s idle         ${mb(ours.rss).padStart(10)}   ${mb(base.rss).padStart(11)}   ${(ours.rss / base.rss).toFixed(2).padStart(5)}   ≤ 1.1 × MiniBrowser`,
+  `  resident, real accounts          ${mb(live.open.rss).padStart(10)}   ${mb(base.rss).padStart(11)}   ${ratio(live.open.rss)}   ≤ 1.1 × MiniBrowser`,
 );
-console.log(
-  `  proportional, after ${IDLE_MS / 1000} s idle     ${mb(ours.pss).padStart(10)}   ${mb(base.pss).padStart(11)}   ${(ours.pss / base.pss).toFixed(2).padStart(5)}   < 250 MB: ${(ours.pss / 250).toFixed(2)} of it`,
-);
-console.log(`  processes                        ${String(ours.processes).padStart(10)}   ${String(base.processes).padStart(11)}`);
-console.log(
-  `  resident, in the tray, real accounts ${mb(liveTray.rss).padStart(6)}   ${"".padStart(11)}   ${(liveTray.rss / base.rss).toFixed(2).padStart(5)}   < 150 MB: ${(liveTray.rss / 150).toFixed(2)} of it`,
-);
-console.log(`  proportional, in the tray, real accounts ${mb(liveTray.pss).padStart(3)}`);
-for (const p of liveTray.each) console.log(`    ${p.name.padEnd(16)} ${mb(p.rss).padStart(7)} resident, ${mb(p.files)} of it mapped files`);
-console.log(`  resident, in the tray, sandbox    ${mb(ours.hidden.rss).padStart(9)}   (the simulated services in the same process)`);
-for (const p of ours.hidden.each) console.log(`    ${p.name.padEnd(16)} ${mb(p.rss).padStart(7)} resident, ${mb(p.files)} of it mapped files`);
+console.log(`  proportional, real accounts      ${mb(live.open.pss).padStart(10)}   ${mb(base.pss).padStart(11)}   ${(live.open.pss / base.pss).toFixed(2).padStart(5)}`);
+each(live.open);
+console.log(`  resident, sandbox mode           ${mb(ours.rss).padStart(10)}   ${mb(base.rss).padStart(11)}   ${ratio(ours.rss)}   (the simulated services in the app's process)`);
+console.log(`  proportional, sandbox mode       ${mb(ours.pss).padStart(10)}   ${mb(base.pss).padStart(11)}   ${(ours.pss / base.pss).toFixed(2).padStart(5)}`);
+each(ours);
+console.log(`memory after ${IDLE_MS / 1000} s idle, the window closed into the tray:`);
+console.log(`  resident, real accounts          ${mb(live.hidden.rss).padStart(10)}   ${"".padStart(11)}   ${ratio(live.hidden.rss)}   < 150 MB: ${(live.hidden.rss / 150).toFixed(2)} of it`);
+console.log(`  proportional, real accounts      ${mb(live.hidden.pss).padStart(10)}`);
+each(live.hidden);
+console.log(`  resident, sandbox mode           ${mb(ours.hidden.rss).padStart(10)}   (the simulated services in the same process)`);
+each(ours.hidden);
 
 // The same figures for `./tests/dev.sh bench`, one JSON line each (see tests/bench/figures.rs).
 if (process.env.FIGURES_OUT) {
   const group = "the desktop app under Xvfb";
   const lines = [
     { name: "launch to first data on screen (median)", value: ours.first, unit: "ms", reference: `MiniBrowser ${ms(base.first)}; ratio ${(ours.first / base.first).toFixed(2)}; worst ${ms(ours.worst)}`, target: "≤ 1500", met: ours.first <= 1500 },
-    { name: `resident memory after ${IDLE_MS / 1000} s idle`, value: ours.rss, unit: "MB", reference: `MiniBrowser ${mb(base.rss)}; ratio ${(ours.rss / base.rss).toFixed(2)}`, target: "≤ 1.1 × MiniBrowser", met: ours.rss <= 1.1 * base.rss },
-    { name: `resident memory in the tray on real accounts, window closed, after ${IDLE_MS / 1000} s idle`, value: liveTray.rss, unit: "MB", reference: `MiniBrowser with its page ${mb(base.rss)}`, target: "≤ 150", met: liveTray.rss <= 150 },
+    { name: `resident memory on real accounts, the window open, after ${IDLE_MS / 1000} s idle`, value: live.open.rss, unit: "MB", reference: `MiniBrowser ${mb(base.rss)}; ratio ${(live.open.rss / base.rss).toFixed(2)}`, target: "≤ 1.1 × MiniBrowser", met: live.open.rss <= 1.1 * base.rss },
+    { name: `resident memory in sandbox mode, the window open, after ${IDLE_MS / 1000} s idle`, value: ours.rss, unit: "MB", reference: `MiniBrowser ${mb(base.rss)}; ratio ${(ours.rss / base.rss).toFixed(2)}; the simulated services in the app's process`, target: "", met: null },
+    { name: `resident memory in the tray on real accounts, window closed, after ${IDLE_MS / 1000} s idle`, value: live.hidden.rss, unit: "MB", reference: `MiniBrowser with its page ${mb(base.rss)}`, target: "≤ 150", met: live.hidden.rss <= 150 },
     { name: `resident memory in the tray in sandbox mode, window closed, after ${IDLE_MS / 1000} s idle`, value: ours.hidden.rss, unit: "MB", reference: "the simulated services in the app's process", target: "", met: null },
-    { name: `proportional memory after ${IDLE_MS / 1000} s idle`, value: ours.pss, unit: "MB", reference: `MiniBrowser ${mb(base.pss)}; ratio ${(ours.pss / base.pss).toFixed(2)}`, target: "", met: null },
+    { name: `proportional memory in sandbox mode, the window open, after ${IDLE_MS / 1000} s idle`, value: ours.pss, unit: "MB", reference: `MiniBrowser ${mb(base.pss)}; ratio ${(ours.pss / base.pss).toFixed(2)}`, target: "", met: null },
   ];
   appendFileSync(process.env.FIGURES_OUT, lines.map((l) => `${JSON.stringify({ group, ...l })}\n`).join(""));
 }
