@@ -4,14 +4,15 @@
 //! process that never opens a web view (and never initialises OpenGL, see `main`), and opening
 //! the window from there hands it back to a fresh window process. Each hand-over waits for a send
 //! from the candidate list to finish and stops the engine (the item in flight finishes;
-//! everything else is in the database), then starts the next process and ends this one.
+//! everything else is in the database), then starts the next process and ends this one. While it
+//! waits for the send, opening the window calls it off: the window opens again in this process,
+//! whose web engine is loaded already, at once instead of when the send is done.
 //!
 //! The sandbox's simulated services live in the app's process and would start again empty, so
 //! sandbox mode keeps its engine, and its memory, in one process. So do Windows and macOS, where
 //! closing the web view frees its memory.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use desk_app::App;
 use tauri::{AppHandle, Manager};
@@ -40,33 +41,76 @@ pub fn applies(handle: &AppHandle) -> bool {
             .is_some_and(|app| app.sandbox().is_none())
 }
 
-/// What the hand-over under way starts: the latest wish, so a click on Open while a closed
-/// window's process waits for its send starts the window's process instead of the tray's.
-static WANTED: Mutex<Option<Next>> = Mutex::new(None);
-/// Set by the first hand-over: later ones only change [`WANTED`], so one next process starts.
-static HANDING_OVER: AtomicBool = AtomicBool::new(false);
+/// How far this process's hand-over has gone.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    None,
+    /// Waiting for a send to finish: it can still be called off.
+    WaitingForSend,
+    /// The engine is stopping: the next process starts.
+    Stopping,
+}
+
+/// The hand-over under way: how far it has gone, and what it starts (the latest wish, so a
+/// second Open or link while it stops the engine changes what the next process opens).
+struct HandOver {
+    stage: Stage,
+    next: Option<Next>,
+}
+
+static HAND_OVER: Mutex<HandOver> = Mutex::new(HandOver {
+    stage: Stage::None,
+    next: None,
+});
+
+fn hand_over_state() -> MutexGuard<'static, HandOver> {
+    HAND_OVER.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Stops the engine, then starts `next` and ends this process. While a hand-over is already
 /// under way, `next` replaces what it will start.
 pub async fn hand_over(handle: &AppHandle, next: Next) {
-    *WANTED.lock().unwrap_or_else(PoisonError::into_inner) = Some(next);
-    if HANDING_OVER.swap(true, Ordering::SeqCst) {
-        return;
-    }
-    if let Some(app) = handle.try_state::<App>() {
-        // A send from the candidate list runs in this process, not from the database's queue:
-        // it finishes before the engine stops, as it would with the window closed.
-        while app.sending() {
-            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    {
+        let mut state = hand_over_state();
+        state.next = Some(next);
+        if state.stage != Stage::None {
+            return;
         }
+        state.stage = Stage::WaitingForSend;
+    }
+    let app = handle.try_state::<App>();
+    // A send from the candidate list runs in this process, not from the database's queue: it
+    // finishes before the engine stops, as it would with the window closed.
+    while app.as_ref().is_some_and(|app| app.sending()) {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        if hand_over_state().stage == Stage::None {
+            return; // Called off: the window opened here again.
+        }
+    }
+    {
+        let mut state = hand_over_state();
+        if state.stage == Stage::None {
+            return;
+        }
+        state.stage = Stage::Stopping;
+    }
+    if let Some(app) = app {
         app.shutdown().await;
     }
-    let next = WANTED
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take()
-        .unwrap_or(Next::Window);
+    let next = hand_over_state().next.take().unwrap_or(Next::Window);
     start_next(handle, next)
+}
+
+/// Calls off a hand-over that still waits for a send, so that the window opens again in this
+/// process; false when there is none or the engine is already stopping.
+pub fn call_off() -> bool {
+    let mut state = hand_over_state();
+    if state.stage != Stage::WaitingForSend {
+        return false;
+    }
+    state.stage = Stage::None;
+    state.next = None;
+    true
 }
 
 /// [`hand_over`] once the engine has stopped. The claim to be the single instance is given up

@@ -119,15 +119,22 @@ pub fn show(handle: &AppHandle) {
 }
 
 /// Whether the window is opened by another process (see [`crate::handover`]): this one has
-/// none, so it is the tray's; it starts the window's process with `next` and ends.
+/// none, so it is the tray's; it starts the window's process with `next` and ends. A window's
+/// process whose hand-over still waits for a send opens the window again itself.
 fn hands_over(handle: &AppHandle, next: Next) -> bool {
-    if handle.get_webview_window(MAIN).is_some() || !handover::applies(handle) {
+    if handle.get_webview_window(MAIN).is_some()
+        || !handover::applies(handle)
+        || (BUILT.load(Ordering::SeqCst) && handover::call_off())
+    {
         return false;
     }
     let handle = handle.clone();
     tauri::async_runtime::spawn(async move { handover::hand_over(&handle, next).await });
     true
 }
+
+/// Whether this process has built the window: it is a window's process, with WebKit loaded.
+static BUILT: AtomicBool = AtomicBool::new(false);
 
 /// Builds the main window as `tauri.conf.json` describes it (it creates none at start, so the
 /// app can answer the page before it loads).
@@ -141,6 +148,7 @@ pub fn build(handle: &AppHandle) -> anyhow::Result<()> {
         .cloned()
         .ok_or_else(|| anyhow::anyhow!("tauri.conf.json describes no main window"))?;
     tauri::WebviewWindowBuilder::from_config(handle, &config)?.build()?;
+    BUILT.store(true, Ordering::SeqCst);
     Ok(())
 }
 
