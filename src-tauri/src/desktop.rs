@@ -12,7 +12,6 @@ use desk_engine::Schedule;
 use desk_sandbox::SandboxConfig;
 use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
-use tauri_plugin_window_state::{AppHandleExt, StateFlags};
 
 use crate::{commands, handover, tray, updates, window};
 
@@ -168,12 +167,6 @@ pub fn run(data_dir: &Path, hidden: bool, link: Option<String>) -> anyhow::Resul
             } if handle.state::<window::Lifetime>().stays() => {
                 api.prevent_exit();
                 if handover::applies(handle) {
-                    // The window-state plugin writes its file at `Exit`, which a hand-over never
-                    // reaches: written here, on the event loop's thread, with the state the
-                    // plugin took as the window closed.
-                    if let Err(error) = handle.save_window_state(StateFlags::all()) {
-                        tracing::warn!(%error, "the window's size and place could not be kept");
-                    }
                     let handle = handle.clone();
                     tauri::async_runtime::spawn(async move {
                         handover::hand_over(&handle, handover::Next::Tray).await;

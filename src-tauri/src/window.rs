@@ -124,7 +124,7 @@ pub fn show(handle: &AppHandle) {
 fn hands_over(handle: &AppHandle, next: Next) -> bool {
     if handle.get_webview_window(MAIN).is_some()
         || !handover::applies(handle)
-        || (BUILT.load(Ordering::SeqCst) && handover::call_off())
+        || handover::call_off()
     {
         return false;
     }
@@ -132,9 +132,6 @@ fn hands_over(handle: &AppHandle, next: Next) -> bool {
     tauri::async_runtime::spawn(async move { handover::hand_over(&handle, next).await });
     true
 }
-
-/// Whether this process has built the window: it is a window's process, with WebKit loaded.
-static BUILT: AtomicBool = AtomicBool::new(false);
 
 /// Builds the main window as `tauri.conf.json` describes it (it creates none at start, so the
 /// app can answer the page before it loads).
@@ -148,7 +145,6 @@ pub fn build(handle: &AppHandle) -> anyhow::Result<()> {
         .cloned()
         .ok_or_else(|| anyhow::anyhow!("tauri.conf.json describes no main window"))?;
     tauri::WebviewWindowBuilder::from_config(handle, &config)?.build()?;
-    BUILT.store(true, Ordering::SeqCst);
     Ok(())
 }
 
