@@ -384,9 +384,10 @@ async fn the_sandbox_runs_its_engine_while_another_process_runs_the_live_one() {
     sandbox.shutdown().await;
 }
 
-/// With the network down, the desktop opens the connected accounts (their data, and an engine
-/// that catches up once Willo answers), not the sandbox: how Willo took the key when it was
-/// tested is kept, so a start asks Willo nothing. Files saved before it was kept still open.
+/// With Willo and the ATS refusing connections, or taking them and never answering, the
+/// desktop opens the connected accounts at once, not the sandbox: how Willo took the key when
+/// it was tested is kept, and webhooks register in the background, so a start waits on neither.
+/// Files saved before the scheme was kept still open.
 #[tokio::test]
 async fn the_desktop_opens_the_accounts_with_willo_and_the_ats_unreachable() {
     let sb = Sandbox::start(SandboxConfig::for_tests()).await.unwrap();
@@ -414,21 +415,52 @@ async fn the_desktop_opens_the_accounts_with_willo_and_the_ats_unreachable() {
         "{:?}",
         app.info().startup_problem
     );
+    // With a public URL (a tunnel), a start registers webhooks with Willo.
+    let mut settings = app.settings().await.unwrap();
+    settings.receiver_public_url = Some("https://desk-tunnel.example.com".into());
+    app.save_settings(&settings).await.unwrap();
     app.shutdown().await;
 
     std::fs::write(&file, &kept).unwrap();
-    let willo = sb.info.willo_base_url.clone();
+    let mut addresses: Vec<std::net::SocketAddr> = [
+        &sb.info.willo_base_url,
+        &sb.info.greenhouse_base_url,
+        &sb.info.greenhouse_token_url,
+    ]
+    .iter()
+    .map(|url| {
+        reqwest::Url::parse(url)
+            .unwrap()
+            .socket_addrs(|| None)
+            .unwrap()[0]
+    })
+    .collect();
+    addresses.dedup();
     drop(sb);
-    let address = reqwest::Url::parse(&willo)
-        .unwrap()
-        .socket_addrs(|| None)
-        .unwrap()[0];
-    within_10_s(|| std::net::TcpStream::connect(address).is_err()).await;
-    assert!(
-        std::net::TcpStream::connect(address).is_err(),
-        "Willo is gone"
-    );
-    let app = open().await.unwrap();
+    let gone = || {
+        addresses
+            .iter()
+            .all(|a| std::net::TcpStream::connect(a).is_err())
+    };
+    within_10_s(gone).await;
+    assert!(gone(), "Willo and the ATS are gone");
+    // Each start must finish well before the clients' 30 s request timeout.
+    let start = || tokio::time::timeout(Duration::from_secs(10), open());
+    let app = start().await.expect("a start waits on nothing").unwrap();
+    let info = app.info();
+    assert_eq!(info.mode, Mode::Live, "{:?}", info.startup_problem);
+    assert_eq!(info.startup_problem, None);
+    app.shutdown().await;
+
+    // Now on the same ports, servers that take connections and never answer: a slow network.
+    let _held: Vec<_> = addresses
+        .iter()
+        .map(|a| {
+            let listener = std::net::TcpListener::bind(a).unwrap();
+            std::thread::spawn(move || listener.incoming().collect::<Vec<_>>())
+        })
+        .collect();
+    let app = start().await.expect("a start waits on nothing").unwrap();
     let info = app.info();
     assert_eq!(info.mode, Mode::Live, "{:?}", info.startup_problem);
     assert_eq!(info.startup_problem, None);
