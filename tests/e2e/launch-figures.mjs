@@ -64,19 +64,21 @@ function processes() {
 
 /** The process running `binary` and everything it started. */
 function tree(binary) {
+  const running = processes().filter(({ pid }) => {
+    try {
+      return readlinkSync(`/proc/${pid}/exe`) === binary;
+    } catch {
+      return false;
+    }
+  });
+  return descendants(...running.map((p) => p.pid));
+}
+
+/** These processes and every process they started, as they are now. */
+function descendants(...roots) {
   const all = processes();
-  const pids = all
-    .filter(({ pid }) => {
-      try {
-        return readlinkSync(`/proc/${pid}/exe`) === binary;
-      } catch {
-        return false;
-      }
-    })
-    .map((p) => p.pid);
-  for (let i = 0; i < pids.length; i++) {
-    for (const child of all) if (child.ppid === pids[i]) pids.push(child.pid);
-  }
+  const pids = [...roots];
+  for (let i = 0; i < pids.length; i++) for (const child of all) if (child.ppid === pids[i]) pids.push(child.pid);
   return pids;
 }
 
@@ -137,14 +139,6 @@ async function measure(subject) {
     }
   }
   return { webview: median(webviews), first: median(firsts), worst: Math.max(...firsts), ...memory };
-}
-
-/** `pid` and every process it started, as they are now. */
-function descendants(pid) {
-  const all = processes();
-  const pids = [pid];
-  for (let i = 0; i < pids.length; i++) for (const child of all) if (child.ppid === pids[i]) pids.push(child.pid);
-  return pids;
 }
 
 /**
