@@ -27,6 +27,16 @@ fn main() -> std::process::ExitCode {
         std::env::set_var("GDK_GL", "disable");
         std::env::set_var(handover::OUR_GDK_GL, "1");
     }
+    if cli.command.is_none()
+        && cfg!(target_os = "linux")
+        && std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none()
+    {
+        // WebKitGTK composites pages with OpenGL by default, which holds about 130 MB more in
+        // its web process (measured under Mesa's software GL). Lists, forms and answer videos
+        // draw as well without it. `WEBKIT_DISABLE_COMPOSITING_MODE=0` brings it back; set
+        // before any thread starts, and inherited by the web process and a hand-over's next.
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
     // Commands on `serve`'s configuration read it first: it may say where data and logs go.
     let serve_config = match cli.command.as_ref().and_then(cli::Command::config_file) {
         Some(file) => match desk_app::config::ServeConfig::load(file) {

@@ -19,7 +19,7 @@ before(async () => {
   assert.ok(existsSync(binary), `build the app first: ${binary} is missing`);
   mkdirSync(artifacts, { recursive: true });
   driver = await startDriver();
-  session = await Session.start(driver.url, binary);
+  session = await Session.start(driver, binary);
 });
 
 after(async () => {

@@ -84,7 +84,7 @@ async function withApp(env, use) {
   Object.assign(process.env, env);
   const driver = await startDriver();
   for (const name of Object.keys(env)) delete process.env[name];
-  const session = await Session.start(driver.url, binary);
+  const session = await Session.start(driver, binary);
   const invoke = (command, args = {}) =>
     session.command("POST", "/execute/async", {
       script: "const done = arguments[arguments.length - 1]; window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then(done, (e) => done({ error: e }));",

@@ -12,7 +12,9 @@
 //   - the app's memory again once its window is closed into the tray (closed as a window
 //     manager's button does, then idle as long), where only the engine should stay: in sandbox
 //     mode, where it stays the same process, and on real accounts, where the engine is handed
-//     to a fresh tray process that opens no web view.
+//     to a fresh tray process that opens no web view;
+//   - the app once more with WebKit's OpenGL compositing, which it turns off by default
+//     (WEBKIT_DISABLE_COMPOSITING_MODE=0 in its environment brings it back), to show its cost.
 // Run: ./tests/dev.sh bench-app (it builds first). Prints; asserts nothing. LAUNCHES (5) and
 // IDLE_SECONDS (60) change the run.
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
@@ -37,6 +39,8 @@ const app = {
   /** Closes the window into the tray (the app's own process is the tree's first). */
   hide: (pids, env) => execFileSync("/usr/bin/python3", [join(dirname(fileURLToPath(import.meta.url)), "x11-windows.py"), "close", String(pids[0])], { env }),
 };
+/** The app with WebKit's OpenGL compositing, as a user who asks for it gets it: launched once. */
+const composited = { ...app, name: "Willo Desk, composited", env: { WEBKIT_DISABLE_COMPOSITING_MODE: "0" }, launches: 1, hide: undefined };
 const floor = {
   name: "MiniBrowser",
   binary: "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
@@ -109,21 +113,25 @@ function weigh(pids) {
   };
 }
 
-/** Launches `subject` LAUNCHES times; weighs the last one after IDLE_MS (and hidden, if it hides). */
+/**
+ * Launches `subject` LAUNCHES times (or its own count); weighs the last one after IDLE_MS (and
+ * hidden, if it hides).
+ */
 async function measure(subject) {
   const webviews = [];
   const firsts = [];
+  const launches = subject.launches ?? LAUNCHES;
   let memory;
-  for (let i = 0; i < LAUNCHES; i++) {
-    const driver = await startDriver();
+  for (let i = 0; i < launches; i++) {
+    const driver = await startDriver({ env: subject.env });
     try {
       const started = performance.now();
-      const session = await Session.start(driver.url, subject.binary, subject.args);
+      const session = await Session.start(driver, subject.binary, subject.args);
       webviews.push(performance.now() - started);
       await subject.open(session);
       await waitFor(`${subject.name}'s first data`, () => subject.shown(session), 30_000, 5);
       firsts.push(performance.now() - started);
-      if (i === LAUNCHES - 1) {
+      if (i === launches - 1) {
         await sleep(IDLE_MS);
         memory = weigh(tree(subject.binary));
         if (subject.hide) {
@@ -194,6 +202,7 @@ for (const subject of [app, floor]) {
 const ours = await measure(app);
 const base = await measure(floor);
 const live = await measureLive();
+const withGl = await measure(composited);
 const ms = (x) => `${x.toFixed(0)} ms`;
 const mb = (x) => `${x.toFixed(0)} MB`;
 const ratio = (x) => (x / base.rss).toFixed(2).padStart(5);
@@ -216,6 +225,8 @@ each(live.open);
 console.log(`  resident, sandbox mode           ${mb(ours.rss).padStart(10)}   ${mb(base.rss).padStart(11)}   ${ratio(ours.rss)}   (the simulated services in the app's process)`);
 console.log(`  proportional, sandbox mode       ${mb(ours.pss).padStart(10)}   ${mb(base.pss).padStart(11)}   ${(ours.pss / base.pss).toFixed(2).padStart(5)}`);
 each(ours);
+console.log(`  resident, sandbox, composited    ${mb(withGl.rss).padStart(10)}   ${mb(base.rss).padStart(11)}   ${ratio(withGl.rss)}   (WEBKIT_DISABLE_COMPOSITING_MODE=0: WebKit's OpenGL compositing, as MiniBrowser draws)`);
+each(withGl);
 console.log(`memory after ${IDLE_MS / 1000} s idle, the window closed into the tray:`);
 console.log(`  resident, real accounts          ${mb(live.hidden.rss).padStart(10)}   ${"".padStart(11)}   ${ratio(live.hidden.rss)}   < 150 MB: ${(live.hidden.rss / 150).toFixed(2)} of it`);
 console.log(`  proportional, real accounts      ${mb(live.hidden.pss).padStart(10)}`);
@@ -232,6 +243,7 @@ if (process.env.FIGURES_OUT) {
     { name: `resident memory in sandbox mode, the window open, after ${IDLE_MS / 1000} s idle`, value: ours.rss, unit: "MB", reference: `MiniBrowser ${mb(base.rss)}; ratio ${(ours.rss / base.rss).toFixed(2)}; the simulated services in the app's process`, target: "", met: null },
     { name: `resident memory in the tray on real accounts, window closed, after ${IDLE_MS / 1000} s idle`, value: live.hidden.rss, unit: "MB", reference: `MiniBrowser with its page ${mb(base.rss)}`, target: "≤ 150", met: live.hidden.rss <= 150 },
     { name: `resident memory in the tray in sandbox mode, window closed, after ${IDLE_MS / 1000} s idle`, value: ours.hidden.rss, unit: "MB", reference: "the simulated services in the app's process", target: "", met: null },
+    { name: `resident memory in sandbox mode with OpenGL compositing, the window open, after ${IDLE_MS / 1000} s idle`, value: withGl.rss, unit: "MB", reference: `MiniBrowser ${mb(base.rss)}; ratio ${(withGl.rss / base.rss).toFixed(2)}; WEBKIT_DISABLE_COMPOSITING_MODE=0`, target: "", met: null },
     { name: `proportional memory in sandbox mode, the window open, after ${IDLE_MS / 1000} s idle`, value: ours.pss, unit: "MB", reference: `MiniBrowser ${mb(base.pss)}; ratio ${(ours.pss / base.pss).toFixed(2)}`, target: "", met: null },
   ];
   appendFileSync(process.env.FIGURES_OUT, lines.map((l) => `${JSON.stringify({ group, ...l })}\n`).join(""));

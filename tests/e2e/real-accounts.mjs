@@ -112,7 +112,7 @@ export class App {
 
   /** Opens a window under the driver; resolves with the app's first answer (its app_info). */
   async open() {
-    this.session = await Session.start(this.driver.url, this.binary);
+    this.session = await Session.start(this.driver, this.binary);
     return waitFor("the app's first answer", () => this.invoke("app_info"), 60_000, 500);
   }
 

@@ -1,10 +1,12 @@
 // A small W3C WebDriver client and the processes the real-app tests need (Xvfb, a session bus,
 // WebKitWebDriver). Node built-ins only.
-import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { setTimeout as sleep } from "node:timers/promises";
 
 export async function freePort() {
@@ -36,10 +38,10 @@ export async function waitFor(what, check, ms = 20_000, every = 200) {
 
 /**
  * Starts a virtual display and WebKitWebDriver inside its own session bus, or on `bus` (a
- * session bus address) when given. Returns the driver's URL, the environment the app gets, and
- * a stop function.
+ * session bus address) when given; `env` adds to the environment the app gets. Returns the
+ * driver's URL, that environment, and a stop function.
  */
-export async function startDriver({ dataDir, bus } = {}) {
+export async function startDriver({ dataDir, bus, env: more } = {}) {
   const children = [];
   // -displayfd: Xvfb picks a free display and writes its number once it accepts clients.
   const xvfb = spawn("Xvfb", ["-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp"], {
@@ -72,6 +74,7 @@ export async function startDriver({ dataDir, bus } = {}) {
     XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), "willo-desk-e2e-config-")),
     XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), "willo-desk-e2e-cache-")),
     RUST_LOG: "info",
+    ...more,
   };
   if (bus) env.DBUS_SESSION_BUS_ADDRESS = bus;
   const [program, args] = bus
@@ -100,16 +103,19 @@ export async function startDriver({ dataDir, bus } = {}) {
   return { url, env, stop };
 }
 
+const x11Windows = join(dirname(fileURLToPath(import.meta.url)), "x11-windows.py");
+
 export class Session {
-  constructor(driverUrl, id) {
-    this.base = `${driverUrl}/session/${id}`;
-    this.driverUrl = driverUrl;
+  constructor(driver, id) {
+    this.base = `${driver.url}/session/${id}`;
+    this.driverUrl = driver.url;
+    this.env = driver.env;
     this.id = id;
   }
 
-  /** Starts `binary` (with `args`) under the driver. */
-  static async start(driverUrl, binary, args = []) {
-    const response = await fetch(`${driverUrl}/session`, {
+  /** Starts `binary` (with `args`) under `driver` (what `startDriver` returned). */
+  static async start(driver, binary, args = []) {
+    const response = await fetch(`${driver.url}/session`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
@@ -118,7 +124,7 @@ export class Session {
     });
     const body = await response.json();
     if (!response.ok) throw new Error(`session not created: ${JSON.stringify(body)}`);
-    return new Session(driverUrl, body.value.sessionId);
+    return new Session(driver, body.value.sessionId);
   }
 
   async command(method, path, body) {
@@ -145,13 +151,24 @@ export class Session {
     return this.execute("return document.querySelectorAll(arguments[0]).length;", [selector]);
   }
 
-  /** A picture of the window once the page has painted what it shows now (two frames on). */
+  /**
+   * A picture of the screen (the app's window fills it) once the page has painted what it shows
+   * now (two frames on) and the screen has stopped changing. Read from the X server, not through
+   * WebKitWebDriver, whose screenshots hang when WebKit draws without compositing, as the app does.
+   */
   async screenshot() {
     await this.command("POST", "/execute/async", {
       script: "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
       args: [],
     });
-    return Buffer.from(await this.command("GET", "/screenshot"), "base64");
+    const folder = mkdtempSync(join(tmpdir(), "willo-desk-shot-"));
+    try {
+      const file = join(folder, "screen.png");
+      await promisify(execFile)("/usr/bin/python3", [x11Windows, "screen", file], { env: this.env });
+      return readFileSync(file);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   }
 
   async end() {
