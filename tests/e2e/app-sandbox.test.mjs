@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { environ, named, tree } from "./processes.mjs";
 import { Session, startDriver, waitFor } from "./webdriver.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -56,6 +57,29 @@ test("Ctrl+digit switches screens", async () => {
   writeFileSync(join(artifacts, "app-sandbox-inbox.png"), await session.screenshot());
   await session.execute("window.dispatchEvent(new KeyboardEvent('keydown', {key: '5', ctrlKey: true}));");
   await waitFor("the Dashboard", async () => (await session.text("#screen-title")) === "Dashboard");
+});
+
+/**
+ * WEBKIT_DISABLE_COMPOSITING_MODE as the web processes of the app on `dataDir` were given it (the
+ * app sets it for itself before GTK starts, which its own /proc entry does not show).
+ */
+function compositingOf(dataDir) {
+  const web = named(tree(binary), "WebKitWebProces").filter((pid) => environ(pid).includes(`WILLO_DESK_DATA_DIR=${dataDir}`));
+  assert.ok(web.length > 0, "the app has a web process");
+  return [...new Set(web.map((pid) => environ(pid).find((v) => v.startsWith("WEBKIT_DISABLE_COMPOSITING_MODE="))))];
+}
+
+test("the page draws without WebKit's OpenGL compositing, unless the environment asks for it", async () => {
+  assert.deepEqual(compositingOf(driver.env.WILLO_DESK_DATA_DIR), ["WEBKIT_DISABLE_COMPOSITING_MODE=1"]);
+  const asking = await startDriver({ env: { WEBKIT_DISABLE_COMPOSITING_MODE: "0" } });
+  try {
+    const other = await Session.start(asking, binary);
+    await waitFor("the composited window's data", async () => (await other.text("[data-testid=jobs-count]")) === "3");
+    assert.deepEqual(compositingOf(asking.env.WILLO_DESK_DATA_DIR), ["WEBKIT_DISABLE_COMPOSITING_MODE=0"]);
+    await other.end();
+  } finally {
+    await asking.stop();
+  }
 });
 
 /** Clicks the first element matching `selector` whose text includes `text` (all of them when no text). */

@@ -17,6 +17,7 @@ import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Notifications, Panel, children, x11Windows } from "./desktop.mjs";
+import { environ } from "./processes.mjs";
 import { App, Keyring, alive, stopPid } from "./real-accounts.mjs";
 import { waitFor } from "./webdriver.mjs";
 
@@ -34,7 +35,6 @@ let panel;
 let tray;
 
 const windows = (command, pid, ...more) => x11Windows(app.driver.env, command, pid, ...more);
-const environ = (pid) => readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
 const shown = () => notifications.shown();
 
 /** The live engine's holder once it is a live process other than `previous`. */

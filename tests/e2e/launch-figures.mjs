@@ -17,13 +17,14 @@
 //     (WEBKIT_DISABLE_COMPOSITING_MODE=0 in its environment brings it back), to show its cost.
 // Run: ./tests/dev.sh bench-app (it builds first). Prints; asserts nothing. LAUNCHES (5) and
 // IDLE_SECONDS (60) change the run.
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { execFileSync } from "node:child_process";
 import { App, Keyring, alive, stopPid } from "./real-accounts.mjs";
+import { descendants, tree } from "./processes.mjs";
 import { Session, startDriver, waitFor } from "./webdriver.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -48,43 +49,6 @@ const floor = {
   open: (session) => session.command("POST", "/url", { url: "data:text/html,<p id=line>3</p>" }),
   shown: async (session) => (await session.text("#line")) === "3",
 };
-
-/** Every process as { pid, ppid }, read from /proc. */
-function processes() {
-  const all = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      // The command name may hold spaces and parentheses: the fields after it start at the last ")".
-      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      all.push({ pid: Number(name), ppid });
-    } catch {
-      // Gone while we looked.
-    }
-  }
-  return all;
-}
-
-/** The process running `binary` and everything it started. */
-function tree(binary) {
-  const running = processes().filter(({ pid }) => {
-    try {
-      return readlinkSync(`/proc/${pid}/exe`) === binary;
-    } catch {
-      return false;
-    }
-  });
-  return descendants(...running.map((p) => p.pid));
-}
-
-/** These processes and every process they started, as they are now. */
-function descendants(...roots) {
-  const all = processes();
-  const pids = [...roots];
-  for (let i = 0; i < pids.length; i++) for (const child of all) if (child.ppid === pids[i]) pids.push(child.pid);
-  return pids;
-}
 
 /** A field of /proc/<pid>/<file> in kB (0 if the process is gone). */
 function kib(pid, file, field) {

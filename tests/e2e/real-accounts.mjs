@@ -6,6 +6,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { environ } from "./processes.mjs";
 import { Session, startDriver, waitFor } from "./webdriver.mjs";
 
 const keyringScripts = join(dirname(fileURLToPath(import.meta.url)), "../keyring");
@@ -126,7 +127,7 @@ export class App {
     }
     return pids.filter((pid) => {
       try {
-        return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(`WILLO_DESK_DATA_DIR=${this.dataDir}`);
+        return environ(pid).includes(`WILLO_DESK_DATA_DIR=${this.dataDir}`);
       } catch {
         return false;
       }
