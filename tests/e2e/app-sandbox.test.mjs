@@ -186,6 +186,20 @@ test("a recruiter sends from the candidate list, sees it complete, approves it, 
     "the rating came back too",
   );
   await shot("review");
+  // The answer's video decodes and plays in the window (which WebKit draws without compositing).
+  const played = await session.command("POST", "/execute/async", {
+    script: `const done = arguments[arguments.length - 1];
+      const video = document.querySelector("video");
+      if (!video) return done(null);
+      video.muted = true;
+      const from = video.currentTime;
+      video.play().then(
+        () => setTimeout(() => { const at = video.currentTime; video.pause(); done({ from, at, width: video.videoWidth }); }, 1500),
+        (error) => done({ error: String(error) }),
+      );`,
+    args: [],
+  });
+  assert.ok(played?.at > played?.from && played.width > 0, `the answer's video plays: ${JSON.stringify(played)}`);
   await click("button.primary", "Approve and send to");
   await waitFor("the empty inbox", async () => (await session.count("[data-testid=inbox-item]")) === 0 && (await session.text("#screen-title")) === "Inbox");
 
