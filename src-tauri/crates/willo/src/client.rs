@@ -7,6 +7,7 @@ use reqwest::header::{AUTHORIZATION, RETRY_AFTER};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
+use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::model::KeepsRaw;
@@ -44,6 +45,10 @@ pub struct WilloClient {
     base: Url,
     key: Sensitive<String>,
     scheme: RwLock<AuthScheme>,
+    /// The scheme found when Willo first refused the kept one (`None`: it refused them all).
+    /// The first refused request looks while the others wait; once only, so a revoked key
+    /// does not cost every request three more.
+    rechecked_scheme: OnceCell<Option<AuthScheme>>,
     pacer: Arc<Pacer>,
     retry: RetryPolicy,
     throttle: ThrottleSigns,
@@ -73,6 +78,7 @@ impl WilloClient {
             base,
             key: config.api_key,
             scheme: RwLock::new(config.auth_scheme),
+            rechecked_scheme: OnceCell::new(),
             pacer,
             retry: config.retry,
             throttle: config.throttle,
@@ -108,6 +114,51 @@ impl WilloClient {
             }
         }
         Err(WilloError::Auth)
+    }
+
+    /// One request with the scheme in use. The scheme was kept from when the connections were
+    /// tested; if Willo refuses it (401), the scheme is looked for again and the request sent
+    /// again with one it takes (a refused request was not acted on).
+    async fn send(
+        &self,
+        method: &Method,
+        url: Url,
+        body: Option<&Value>,
+    ) -> Result<Value, WilloError> {
+        let kept = self.auth_scheme();
+        match self.request_once(method, url.clone(), body, kept).await {
+            Err(WilloError::Auth) => match self.recheck_scheme().await {
+                Some(found) if found != kept => self.request_once(method, url, body, found).await,
+                _ => Err(WilloError::Auth),
+            },
+            other => other,
+        }
+    }
+
+    /// The scheme Willo takes, looked for once per client (and again only if the look was cut
+    /// short by something other than a refusal).
+    async fn recheck_scheme(&self) -> Option<AuthScheme> {
+        let kept = self.auth_scheme();
+        let found = self
+            .rechecked_scheme
+            .get_or_try_init(|| async {
+                match self.detect_auth_scheme().await {
+                    Ok(found) => {
+                        if found != kept {
+                            tracing::warn!(
+                                ?kept,
+                                ?found,
+                                "Willo took another authorization scheme"
+                            );
+                        }
+                        Ok(Some(found))
+                    }
+                    Err(WilloError::Auth) => Ok(None),
+                    Err(other) => Err(other),
+                }
+            })
+            .await;
+        found.ok().copied().flatten()
     }
 
     fn url(&self, path: &str) -> Result<Url, WilloError> {
@@ -178,10 +229,7 @@ impl WilloClient {
     ) -> Result<Value, WilloError> {
         let mut attempt = 1;
         loop {
-            match self
-                .request_once(&method, url.clone(), body, self.auth_scheme())
-                .await
-            {
+            match self.send(&method, url.clone(), body).await {
                 Ok(value) => return Ok(value),
                 Err(error) => match self.retry.delay(attempt, &error, rand::random()) {
                     Some(wait) => {
@@ -308,10 +356,7 @@ impl WilloClient {
             "interview-templates/{}/interviews/",
             segment(template)?
         ))?;
-        typed(
-            self.request_once(&Method::POST, url, Some(&body), self.auth_scheme())
-                .await?,
-        )
+        typed(self.send(&Method::POST, url, Some(&body)).await?)
     }
 
     pub async fn categories(&self) -> Result<Vec<Category>, WilloError> {
@@ -447,10 +492,7 @@ impl WilloClient {
         let url = self.url("participants/")?;
         let mut attempt = 1;
         loop {
-            match self
-                .request_once(&Method::POST, url.clone(), Some(&body), self.auth_scheme())
-                .await
-            {
+            match self.send(&Method::POST, url.clone(), Some(&body)).await {
                 Ok(raw) => return Participant::from_json(raw),
                 Err(error @ WilloError::RateLimited { .. }) => {
                     match self.retry.delay(attempt, &error, rand::random()) {
@@ -500,13 +542,8 @@ impl WilloClient {
             message: e.to_string(),
         })?;
         typed(
-            self.request_once(
-                &Method::POST,
-                self.url("webhooks/")?,
-                Some(&body),
-                self.auth_scheme(),
-            )
-            .await?,
+            self.send(&Method::POST, self.url("webhooks/")?, Some(&body))
+                .await?,
         )
     }
 

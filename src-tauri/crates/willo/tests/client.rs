@@ -790,6 +790,135 @@ async fn a_key_refused_by_every_scheme_is_an_auth_error() {
     );
 }
 
+/// A Willo that takes the key only with `Bearer`: every route answers `[]`, a refused scheme 401.
+async fn taking_bearer_only(server: &MockServer) {
+    Mock::given(header("authorization", format!("Bearer {KEY}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(server)
+        .await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(401))
+        .with_priority(10)
+        .mount(server)
+        .await;
+}
+
+/// Each request's route and authorization header, in order.
+async fn routes_and_schemes(server: &MockServer) -> Vec<String> {
+    server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let scheme = r.headers["authorization"]
+                .to_str()
+                .unwrap()
+                .replace(KEY, "key");
+            format!(
+                "{} {}",
+                r.url.path().trim_start_matches("/api/integrations/v2"),
+                scheme
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_kept_scheme_willo_no_longer_takes_is_found_again_and_the_request_sent_with_it() {
+    let server = MockServer::start().await;
+    taking_bearer_only(&server).await;
+    // Kept from when the connections were tested; Willo has since stopped taking it.
+    let c = client(&server);
+    assert!(c.languages().await.unwrap().is_empty());
+    assert_eq!(c.auth_scheme(), AuthScheme::Bearer);
+    assert!(c.languages().await.unwrap().is_empty());
+    assert_eq!(
+        routes_and_schemes(&server).await,
+        [
+            "/languages/ key",
+            "/interviews/ key",
+            "/interviews/ Bearer key",
+            "/languages/ Bearer key",
+            "/languages/ Bearer key",
+        ],
+        "refused once, found again once, then sent with the scheme Willo takes"
+    );
+}
+
+#[tokio::test]
+async fn an_invitation_refused_for_its_scheme_is_sent_again_with_the_one_willo_takes() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/integrations/v2/participants/"))
+        .and(header("authorization", format!("Bearer {KEY}").as_str()))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"key": P})))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    taking_bearer_only(&server).await;
+    let invited = client(&server)
+        .invite(&NewParticipant {
+            interview: I.into(),
+            name: "Zoë Müller".into(),
+            first_name: "Zoë".into(),
+            last_name: "Müller".into(),
+            email: "zoe@example.de".into(),
+            phone: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(invited.key, P);
+    assert_eq!(
+        routes_and_schemes(&server).await,
+        [
+            "/participants/ key",
+            "/interviews/ key",
+            "/interviews/ Bearer key",
+            "/participants/ Bearer key",
+        ],
+        "a 401 is a refusal, not an uncertain outcome: sent once more, with the scheme found"
+    );
+}
+
+#[tokio::test]
+async fn requests_refused_together_look_for_the_scheme_once() {
+    let server = MockServer::start().await;
+    taking_bearer_only(&server).await;
+    let c = client(&server);
+    let (a, b, d) = tokio::join!(c.languages(), c.categories(), c.interviews());
+    assert!(a.is_ok() && b.is_ok() && d.is_ok());
+    let detections = routes_and_schemes(&server)
+        .await
+        .into_iter()
+        .filter(|r| r == "/interviews/ Bearer key")
+        .count();
+    // The interviews' own request with Bearer is one; the detection's is the other.
+    assert_eq!(detections, 2, "one detection for the three refusals");
+}
+
+#[tokio::test]
+async fn a_revoked_key_costs_one_look_for_the_scheme_then_one_request_a_call() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    assert_eq!(c.languages().await.unwrap_err(), WilloError::Auth);
+    assert_eq!(c.languages().await.unwrap_err(), WilloError::Auth);
+    assert_eq!(
+        routes_and_schemes(&server).await,
+        [
+            "/languages/ key",
+            "/interviews/ key",
+            "/interviews/ Bearer key",
+            "/interviews/ Token key",
+            "/languages/ key",
+        ]
+    );
+}
+
 #[tokio::test]
 async fn clients_sharing_a_pacer_wait_out_one_429_together() {
     let server = MockServer::start().await;
