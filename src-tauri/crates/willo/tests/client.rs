@@ -11,7 +11,7 @@ use desk_willo::{
 };
 use serde_json::{json, Value};
 use wiremock::matchers::{body_partial_json, header, method, path, query_param};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const KEY: &str = "5a4d1b0e9c3f47e2b8a61d0c7e9f2a3b";
 const P: &str = "0123456789abcdef0123456789abcdef";
@@ -744,34 +744,14 @@ async fn an_invite_refused_with_429_is_sent_again_after_retry_after() {
 #[tokio::test]
 async fn the_auth_scheme_is_detected_and_remembered() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/integrations/v2/interviews/"))
-        .and(header("authorization", format!("Bearer {KEY}").as_str()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/api/integrations/v2/interviews/"))
-        .respond_with(ResponseTemplate::new(401))
-        .with_priority(10)
-        .mount(&server)
-        .await;
-    // An endpoint some keys cannot read plays no part.
-    on(&server, "GET", "/languages/", ResponseTemplate::new(404)).await;
+    taking_bearer_only(&server).await;
     let c = client(&server);
     assert_eq!(c.detect_auth_scheme().await.unwrap(), AuthScheme::Bearer);
     assert_eq!(c.auth_scheme(), AuthScheme::Bearer);
-    let headers: Vec<String> = server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r: &Request| r.headers["authorization"].to_str().unwrap().to_owned())
-        .collect();
     assert_eq!(
-        headers,
-        [KEY.to_owned(), format!("Bearer {KEY}")],
-        "bare first, then Bearer"
+        routes_and_schemes(&server).await,
+        ["/interviews/ key", "/interviews/ Bearer key"],
+        "bare first, then Bearer, on the interviews only"
     );
 }
 
