@@ -63,6 +63,23 @@ impl InvitationStatus {
     pub fn is_open(self) -> bool {
         matches!(self, Self::Invited | Self::Opened | Self::Started)
     }
+
+    /// Whether `next` is further along the journey (queued, invited, opened, started,
+    /// completed, reviewed, synced) than this: a status never moves backwards. Refused, failed
+    /// and erased are not steps of the journey.
+    pub fn advances_to(self, next: Self) -> bool {
+        const JOURNEY: [InvitationStatus; 7] = [
+            InvitationStatus::Queued,
+            InvitationStatus::Invited,
+            InvitationStatus::Opened,
+            InvitationStatus::Started,
+            InvitationStatus::Completed,
+            InvitationStatus::Reviewed,
+            InvitationStatus::Synced,
+        ];
+        let step = |s: Self| JOURNEY.iter().position(|j| *j == s);
+        matches!((step(self), step(next)), (Some(from), Some(to)) if to > from)
+    }
 }
 
 impl std::fmt::Display for InvitationStatus {
@@ -152,6 +169,18 @@ impl AtsKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_only_move_forward() {
+        assert!(InvitationStatus::Invited.advances_to(InvitationStatus::Completed));
+        assert!(!InvitationStatus::Completed.advances_to(InvitationStatus::Invited));
+        assert!(!InvitationStatus::Completed.advances_to(InvitationStatus::Completed));
+        assert!(
+            !InvitationStatus::Refused.advances_to(InvitationStatus::Queued)
+                && !InvitationStatus::Queued.advances_to(InvitationStatus::Failed),
+            "refused and failed are not steps of the journey"
+        );
+    }
 
     #[test]
     fn every_status_round_trips_through_its_name() {

@@ -41,12 +41,14 @@ impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             default_region: None,
-            // The start time too: a process id comes back (a container's serve is always pid
-            // 1), and a dead run's claims must not look like this one's.
+            // The start time and a random part too: a process id comes back (a container's
+            // serve is always pid 1), a dead run's claims must not look like this one's, and
+            // replicas sharing a team database may start in the same millisecond.
             worker_id: format!(
-                "worker-{}-{}",
+                "worker-{}-{}-{:08x}",
                 std::process::id(),
-                chrono::Utc::now().timestamp_millis()
+                chrono::Utc::now().timestamp_millis(),
+                rand::random::<u32>()
             ),
             lease: Duration::from_secs(5 * 60),
             max_attempts: 8,

@@ -1,9 +1,10 @@
 //! What is held about one application, for a candidate's access request: each part as JSON
 //! that SQLite builds from the rows, so the export shows what the database holds.
 
+use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::{Store, StoreError};
+use crate::{SqliteStore, StoreError};
 
 fn parse(rows: Vec<String>) -> Result<Vec<Value>, StoreError> {
     rows.iter()
@@ -11,9 +12,25 @@ fn parse(rows: Vec<String>) -> Result<Vec<Value>, StoreError> {
         .collect()
 }
 
-impl Store {
+#[async_trait]
+pub trait AccessRequests: Send + Sync {
     /// The candidate and the application as the ATS gave them (its raw records included).
-    pub async fn access_profile(&self, application_id: i64) -> Result<Value, StoreError> {
+    async fn access_profile(&self, application_id: i64) -> Result<Value, StoreError>;
+
+    /// The application's invitations, each with its steps.
+    async fn access_invitations(&self, application_id: i64) -> Result<Vec<Value>, StoreError>;
+
+    /// What was written to the ATS about an invitation: the ledger (ids, times) with what each
+    /// write carried (the note's text, the file's content, the field's value).
+    async fn access_writes(&self, invitation_id: i64) -> Result<Vec<Value>, StoreError>;
+
+    /// The activity log's entries about the application or its invitations.
+    async fn access_activity(&self, application_id: i64) -> Result<Vec<Value>, StoreError>;
+}
+
+#[async_trait]
+impl AccessRequests for SqliteStore {
+    async fn access_profile(&self, application_id: i64) -> Result<Value, StoreError> {
         let row = sqlx::query_scalar!(
             r#"SELECT json_object(
                  'first_name', c.first_name, 'last_name', c.last_name, 'email', c.email, 'phone', c.phone,
@@ -30,8 +47,7 @@ impl Store {
         Ok(serde_json::from_str(&row)?)
     }
 
-    /// The application's invitations, each with its steps.
-    pub async fn access_invitations(&self, application_id: i64) -> Result<Vec<Value>, StoreError> {
+    async fn access_invitations(&self, application_id: i64) -> Result<Vec<Value>, StoreError> {
         let rows = sqlx::query_scalar!(
             r#"SELECT json_object(
                  'id', i.id, 'interview', iv.title, 'interview_key', iv.key, 'status', i.status,
@@ -49,9 +65,7 @@ impl Store {
         parse(rows)
     }
 
-    /// What was written to the ATS about an invitation: the ledger (ids, times) with what each
-    /// write carried (the note's text, the file's content, the field's value).
-    pub async fn access_writes(&self, invitation_id: i64) -> Result<Vec<Value>, StoreError> {
+    async fn access_writes(&self, invitation_id: i64) -> Result<Vec<Value>, StoreError> {
         let rows = sqlx::query_scalar!(
             r#"SELECT json_object(
                  'target', w.target, 'revision', w.revision, 'ats_id', w.remote_id, 'written_at', w.written_at,
@@ -69,8 +83,7 @@ impl Store {
         parse(rows)
     }
 
-    /// The activity log's entries about the application or its invitations.
-    pub async fn access_activity(&self, application_id: i64) -> Result<Vec<Value>, StoreError> {
+    async fn access_activity(&self, application_id: i64) -> Result<Vec<Value>, StoreError> {
         let rows = sqlx::query_scalar!(
             r#"SELECT json_object('at', at, 'kind', kind, 'message', message) AS "entry!: String"
                FROM activity

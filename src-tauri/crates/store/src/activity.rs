@@ -1,8 +1,9 @@
 //! The activity log: every automated or manual action, with its reason.
 
+use async_trait::async_trait;
 use serde::Serialize;
 
-use crate::{Store, StoreError};
+use crate::{SqliteStore, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ActivityEntry {
@@ -14,8 +15,40 @@ pub struct ActivityEntry {
     pub application_id: Option<i64>,
 }
 
-impl Store {
-    pub async fn log_activity(
+#[async_trait]
+pub trait ActivityLog: Send + Sync {
+    async fn log_activity(
+        &self,
+        kind: &str,
+        message: &str,
+        invitation_id: Option<i64>,
+        application_id: Option<i64>,
+        now: i64,
+    ) -> Result<i64, StoreError>;
+
+    /// The newest entries first.
+    async fn recent_activity(&self, limit: i64) -> Result<Vec<ActivityEntry>, StoreError>;
+
+    /// The entries after `id`, oldest first (what another process did since it was last read).
+    async fn activity_after(&self, id: i64, limit: i64) -> Result<Vec<ActivityEntry>, StoreError>;
+
+    /// Entries newest first, before `before_id` when given (the next page), optionally only of
+    /// kinds starting with `kind_prefix` and mentioning `search` in the message or the name.
+    async fn activity_rows(
+        &self,
+        kind_prefix: Option<&str>,
+        search: Option<&str>,
+        before_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<ActivityRow>, StoreError>;
+
+    /// Outbox items that failed for good, newest first.
+    async fn failed_items(&self) -> Result<Vec<FailedItem>, StoreError>;
+}
+
+#[async_trait]
+impl ActivityLog for SqliteStore {
+    async fn log_activity(
         &self,
         kind: &str,
         message: &str,
@@ -38,8 +71,7 @@ impl Store {
         Ok(id)
     }
 
-    /// The newest entries first.
-    pub async fn recent_activity(&self, limit: i64) -> Result<Vec<ActivityEntry>, StoreError> {
+    async fn recent_activity(&self, limit: i64) -> Result<Vec<ActivityEntry>, StoreError> {
         Ok(sqlx::query_as!(
             ActivityEntry,
             r#"SELECT id AS "id!", at, kind, message, invitation_id, application_id FROM activity ORDER BY at DESC, id DESC LIMIT ?"#,
@@ -48,15 +80,8 @@ impl Store {
         .fetch_all(&self.reader)
         .await?)
     }
-}
 
-impl Store {
-    /// The entries after `id`, oldest first (what another process did since it was last read).
-    pub async fn activity_after(
-        &self,
-        id: i64,
-        limit: i64,
-    ) -> Result<Vec<ActivityEntry>, StoreError> {
+    async fn activity_after(&self, id: i64, limit: i64) -> Result<Vec<ActivityEntry>, StoreError> {
         Ok(sqlx::query_as!(
             ActivityEntry,
             r#"SELECT id AS "id!", at, kind, message, invitation_id, application_id FROM activity WHERE id > ? ORDER BY id LIMIT ?"#,
@@ -66,38 +91,8 @@ impl Store {
         .fetch_all(&self.reader)
         .await?)
     }
-}
 
-/// An activity entry with who it is about, for the activity screen and its CSV export.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ActivityRow {
-    pub id: i64,
-    pub at: i64,
-    pub kind: String,
-    pub message: String,
-    pub invitation_id: Option<i64>,
-    pub application_id: Option<i64>,
-    pub candidate: Option<String>,
-    pub job: Option<String>,
-}
-
-/// An outbox item that failed for good and waits for a person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FailedItem {
-    pub outbox_id: i64,
-    /// invite | writeback
-    pub kind: String,
-    pub attempts: i64,
-    pub error: Option<String>,
-    pub failed_at: i64,
-    pub invitation_id: Option<i64>,
-    pub candidate: Option<String>,
-}
-
-impl Store {
-    /// Entries newest first, before `before_id` when given (the next page), optionally only of
-    /// kinds starting with `kind_prefix` and mentioning `search` in the message or the name.
-    pub async fn activity_rows(
+    async fn activity_rows(
         &self,
         kind_prefix: Option<&str>,
         search: Option<&str>,
@@ -132,8 +127,7 @@ impl Store {
         .await?)
     }
 
-    /// Outbox items that failed for good, newest first.
-    pub async fn failed_items(&self) -> Result<Vec<FailedItem>, StoreError> {
+    async fn failed_items(&self) -> Result<Vec<FailedItem>, StoreError> {
         Ok(sqlx::query_as!(
             FailedItem,
             r#"SELECT o.id AS "outbox_id!", o.kind, o.attempts, o.last_error AS error, o.updated_at AS failed_at,
@@ -149,4 +143,30 @@ impl Store {
         .fetch_all(&self.reader)
         .await?)
     }
+}
+
+/// An activity entry with who it is about, for the activity screen and its CSV export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActivityRow {
+    pub id: i64,
+    pub at: i64,
+    pub kind: String,
+    pub message: String,
+    pub invitation_id: Option<i64>,
+    pub application_id: Option<i64>,
+    pub candidate: Option<String>,
+    pub job: Option<String>,
+}
+
+/// An outbox item that failed for good and waits for a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedItem {
+    pub outbox_id: i64,
+    /// invite | writeback
+    pub kind: String,
+    pub attempts: i64,
+    pub error: Option<String>,
+    pub failed_at: i64,
+    pub invitation_id: Option<i64>,
+    pub candidate: Option<String>,
 }

@@ -5,12 +5,13 @@
 //! application's stage differs from the stored one, `stage_entered_at` is reset: that is how stage
 //! triggers see who has just arrived.
 
+use async_trait::async_trait;
 use std::collections::HashMap;
 
 use desk_domain::ats::{Application, Candidate, Job, Stage};
 use serde::Serialize;
 
-use crate::{Store, StoreError};
+use crate::{Erasures, SqliteStore, StoreError};
 
 /// One read of the ATS, as its connector gave it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -52,8 +53,29 @@ pub struct JobSummary {
     pub stages: Vec<StageCount>,
 }
 
-impl Store {
-    pub async fn save_ats_snapshot(
+#[async_trait]
+pub trait AtsRecords: Send + Sync {
+    async fn save_ats_snapshot(
+        &self,
+        connection_id: i64,
+        snapshot: &AtsSnapshot,
+        now: i64,
+    ) -> Result<SnapshotCounts, StoreError>;
+
+    /// Every job of a connection with the number of applications in each of its stages, in
+    /// pipeline order. Account-wide stages (no job) are listed under every job.
+    async fn job_summaries(&self, connection_id: i64) -> Result<Vec<JobSummary>, StoreError>;
+
+    /// How many distinct candidates a connection has.
+    async fn candidate_count(&self, connection_id: i64) -> Result<i64, StoreError>;
+
+    /// When the connection's ATS data was last synced (by anyone: a click, the poll, a restart).
+    async fn last_synced_at(&self, connection_id: i64) -> Result<Option<i64>, StoreError>;
+}
+
+#[async_trait]
+impl AtsRecords for SqliteStore {
+    async fn save_ats_snapshot(
         &self,
         connection_id: i64,
         snapshot: &AtsSnapshot,
@@ -208,9 +230,7 @@ impl Store {
         Ok(counts)
     }
 
-    /// Every job of a connection with the number of applications in each of its stages, in
-    /// pipeline order. Account-wide stages (no job) are listed under every job.
-    pub async fn job_summaries(&self, connection_id: i64) -> Result<Vec<JobSummary>, StoreError> {
+    async fn job_summaries(&self, connection_id: i64) -> Result<Vec<JobSummary>, StoreError> {
         let rows = sqlx::query!(
             r#"SELECT j.id AS "job_id!: i64", j.remote_id, j.title, j.department, j.location,
                       s.id AS "stage_id: i64", s.name AS "stage_name?: String", s.position AS "position?: i64",
@@ -254,8 +274,7 @@ impl Store {
         Ok(summaries)
     }
 
-    /// How many distinct candidates a connection has.
-    pub async fn candidate_count(&self, connection_id: i64) -> Result<i64, StoreError> {
+    async fn candidate_count(&self, connection_id: i64) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar!(
             r#"SELECT COUNT(*) AS "n!: i64" FROM candidates WHERE connection_id = ?"#,
             connection_id
@@ -263,11 +282,8 @@ impl Store {
         .fetch_one(&self.reader)
         .await?)
     }
-}
 
-impl Store {
-    /// When the connection's ATS data was last synced (by anyone: a click, the poll, a restart).
-    pub async fn last_synced_at(&self, connection_id: i64) -> Result<Option<i64>, StoreError> {
+    async fn last_synced_at(&self, connection_id: i64) -> Result<Option<i64>, StoreError> {
         Ok(sqlx::query_scalar!(
             r#"SELECT MAX(synced_at) AS "at: i64" FROM jobs WHERE connection_id = ?"#,
             connection_id

@@ -1,10 +1,11 @@
 //! Stage-triggered automations and the write-back ledger.
 
+use async_trait::async_trait;
 use desk_domain::ats::ApplicationRef;
 use desk_domain::{InvitationStatus, NotePolicy};
 use serde::Serialize;
 
-use crate::{Store, StoreError};
+use crate::{SqliteStore, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Automation {
@@ -60,18 +61,19 @@ impl AutomationSpec {
     }
 }
 
-struct AutomationRow {
-    id: i64,
-    job_id: i64,
-    interview_key: String,
-    interview_choice: String,
-    trigger_stage_ids: String,
-    review_required: bool,
-    move_to_stage_id: Option<i64>,
-    move_min_score: Option<f64>,
-    note_content: String,
-    paused: bool,
-    enabled_at: i64,
+/// A row of `automations`, as both stores read it.
+pub struct AutomationRow {
+    pub id: i64,
+    pub job_id: i64,
+    pub interview_key: String,
+    pub interview_choice: String,
+    pub trigger_stage_ids: String,
+    pub review_required: bool,
+    pub move_to_stage_id: Option<i64>,
+    pub move_min_score: Option<f64>,
+    pub note_content: String,
+    pub paused: bool,
+    pub enabled_at: i64,
 }
 
 impl TryFrom<AutomationRow> for Automation {
@@ -120,12 +122,93 @@ impl AtsApplication {
     }
 }
 
-impl Store {
+#[async_trait]
+pub trait Automations: Send + Sync {
     /// Sets the job's automation. Switching it on, or changing its interview or trigger stages,
     /// starts counting arrivals from `now`; setting it again unchanged (a server restarting with
     /// the same configuration) keeps counting from when it was first switched on, so nobody who
     /// arrived meanwhile is missed.
-    pub async fn set_automation(&self, spec: &AutomationSpec, now: i64) -> Result<i64, StoreError> {
+    async fn set_automation(&self, spec: &AutomationSpec, now: i64) -> Result<i64, StoreError>;
+
+    async fn set_automation_paused(
+        &self,
+        job_id: i64,
+        paused: bool,
+        now: i64,
+    ) -> Result<(), StoreError>;
+
+    async fn automation_for_job(&self, job_id: i64) -> Result<Option<Automation>, StoreError>;
+
+    /// The title of a Willo interview seen before, by key.
+    async fn interview_title(&self, key: &str) -> Result<Option<String>, StoreError>;
+
+    /// The interview to offer first for each job of the connection that has one: its
+    /// automation's, else the last one sent to an application of the job (refusals were never
+    /// sent). Jobs with neither are left out: the recruiter must choose.
+    async fn suggested_interviews(
+        &self,
+        connection_id: i64,
+    ) -> Result<Vec<(i64, String)>, StoreError>;
+
+    /// The jobs the given applications are for (unknown ids are skipped).
+    async fn jobs_of(&self, application_ids: &[i64]) -> Result<Vec<i64>, StoreError>;
+
+    /// Every automation, by job.
+    async fn automations(&self) -> Result<Vec<Automation>, StoreError>;
+
+    /// Applications that entered a trigger stage of an active automation since it was switched on,
+    /// and were never invited (or refused) for its interview: exactly who a trigger poll invites.
+    async fn triggered_applications(&self) -> Result<Vec<Triggered>, StoreError>;
+
+    async fn ats_application(&self, application_id: i64) -> Result<AtsApplication, StoreError>;
+
+    /// The ATS's id of a stage, by local id.
+    async fn stage_remote_id(&self, stage_id: i64) -> Result<String, StoreError>;
+
+    /// The local id of a stage, by the ATS's id.
+    async fn stage_id(
+        &self,
+        connection_id: i64,
+        remote_id: &str,
+    ) -> Result<Option<i64>, StoreError>;
+
+    /// The local id of a job, by the ATS's id.
+    async fn job_id(&self, connection_id: i64, remote_id: &str) -> Result<Option<i64>, StoreError>;
+
+    /// Invitations whose current results are due for the ATS and have no note queued for them:
+    /// completed under an automation that skips review, or approved by a reviewer, and not yet
+    /// queued at the participant's current revision and the review's version. This covers the
+    /// first write-back, one a crash cut off between marking the interview completed (or
+    /// approved) and queueing it, a follow-up after Willo's results changed, and a re-review.
+    /// `only`: just that invitation, if due.
+    async fn writebacks_due(&self, only: Option<i64>) -> Result<Vec<i64>, StoreError>;
+
+    /// Records what was written to the ATS. Returns false when it was recorded before.
+    async fn record_writeback(
+        &self,
+        invitation_id: i64,
+        target: &str,
+        revision: i64,
+        remote_id: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// What was written for an invitation: (target, revision, remote id), oldest first.
+    async fn writebacks(
+        &self,
+        invitation_id: i64,
+    ) -> Result<Vec<(String, i64, Option<String>)>, StoreError>;
+
+    /// The participant an invitation follows, as stored.
+    async fn participant_of(
+        &self,
+        invitation_id: i64,
+    ) -> Result<Option<StoredParticipant>, StoreError>;
+}
+
+#[async_trait]
+impl Automations for SqliteStore {
+    async fn set_automation(&self, spec: &AutomationSpec, now: i64) -> Result<i64, StoreError> {
         let stages = serde_json::to_string(&spec.trigger_stage_ids)?;
         let choice = serde_json::to_string(&spec.interview_choice)?;
         let note_content = spec.note_policy.as_str();
@@ -159,7 +242,7 @@ impl Store {
         .and_then(crate::first_row)?)
     }
 
-    pub async fn set_automation_paused(
+    async fn set_automation_paused(
         &self,
         job_id: i64,
         paused: bool,
@@ -179,12 +262,11 @@ impl Store {
         Ok(())
     }
 
-    pub async fn automation_for_job(&self, job_id: i64) -> Result<Option<Automation>, StoreError> {
+    async fn automation_for_job(&self, job_id: i64) -> Result<Option<Automation>, StoreError> {
         Ok(self.select_automations(Some(job_id)).await?.pop())
     }
 
-    /// The title of a Willo interview seen before, by key.
-    pub async fn interview_title(&self, key: &str) -> Result<Option<String>, StoreError> {
+    async fn interview_title(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar!(
             "SELECT title FROM interviews WHERE key = ? ORDER BY id LIMIT 1",
             key
@@ -193,10 +275,7 @@ impl Store {
         .await?)
     }
 
-    /// The interview to offer first for each job of the connection that has one: its
-    /// automation's, else the last one sent to an application of the job (refusals were never
-    /// sent). Jobs with neither are left out: the recruiter must choose.
-    pub async fn suggested_interviews(
+    async fn suggested_interviews(
         &self,
         connection_id: i64,
     ) -> Result<Vec<(i64, String)>, StoreError> {
@@ -219,8 +298,7 @@ impl Store {
         .collect())
     }
 
-    /// The jobs the given applications are for (unknown ids are skipped).
-    pub async fn jobs_of(&self, application_ids: &[i64]) -> Result<Vec<i64>, StoreError> {
+    async fn jobs_of(&self, application_ids: &[i64]) -> Result<Vec<i64>, StoreError> {
         let ids = serde_json::to_string(application_ids)?;
         Ok(sqlx::query_scalar!(
             r#"SELECT DISTINCT a.job_id FROM json_each(?) p JOIN applications a ON a.id = p.value"#,
@@ -230,32 +308,11 @@ impl Store {
         .await?)
     }
 
-    /// Every automation, by job.
-    pub async fn automations(&self) -> Result<Vec<Automation>, StoreError> {
+    async fn automations(&self) -> Result<Vec<Automation>, StoreError> {
         self.select_automations(None).await
     }
 
-    /// The automation of one job, or every automation (by job): one statement, so both read
-    /// automations the same way.
-    async fn select_automations(&self, job_id: Option<i64>) -> Result<Vec<Automation>, StoreError> {
-        sqlx::query_as!(
-            AutomationRow,
-            r#"SELECT id AS "id!", job_id, interview_key, interview_choice, trigger_stage_ids,
-                      review_required AS "review_required: bool", move_to_stage_id, move_min_score, note_content, paused AS "paused: bool", enabled_at
-               FROM automations
-               WHERE (?1 IS NULL OR job_id = ?1) ORDER BY job_id"#,
-            job_id
-        )
-        .fetch_all(&self.reader)
-        .await?
-        .into_iter()
-        .map(Automation::try_from)
-        .collect()
-    }
-
-    /// Applications that entered a trigger stage of an active automation since it was switched on,
-    /// and were never invited (or refused) for its interview: exactly who a trigger poll invites.
-    pub async fn triggered_applications(&self) -> Result<Vec<Triggered>, StoreError> {
+    async fn triggered_applications(&self) -> Result<Vec<Triggered>, StoreError> {
         Ok(sqlx::query_as!(
             Triggered,
             r#"SELECT a.id AS "application_id!", au.interview_key
@@ -274,7 +331,7 @@ impl Store {
         .await?)
     }
 
-    pub async fn ats_application(&self, application_id: i64) -> Result<AtsApplication, StoreError> {
+    async fn ats_application(&self, application_id: i64) -> Result<AtsApplication, StoreError> {
         sqlx::query_as!(
             AtsApplication,
             r#"SELECT a.remote_id, c.remote_id AS candidate_remote_id, j.remote_id AS job_remote_id, s.remote_id AS "stage_remote_id?"
@@ -288,8 +345,7 @@ impl Store {
         .ok_or(StoreError::NotFound { what: "application", id: application_id })
     }
 
-    /// The ATS's id of a stage, by local id.
-    pub async fn stage_remote_id(&self, stage_id: i64) -> Result<String, StoreError> {
+    async fn stage_remote_id(&self, stage_id: i64) -> Result<String, StoreError> {
         sqlx::query_scalar!("SELECT remote_id FROM stages WHERE id = ?", stage_id)
             .fetch_optional(&self.reader)
             .await?
@@ -299,8 +355,7 @@ impl Store {
             })
     }
 
-    /// The local id of a stage, by the ATS's id.
-    pub async fn stage_id(
+    async fn stage_id(
         &self,
         connection_id: i64,
         remote_id: &str,
@@ -314,12 +369,7 @@ impl Store {
         .await?)
     }
 
-    /// The local id of a job, by the ATS's id.
-    pub async fn job_id(
-        &self,
-        connection_id: i64,
-        remote_id: &str,
-    ) -> Result<Option<i64>, StoreError> {
+    async fn job_id(&self, connection_id: i64, remote_id: &str) -> Result<Option<i64>, StoreError> {
         Ok(sqlx::query_scalar!(
             r#"SELECT id AS "id!: i64" FROM jobs WHERE connection_id = ? AND remote_id = ?"#,
             connection_id,
@@ -329,13 +379,7 @@ impl Store {
         .await?)
     }
 
-    /// Invitations whose current results are due for the ATS and have no note queued for them:
-    /// completed under an automation that skips review, or approved by a reviewer, and not yet
-    /// queued at the participant's current revision and the review's version. This covers the
-    /// first write-back, one a crash cut off between marking the interview completed (or
-    /// approved) and queueing it, a follow-up after Willo's results changed, and a re-review.
-    /// `only`: just that invitation, if due.
-    pub async fn writebacks_due(&self, only: Option<i64>) -> Result<Vec<i64>, StoreError> {
+    async fn writebacks_due(&self, only: Option<i64>) -> Result<Vec<i64>, StoreError> {
         Ok(sqlx::query_scalar!(
             r#"SELECT i.id AS "id!: i64"
                FROM invitations i
@@ -357,8 +401,7 @@ impl Store {
         .await?)
     }
 
-    /// Records what was written to the ATS. Returns false when it was recorded before.
-    pub async fn record_writeback(
+    async fn record_writeback(
         &self,
         invitation_id: i64,
         target: &str,
@@ -380,8 +423,7 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// What was written for an invitation: (target, revision, remote id), oldest first.
-    pub async fn writebacks(
+    async fn writebacks(
         &self,
         invitation_id: i64,
     ) -> Result<Vec<(String, i64, Option<String>)>, StoreError> {
@@ -394,8 +436,7 @@ impl Store {
             .collect())
     }
 
-    /// The participant an invitation follows, as stored.
-    pub async fn participant_of(
+    async fn participant_of(
         &self,
         invitation_id: i64,
     ) -> Result<Option<StoredParticipant>, StoreError> {
@@ -407,6 +448,26 @@ impl Store {
         )
         .fetch_optional(&self.reader)
         .await?)
+    }
+}
+
+impl SqliteStore {
+    /// The automation of one job, or every automation (by job): one statement, so both read
+    /// automations the same way.
+    async fn select_automations(&self, job_id: Option<i64>) -> Result<Vec<Automation>, StoreError> {
+        sqlx::query_as!(
+            AutomationRow,
+            r#"SELECT id AS "id!", job_id, interview_key, interview_choice, trigger_stage_ids,
+                      review_required AS "review_required: bool", move_to_stage_id, move_min_score, note_content, paused AS "paused: bool", enabled_at
+               FROM automations
+               WHERE (?1 IS NULL OR job_id = ?1) ORDER BY job_id"#,
+            job_id
+        )
+        .fetch_all(&self.reader)
+        .await?
+        .into_iter()
+        .map(Automation::try_from)
+        .collect()
     }
 }
 

@@ -1,16 +1,17 @@
 //! The candidate list (one row per application, with its latest invitation's status), the
 //! candidate's timeline, and the job facts automations' rules read.
 
+use async_trait::async_trait;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use desk_domain::ListStatus;
 use serde::Serialize;
 
-use crate::{Store, StoreError};
+use crate::{SqliteStore, StoreError};
 
 /// The candidate list as one viewer scrolls it: its ids under the filter being scrolled, read
 /// once. View state, so it is kept by whoever shows the list (the app), not by the store; the
-/// store only reads pages through it (see [`Store::candidate_rows`]).
+/// store only reads pages through it (see [`Candidates::candidate_rows`]).
 #[derive(Debug, Default)]
 pub struct ScrolledList(Mutex<Option<ListIds>>);
 
@@ -25,6 +26,35 @@ struct ListIds {
 impl ScrolledList {
     fn lock(&self) -> MutexGuard<'_, Option<ListIds>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts the list afresh (its first page is read).
+    pub fn forget(&self) {
+        *self.lock() = None;
+    }
+
+    /// The ids kept for this list, when they were read under the same connection and filter.
+    pub fn kept(&self, connection_id: i64, filter: &CandidateFilter) -> Option<Arc<Vec<i64>>> {
+        self.lock()
+            .as_ref()
+            .filter(|l| l.connection_id == connection_id && &l.filter == filter)
+            .map(|l| Arc::clone(&l.ids))
+    }
+
+    /// Keeps the list's ids, in list order, until the filter changes or the list starts afresh.
+    pub fn keep(
+        &self,
+        connection_id: i64,
+        filter: &CandidateFilter,
+        ids: Vec<i64>,
+    ) -> Arc<Vec<i64>> {
+        let ids = Arc::new(ids);
+        *self.lock() = Some(ListIds {
+            connection_id,
+            filter: filter.clone(),
+            ids: Arc::clone(&ids),
+        });
+        ids
     }
 }
 
@@ -182,9 +212,42 @@ fn filtered<'a>(
     (sql, order)
 }
 
-impl Store {
+#[async_trait]
+pub trait Candidates: Send + Sync {
     /// A page of the candidate list, in the filter's order, as `list`'s viewer scrolls it.
-    pub async fn candidate_rows(
+    async fn candidate_rows(
+        &self,
+        list: &ScrolledList,
+        connection_id: i64,
+        filter: &CandidateFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<CandidateRow>, StoreError>;
+
+    /// How many rows the list has under `filter`.
+    async fn candidate_total(
+        &self,
+        connection_id: i64,
+        filter: &CandidateFilter,
+    ) -> Result<i64, StoreError>;
+
+    /// Everything that happened to an application, oldest first: the stage it is in, each
+    /// invitation's steps, what was written to the ATS, and outbox items that keep failing.
+    async fn timeline(&self, application_id: i64) -> Result<Vec<TimelineEntry>, StoreError>;
+
+    async fn job_facts(&self, job_id: i64) -> Result<JobFacts, StoreError>;
+
+    /// Applications of a job that are in one of `stage_ids` now, with the stage's name.
+    async fn applications_in_stages(
+        &self,
+        job_id: i64,
+        stage_ids: &[i64],
+    ) -> Result<Vec<(i64, Option<String>)>, StoreError>;
+}
+
+#[async_trait]
+impl Candidates for SqliteStore {
+    async fn candidate_rows(
         &self,
         list: &ScrolledList,
         connection_id: i64,
@@ -200,7 +263,7 @@ impl Store {
         // a deep offset costs more than the whole list of ids does once, and the rows do not
         // shift under a recruiter who is scrolling. A first page starts the list afresh.
         let ids: Vec<i64> = if offset == 0 {
-            *list.lock() = None;
+            list.forget();
             let (mut page, newest) = filtered("a.id", connection_id, filter, search);
             page.push(format!(
                 " ORDER BY {} LIMIT ",
@@ -236,52 +299,7 @@ impl Store {
         .await?)
     }
 
-    /// Every id of the list under `filter`, in list order: kept from the last call with the same
-    /// filter, else read (as one JSON array, not 100,000 rows).
-    async fn list_ids(
-        &self,
-        list: &ScrolledList,
-        connection_id: i64,
-        filter: &CandidateFilter,
-        search: Option<String>,
-    ) -> Result<Arc<Vec<i64>>, StoreError> {
-        if let Some(kept) = list
-            .lock()
-            .as_ref()
-            .filter(|l| l.connection_id == connection_id && &l.filter == filter)
-        {
-            return Ok(Arc::clone(&kept.ids));
-        }
-        let ids: Vec<i64> = if filter.sort == CandidateSort::Newest {
-            let json: String = filtered("json_group_array(a.id)", connection_id, filter, search)
-                .0
-                .build_query_scalar()
-                .fetch_one(&self.reader)
-                .await?;
-            let mut ids: Vec<i64> = serde_json::from_str(&json)?;
-            // Newest (highest id) first, for searches too: sorting here is cheaper than having
-            // SQLite sort before it aggregates.
-            ids.sort_unstable_by(|a, b| b.cmp(a));
-            ids
-        } else {
-            let (mut sql, newest) = filtered("a.id", connection_id, filter, search);
-            sql.push(format!(
-                " ORDER BY {}",
-                filter.sort.order_by(newest, filter.descending)
-            ));
-            sql.build_query_scalar().fetch_all(&self.reader).await?
-        };
-        let ids = Arc::new(ids);
-        *list.lock() = Some(ListIds {
-            connection_id,
-            filter: filter.clone(),
-            ids: Arc::clone(&ids),
-        });
-        Ok(ids)
-    }
-
-    /// How many rows the list has under `filter`.
-    pub async fn candidate_total(
+    async fn candidate_total(
         &self,
         connection_id: i64,
         filter: &CandidateFilter,
@@ -319,9 +337,7 @@ impl Store {
             .await?)
     }
 
-    /// Everything that happened to an application, oldest first: the stage it is in, each
-    /// invitation's steps, what was written to the ATS, and outbox items that keep failing.
-    pub async fn timeline(&self, application_id: i64) -> Result<Vec<TimelineEntry>, StoreError> {
+    async fn timeline(&self, application_id: i64) -> Result<Vec<TimelineEntry>, StoreError> {
         let mut entries = sqlx::query_as!(
             TimelineEntry,
             r#"SELECT a.stage_entered_at AS "at!: i64", 'stage' AS "step!: String", s.name AS "detail?: String",
@@ -354,7 +370,7 @@ impl Store {
         Ok(entries)
     }
 
-    pub async fn job_facts(&self, job_id: i64) -> Result<JobFacts, StoreError> {
+    async fn job_facts(&self, job_id: i64) -> Result<JobFacts, StoreError> {
         sqlx::query_as!(
             JobFacts,
             r#"SELECT id AS "id!", title, department, location,
@@ -368,8 +384,7 @@ impl Store {
         .ok_or(StoreError::NotFound { what: "job", id: job_id })
     }
 
-    /// Applications of a job that are in one of `stage_ids` now, with the stage's name.
-    pub async fn applications_in_stages(
+    async fn applications_in_stages(
         &self,
         job_id: i64,
         stage_ids: &[i64],
@@ -384,5 +399,41 @@ impl Store {
         .fetch_all(&self.reader)
         .await?;
         Ok(rows.into_iter().map(|r| (r.id, r.stage)).collect())
+    }
+}
+
+impl SqliteStore {
+    /// Every id of the list under `filter`, in list order: kept from the last call with the same
+    /// filter, else read (as one JSON array, not 100,000 rows).
+    async fn list_ids(
+        &self,
+        list: &ScrolledList,
+        connection_id: i64,
+        filter: &CandidateFilter,
+        search: Option<String>,
+    ) -> Result<Arc<Vec<i64>>, StoreError> {
+        if let Some(kept) = list.kept(connection_id, filter) {
+            return Ok(kept);
+        }
+        let ids: Vec<i64> = if filter.sort == CandidateSort::Newest {
+            let json: String = filtered("json_group_array(a.id)", connection_id, filter, search)
+                .0
+                .build_query_scalar()
+                .fetch_one(&self.reader)
+                .await?;
+            let mut ids: Vec<i64> = serde_json::from_str(&json)?;
+            // Newest (highest id) first, for searches too: sorting here is cheaper than having
+            // SQLite sort before it aggregates.
+            ids.sort_unstable_by(|a, b| b.cmp(a));
+            ids
+        } else {
+            let (mut sql, newest) = filtered("a.id", connection_id, filter, search);
+            sql.push(format!(
+                " ORDER BY {}",
+                filter.sort.order_by(newest, filter.descending)
+            ));
+            sql.build_query_scalar().fetch_all(&self.reader).await?
+        };
+        Ok(list.keep(connection_id, filter, ids))
     }
 }

@@ -1,8 +1,9 @@
 //! Configured connections to Willo and ATSs (never their secrets).
 
+use async_trait::async_trait;
 use serde::Serialize;
 
-use crate::{Store, StoreError};
+use crate::{SqliteStore, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Connection {
@@ -12,9 +13,23 @@ pub struct Connection {
     pub base_url: String,
 }
 
-impl Store {
+#[async_trait]
+pub trait Connections: Send + Sync {
     /// Records a connection, or finds the one with the same kind and URL.
-    pub async fn upsert_connection(
+    async fn upsert_connection(
+        &self,
+        kind: &str,
+        label: &str,
+        base_url: &str,
+        now: i64,
+    ) -> Result<i64, StoreError>;
+
+    async fn connections(&self) -> Result<Vec<Connection>, StoreError>;
+}
+
+#[async_trait]
+impl Connections for SqliteStore {
+    async fn upsert_connection(
         &self,
         kind: &str,
         label: &str,
@@ -37,7 +52,7 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn connections(&self) -> Result<Vec<Connection>, StoreError> {
+    async fn connections(&self) -> Result<Vec<Connection>, StoreError> {
         Ok(sqlx::query_as!(
             Connection,
             r#"SELECT id AS "id!", kind, label, base_url FROM connections ORDER BY id"#

@@ -7,10 +7,11 @@
 //! `secure_delete` on, and the journal is truncated afterwards, so removed text is not left in
 //! free pages or the WAL.
 
+use async_trait::async_trait;
 use desk_domain::LocalRemoval;
 use serde_json::json;
 
-use crate::{Store, StoreError};
+use crate::{SqliteStore, StoreError};
 
 /// One invitation whose data is to be removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,16 +76,17 @@ pub struct Erasure {
     pub finished_at: Option<i64>,
 }
 
-struct ErasureRow {
-    id: i64,
-    application_id: Option<i64>,
-    ats_application: String,
-    ats_candidate: String,
-    requested_by: String,
-    requested_at: i64,
-    status: String,
-    report: Option<String>,
-    finished_at: Option<i64>,
+/// A row of `erasures`, as both stores read it.
+pub struct ErasureRow {
+    pub id: i64,
+    pub application_id: Option<i64>,
+    pub ats_application: String,
+    pub ats_candidate: String,
+    pub requested_by: String,
+    pub requested_at: i64,
+    pub status: String,
+    pub report: Option<String>,
+    pub finished_at: Option<i64>,
 }
 
 impl From<ErasureRow> for Erasure {
@@ -104,15 +106,97 @@ impl From<ErasureRow> for Erasure {
 }
 
 /// The outbox key of an erasure: the engine's holder carries it out, like every other side effect.
-fn erasure_key(erasure_id: i64) -> String {
+/// The outbox key of an erasure's work.
+pub fn erasure_key(erasure_id: i64) -> String {
     format!("erase:{erasure_id}")
 }
 
-impl Store {
+#[async_trait]
+pub trait Erasures: Send + Sync {
     /// Records a request to delete an application's interview data everywhere and queues it.
     /// A request already waiting for that application is returned instead of a second one.
     /// Returns the erasure's id and whether it is new.
-    pub async fn request_erasure(
+    async fn request_erasure(
+        &self,
+        application_id: i64,
+        requested_by: &str,
+        now: i64,
+    ) -> Result<(i64, bool), StoreError>;
+
+    async fn erasure(&self, id: i64) -> Result<Erasure, StoreError>;
+
+    /// The deletions made for an application, newest first.
+    async fn erasures_of(&self, application_id: i64) -> Result<Vec<Erasure>, StoreError>;
+
+    /// Marks an erasure done, with its report (ids and outcomes only).
+    async fn finish_erasure(
+        &self,
+        id: i64,
+        report: &serde_json::Value,
+        now: i64,
+    ) -> Result<(), StoreError>;
+
+    /// What is held about an application's interviews, here and (by id) in Willo and the ATS.
+    async fn erasure_targets(&self, application_id: i64) -> Result<ErasureTargets, StoreError>;
+
+    /// Removes the interview data of these invitations and participants from this database, in
+    /// one transaction: answers, transcripts, summaries, raw JSON, reviews and drafts, queued
+    /// and finished side effects (their payloads carry names and answers), the webhook deliveries
+    /// that mention the participants, and the activity about them (`application_id`'s too, when
+    /// given). Each invitation becomes `erased` without contact details; `why` (which must name
+    /// no one) is its last event; the participants are remembered as erased. Then the journal
+    /// is emptied, so the old pages go with it.
+    async fn purge_interview_data(
+        &self,
+        invitation_ids: &[i64],
+        participant_keys: &[String],
+        application_id: Option<i64>,
+        why: &str,
+        now: i64,
+    ) -> Result<LocalRemoval, StoreError>;
+
+    /// Copies the WAL into the database and empties it, so pages that held removed data are not
+    /// kept there. A reader in another process (a desktop following `serve`) can keep it from
+    /// emptying for a moment, so it is tried for a few seconds. Returns whether it was emptied.
+    async fn truncate_journal(&self) -> Result<bool, StoreError>;
+
+    /// Whether a Willo participant's data was removed here (a later read must not store it).
+    async fn is_erased_participant(&self, key: &str) -> Result<bool, StoreError>;
+
+    /// Whether the application's interview data was deleted at the candidate's request, or a
+    /// deletion is waiting (`pending_only`: only the latter).
+    async fn erasure_of(&self, application_id: i64, pending_only: bool)
+        -> Result<bool, StoreError>;
+
+    /// Records a file this app exported (`kind`: `candidate` for one application's access
+    /// request, `activity` for the log).
+    async fn record_export(
+        &self,
+        path: &str,
+        kind: &str,
+        application_id: Option<i64>,
+        now: i64,
+    ) -> Result<(), StoreError>;
+
+    /// The exports that may hold an application's candidate: theirs, and every activity export.
+    /// Returns each one's id, path and whether it is theirs outright.
+    async fn exports_about(
+        &self,
+        application_id: i64,
+    ) -> Result<Vec<(i64, String, bool)>, StoreError>;
+
+    /// Forgets an export whose file was removed (or is gone).
+    async fn forget_export(&self, id: i64) -> Result<(), StoreError>;
+
+    /// Invitations whose interview data the retention period has run out on: written back to
+    /// the ATS (its last write) or closed in the ATS before `cutoff`, and not removed yet.
+    /// Returns each with its participant keys.
+    async fn retention_due(&self, cutoff: i64) -> Result<Vec<(i64, Vec<String>)>, StoreError>;
+}
+
+#[async_trait]
+impl Erasures for SqliteStore {
+    async fn request_erasure(
         &self,
         application_id: i64,
         requested_by: &str,
@@ -156,7 +240,7 @@ impl Store {
         Ok((id, true))
     }
 
-    pub async fn erasure(&self, id: i64) -> Result<Erasure, StoreError> {
+    async fn erasure(&self, id: i64) -> Result<Erasure, StoreError> {
         sqlx::query_as!(
             ErasureRow,
             r#"SELECT id AS "id!", application_id, ats_application, ats_candidate, requested_by, requested_at, status,
@@ -170,8 +254,7 @@ impl Store {
         .ok_or(StoreError::NotFound { what: "erasure", id })
     }
 
-    /// The deletions made for an application, newest first.
-    pub async fn erasures_of(&self, application_id: i64) -> Result<Vec<Erasure>, StoreError> {
+    async fn erasures_of(&self, application_id: i64) -> Result<Vec<Erasure>, StoreError> {
         Ok(sqlx::query_as!(
             ErasureRow,
             r#"SELECT id AS "id!", application_id, ats_application, ats_candidate, requested_by, requested_at, status,
@@ -186,8 +269,7 @@ impl Store {
         .collect())
     }
 
-    /// Marks an erasure done, with its report (ids and outcomes only).
-    pub async fn finish_erasure(
+    async fn finish_erasure(
         &self,
         id: i64,
         report: &serde_json::Value,
@@ -205,8 +287,7 @@ impl Store {
         Ok(())
     }
 
-    /// What is held about an application's interviews, here and (by id) in Willo and the ATS.
-    pub async fn erasure_targets(&self, application_id: i64) -> Result<ErasureTargets, StoreError> {
+    async fn erasure_targets(&self, application_id: i64) -> Result<ErasureTargets, StoreError> {
         let candidate_name = sqlx::query_scalar!(
             r#"SELECT (c.first_name || ' ' || c.last_name) AS "name!: String"
                FROM applications a JOIN candidates c ON c.id = a.candidate_id WHERE a.id = ?"#,
@@ -264,14 +345,7 @@ impl Store {
         })
     }
 
-    /// Removes the interview data of these invitations and participants from this database, in
-    /// one transaction: answers, transcripts, summaries, raw JSON, reviews and drafts, queued
-    /// and finished side effects (their payloads carry names and answers), the webhook deliveries
-    /// that mention the participants, and the activity about them (`application_id`'s too, when
-    /// given). Each invitation becomes `erased` without contact details; `why` (which must name
-    /// no one) is its last event; the participants are remembered as erased. Then the journal
-    /// is emptied, so the old pages go with it.
-    pub async fn purge_interview_data(
+    async fn purge_interview_data(
         &self,
         invitation_ids: &[i64],
         participant_keys: &[String],
@@ -387,10 +461,7 @@ impl Store {
         })
     }
 
-    /// Copies the WAL into the database and empties it, so pages that held removed data are not
-    /// kept there. A reader in another process (a desktop following `serve`) can keep it from
-    /// emptying for a moment, so it is tried for a few seconds. Returns whether it was emptied.
-    pub async fn truncate_journal(&self) -> Result<bool, StoreError> {
+    async fn truncate_journal(&self) -> Result<bool, StoreError> {
         for attempt in 0..20 {
             if attempt > 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(250)).await;
@@ -405,8 +476,7 @@ impl Store {
         Ok(false)
     }
 
-    /// Whether a Willo participant's data was removed here (a later read must not store it).
-    pub async fn is_erased_participant(&self, key: &str) -> Result<bool, StoreError> {
+    async fn is_erased_participant(&self, key: &str) -> Result<bool, StoreError> {
         Ok(sqlx::query_scalar!(
             r#"SELECT EXISTS (SELECT 1 FROM erased_participants WHERE key = ?) AS "erased!: bool""#,
             key
@@ -415,9 +485,7 @@ impl Store {
         .await?)
     }
 
-    /// Whether the application's interview data was deleted at the candidate's request, or a
-    /// deletion is waiting (`pending_only`: only the latter).
-    pub async fn erasure_of(
+    async fn erasure_of(
         &self,
         application_id: i64,
         pending_only: bool,
@@ -431,9 +499,7 @@ impl Store {
         .await?)
     }
 
-    /// Records a file this app exported (`kind`: `candidate` for one application's access
-    /// request, `activity` for the log).
-    pub async fn record_export(
+    async fn record_export(
         &self,
         path: &str,
         kind: &str,
@@ -454,9 +520,7 @@ impl Store {
         Ok(())
     }
 
-    /// The exports that may hold an application's candidate: theirs, and every activity export.
-    /// Returns each one's id, path and whether it is theirs outright.
-    pub async fn exports_about(
+    async fn exports_about(
         &self,
         application_id: i64,
     ) -> Result<Vec<(i64, String, bool)>, StoreError> {
@@ -472,18 +536,14 @@ impl Store {
         .collect())
     }
 
-    /// Forgets an export whose file was removed (or is gone).
-    pub async fn forget_export(&self, id: i64) -> Result<(), StoreError> {
+    async fn forget_export(&self, id: i64) -> Result<(), StoreError> {
         sqlx::query!("DELETE FROM exports WHERE id = ?", id)
             .execute(&self.writer)
             .await?;
         Ok(())
     }
 
-    /// Invitations whose interview data the retention period has run out on: written back to
-    /// the ATS (its last write) or closed in the ATS before `cutoff`, and not removed yet.
-    /// Returns each with its participant keys.
-    pub async fn retention_due(&self, cutoff: i64) -> Result<Vec<(i64, Vec<String>)>, StoreError> {
+    async fn retention_due(&self, cutoff: i64) -> Result<Vec<(i64, Vec<String>)>, StoreError> {
         let rows = sqlx::query!(
             r#"SELECT i.id AS "id!: i64",
                       (SELECT json_group_array(p.key) FROM participants p WHERE p.invitation_id = i.id) AS "keys!: String"

@@ -1,8 +1,9 @@
 //! Webhook deliveries, written before they are acknowledged and processed afterwards.
 
+use async_trait::async_trait;
 use serde::Serialize;
 
-use crate::{Store, StoreError};
+use crate::{SqliteStore, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InboxInsert {
@@ -20,8 +21,38 @@ pub struct InboxItem {
     pub received_at: i64,
 }
 
-impl Store {
-    pub async fn insert_inbox(
+#[async_trait]
+pub trait Inbox: Send + Sync {
+    async fn insert_inbox(
+        &self,
+        source: &str,
+        event: &str,
+        dedupe_key: &str,
+        body: &str,
+        now: i64,
+    ) -> Result<InboxInsert, StoreError>;
+
+    /// The oldest deliveries not processed yet.
+    async fn unprocessed_inbox(&self, limit: i64) -> Result<Vec<InboxItem>, StoreError>;
+
+    /// Marks a delivery processed; `error` keeps why processing failed (it is not retried).
+    async fn mark_inbox_processed(
+        &self,
+        id: i64,
+        error: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError>;
+
+    /// When the newest delivery arrived, if any: tells whether webhooks are reaching us.
+    async fn last_inbox_at(&self) -> Result<Option<i64>, StoreError>;
+
+    /// How many deliveries are stored.
+    async fn inbox_count(&self) -> Result<i64, StoreError>;
+}
+
+#[async_trait]
+impl Inbox for SqliteStore {
+    async fn insert_inbox(
         &self,
         source: &str,
         event: &str,
@@ -45,8 +76,7 @@ impl Store {
         Ok(id.map_or(InboxInsert::Duplicate, InboxInsert::New))
     }
 
-    /// The oldest deliveries not processed yet.
-    pub async fn unprocessed_inbox(&self, limit: i64) -> Result<Vec<InboxItem>, StoreError> {
+    async fn unprocessed_inbox(&self, limit: i64) -> Result<Vec<InboxItem>, StoreError> {
         Ok(sqlx::query_as!(
             InboxItem,
             r#"SELECT id AS "id!", source, event, body, received_at FROM inbox WHERE processed_at IS NULL ORDER BY received_at, id LIMIT ?"#,
@@ -56,8 +86,7 @@ impl Store {
         .await?)
     }
 
-    /// Marks a delivery processed; `error` keeps why processing failed (it is not retried).
-    pub async fn mark_inbox_processed(
+    async fn mark_inbox_processed(
         &self,
         id: i64,
         error: Option<&str>,
@@ -79,11 +108,8 @@ impl Store {
         }
         Ok(())
     }
-}
 
-impl Store {
-    /// When the newest delivery arrived, if any: tells whether webhooks are reaching us.
-    pub async fn last_inbox_at(&self) -> Result<Option<i64>, StoreError> {
+    async fn last_inbox_at(&self) -> Result<Option<i64>, StoreError> {
         Ok(
             sqlx::query_scalar!(r#"SELECT MAX(received_at) AS "at: i64" FROM inbox"#)
                 .fetch_one(&self.reader)
@@ -91,8 +117,7 @@ impl Store {
         )
     }
 
-    /// How many deliveries are stored.
-    pub async fn inbox_count(&self) -> Result<i64, StoreError> {
+    async fn inbox_count(&self) -> Result<i64, StoreError> {
         Ok(
             sqlx::query_scalar!(r#"SELECT COUNT(*) AS "n!: i64" FROM inbox"#)
                 .fetch_one(&self.reader)

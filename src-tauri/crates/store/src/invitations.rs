@@ -1,10 +1,11 @@
 //! Invitations: the link between an ATS application and a Willo participant, with its history.
 //! This link is the source of truth for "already invited".
 
+use async_trait::async_trait;
 use desk_domain::InvitationStatus;
 use serde::Serialize;
 
-use crate::{Store, StoreError};
+use crate::{SqliteStore, StoreError};
 
 /// What an invitation needs to know about the candidate behind an application.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,25 +59,184 @@ pub struct ToCheck {
     pub checked_at: Option<i64>,
 }
 
-/// The statuses an invitation moves through, in order; a status never moves backwards.
-const ORDER: [InvitationStatus; 7] = [
-    InvitationStatus::Queued,
-    InvitationStatus::Invited,
-    InvitationStatus::Opened,
-    InvitationStatus::Started,
-    InvitationStatus::Completed,
-    InvitationStatus::Reviewed,
-    InvitationStatus::Synced,
-];
-
-fn rank(status: InvitationStatus) -> Option<usize> {
-    ORDER.iter().position(|s| *s == status)
-}
-
-impl Store {
+#[async_trait]
+pub trait Invitations: Send + Sync {
     /// Records a Willo interview (from a list or detail call) and returns its local id.
     #[allow(clippy::too_many_arguments)]
-    pub async fn upsert_interview(
+    async fn upsert_interview(
+        &self,
+        connection_id: i64,
+        key: &str,
+        title: &str,
+        department: Option<&str>,
+        language: Option<&str>,
+        questions: &serde_json::Value,
+        raw: &serde_json::Value,
+        now: i64,
+    ) -> Result<i64, StoreError>;
+
+    async fn invite_target(&self, application_id: i64) -> Result<InviteTarget, StoreError>;
+
+    /// Applications of a connection by their ATS ids (so callers can work in ATS terms).
+    async fn application_id(
+        &self,
+        connection_id: i64,
+        remote_id: &str,
+    ) -> Result<Option<i64>, StoreError>;
+
+    /// The ATS's id of an application, if it is held.
+    async fn application_remote_id(
+        &self,
+        application_id: i64,
+    ) -> Result<Option<String>, StoreError>;
+
+    /// Every application held about the person with this email, in any connected ATS: the
+    /// ATS's email, or the one an invitation went to (the ATS may have anonymised them already).
+    /// How a request about a person, who gives their email, finds what is held.
+    async fn applications_by_email(&self, email: &str) -> Result<Vec<i64>, StoreError>;
+
+    /// Invitations to one interview that block a new one: the same application, or any
+    /// application with the same email (one person applying twice), unless refused.
+    async fn blocking_invitations(
+        &self,
+        interview_id: i64,
+        application_id: i64,
+        email: &str,
+    ) -> Result<Vec<Invitation>, StoreError>;
+
+    /// Queues an invitation and its outbox item in one transaction: both or neither. A refused
+    /// invitation for the same pair is reused (the recruiter fixed the data and tries again); its
+    /// outbox item keeps the count of earlier attempts, so one that may have reached Willo is
+    /// looked for before anything is sent again.
+    async fn queue_invitation(
+        &self,
+        application_id: i64,
+        interview_id: i64,
+        email: &str,
+        phone: Option<&str>,
+        payload: &serde_json::Value,
+        now: i64,
+    ) -> Result<(i64, i64), StoreError>;
+
+    /// Records that checks refused an invitation, and why (shown to the recruiter).
+    async fn refuse_invitation(
+        &self,
+        application_id: i64,
+        interview_id: i64,
+        reason: &str,
+        now: i64,
+    ) -> Result<i64, StoreError>;
+
+    async fn invitation(&self, id: i64) -> Result<Invitation, StoreError>;
+
+    /// The status of each of `ids` that is no longer `queued` (one query for a whole bulk send).
+    async fn settled_invitations(
+        &self,
+        ids: &[i64],
+    ) -> Result<Vec<(i64, InvitationStatus)>, StoreError>;
+
+    async fn invitation_by_participant(
+        &self,
+        participant_key: &str,
+    ) -> Result<Option<Invitation>, StoreError>;
+
+    /// The newest invitation to an interview for an email: how a participant that no invitation
+    /// links yet (found after an invite whose answer was lost, or invited twice in the past) is
+    /// matched to its application.
+    async fn invitation_by_email(
+        &self,
+        interview_key: &str,
+        email: &str,
+    ) -> Result<Option<Invitation>, StoreError>;
+
+    /// Links the participant Willo created to an invitation that has none yet (the link is what
+    /// dedupe and reconcile rely on). Also for one found after the fact: Willo acted on an invite
+    /// whose answer was lost, or on one withdrawn after it went out. Either way the candidate was
+    /// invited, so the invitation says so. False when the invitation has a participant already.
+    async fn mark_invited(
+        &self,
+        invitation_id: i64,
+        participant_key: &str,
+        detail: &str,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Makes an invitation follow another of its candidate's participants (one invited twice in
+    /// the past, who answered the second invitation): its answers are the ones reviewed and
+    /// written back.
+    async fn follow_participant(
+        &self,
+        invitation_id: i64,
+        participant_key: &str,
+        now: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Moves an invitation forward (never back) and records the step. Returns whether it moved.
+    async fn advance_invitation(
+        &self,
+        invitation_id: i64,
+        status: InvitationStatus,
+        detail: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Takes back a queued invitation that was never sent: it becomes refused with the reason,
+    /// so it can be sent again later.
+    async fn withdraw_invitation(
+        &self,
+        invitation_id: i64,
+        reason: &str,
+        now: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Marks an invitation failed, with the error a person needs to act on.
+    async fn fail_invitation(
+        &self,
+        invitation_id: i64,
+        error: &str,
+        now: i64,
+    ) -> Result<(), StoreError>;
+
+    /// Open invitations (invited, opened, started), least recently checked first.
+    async fn open_invitations(&self, limit: i64) -> Result<Vec<OpenInvitation>, StoreError>;
+
+    /// Every open invitation (sent, not yet completed), for the catch-up to plan its sweep.
+    async fn invitations_to_check(&self) -> Result<Vec<ToCheck>, StoreError>;
+
+    /// Participants linked to an open invitation that follows another of the candidate's
+    /// participants (invited twice), not completed, least recently fetched first: the candidate
+    /// may answer this one, so the catch-up looks at it too.
+    async fn stray_participants(&self, limit: i64) -> Result<Vec<String>, StoreError>;
+
+    /// Invitations whose interview was completed at or after `completed_since` and not checked
+    /// since `checked_before`, least recently checked first.
+    async fn recently_completed(
+        &self,
+        completed_since: i64,
+        checked_before: i64,
+        limit: i64,
+    ) -> Result<Vec<OpenInvitation>, StoreError>;
+
+    /// Marks many invitations checked at once (a page of the participants list).
+    async fn mark_many_checked(&self, invitation_ids: &[i64], now: i64) -> Result<(), StoreError>;
+
+    async fn mark_checked(&self, invitation_id: i64, now: i64) -> Result<(), StoreError>;
+
+    /// Who and what an invitation is about, for notifications and the timeline.
+    async fn invitation_subject(&self, invitation_id: i64)
+        -> Result<InvitationSubject, StoreError>;
+
+    /// The statuses of an invitation's history, oldest first.
+    async fn invitation_history(
+        &self,
+        invitation_id: i64,
+    ) -> Result<Vec<(String, Option<String>, i64)>, StoreError>;
+}
+
+#[async_trait]
+impl Invitations for SqliteStore {
+    #[allow(clippy::too_many_arguments)]
+    async fn upsert_interview(
         &self,
         connection_id: i64,
         key: &str,
@@ -109,7 +269,7 @@ impl Store {
         .and_then(crate::first_row)?)
     }
 
-    pub async fn invite_target(&self, application_id: i64) -> Result<InviteTarget, StoreError> {
+    async fn invite_target(&self, application_id: i64) -> Result<InviteTarget, StoreError> {
         sqlx::query_as!(
             InviteTarget,
             r#"SELECT a.id AS "application_id!", c.first_name, c.last_name, c.email, c.phone
@@ -124,8 +284,7 @@ impl Store {
         })
     }
 
-    /// Applications of a connection by their ATS ids (so callers can work in ATS terms).
-    pub async fn application_id(
+    async fn application_id(
         &self,
         connection_id: i64,
         remote_id: &str,
@@ -139,8 +298,7 @@ impl Store {
         .await?)
     }
 
-    /// The ATS's id of an application, if it is held.
-    pub async fn application_remote_id(
+    async fn application_remote_id(
         &self,
         application_id: i64,
     ) -> Result<Option<String>, StoreError> {
@@ -152,10 +310,7 @@ impl Store {
         .await?)
     }
 
-    /// Every application held about the person with this email, in any connected ATS: the
-    /// ATS's email, or the one an invitation went to (the ATS may have anonymised them already).
-    /// How a request about a person, who gives their email, finds what is held.
-    pub async fn applications_by_email(&self, email: &str) -> Result<Vec<i64>, StoreError> {
+    async fn applications_by_email(&self, email: &str) -> Result<Vec<i64>, StoreError> {
         Ok(sqlx::query_scalar!(
             r#"SELECT a.id AS "id!: i64" FROM applications a JOIN candidates c ON c.id = a.candidate_id
                WHERE c.email = ?1 COLLATE NOCASE
@@ -167,9 +322,7 @@ impl Store {
         .await?)
     }
 
-    /// Invitations to one interview that block a new one: the same application, or any
-    /// application with the same email (one person applying twice), unless refused.
-    pub async fn blocking_invitations(
+    async fn blocking_invitations(
         &self,
         interview_id: i64,
         application_id: i64,
@@ -190,11 +343,7 @@ impl Store {
         .await?)
     }
 
-    /// Queues an invitation and its outbox item in one transaction: both or neither. A refused
-    /// invitation for the same pair is reused (the recruiter fixed the data and tries again); its
-    /// outbox item keeps the count of earlier attempts, so one that may have reached Willo is
-    /// looked for before anything is sent again.
-    pub async fn queue_invitation(
+    async fn queue_invitation(
         &self,
         application_id: i64,
         interview_id: i64,
@@ -248,8 +397,7 @@ impl Store {
         Ok((invitation_id, outbox_id))
     }
 
-    /// Records that checks refused an invitation, and why (shown to the recruiter).
-    pub async fn refuse_invitation(
+    async fn refuse_invitation(
         &self,
         application_id: i64,
         interview_id: i64,
@@ -282,7 +430,7 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn invitation(&self, id: i64) -> Result<Invitation, StoreError> {
+    async fn invitation(&self, id: i64) -> Result<Invitation, StoreError> {
         sqlx::query_as!(
             Invitation,
             r#"SELECT i.id AS "id!", i.application_id, i.interview_id, iv.key AS interview_key, i.participant_key, i.status AS "status: InvitationStatus",
@@ -295,8 +443,7 @@ impl Store {
         .ok_or(StoreError::NotFound { what: "invitation", id })
     }
 
-    /// The status of each of `ids` that is no longer `queued` (one query for a whole bulk send).
-    pub async fn settled_invitations(
+    async fn settled_invitations(
         &self,
         ids: &[i64],
     ) -> Result<Vec<(i64, InvitationStatus)>, StoreError> {
@@ -313,7 +460,7 @@ impl Store {
         .collect())
     }
 
-    pub async fn invitation_by_participant(
+    async fn invitation_by_participant(
         &self,
         participant_key: &str,
     ) -> Result<Option<Invitation>, StoreError> {
@@ -328,10 +475,7 @@ impl Store {
         .await?)
     }
 
-    /// The newest invitation to an interview for an email: how a participant that no invitation
-    /// links yet (found after an invite whose answer was lost, or invited twice in the past) is
-    /// matched to its application.
-    pub async fn invitation_by_email(
+    async fn invitation_by_email(
         &self,
         interview_key: &str,
         email: &str,
@@ -350,11 +494,7 @@ impl Store {
         .await?)
     }
 
-    /// Links the participant Willo created to an invitation that has none yet (the link is what
-    /// dedupe and reconcile rely on). Also for one found after the fact: Willo acted on an invite
-    /// whose answer was lost, or on one withdrawn after it went out. Either way the candidate was
-    /// invited, so the invitation says so. False when the invitation has a participant already.
-    pub async fn mark_invited(
+    async fn mark_invited(
         &self,
         invitation_id: i64,
         participant_key: &str,
@@ -381,10 +521,7 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Makes an invitation follow another of its candidate's participants (one invited twice in
-    /// the past, who answered the second invitation): its answers are the ones reviewed and
-    /// written back.
-    pub async fn follow_participant(
+    async fn follow_participant(
         &self,
         invitation_id: i64,
         participant_key: &str,
@@ -410,8 +547,7 @@ impl Store {
         Ok(())
     }
 
-    /// Moves an invitation forward (never back) and records the step. Returns whether it moved.
-    pub async fn advance_invitation(
+    async fn advance_invitation(
         &self,
         invitation_id: i64,
         status: InvitationStatus,
@@ -419,9 +555,8 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         let current = self.invitation(invitation_id).await?.status;
-        match (rank(current), rank(status)) {
-            (Some(from), Some(to)) if to > from => {}
-            _ => return Ok(false),
+        if !current.advances_to(status) {
+            return Ok(false);
         }
         let mut tx = self.writer.begin().await?;
         let done = sqlx::query!(
@@ -442,9 +577,7 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Takes back a queued invitation that was never sent: it becomes refused with the reason,
-    /// so it can be sent again later.
-    pub async fn withdraw_invitation(
+    async fn withdraw_invitation(
         &self,
         invitation_id: i64,
         reason: &str,
@@ -468,8 +601,7 @@ impl Store {
         Ok(())
     }
 
-    /// Marks an invitation failed, with the error a person needs to act on.
-    pub async fn fail_invitation(
+    async fn fail_invitation(
         &self,
         invitation_id: i64,
         error: &str,
@@ -486,8 +618,7 @@ impl Store {
         Ok(())
     }
 
-    /// Open invitations (invited, opened, started), least recently checked first.
-    pub async fn open_invitations(&self, limit: i64) -> Result<Vec<OpenInvitation>, StoreError> {
+    async fn open_invitations(&self, limit: i64) -> Result<Vec<OpenInvitation>, StoreError> {
         Ok(sqlx::query_as!(
             OpenInvitation,
             r#"SELECT id AS "id!", participant_key AS "participant_key!", status AS "status: InvitationStatus" FROM invitations
@@ -499,8 +630,7 @@ impl Store {
         .await?)
     }
 
-    /// Every open invitation (sent, not yet completed), for the catch-up to plan its sweep.
-    pub async fn invitations_to_check(&self) -> Result<Vec<ToCheck>, StoreError> {
+    async fn invitations_to_check(&self) -> Result<Vec<ToCheck>, StoreError> {
         Ok(sqlx::query_as!(
             ToCheck,
             r#"SELECT i.id AS "id!", i.participant_key AS "participant_key!", i.status AS "status: InvitationStatus",
@@ -512,10 +642,7 @@ impl Store {
         .await?)
     }
 
-    /// Participants linked to an open invitation that follows another of the candidate's
-    /// participants (invited twice), not completed, least recently fetched first: the candidate
-    /// may answer this one, so the catch-up looks at it too.
-    pub async fn stray_participants(&self, limit: i64) -> Result<Vec<String>, StoreError> {
+    async fn stray_participants(&self, limit: i64) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar!(
             r#"SELECT p.key AS "key!" FROM participants p JOIN invitations i ON i.id = p.invitation_id
                WHERE p.key <> i.participant_key AND p.status <> 'completed'
@@ -527,9 +654,7 @@ impl Store {
         .await?)
     }
 
-    /// Invitations whose interview was completed at or after `completed_since` and not checked
-    /// since `checked_before`, least recently checked first.
-    pub async fn recently_completed(
+    async fn recently_completed(
         &self,
         completed_since: i64,
         checked_before: i64,
@@ -551,12 +676,7 @@ impl Store {
         .await?)
     }
 
-    /// Marks many invitations checked at once (a page of the participants list).
-    pub async fn mark_many_checked(
-        &self,
-        invitation_ids: &[i64],
-        now: i64,
-    ) -> Result<(), StoreError> {
+    async fn mark_many_checked(&self, invitation_ids: &[i64], now: i64) -> Result<(), StoreError> {
         if invitation_ids.is_empty() {
             return Ok(());
         }
@@ -571,7 +691,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn mark_checked(&self, invitation_id: i64, now: i64) -> Result<(), StoreError> {
+    async fn mark_checked(&self, invitation_id: i64, now: i64) -> Result<(), StoreError> {
         sqlx::query!(
             "UPDATE invitations SET checked_at = ? WHERE id = ?",
             now,
@@ -582,8 +702,7 @@ impl Store {
         Ok(())
     }
 
-    /// Who and what an invitation is about, for notifications and the timeline.
-    pub async fn invitation_subject(
+    async fn invitation_subject(
         &self,
         invitation_id: i64,
     ) -> Result<InvitationSubject, StoreError> {
@@ -606,8 +725,7 @@ impl Store {
         })
     }
 
-    /// The statuses of an invitation's history, oldest first.
-    pub async fn invitation_history(
+    async fn invitation_history(
         &self,
         invitation_id: i64,
     ) -> Result<Vec<(String, Option<String>, i64)>, StoreError> {
@@ -654,20 +772,4 @@ pub(crate) async fn reopen_synced(
         .await?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::rank;
-    use desk_domain::InvitationStatus;
-
-    #[test]
-    fn statuses_only_move_forward() {
-        assert!(rank(InvitationStatus::Completed) > rank(InvitationStatus::Invited));
-        assert_eq!(
-            rank(InvitationStatus::Refused),
-            None,
-            "refused and failed are not steps of the journey"
-        );
-    }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Connection};
 
-use crate::{Store, StoreError, MIGRATOR};
+use crate::{SqliteStore, Store, StoreError, MIGRATOR};
 
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 const READERS: u32 = 4;
@@ -74,7 +74,10 @@ impl Store {
             .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self { writer, reader })
+        Ok(Self::from_backend(std::sync::Arc::new(SqliteStore {
+            writer,
+            reader,
+        })))
     }
 }
 

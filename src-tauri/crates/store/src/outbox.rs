@@ -6,9 +6,10 @@
 //! worker that takes a row knows an earlier attempt may have acted even if that worker was killed
 //! mid-request. Enqueueing the same `key` twice is a no-op.
 
+use async_trait::async_trait;
 use serde::Serialize;
 
-use crate::{Store, StoreError};
+use crate::{SqliteStore, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -19,7 +20,8 @@ pub enum OutboxStatus {
 }
 
 impl OutboxStatus {
-    fn parse(value: &str) -> Self {
+    /// As either store keeps it in `outbox.status`.
+    pub fn parse(value: &str) -> Self {
         match value {
             "done" => Self::Done,
             "failed" => Self::Failed,
@@ -75,9 +77,123 @@ impl TryFrom<Row> for OutboxItem {
     }
 }
 
-impl Store {
+#[async_trait]
+pub trait Outbox: Send + Sync {
     /// Queues a side effect. Returns its id and whether this call created it.
-    pub async fn enqueue(
+    async fn enqueue(
+        &self,
+        kind: &str,
+        key: &str,
+        payload: &serde_json::Value,
+        now: i64,
+    ) -> Result<(i64, bool), StoreError>;
+
+    /// Queues the items of one write-back (`(key, payload)` each) together, in one transaction,
+    /// so no driver sees some without the others (the move waits until none is outstanding).
+    /// When any of them is new and the invitation was synced, it goes back to `reopen_to` in the
+    /// same transaction, to be synced again once they are written. Returns their ids, in order.
+    async fn enqueue_writeback(
+        &self,
+        invitation_id: i64,
+        items: &[(String, serde_json::Value)],
+        reopen_to: desk_domain::InvitationStatus,
+        now: i64,
+    ) -> Result<Vec<i64>, StoreError>;
+
+    /// Leases up to `limit` due rows to `owner` until `now + lease_ms`, oldest first.
+    async fn claim_outbox(
+        &self,
+        owner: &str,
+        now: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxItem>, StoreError>;
+
+    /// Extends the lease on a row just before acting on it. False when the row is no longer this
+    /// owner's to act on (another claim took it, it was finished, or the lease ran out while this
+    /// owner was away and another process may be acting on it): then nothing may be done.
+    async fn renew_outbox_lease(
+        &self,
+        id: i64,
+        owner: &str,
+        now: i64,
+        lease_ms: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Marks a leased row done with what the remote side returned. False if the lease was lost
+    /// (another worker owns the row now).
+    async fn complete_outbox(
+        &self,
+        id: i64,
+        owner: &str,
+        result: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Puts a leased row back to be tried again at `next_attempt_at`.
+    async fn retry_outbox_later(
+        &self,
+        id: i64,
+        owner: &str,
+        error: &str,
+        next_attempt_at: i64,
+        attempt_counts: bool,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Gives up on a leased row: it stays, marked failed with its error, for a person to retry.
+    async fn fail_outbox(
+        &self,
+        id: i64,
+        owner: &str,
+        error: &str,
+        now: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Sends a failed row back to the queue (the "retry" button). A failed or withdrawn invite's
+    /// invitation goes back to `queued` with it, in the same transaction. The row keeps its count
+    /// of attempts, so an invite that may have reached Willo is looked for before it is sent.
+    async fn requeue_failed_outbox(&self, id: i64, now: i64) -> Result<(), StoreError>;
+
+    async fn outbox_item(&self, id: i64) -> Result<OutboxItem, StoreError>;
+
+    /// How many items wait to be sent (due or backing off).
+    async fn outbox_pending(&self) -> Result<i64, StoreError>;
+
+    /// How many items whose key starts with `prefix` are not done (waiting, or failed for good):
+    /// e.g. what stands between an invitation and "written back".
+    async fn outbox_unfinished_with_prefix(&self, prefix: &str) -> Result<i64, StoreError>;
+
+    /// The payload of the latest note of each write-back whose items are all done while its
+    /// invitation is not synced: the step after the last item (queueing the move, or marking it
+    /// synced) never ran, because the process stopped or the store failed just then. Each
+    /// invitation's items are found by a range of the outbox's unique key, not by a scan.
+    async fn writebacks_left_unsettled(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Whether an item with this key was ever queued (whatever became of it).
+    async fn outbox_has(&self, key: &str) -> Result<bool, StoreError>;
+
+    /// Releases the leases other workers hold. Only the process holding the engine's lock on the
+    /// database calls this, when it starts: any lease it finds belongs to a process that died
+    /// (the lock was released with it), so its unfinished items go on at once instead of after
+    /// the lease expires. Their attempt was counted, so whoever takes them checks before acting.
+    /// A store several engines share (PostgreSQL) releases none: another's lease may be live.
+    async fn release_leases_of_others(&self, owner: &str) -> Result<u64, StoreError>;
+
+    /// Withdraws a queued item (a cancelled send). An item never attempted is withdrawn at once.
+    /// One that was attempted may have reached the other side, so it is only marked: the worker
+    /// looks for what that attempt did, then links it or withdraws it. A finished one stays.
+    async fn withdraw_outbox(
+        &self,
+        key: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<Withdrawal, StoreError>;
+}
+
+#[async_trait]
+impl Outbox for SqliteStore {
+    async fn enqueue(
         &self,
         kind: &str,
         key: &str,
@@ -88,11 +204,7 @@ impl Store {
         insert_item(&mut conn, kind, key, payload, now).await
     }
 
-    /// Queues the items of one write-back (`(key, payload)` each) together, in one transaction,
-    /// so no driver sees some without the others (the move waits until none is outstanding).
-    /// When any of them is new and the invitation was synced, it goes back to `reopen_to` in the
-    /// same transaction, to be synced again once they are written. Returns their ids, in order.
-    pub async fn enqueue_writeback(
+    async fn enqueue_writeback(
         &self,
         invitation_id: i64,
         items: &[(String, serde_json::Value)],
@@ -121,8 +233,7 @@ impl Store {
         Ok(ids)
     }
 
-    /// Leases up to `limit` due rows to `owner` until `now + lease_ms`, oldest first.
-    pub async fn claim_outbox(
+    async fn claim_outbox(
         &self,
         owner: &str,
         now: i64,
@@ -155,10 +266,7 @@ impl Store {
         Ok(items)
     }
 
-    /// Extends the lease on a row just before acting on it. False when the row is no longer this
-    /// owner's to act on (another claim took it, it was finished, or the lease ran out while this
-    /// owner was away and another process may be acting on it): then nothing may be done.
-    pub async fn renew_outbox_lease(
+    async fn renew_outbox_lease(
         &self,
         id: i64,
         owner: &str,
@@ -179,9 +287,7 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Marks a leased row done with what the remote side returned. False if the lease was lost
-    /// (another worker owns the row now).
-    pub async fn complete_outbox(
+    async fn complete_outbox(
         &self,
         id: i64,
         owner: &str,
@@ -198,8 +304,7 @@ impl Store {
         self.end_lease(id, owner, &end, now).await
     }
 
-    /// Puts a leased row back to be tried again at `next_attempt_at`.
-    pub async fn retry_outbox_later(
+    async fn retry_outbox_later(
         &self,
         id: i64,
         owner: &str,
@@ -219,8 +324,7 @@ impl Store {
         self.end_lease(id, owner, &end, now).await
     }
 
-    /// Gives up on a leased row: it stays, marked failed with its error, for a person to retry.
-    pub async fn fail_outbox(
+    async fn fail_outbox(
         &self,
         id: i64,
         owner: &str,
@@ -237,40 +341,7 @@ impl Store {
         self.end_lease(id, owner, &end, now).await
     }
 
-    /// Writes how a claim ended and releases its lease, only while `owner` still holds it. False
-    /// when the lease was lost (another worker owns the row now): then nothing is written.
-    async fn end_lease(
-        &self,
-        id: i64,
-        owner: &str,
-        end: &LeaseEnd<'_>,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        // Only `done` sets a result, and the row is pending here, so a retry or a failure writing
-        // `result` (as `None`) leaves it as it was.
-        let done = sqlx::query!(
-            r#"UPDATE outbox SET status = ?, result = ?, last_error = ?,
-                 next_attempt_at = COALESCE(?, next_attempt_at), attempts = MAX(attempts - ?, 0),
-                 lease_owner = NULL, lease_until = NULL, updated_at = ?
-               WHERE id = ? AND lease_owner = ? AND status = 'pending'"#,
-            end.status,
-            end.result,
-            end.error,
-            end.next_attempt_at,
-            end.given_back,
-            now,
-            id,
-            owner
-        )
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Sends a failed row back to the queue (the "retry" button). A failed or withdrawn invite's
-    /// invitation goes back to `queued` with it, in the same transaction. The row keeps its count
-    /// of attempts, so an invite that may have reached Willo is looked for before it is sent.
-    pub async fn requeue_failed_outbox(&self, id: i64, now: i64) -> Result<(), StoreError> {
+    async fn requeue_failed_outbox(&self, id: i64, now: i64) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
         let row = sqlx::query!(
             r#"UPDATE outbox SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ? AND status = 'failed'
@@ -309,7 +380,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn outbox_item(&self, id: i64) -> Result<OutboxItem, StoreError> {
+    async fn outbox_item(&self, id: i64) -> Result<OutboxItem, StoreError> {
         let row = sqlx::query_as!(
             Row,
             r#"SELECT id AS "id!: i64", kind, key, payload, status, attempts, next_attempt_at, last_error, result, withdraw_requested
@@ -321,23 +392,16 @@ impl Store {
         .ok_or(StoreError::NotFound { what: "outbox item", id })?;
         row.try_into()
     }
-}
 
-impl Store {
-    /// How many items wait to be sent (due or backing off).
-    pub async fn outbox_pending(&self) -> Result<i64, StoreError> {
+    async fn outbox_pending(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar!(
             r#"SELECT COUNT(*) AS "n!: i64" FROM outbox WHERE status = 'pending'"#
         )
         .fetch_one(&self.reader)
         .await?)
     }
-}
 
-impl Store {
-    /// How many items whose key starts with `prefix` are not done (waiting, or failed for good):
-    /// e.g. what stands between an invitation and "written back".
-    pub async fn outbox_unfinished_with_prefix(&self, prefix: &str) -> Result<i64, StoreError> {
+    async fn outbox_unfinished_with_prefix(&self, prefix: &str) -> Result<i64, StoreError> {
         // The keys from `prefix` up to (not including) the prefix with its last character
         // raised by one: a range of the unique key's index, where LIKE would scan the table.
         let mut end = prefix.to_owned();
@@ -354,11 +418,7 @@ impl Store {
         .await?)
     }
 
-    /// The payload of the latest note of each write-back whose items are all done while its
-    /// invitation is not synced: the step after the last item (queueing the move, or marking it
-    /// synced) never ran, because the process stopped or the store failed just then. Each
-    /// invitation's items are found by a range of the outbox's unique key, not by a scan.
-    pub async fn writebacks_left_unsettled(&self) -> Result<Vec<String>, StoreError> {
+    async fn writebacks_left_unsettled(&self) -> Result<Vec<String>, StoreError> {
         Ok(sqlx::query_scalar!(
             r#"SELECT (SELECT o.payload FROM outbox o
                        WHERE o.key >= 'writeback:' || i.id || ':note:'
@@ -378,8 +438,7 @@ impl Store {
         .await?)
     }
 
-    /// Whether an item with this key was ever queued (whatever became of it).
-    pub async fn outbox_has(&self, key: &str) -> Result<bool, StoreError> {
+    async fn outbox_has(&self, key: &str) -> Result<bool, StoreError> {
         Ok(sqlx::query_scalar!(
             r#"SELECT COUNT(*) AS "n!: i64" FROM outbox WHERE key = ?"#,
             key
@@ -388,14 +447,8 @@ impl Store {
         .await?
             > 0)
     }
-}
 
-impl Store {
-    /// Releases the leases other workers hold. Only the process holding the engine's lock on the
-    /// database calls this, when it starts: any lease it finds belongs to a process that died
-    /// (the lock was released with it), so its unfinished items go on at once instead of after
-    /// the lease expires. Their attempt was counted, so whoever takes them checks before acting.
-    pub async fn release_leases_of_others(&self, owner: &str) -> Result<u64, StoreError> {
+    async fn release_leases_of_others(&self, owner: &str) -> Result<u64, StoreError> {
         // Claims are owned as `<owner>#<n>`: this process's own are kept.
         let own = format!("{owner}#");
         let done = sqlx::query!(
@@ -411,10 +464,7 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Withdraws a queued item (a cancelled send). An item never attempted is withdrawn at once.
-    /// One that was attempted may have reached the other side, so it is only marked: the worker
-    /// looks for what that attempt did, then links it or withdraws it. A finished one stays.
-    pub async fn withdraw_outbox(
+    async fn withdraw_outbox(
         &self,
         key: &str,
         reason: &str,
@@ -453,18 +503,50 @@ impl Store {
     }
 }
 
-/// What ending a claim writes to its row.
-struct LeaseEnd<'a> {
+impl SqliteStore {
+    /// Writes how a claim ended and releases its lease, only while `owner` still holds it. False
+    /// when the lease was lost (another worker owns the row now): then nothing is written.
+    async fn end_lease(
+        &self,
+        id: i64,
+        owner: &str,
+        end: &LeaseEnd<'_>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        // Only `done` sets a result, and the row is pending here, so a retry or a failure writing
+        // `result` (as `None`) leaves it as it was.
+        let done = sqlx::query!(
+            r#"UPDATE outbox SET status = ?, result = ?, last_error = ?,
+                 next_attempt_at = COALESCE(?, next_attempt_at), attempts = MAX(attempts - ?, 0),
+                 lease_owner = NULL, lease_until = NULL, updated_at = ?
+               WHERE id = ? AND lease_owner = ? AND status = 'pending'"#,
+            end.status,
+            end.result,
+            end.error,
+            end.next_attempt_at,
+            end.given_back,
+            now,
+            id,
+            owner
+        )
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+/// What ending a claim writes to its row (each store's `end_lease`).
+pub struct LeaseEnd<'a> {
     /// `pending` again, `done` or `failed`.
-    status: &'static str,
+    pub status: &'static str,
     /// What the remote side returned (done rows only).
-    result: Option<&'a str>,
+    pub result: Option<&'a str>,
     /// Why it is retried or failed; a done row clears it.
-    error: Option<&'a str>,
+    pub error: Option<&'a str>,
     /// When it is tried again; `None` keeps it.
-    next_attempt_at: Option<i64>,
+    pub next_attempt_at: Option<i64>,
     /// Attempts handed back (a throttled attempt that reached nothing).
-    given_back: i64,
+    pub given_back: i64,
 }
 
 /// What cancelling a queued item did.

@@ -1,8 +1,9 @@
 //! Willo participants as last fetched, and their answers.
 
+use async_trait::async_trait;
 use desk_domain::InvitationStatus;
 
-use crate::{Store, StoreError};
+use crate::{SqliteStore, StoreError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResponseRecord {
@@ -38,40 +39,58 @@ pub struct SavedParticipant {
     pub changed: bool,
 }
 
-/// What a recruiter cares about in a participant, as canonical JSON: status, summary, score and
-/// each answer (its media without the URL's query, which carries a signature that changes on
-/// every fetch). The revision follows this, not the raw JSON.
-fn content(p: &ParticipantRecord) -> String {
-    let media = |url: &str| url.split(['?', '#']).next().unwrap_or_default().to_owned();
-    serde_json::json!({
-        "status": p.status,
-        "summary": p.summary,
-        "score": p.score,
-        "responses": p.responses.iter().map(|r| serde_json::json!({
-            "question": r.question_key,
-            "position": r.position,
-            "kind": r.kind,
-            "media": r.media_url.as_deref().map(media),
-            "text": r.text_answer,
-            "transcript": r.transcript,
-            "segments": r.segments,
-            "score": r.score,
-        })).collect::<Vec<_>>(),
-    })
-    .to_string()
+impl ParticipantRecord {
+    /// What a recruiter cares about in a participant, as canonical JSON: status, summary, score
+    /// and each answer (its media without the URL's query, which carries a signature that
+    /// changes on every fetch). The revision follows this, not the raw JSON, in both stores.
+    pub fn content(&self) -> String {
+        let media = |url: &str| url.split(['?', '#']).next().unwrap_or_default().to_owned();
+        serde_json::json!({
+            "status": self.status,
+            "summary": self.summary,
+            "score": self.score,
+            "responses": self.responses.iter().map(|r| serde_json::json!({
+                "question": r.question_key,
+                "position": r.position,
+                "kind": r.kind,
+                "media": r.media_url.as_deref().map(media),
+                "text": r.text_answer,
+                "transcript": r.transcript,
+                "segments": r.segments,
+                "score": r.score,
+            })).collect::<Vec<_>>(),
+        })
+        .to_string()
+    }
 }
 
-impl Store {
+#[async_trait]
+pub trait Participants: Send + Sync {
     /// Stores a fetched participant and replaces its answers, in one transaction. The revision
-    /// goes up only when what a recruiter cares about changed (see [`content`]); the raw JSON and
+    /// goes up only when what a recruiter cares about changed (see [`ParticipantRecord::content`]); the raw JSON and
     /// the media links are kept current either way.
-    pub async fn save_participant(
+    async fn save_participant(
+        &self,
+        p: &ParticipantRecord,
+        now: i64,
+    ) -> Result<SavedParticipant, StoreError>;
+
+    /// The stored answers of a participant, in question order.
+    async fn responses(&self, participant_key: &str) -> Result<Vec<ResponseRecord>, StoreError>;
+
+    /// The raw JSON of a participant as Willo last sent it.
+    async fn participant_raw(&self, key: &str) -> Result<serde_json::Value, StoreError>;
+}
+
+#[async_trait]
+impl Participants for SqliteStore {
+    async fn save_participant(
         &self,
         p: &ParticipantRecord,
         now: i64,
     ) -> Result<SavedParticipant, StoreError> {
         let raw = p.raw.to_string();
-        let content = content(p);
+        let content = p.content();
         let mut tx = self.writer.begin().await?;
         let previous = sqlx::query!(
             r#"SELECT raw, content, revision AS "revision!: i64" FROM participants WHERE key = ?"#,
@@ -140,11 +159,7 @@ impl Store {
         Ok(SavedParticipant { revision, changed })
     }
 
-    /// The stored answers of a participant, in question order.
-    pub async fn responses(
-        &self,
-        participant_key: &str,
-    ) -> Result<Vec<ResponseRecord>, StoreError> {
+    async fn responses(&self, participant_key: &str) -> Result<Vec<ResponseRecord>, StoreError> {
         let rows = sqlx::query!(
             r#"SELECT question_key, position, question_text, kind, media_url, text_answer, transcript, segments, score
                FROM responses WHERE participant_key = ? ORDER BY position, id"#,
@@ -172,11 +187,8 @@ impl Store {
             })
             .collect()
     }
-}
 
-impl Store {
-    /// The raw JSON of a participant as Willo last sent it.
-    pub async fn participant_raw(&self, key: &str) -> Result<serde_json::Value, StoreError> {
+    async fn participant_raw(&self, key: &str) -> Result<serde_json::Value, StoreError> {
         let raw = sqlx::query_scalar!("SELECT raw FROM participants WHERE key = ?", key)
             .fetch_optional(&self.reader)
             .await?

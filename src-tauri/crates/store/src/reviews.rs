@@ -1,11 +1,12 @@
 //! Reviews (what a recruiter decided about a completed interview) and the inbox of completed
 //! interviews waiting for one.
 
+use async_trait::async_trait;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::{Store, StoreError};
+use crate::{SqliteStore, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Review {
@@ -37,11 +38,35 @@ pub struct InboxEntry {
     pub completed_at: i64,
 }
 
-impl Store {
+#[async_trait]
+pub trait Reviews: Send + Sync {
     /// Records a review, replacing an earlier one for the same invitation and any draft. Returns
     /// its version: it goes up when the new review differs from the stored one (a re-approval
     /// that changes nothing is the same review).
-    pub async fn save_review(&self, review: &Review) -> Result<i64, StoreError> {
+    async fn save_review(&self, review: &Review) -> Result<i64, StoreError>;
+
+    async fn review(&self, invitation_id: i64) -> Result<Option<Review>, StoreError>;
+
+    /// Keeps unfinished review work for an invitation (`body` is the app's JSON), replacing the
+    /// last draft. Returns false, keeping nothing, when the invitation does not exist.
+    async fn save_review_draft(&self, invitation_id: i64, body: &str) -> Result<bool, StoreError>;
+
+    /// The unfinished review work for an invitation.
+    async fn review_draft(&self, invitation_id: i64) -> Result<Option<String>, StoreError>;
+
+    async fn discard_review_draft(&self, invitation_id: i64) -> Result<(), StoreError>;
+
+    /// Completed interviews nobody has reviewed yet, newest first.
+    async fn inbox(&self, limit: i64) -> Result<Vec<InboxEntry>, StoreError>;
+
+    /// How many completed interviews wait for review: the whole [`Reviews::inbox`], uncapped. Its
+    /// other joins always find their row (foreign keys, enforced), so only the participant's counts.
+    async fn to_review_count(&self) -> Result<i64, StoreError>;
+}
+
+#[async_trait]
+impl Reviews for SqliteStore {
+    async fn save_review(&self, review: &Review) -> Result<i64, StoreError> {
         let ratings = serde_json::to_string(&review.question_ratings)?;
         let redactions = serde_json::to_string(&review.redactions)?;
         // The decision replaces the draft it was made from, in one transaction.
@@ -79,7 +104,7 @@ impl Store {
         Ok(version)
     }
 
-    pub async fn review(&self, invitation_id: i64) -> Result<Option<Review>, StoreError> {
+    async fn review(&self, invitation_id: i64) -> Result<Option<Review>, StoreError> {
         let row = sqlx::query!(
             r#"SELECT invitation_id, decision, rating, question_ratings, comment, redactions, reviewed_at, version
                FROM reviews WHERE invitation_id = ?"#,
@@ -102,13 +127,7 @@ impl Store {
         .transpose()
     }
 
-    /// Keeps unfinished review work for an invitation (`body` is the app's JSON), replacing the
-    /// last draft. Returns false, keeping nothing, when the invitation does not exist.
-    pub async fn save_review_draft(
-        &self,
-        invitation_id: i64,
-        body: &str,
-    ) -> Result<bool, StoreError> {
+    async fn save_review_draft(&self, invitation_id: i64, body: &str) -> Result<bool, StoreError> {
         let done = sqlx::query!(
             r#"INSERT INTO review_drafts (invitation_id, body)
                SELECT i.id, ? FROM invitations i WHERE i.id = ? AND i.status <> 'erased'
@@ -122,8 +141,7 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// The unfinished review work for an invitation.
-    pub async fn review_draft(&self, invitation_id: i64) -> Result<Option<String>, StoreError> {
+    async fn review_draft(&self, invitation_id: i64) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar!(
             "SELECT body FROM review_drafts WHERE invitation_id = ?",
             invitation_id
@@ -132,12 +150,11 @@ impl Store {
         .await?)
     }
 
-    pub async fn discard_review_draft(&self, invitation_id: i64) -> Result<(), StoreError> {
+    async fn discard_review_draft(&self, invitation_id: i64) -> Result<(), StoreError> {
         delete_draft(&self.writer, invitation_id).await
     }
 
-    /// Completed interviews nobody has reviewed yet, newest first.
-    pub async fn inbox(&self, limit: i64) -> Result<Vec<InboxEntry>, StoreError> {
+    async fn inbox(&self, limit: i64) -> Result<Vec<InboxEntry>, StoreError> {
         Ok(sqlx::query_as!(
             InboxEntry,
             r#"SELECT i.id AS "invitation_id!", p.key AS "participant_key!", c.first_name, c.last_name,
@@ -158,9 +175,7 @@ impl Store {
         .await?)
     }
 
-    /// How many completed interviews wait for review: the whole [`Store::inbox`], uncapped. Its
-    /// other joins always find their row (foreign keys, enforced), so only the participant's counts.
-    pub async fn to_review_count(&self) -> Result<i64, StoreError> {
+    async fn to_review_count(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar!(
             r#"SELECT COUNT(*) AS "n!: i64"
                FROM invitations i JOIN participants p ON p.key = i.participant_key

@@ -1,9 +1,10 @@
 //! Figures for the dashboard, computed from the invitations' histories.
 
+use async_trait::async_trait;
 use desk_domain::InvitationStatus;
 use serde::Serialize;
 
-use crate::{Store, StoreError};
+use crate::{SqliteStore, StoreError};
 
 /// How many invitations of a job reached each step (an invitation counts once per step).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -34,8 +35,22 @@ pub struct InterviewRate {
     pub completed: i64,
 }
 
-impl Store {
-    pub async fn funnel(&self, connection_id: i64) -> Result<Vec<FunnelRow>, StoreError> {
+#[async_trait]
+pub trait Stats: Send + Sync {
+    async fn funnel(&self, connection_id: i64) -> Result<Vec<FunnelRow>, StoreError>;
+
+    /// Steps reached per day since `since` (Unix ms).
+    async fn steps_per_day(&self, since: i64) -> Result<Vec<DayCount>, StoreError>;
+
+    /// For each completed invitation: milliseconds from invited to completed.
+    async fn times_to_complete(&self) -> Result<Vec<i64>, StoreError>;
+
+    async fn completion_rates(&self) -> Result<Vec<InterviewRate>, StoreError>;
+}
+
+#[async_trait]
+impl Stats for SqliteStore {
+    async fn funnel(&self, connection_id: i64) -> Result<Vec<FunnelRow>, StoreError> {
         Ok(sqlx::query_as!(
             FunnelRow,
             r#"SELECT j.id AS "job_id!", j.title AS job_title,
@@ -58,8 +73,7 @@ impl Store {
         .await?)
     }
 
-    /// Steps reached per day since `since` (Unix ms).
-    pub async fn steps_per_day(&self, since: i64) -> Result<Vec<DayCount>, StoreError> {
+    async fn steps_per_day(&self, since: i64) -> Result<Vec<DayCount>, StoreError> {
         Ok(sqlx::query_as!(
             DayCount,
             r#"SELECT date(at / 1000, 'unixepoch') AS "day!: String", status AS "status: InvitationStatus", COUNT(*) AS "count!: i64"
@@ -72,8 +86,7 @@ impl Store {
         .await?)
     }
 
-    /// For each completed invitation: milliseconds from invited to completed.
-    pub async fn times_to_complete(&self) -> Result<Vec<i64>, StoreError> {
+    async fn times_to_complete(&self) -> Result<Vec<i64>, StoreError> {
         Ok(sqlx::query_scalar!(
             r#"SELECT MIN(c.at) - MIN(v.at) AS "ms!: i64"
                FROM invitation_events v JOIN invitation_events c ON c.invitation_id = v.invitation_id
@@ -84,7 +97,7 @@ impl Store {
         .await?)
     }
 
-    pub async fn completion_rates(&self) -> Result<Vec<InterviewRate>, StoreError> {
+    async fn completion_rates(&self) -> Result<Vec<InterviewRate>, StoreError> {
         Ok(sqlx::query_as!(
             InterviewRate,
             r#"SELECT iv.title AS interview_title,
