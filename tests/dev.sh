@@ -36,6 +36,8 @@ SYSTEM_PACKAGES=(
   gcc-mingw-w64-x86-64
   # The UI's browser tests (playwright-core drives Debian's Chromium).
   chromium
+  # The team server's store, tested on a throwaway server (tests/postgres.sh).
+  postgresql
 )
 
 say() { printf '\n== %s\n' "$*"; }
@@ -142,6 +144,8 @@ run_tests() {
   cargo clippy --locked --workspace --target "$WINDOWS_TARGET" -- -D warnings
   say "Rust tests (every crate, the simulators, the store, the CLI)"
   cargo test --locked --workspace
+  say "The store on PostgreSQL: its own tests, and the engine's flows again on it"
+  postgres_tests
   say "Generated IPC bindings match the Rust types"
   if [ -n "$(git status --porcelain -- ui/src/ipc/bindings)" ]; then
     git status --porcelain -- ui/src/ipc/bindings
@@ -155,6 +159,24 @@ run_tests() {
   rm -rf target/debug/bundle
   ui/node_modules/.bin/tauri bundle --ci --debug --bundles deb
   tests/package/install.sh target/debug/bundle/deb/*.deb
+}
+
+# Each test gets a new database on one throwaway server. The data-rights tests stay on SQLite
+# only: what they check is what is left in the database's files.
+postgres_tests() {
+  local scratch server
+  scratch="$(mktemp -d)"
+  chmod 755 "$scratch"
+  server="$(tests/postgres.sh start "$scratch/server")"
+  # shellcheck disable=SC2064 # the folder is fixed now
+  trap "tests/postgres.sh stop '$scratch/server'; rm -rf '$scratch'" EXIT
+  DESK_TEST_POSTGRES="$server" cargo test --locked -p desk-store-pg -- --include-ignored
+  DESK_TEST_POSTGRES="$server" cargo test --locked -p desk-engine \
+    --test ats_flows --test bulk --test catch_up --test completions --test dialects \
+    --test exactly_once --test invites --test manual_send --test soak --test webhook_flood
+  tests/postgres.sh stop "$scratch/server"
+  rm -rf "$scratch"
+  trap - EXIT
 }
 
 case "${1:-}" in

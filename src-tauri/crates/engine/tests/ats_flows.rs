@@ -372,16 +372,7 @@ mod ats_webhooks {
 
     /// The bodies kept in the inbox.
     async fn inbox_bodies(w: &super::World) -> Vec<String> {
-        use sqlx::Connection;
-        let url = format!(
-            "sqlite://{}?mode=ro",
-            w.dir.path().join("desk.db").display()
-        );
-        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        sqlx::query_scalar("SELECT body FROM inbox")
-            .fetch_all(&mut conn)
-            .await
-            .unwrap()
+        w.database.texts("SELECT body FROM inbox").await
     }
 
     async fn post(url: &str, body: &str, signature: &str) -> u16 {

@@ -1,5 +1,7 @@
-//! A world for flow tests: the simulators, a real SQLite file with the demo ATS data, an engine
-//! talking to the simulated Willo, and its events.
+//! A world for flow tests: the simulators, a real database with the demo ATS data, an engine
+//! talking to the simulated Willo, and its events. The database is a new SQLite file, or, when
+//! the test script started PostgreSQL (`DESK_TEST_POSTGRES`, its server's URL), a new database
+//! there: the same flows run on both stores.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // shared by several test files
 
@@ -35,8 +37,51 @@ pub struct World {
     pub interview: String,
     pub pacer: Arc<Pacer>,
     pub clock: Arc<TestClock>,
-    /// The folder that holds the database (and nothing else).
+    /// The folder that holds the SQLite database (and nothing else).
     pub dir: tempfile::TempDir,
+    pub database: Database,
+}
+
+/// Where a world's store keeps its data.
+pub enum Database {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl Database {
+    /// A new store: in `dir`, or on the test script's PostgreSQL server.
+    pub async fn create(dir: &std::path::Path) -> (Store, Self) {
+        match std::env::var("DESK_TEST_POSTGRES") {
+            Ok(server) => {
+                let url = desk_store_pg::fresh_database(&server).await.unwrap();
+                (
+                    desk_store_pg::open(&url).await.unwrap(),
+                    Self::Postgres(url),
+                )
+            }
+            Err(_) => {
+                let path = dir.join("desk.db");
+                (Store::open(&path).await.unwrap(), Self::Sqlite(path))
+            }
+        }
+    }
+
+    /// The text column a query selects, read over a connection of the test's own (what is
+    /// stored, not what the store says).
+    pub async fn texts(&self, sql: &str) -> Vec<String> {
+        use sqlx::Connection;
+        match self {
+            Self::Sqlite(path) => {
+                let url = format!("sqlite://{}?mode=ro", path.display());
+                let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap()
+            }
+            Self::Postgres(url) => {
+                let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+                sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap()
+            }
+        }
+    }
 }
 
 /// The wall clock, moved on by hand where a test needs days to pass.
@@ -206,7 +251,7 @@ pub async fn world_on(
 ) -> World {
     let sandbox = Sandbox::start(config).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("desk.db")).await.unwrap();
+    let (store, database) = Database::create(dir.path()).await;
     let ats = store
         .upsert_connection(
             kind.as_str(),
@@ -290,6 +335,7 @@ pub async fn world_on(
         pacer,
         clock,
         dir,
+        database,
     }
 }
 
