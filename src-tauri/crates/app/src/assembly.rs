@@ -203,7 +203,11 @@ pub(crate) async fn assemble(
     let ats = connector(&config.ats, http.clone(), secrets)?;
     let configured = configured_receiver(config, secrets)?;
 
-    let store = Store::open(database).await?;
+    // A team's PostgreSQL server when the configuration names one, else the data folder's file.
+    let store = match config.store.connect_url(secrets)? {
+        Some(url) => desk_store_pg::open(url.expose()).await?,
+        None => Store::open(database).await?,
+    };
     let (willo_label, willo_address) = &accounts.willo;
     let (ats_label, ats_address) = accounts.ats;
     // The ATS's first: a new database numbers it 1.

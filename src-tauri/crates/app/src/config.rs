@@ -51,6 +51,19 @@ pub struct ServeConfig {
     pub engine: EngineSection,
     #[serde(default)]
     pub automations: Vec<AutomationSection>,
+    #[serde(default)]
+    pub store: StoreSection,
+}
+
+/// Where the data is kept: the data folder's SQLite file, unless a team's PostgreSQL server is
+/// named.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// `postgres://user@host:port/database` (PostgreSQL 15 or newer), without a password.
+    pub url: Option<String>,
+    /// The secret holding the database user's password, when the server asks for one.
+    pub password_env: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -395,6 +408,63 @@ fn check_url(field: &str, value: &str) -> Result<(), ConfigError> {
     }
 }
 
+impl StoreSection {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let Some(value) = &self.url else {
+            return match self.password_env {
+                Some(_) => Err(invalid(
+                    "store.password_env",
+                    "is only used with store.url (the data folder's database has no password)",
+                )),
+                None => Ok(()),
+            };
+        };
+        let url = url::Url::parse(value).map_err(|e| {
+            invalid(
+                "store.url",
+                format!("is not a URL ({e}); write postgres://user@host:port/database"),
+            )
+        })?;
+        if !matches!(url.scheme(), "postgres" | "postgresql") {
+            return Err(invalid(
+                "store.url",
+                "must be a postgres:// URL (leave [store] out to keep the data in the data folder)",
+            ));
+        }
+        if url.password().is_some() {
+            // The URL is shown in errors and read from a file: a password there would leak.
+            return Err(invalid(
+                "store.url",
+                "holds a password: remove it and name the secret that holds it in store.password_env",
+            ));
+        }
+        if url.path().trim_start_matches('/').is_empty() {
+            return Err(invalid(
+                "store.url",
+                "names no database (postgres://user@host/database)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The URL to connect with, the password (when one is named) put in.
+    pub(crate) fn connect_url(
+        &self,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<desk_domain::Sensitive<String>>, ConfigError> {
+        let Some(value) = &self.url else {
+            return Ok(None);
+        };
+        let mut url = url::Url::parse(value).map_err(|e| invalid("store.url", e.to_string()))?;
+        if let Some(name) = &self.password_env {
+            let password = secret(env, name)?;
+            url.set_password(Some(password.expose()))
+                .map_err(|()| invalid("store.url", "cannot hold a password"))?;
+        }
+        Ok(Some(desk_domain::Sensitive::new(url.to_string())))
+    }
+}
+
 impl ServeConfig {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
@@ -460,6 +530,9 @@ impl ServeConfig {
             }
             AtsSection::Workable { token_env, .. } => ("ats.token_env", token_env.as_str()),
         });
+        if let Some(name) = &self.store.password_env {
+            names.push(("store.password_env", name.as_str()));
+        }
         if let Some(receiver) = &self.receiver {
             names.push(("receiver.token_env", receiver.token_env.as_str()));
             if let Some(name) = &receiver.ats_secret_env {
@@ -482,6 +555,7 @@ impl ServeConfig {
             ));
         }
         check_url("willo.base_url", &self.willo_url())?;
+        self.store.validate()?;
         for (field, name) in self.secret_fields() {
             let ok = (1..=128).contains(&name.len())
                 && name
@@ -767,6 +841,70 @@ mod tests {
             let error = parse(text).unwrap_err().to_string();
             assert!(error.contains(field), "expected {field:?} in: {error}");
         }
+    }
+
+    #[test]
+    fn a_team_database_is_a_postgres_url_without_a_password() {
+        for (store, field, why) in [
+            (
+                "url = \"postgres://desk:hunter2@db.example/willo\"",
+                "store.url",
+                "holds a password",
+            ),
+            (
+                "url = \"mysql://db.example/willo\"",
+                "store.url",
+                "postgres://",
+            ),
+            (
+                "url = \"postgres://desk@db.example\"",
+                "store.url",
+                "names no database",
+            ),
+            ("url = \"not a url\"", "store.url", "not a URL"),
+            (
+                "password_env = \"DB_PASSWORD\"",
+                "store.password_env",
+                "only used with store.url",
+            ),
+            (
+                "url = \"postgres://desk@db.example/willo\"\npassword_env = \"a b\"",
+                "store.password_env",
+                "must name",
+            ),
+        ] {
+            let error = parse(&format!("{MINIMAL}[store]\n{store}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains(field) && error.contains(why),
+                "expected {field}, {why:?} in: {error}"
+            );
+            assert!(
+                !error.contains("hunter2"),
+                "the password is not repeated: {error}"
+            );
+        }
+        let config = parse(&format!(
+            "{MINIMAL}[store]\nurl = \"postgres://desk@db.example:5433/willo\"\npassword_env = \"DB_PASSWORD\"\n"
+        ))
+        .unwrap();
+        assert!(config.secret_names().contains(&"DB_PASSWORD"));
+        let url = config
+            .store
+            .connect_url(&|name| (name == "DB_PASSWORD").then(|| "s3cr/et".to_owned()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            url.expose(),
+            "postgres://desk:s3cr%2Fet@db.example:5433/willo"
+        );
+        assert!(parse(MINIMAL)
+            .unwrap()
+            .store
+            .connect_url(&|_| None)
+            .unwrap()
+            .is_none());
     }
 
     #[test]
