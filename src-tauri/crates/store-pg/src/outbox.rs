@@ -135,14 +135,8 @@ impl Outbox for PgStore {
         result: Option<&str>,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let end = LeaseEnd {
-            status: "done",
-            result,
-            error: None,
-            next_attempt_at: None,
-            given_back: 0,
-        };
-        self.end_lease(id, owner, &end, now).await
+        self.end_lease(id, owner, &LeaseEnd::done(result), now)
+            .await
     }
 
     async fn retry_outbox_later(
@@ -154,14 +148,7 @@ impl Outbox for PgStore {
         attempt_counts: bool,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let end = LeaseEnd {
-            status: "pending",
-            result: None,
-            error: Some(error),
-            next_attempt_at: Some(next_attempt_at),
-            // A throttled attempt reached nothing (the service refused it unread): it is given back.
-            given_back: i64::from(!attempt_counts),
-        };
+        let end = LeaseEnd::retry(error, next_attempt_at, attempt_counts);
         self.end_lease(id, owner, &end, now).await
     }
 
@@ -172,14 +159,8 @@ impl Outbox for PgStore {
         error: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let end = LeaseEnd {
-            status: "failed",
-            result: None,
-            error: Some(error),
-            next_attempt_at: None,
-            given_back: 0,
-        };
-        self.end_lease(id, owner, &end, now).await
+        self.end_lease(id, owner, &LeaseEnd::failed(error), now)
+            .await
     }
 
     async fn requeue_failed_outbox(&self, id: i64, now: i64) -> Result<(), StoreError> {

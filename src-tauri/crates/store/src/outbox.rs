@@ -294,14 +294,8 @@ impl Outbox for SqliteStore {
         result: Option<&str>,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let end = LeaseEnd {
-            status: "done",
-            result,
-            error: None,
-            next_attempt_at: None,
-            given_back: 0,
-        };
-        self.end_lease(id, owner, &end, now).await
+        self.end_lease(id, owner, &LeaseEnd::done(result), now)
+            .await
     }
 
     async fn retry_outbox_later(
@@ -313,14 +307,7 @@ impl Outbox for SqliteStore {
         attempt_counts: bool,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let end = LeaseEnd {
-            status: "pending",
-            result: None,
-            error: Some(error),
-            next_attempt_at: Some(next_attempt_at),
-            // A throttled attempt reached nothing (the service refused it unread): it is given back.
-            given_back: i64::from(!attempt_counts),
-        };
+        let end = LeaseEnd::retry(error, next_attempt_at, attempt_counts);
         self.end_lease(id, owner, &end, now).await
     }
 
@@ -331,14 +318,8 @@ impl Outbox for SqliteStore {
         error: &str,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let end = LeaseEnd {
-            status: "failed",
-            result: None,
-            error: Some(error),
-            next_attempt_at: None,
-            given_back: 0,
-        };
-        self.end_lease(id, owner, &end, now).await
+        self.end_lease(id, owner, &LeaseEnd::failed(error), now)
+            .await
     }
 
     async fn requeue_failed_outbox(&self, id: i64, now: i64) -> Result<(), StoreError> {
@@ -547,6 +528,42 @@ pub struct LeaseEnd<'a> {
     pub next_attempt_at: Option<i64>,
     /// Attempts handed back (a throttled attempt that reached nothing).
     pub given_back: i64,
+}
+
+impl<'a> LeaseEnd<'a> {
+    /// Done, with what the remote side returned.
+    pub fn done(result: Option<&'a str>) -> Self {
+        Self {
+            status: "done",
+            result,
+            error: None,
+            next_attempt_at: None,
+            given_back: 0,
+        }
+    }
+
+    /// Pending again at `next_attempt_at`. A throttled attempt reached nothing (the service
+    /// refused it unread): it is given back.
+    pub fn retry(error: &'a str, next_attempt_at: i64, attempt_counts: bool) -> Self {
+        Self {
+            status: "pending",
+            result: None,
+            error: Some(error),
+            next_attempt_at: Some(next_attempt_at),
+            given_back: i64::from(!attempt_counts),
+        }
+    }
+
+    /// Failed for good, for a person to retry.
+    pub fn failed(error: &'a str) -> Self {
+        Self {
+            status: "failed",
+            result: None,
+            error: Some(error),
+            next_attempt_at: None,
+            given_back: 0,
+        }
+    }
 }
 
 /// What cancelling a queued item did.
